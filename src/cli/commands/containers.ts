@@ -1,0 +1,198 @@
+// plumb exec, ps, port, stop, start, restart, rm, inspect
+import type { Command } from 'commander';
+import {
+  execIn,
+  removeContainers,
+  restartContainers,
+  startContainers,
+  stopContainers,
+} from '../../engine/containers.js';
+import { PlumbError } from '../../engine/errors.js';
+import { isAlive } from '../../kernel/process.js';
+import { findContainer } from '../../store/store.js';
+import type { ContainerRecord } from '../../store/model.js';
+import { displayablePorts, formatPortLines, formatPortQuery, parsePortArg, noPublicPortError } from '../format/ports.js';
+import { formatTable } from '../format/table.js';
+import { containerStatus, createdAgo } from '../format/time.js';
+import { renderTemplate } from '../format/template.js';
+import { openContext, out } from '../output.js';
+import { parseEnvList } from '../parse/options.js';
+import { containerInspectJson, networkInspectJson } from './inspect.js';
+
+function report(done: string[], errors: string[]): number {
+  for (const d of done) out(d);
+  for (const e of errors) process.stderr.write(`Error: ${e}\n`);
+  return errors.length ? 1 : 0;
+}
+
+export async function exec(container: string, command: string[], o: { interactive?: boolean; env: string[]; detach?: boolean }, cmd: Command): Promise<number> {
+  const ctx = await openContext(cmd, true, 'plumb exec');
+  try {
+    const env: Record<string, string> = {};
+    for (const kv of parseEnvList(o.env, process.env)) {
+      const i = kv.indexOf('=');
+      if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);
+    }
+    return await execIn(ctx, container, command, !!o.interactive, env);
+  } finally {
+    ctx.close();
+  }
+}
+
+/** Whether a running record's process is still there (a COMMAND that ended shows as exited at once). */
+function liveState(c: ContainerRecord): ContainerRecord {
+  if (c.state === 'running' && c.pid && !isAlive(c.pid)) return { ...c, state: 'exited', finishedAt: new Date().toISOString() };
+  return c;
+}
+
+function statusText(c: ContainerRecord, now: number): string {
+  return containerStatus(
+    {
+      running: c.state === 'running',
+      startedAt: c.startedAt ? Date.parse(c.startedAt) : undefined,
+      finishedAt: c.finishedAt ? Date.parse(c.finishedAt) : undefined,
+      exitCode: c.exitCode ?? 0,
+    },
+    now,
+  );
+}
+
+function commandText(c: ContainerRecord, trunc: boolean): string {
+  const full = c.command.join(' ');
+  const shown = trunc && full.length > 20 ? `${full.slice(0, 19)}…` : full;
+  return `"${shown}"`;
+}
+
+export function portsText(c: ContainerRecord): string {
+  return displayablePorts(
+    c.ports.map((p) => ({ proto: p.proto, containerPort: p.containerPort, hostIp: p.hostIp, hostPort: p.hostPort })),
+    c.expose.map((e) => ({ proto: e.proto, port: e.port })),
+  );
+}
+
+export async function ps(o: { all?: boolean; quiet?: boolean; trunc: boolean; format?: string }, cmd: Command): Promise<number> {
+  const ctx = await openContext(cmd, false, 'plumb ps');
+  try {
+    const now = Date.now();
+    const list = Object.values(ctx.store.read().containers)
+      .map(liveState)
+      .filter((c) => o.all || c.state === 'running')
+      .sort((a, b) => b.created.localeCompare(a.created));
+    const id = (c: ContainerRecord) => (o.trunc ? c.id.slice(0, 12) : c.id);
+    if (o.quiet) {
+      out(list.map(id).join('\n'));
+      return 0;
+    }
+    if (o.format) {
+      for (const c of list) {
+        out(
+          renderTemplate(o.format, {
+            ID: id(c),
+            Image: c.image,
+            Command: commandText(c, o.trunc),
+            CreatedAt: c.created,
+            RunningFor: createdAgo(Date.parse(c.created), now),
+            Ports: portsText(c),
+            Status: statusText(c, now),
+            State: c.state,
+            Names: c.name,
+            Networks: Object.keys(c.endpoints).join(','),
+          }),
+        );
+      }
+      return 0;
+    }
+    const rows = list.map((c) => [id(c), c.image, commandText(c, o.trunc), createdAgo(Date.parse(c.created), now), statusText(c, now), portsText(c), c.name]);
+    out(formatTable([['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'], ...rows]));
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+export async function port(container: string, spec: string | undefined, _o: unknown, cmd: Command): Promise<number> {
+  const ctx = await openContext(cmd, false, 'plumb port');
+  try {
+    const c = findContainer(ctx.store.read(), container);
+    if (!c) throw new PlumbError(`No such container: ${container}`);
+    const bindings = c.ports.map((p) => ({ proto: p.proto, containerPort: p.containerPort, hostIp: p.hostIp, hostPort: p.hostPort }));
+    if (!spec) {
+      const text = formatPortLines(bindings);
+      if (text) out(text);
+      return 0;
+    }
+    const parsed = parsePortArg(spec);
+    if (!parsed) throw new PlumbError(`Invalid port: ${spec}`);
+    const text = formatPortQuery(bindings, parsed.port, parsed.proto);
+    if (!text) throw new PlumbError(noPublicPortError(parsed.port, parsed.proto, container));
+    out(text);
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+export async function stop(refs: string[], o: { time: string }, cmd: Command): Promise<number> {
+  const ctx = await openContext(cmd, true, 'plumb stop');
+  try {
+    const { done, errors } = await stopContainers(ctx, refs, Number(o.time));
+    return report(done, errors);
+  } finally {
+    ctx.close();
+  }
+}
+
+export async function restart(refs: string[], o: { time: string }, cmd: Command): Promise<number> {
+  const ctx = await openContext(cmd, true, 'plumb restart');
+  try {
+    const { done, errors } = await restartContainers(ctx, refs, Number(o.time));
+    return report(done, errors);
+  } finally {
+    ctx.close();
+  }
+}
+
+export async function start(refs: string[], _o: unknown, cmd: Command): Promise<number> {
+  const ctx = await openContext(cmd, true, 'plumb start');
+  try {
+    const { done, errors } = await startContainers(ctx, refs);
+    return report(done, errors);
+  } finally {
+    ctx.close();
+  }
+}
+
+export async function remove(refs: string[], o: { force?: boolean }, cmd: Command): Promise<number> {
+  const ctx = await openContext(cmd, true, 'plumb rm');
+  try {
+    const { done, errors } = await removeContainers(ctx, refs, !!o.force);
+    return report(done, errors);
+  } finally {
+    ctx.close();
+  }
+}
+
+export async function inspect(refs: string[], o: { format?: string }, cmd: Command): Promise<number> {
+  const ctx = await openContext(cmd, false, 'plumb inspect');
+  try {
+    const data = ctx.store.read();
+    const items: unknown[] = [];
+    const missing: string[] = [];
+    for (const ref of refs) {
+      const c = findContainer(data, ref);
+      if (c) {
+        items.push(containerInspectJson(ctx, data, liveState(c)));
+        continue;
+      }
+      const nets = await networkInspectJson(ctx, [ref]);
+      if (nets.json.length) items.push(...nets.json);
+      else missing.push(ref);
+    }
+    if (o.format) for (const item of items) out(renderTemplate(o.format, item));
+    else out(JSON.stringify(items, null, 4));
+    for (const m of missing) process.stderr.write(`Error: No such object: ${m}\n`);
+    return missing.length ? 1 : 0;
+  } finally {
+    ctx.close();
+  }
+}

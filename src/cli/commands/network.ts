@@ -1,0 +1,110 @@
+// plumb network create|ls|inspect|rm|prune
+import type { Command } from 'commander';
+import { createNetwork, ensureBuiltinNetworks, pruneNetworks, removeNetworks } from '../../engine/networks.js';
+import { formatTable } from '../format/table.js';
+import { openContext, out } from '../output.js';
+import { networkFilterFromFlags, parseAuxAddresses, parseKeyValues, parseLabels } from '../parse/options.js';
+import { networkInspectJson } from './inspect.js';
+import { renderTemplate } from '../format/template.js';
+
+interface CreateOpts {
+  driver: string;
+  subnet?: string;
+  gateway?: string;
+  ipRange?: string;
+  auxAddress: string[];
+  internal?: boolean;
+  attachable?: boolean;
+  label: string[];
+  opt: string[];
+}
+
+export async function create(name: string, o: CreateOpts, cmd: Command): Promise<number> {
+  const ctx = await openContext(cmd, true, 'plumb network create');
+  try {
+    const net = await createNetwork(ctx, {
+      name,
+      driver: o.driver,
+      subnet: o.subnet,
+      gateway: o.gateway,
+      ipRange: o.ipRange,
+      aux: parseAuxAddresses(o.auxAddress),
+      internal: !!o.internal,
+      attachable: !!o.attachable,
+      labels: parseLabels(o.label),
+      options: parseKeyValues(o.opt),
+    });
+    out(net.id);
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+export async function list(o: { quiet?: boolean; trunc: boolean; filter: string[]; format?: string }, cmd: Command): Promise<number> {
+  const ctx = await openContext(cmd, false, 'plumb network ls');
+  try {
+    if (process.getuid?.() === 0) await ensureBuiltinNetworks(ctx);
+    const data = ctx.store.read();
+    const keep = networkFilterFromFlags(o.filter);
+    const nets = Object.values(data.networks)
+      .filter((n) => keep({ id: n.id, name: n.name, driver: n.driver, scope: n.scope, labels: n.labels, builtin: n.builtin }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    const id = (full: string) => (o.trunc ? full.slice(0, 12) : full);
+    if (o.quiet) {
+      out(nets.map((n) => id(n.id)).join('\n'));
+      return 0;
+    }
+    if (o.format) {
+      for (const n of nets) out(renderTemplate(o.format, { ID: id(n.id), Name: n.name, Driver: n.driver, Scope: n.scope, Internal: n.internal, Labels: n.labels, CreatedAt: n.created }));
+      return 0;
+    }
+    out(formatTable([['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'], ...nets.map((n) => [id(n.id), n.name, n.driver, n.scope])]));
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+export async function inspect(refs: string[], o: { format?: string }, cmd: Command): Promise<number> {
+  const ctx = await openContext(cmd, false, 'plumb network inspect');
+  try {
+    if (process.getuid?.() === 0) await ensureBuiltinNetworks(ctx);
+    const { json, missing } = await networkInspectJson(ctx, refs);
+    if (o.format) for (const item of json) out(renderTemplate(o.format, item));
+    else out(JSON.stringify(json, null, 4));
+    for (const m of missing) process.stderr.write(`Error: No such network: ${m}\n`);
+    return missing.length ? 1 : 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+export async function remove(refs: string[], _o: unknown, cmd: Command): Promise<number> {
+  const ctx = await openContext(cmd, true, 'plumb network rm');
+  try {
+    const { removed, errors } = await removeNetworks(ctx, refs);
+    for (const r of removed) out(r);
+    for (const e of errors) process.stderr.write(`Error: ${e}\n`);
+    return errors.length ? 1 : 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+export async function prune(o: { force?: boolean }, cmd: Command): Promise<number> {
+  const ctx = await openContext(cmd, true, 'plumb network prune');
+  try {
+    if (!o.force && process.stdin.isTTY) {
+      process.stdout.write('WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] ');
+      const answer = await new Promise<string>((resolve) => process.stdin.once('data', (d) => resolve(String(d))));
+      process.stdin.pause();
+      if (!/^y/i.test(answer.trim())) return 0;
+    }
+    const removed = await pruneNetworks(ctx);
+    if (removed.length) out(`Deleted Networks:\n${removed.join('\n')}\n`);
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}

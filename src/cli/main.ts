@@ -1,0 +1,184 @@
+// plumb's command line: Docker-shaped commands. Each command's module is
+// imported only when that command runs, to keep start-up short.
+import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export interface GlobalOptions {
+  root?: string;
+  explain?: boolean;
+  dryRun?: boolean;
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** Runs an action module lazily; turns errors into one line and an exit code. */
+function lazy<A extends unknown[]>(load: () => Promise<(...args: A) => Promise<number | void>>) {
+  return async (...args: A) => {
+    const { reportError } = await import('./output.js');
+    try {
+      const fn = await load();
+      const code = await fn(...args);
+      if (typeof code === 'number' && code !== 0) process.exitCode = code;
+    } catch (err) {
+      process.exitCode = reportError(err);
+    }
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command('plumb')
+    .description("Docker's container networking, built from kernel primitives, that shows its work")
+    .version(version(), '-v, --version')
+    .option('--root <dir>', 'keep state and runtime files below this directory (or PLUMB_ROOT)')
+    .option('--explain', 'print every kernel change as the equivalent ip/bridge/iptables command, as it happens')
+    .option('--dry-run', 'print the kernel changes an operation would make, and make none')
+    .enablePositionalOptions()
+    .showHelpAfterError();
+
+  const network = program.command('network').description('Manage networks');
+  network
+    .command('create')
+    .description('Create a network')
+    .argument('<name>')
+    .option('-d, --driver <driver>', 'driver to manage the network', 'bridge')
+    .option('--subnet <cidr>', 'subnet in CIDR format')
+    .option('--gateway <ip>', 'IPv4 gateway for the subnet')
+    .option('--ip-range <cidr>', 'allocate container addresses from a sub-range')
+    .option('--aux-address <name=ip>', 'auxiliary IPv4 address used by the network driver', collect, [])
+    .option('--internal', 'restrict external access to the network')
+    .option('--attachable', 'enable manual container attachment')
+    .option('--label <k=v>', 'set metadata on a network', collect, [])
+    .option('-o, --opt <k=v>', 'set driver specific options', collect, [])
+    .action(lazy(async () => (await import('./commands/network.js')).create));
+  network
+    .command('ls')
+    .alias('list')
+    .description('List networks')
+    .option('-q, --quiet', 'only display network IDs')
+    .option('--no-trunc', 'do not truncate the output')
+    .option('-f, --filter <filter>', 'provide filter values (e.g. driver=bridge)', collect, [])
+    .option('--format <template>', 'pretty-print networks using a Go template')
+    .action(lazy(async () => (await import('./commands/network.js')).list));
+  network
+    .command('inspect')
+    .description('Display detailed information on one or more networks')
+    .argument('<network...>')
+    .option('-f, --format <template>', 'format the output using the given Go template')
+    .action(lazy(async () => (await import('./commands/network.js')).inspect));
+  network
+    .command('rm')
+    .alias('remove')
+    .description('Remove one or more networks')
+    .argument('<network...>')
+    .action(lazy(async () => (await import('./commands/network.js')).remove));
+  network
+    .command('prune')
+    .description('Remove all unused networks')
+    .option('-f, --force', 'do not prompt for confirmation')
+    .action(lazy(async () => (await import('./commands/network.js')).prune));
+
+  const runLike = (cmd: Command) =>
+    cmd
+      .argument('<image>', 'a label (plumb has no images)')
+      .argument('[command...]', 'a command from the host filesystem to run inside the sandbox')
+      .passThroughOptions()
+      .option('--name <name>', 'assign a name to the container')
+      .addOption(new Option('--network <network>', 'connect a container to a network').default('bridge'))
+      .addOption(new Option('--net <network>', 'alias of --network').hideHelp())
+      .option('-h, --hostname <name>', 'container host name')
+      .option('--rm', 'automatically remove the container when it exits')
+      .option('-i, --interactive', 'keep STDIN open')
+      .option('-t, --tty', 'allocate a pseudo-TTY (uses the caller terminal)')
+      .option('-p, --publish <spec>', "publish a container's port(s) to the host", collect, [])
+      .option('-P, --publish-all', 'publish all exposed ports to random ports')
+      .option('--expose <port>', 'expose a port or a range of ports', collect, [])
+      .option('--link <name[:alias]>', 'add link to another container', collect, [])
+      .option('-e, --env <k=v>', 'set environment variables', collect, [])
+      .option('--ip <ip>', 'IPv4 address (e.g. 172.30.100.104)')
+      .option('--mac-address <mac>', 'container MAC address (e.g. 92:d0:c6:0a:29:33)')
+      .option('--network-alias <alias>', 'add network-scoped alias for the container', collect, [])
+      .option('--dns <ip>', 'set custom DNS servers', collect, [])
+      .option('--dns-search <domain>', 'set custom DNS search domains', collect, [])
+      .option('--dns-option <opt>', 'set DNS options', collect, [])
+      .option('--add-host <host:ip>', 'add a custom host-to-IP mapping', collect, []);
+  runLike(program.command('run').description('Run a command in a new container'))
+    .option('-d, --detach', 'run container in background and print container ID')
+    .action(lazy(async () => (await import('./commands/run.js')).run));
+  runLike(program.command('create').description('Create a new container')).action(
+    lazy(async () => (await import('./commands/run.js')).create),
+  );
+  program
+    .command('exec')
+    .description('Run a command in a running container')
+    .argument('<container>')
+    .argument('<command...>')
+    .passThroughOptions()
+    .option('-i, --interactive', 'keep STDIN open')
+    .option('-t, --tty', 'allocate a pseudo-TTY (uses the caller terminal)')
+    .option('-e, --env <k=v>', 'set environment variables', collect, [])
+    .option('-d, --detach', 'detached mode: run command in the background')
+    .action(lazy(async () => (await import('./commands/containers.js')).exec));
+  program
+    .command('ps')
+    .description('List containers')
+    .option('-a, --all', 'show all containers (default shows just running)')
+    .option('-q, --quiet', 'only display container IDs')
+    .option('--no-trunc', 'do not truncate output')
+    .option('--format <template>', 'pretty-print containers using a Go template')
+    .action(lazy(async () => (await import('./commands/containers.js')).ps));
+  program
+    .command('port')
+    .description('List port mappings or a specific mapping for the container')
+    .argument('<container>')
+    .argument('[port]')
+    .action(lazy(async () => (await import('./commands/containers.js')).port));
+  for (const [name, description] of [
+    ['stop', 'Stop one or more running containers'],
+    ['restart', 'Restart one or more containers'],
+  ] as const) {
+    program
+      .command(name)
+      .description(description)
+      .argument('<container...>')
+      .option('-t, --time <seconds>', 'seconds to wait for stop before killing it', '10')
+      .action(lazy(async () => (await import('./commands/containers.js'))[name]));
+  }
+  program
+    .command('start')
+    .description('Start one or more stopped containers')
+    .argument('<container...>')
+    .action(lazy(async () => (await import('./commands/containers.js')).start));
+  program
+    .command('rm')
+    .description('Remove one or more containers')
+    .argument('<container...>')
+    .option('-f, --force', 'force the removal of a running container')
+    .action(lazy(async () => (await import('./commands/containers.js')).remove));
+  program
+    .command('inspect')
+    .description('Return low-level information on containers or networks')
+    .argument('<name...>')
+    .option('-f, --format <template>', 'format the output using the given Go template')
+    .action(lazy(async () => (await import('./commands/containers.js')).inspect));
+
+  const system = program.command('system').description('Manage plumb itself');
+  system
+    .command('info')
+    .description('Show kernel features, the firewall backend and plumb paths')
+    .action(lazy(async () => (await import('./commands/system.js')).info));
+  system
+    .command('reset')
+    .description('Remove everything plumb made: sandboxes, processes, networks, rules, sysctls')
+    .action(lazy(async () => (await import('./commands/system.js')).reset));
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  await buildProgram().parseAsync(argv);
+}

@@ -1,0 +1,97 @@
+// The bridge driver: a Linux bridge per network (docker0-style), a veth pair per
+// endpoint with the host end on the bridge and the other end as ethN inside the
+// sandbox. Firewall rules are not made here: they are rendered for all networks
+// at once by the engine (see engine/firewall-sync.ts).
+import { randomBytes } from 'node:crypto';
+import type { Netns } from '../kernel/netns.js';
+import type { Rtnl } from '../kernel/rtnl.js';
+import type { EndpointRecord, NetworkRecord } from '../store/model.js';
+import type { Transaction } from '../engine/transaction.js';
+
+/** Docker gives its bridges a 02:42 locally administered MAC; so do we, so learners recognise it. */
+export function randomBridgeMac(): string {
+  const tail = [...randomBytes(4)].map((b) => b.toString(16).padStart(2, '0'));
+  return ['02', '42', ...tail].join(':');
+}
+
+/** Host end of an endpoint's veth: "veth" + 7 hex characters, like Docker's, derived from the endpoint id. */
+export function hostVethName(endpointId: string): string {
+  return `veth${endpointId.slice(0, 7)}`;
+}
+
+export async function createBridge(tx: Transaction, host: Rtnl, net: NetworkRecord): Promise<void> {
+  const name = net.bridge!;
+  const ipam = net.ipam!;
+  const prefix = ipam.subnet.split('/')[1];
+  const existing = await host.linkByName(name);
+  if (existing) throw new Error(`cannot create network ${net.name}: a link named ${name} already exists on this host`);
+  await tx.step(
+    `add bridge ${name}`,
+    () =>
+      host.addBridge(
+        name,
+        { mtu: net.mtu, address: randomBridgeMac() },
+        `${net.name} is a Linux bridge named ${name}: a virtual switch that every container on the network plugs into`,
+      ),
+    () => host.deleteLink(name, `roll back: remove bridge ${name}`),
+  );
+  await tx.step(`address ${name}`, () =>
+    host.addAddress(name, `${ipam.gateway}/${prefix}`, `the bridge holds the gateway address ${ipam.gateway}: containers route through it`),
+  );
+  await tx.step(`up ${name}`, () => host.setLink(name, { up: true }));
+}
+
+export async function deleteBridge(host: Rtnl, net: NetworkRecord): Promise<void> {
+  if (await host.linkByName(net.bridge!)) await host.deleteLink(net.bridge!, `remove ${net.name}'s bridge ${net.bridge}`);
+}
+
+export interface JoinArgs {
+  host: Rtnl;
+  sandbox: Rtnl;
+  sandboxNs: Netns;
+  sandboxName: string;
+  net: NetworkRecord;
+  ep: EndpointRecord;
+  /** Only the first network a sandbox joins provides its default route (Docker: the gateway endpoint). */
+  defaultRoute: boolean;
+}
+
+/** Plugs a sandbox into a bridge network: veth pair, bridge port, address, routes. */
+export async function joinBridge(tx: Transaction, a: JoinArgs): Promise<void> {
+  const { host, sandbox, net, ep } = a;
+  const veth = ep.hostVeth!;
+  const prefix = ep.prefix;
+  await tx.step(
+    `veth ${veth}`,
+    () =>
+      host.addVeth(
+        veth,
+        ep.ifname,
+        a.sandboxNs,
+        { mtu: net.mtu },
+        `a veth pair is a virtual cable: ${veth} stays on the host, its twin becomes ${ep.ifname} inside ${a.sandboxName}`,
+      ),
+    () => host.deleteLink(veth, `roll back: remove ${veth} (its twin ${ep.ifname} goes with it)`),
+  );
+  await tx.step(`plug ${veth}`, () =>
+    host.setLink(veth, { master: net.bridge!, up: true }, `plug the host end into ${net.name}'s bridge ${net.bridge}, the way docker0 works`),
+  );
+  await tx.step(`configure ${ep.ifname}`, async () => {
+    await sandbox.setLink(
+      ep.ifname,
+      { address: ep.mac, up: true },
+      `${ep.ip} is the lowest free address of ${net.ipam!.subnet}; the MAC is 02:42 + those four bytes`,
+    );
+    await sandbox.addAddress(ep.ifname, `${ep.ip}/${prefix}`);
+    if (a.defaultRoute && ep.gateway) {
+      await sandbox.addRoute({ dst: 'default', via: ep.gateway, dev: ep.ifname }, `leave the sandbox through the gateway ${ep.gateway}`);
+    }
+  });
+}
+
+/** Unplugs an endpoint: deleting the host end of a veth deletes its twin too. */
+export async function leaveBridge(host: Rtnl, ep: EndpointRecord): Promise<void> {
+  if (ep.hostVeth && (await host.linkByName(ep.hostVeth))) {
+    await host.deleteLink(ep.hostVeth, `unplug: deleting ${ep.hostVeth} also deletes its twin ${ep.ifname} in the sandbox`);
+  }
+}

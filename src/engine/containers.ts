@@ -1,0 +1,375 @@
+// Container lifecycle: run/create, start, stop, restart, rm, exec. A container
+// here is a sandbox plus, optionally, one process started from the host's
+// filesystem inside it. IMAGE is only a label.
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { joinBridge, leaveBridge, hostVethName } from '../drivers/bridge.js';
+import { newContainerId, newEndpointId } from '../ipam/ids.js';
+import { isAlive, processStartTime, readExitCode, runAttached, startDetached, stopProcess } from '../kernel/process.js';
+import type { ContainerRecord, EndpointRecord, NetworkRecord, StoreData } from '../store/model.js';
+import { containerDir } from '../store/paths.js';
+import { findContainer, findNetwork } from '../store/store.js';
+import { allocateEndpointAddress, releaseEndpointAddress } from './addressing.js';
+import type { Context } from './context.js';
+import { PlumbError } from './errors.js';
+import { readHostResolvConf, renderHosts, renderResolvConf, sandboxFiles, writeSandboxFiles } from './etc-files.js';
+import { syncFirewall } from './firewall-sync.js';
+import { ensureBuiltins } from './networks.js';
+import { buildSandbox, destroySandbox } from './sandbox.js';
+import { Transaction } from './transaction.js';
+
+export interface RunRequest {
+  name?: string;
+  image: string;
+  command: string[];
+  network: string;
+  hostname?: string;
+  autoRemove: boolean;
+  aliases: string[];
+  ip?: string;
+  mac?: string;
+  publish: ContainerRecord['publish'];
+  expose: ContainerRecord['expose'];
+  links: ContainerRecord['links'];
+  env: Record<string, string>;
+  dns: string[];
+  dnsSearch: string[];
+  dnsOptions: string[];
+  extraHosts: string[];
+  /** Generates a name not in `taken` (Docker-style random names). */
+  randomName: (taken: Set<string>) => string;
+}
+
+const NAME_RULE = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+
+/** Files of a container: its /etc files, the log and exit code of its process. */
+export function containerFiles(ctx: Context, c: ContainerRecord) {
+  const dir = containerDir(ctx.paths, c.id);
+  return { dir, ...sandboxFiles(dir), log: join(dir, 'output.log'), exit: join(dir, 'exit-code') };
+}
+
+/** Creates the record and starts it; returns the record as stored. */
+export async function createAndStart(ctx: Context, req: RunRequest, start = true): Promise<ContainerRecord> {
+  return ctx.store.locked(async (data, commit) => {
+    await reapExited(ctx, data);
+    return Transaction.run('run', async (tx) => {
+      await ensureBuiltins(ctx, data, tx);
+      const c = newRecord(data, req);
+      data.containers[c.id] = c;
+      tx.onRollback('record', () => {
+        delete data.containers[c.id];
+      });
+      if (start) await startInTx(ctx, data, c, tx);
+      commit();
+      return c;
+    });
+  });
+}
+
+function newRecord(data: StoreData, req: RunRequest): ContainerRecord {
+  const taken = new Set(Object.values(data.containers).map((c) => c.name));
+  let name = req.name;
+  if (name !== undefined) {
+    if (!NAME_RULE.test(name)) throw new PlumbError(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`, 125);
+    name = name.replace(/^\//, '');
+    const other = Object.values(data.containers).find((c) => c.name === name);
+    if (other) {
+      throw new PlumbError(
+        `Conflict. The container name "/${name}" is already in use by container "${other.id}". You have to remove (or rename) that container to be able to reuse that name.`,
+        125,
+      );
+    }
+  } else {
+    name = req.randomName(taken);
+  }
+  const id = newContainerId();
+  const mode = req.network || 'bridge';
+  const networks: ContainerRecord['networks'] = [];
+  if (mode !== 'none' && mode !== 'host') {
+    if (mode.startsWith('container:')) throw new PlumbError('--network container:NAME is not supported yet in this version of plumb', 125);
+    const net = findNetwork(data, mode);
+    if (!net) throw new PlumbError(`network ${mode} not found`, 125);
+    if (net.driver !== 'bridge') throw new PlumbError(`network ${mode} uses driver ${net.driver}, which this version of plumb cannot attach containers to`, 125);
+    if (req.aliases.length && net.name === 'bridge') throw new PlumbError('network-scoped alias is supported only for containers in user defined networks', 125);
+    networks.push({ networkId: net.id, aliases: req.aliases, staticIp: req.ip, mac: req.mac });
+  }
+  if (mode === 'host' && req.publish.length) {
+    // Docker prints a warning and discards -p in host mode.
+    process.stderr.write('WARNING: Published ports are discarded when using host network mode\n');
+  }
+  for (const link of req.links) {
+    const target = findContainer(data, link.target);
+    if (!target) throw new PlumbError(`could not get container for ${link.target}`, 125);
+  }
+  return {
+    id,
+    name,
+    image: req.image,
+    command: req.command,
+    created: new Date().toISOString(),
+    hostname: req.hostname ?? id.slice(0, 12),
+    state: 'created',
+    autoRemove: req.autoRemove,
+    networkMode: mode,
+    networks,
+    endpoints: {},
+    publish: mode === 'host' ? [] : req.publish,
+    ports: [],
+    expose: req.expose,
+    links: req.links,
+    env: req.env,
+    dns: req.dns,
+    dnsSearch: req.dnsSearch,
+    dnsOptions: req.dnsOptions,
+    extraHosts: req.extraHosts,
+  };
+}
+
+/** Joins one network: allocates an address, plugs a veth, records the endpoint. */
+async function attach(ctx: Context, data: StoreData, c: ContainerRecord, tx: Transaction, spec: ContainerRecord['networks'][number], ns: import('../kernel/netns.js').Netns, defaultRoute: boolean, ifIndex: number): Promise<EndpointRecord> {
+  const net = data.networks[spec.networkId];
+  if (!net) throw new PlumbError(`network ${spec.networkId} not found`);
+  const epId = newEndpointId();
+  const ep = allocateEndpointAddress(net, epId, spec.staticIp, spec.mac);
+  tx.onRollback('release address', () => releaseEndpointAddress(net, ep.ip));
+  ep.ifname = `eth${ifIndex}`;
+  ep.hostVeth = hostVethName(epId);
+  ep.aliases = spec.aliases;
+  ep.gateway = net.internal ? undefined : net.ipam!.gateway;
+  await joinBridge(tx, {
+    host: ctx.hostRtnl(),
+    sandbox: ctx.rtnlIn(ns),
+    sandboxNs: ns,
+    sandboxName: c.name,
+    net,
+    ep,
+    defaultRoute,
+  });
+  c.endpoints[net.id] = ep;
+  return ep;
+}
+
+/** Everything `start` does, inside an open transaction with the store locked. */
+async function startInTx(ctx: Context, data: StoreData, c: ContainerRecord, tx: Transaction): Promise<void> {
+  for (const link of c.links) {
+    const target = findContainer(data, link.target);
+    if (!target || target.state !== 'running') {
+      throw new PlumbError(`Cannot link to a non running container: /${link.target} AS /${c.name}/${link.alias}`, 125);
+    }
+  }
+  const files = containerFiles(ctx, c);
+  mkdirSync(files.dir, { recursive: true });
+  c.endpoints = {};
+  if (c.networkMode !== 'host') {
+    const ns = await buildSandbox(ctx, tx, c);
+    tx.onRollback('sandbox', () => destroySandbox(ctx, c));
+    let index = 0;
+    for (const spec of c.networks) {
+      await attach(ctx, data, c, tx, spec, ns, index === 0, index);
+      index++;
+    }
+  }
+  writeEtcFiles(ctx, data, c);
+  c.ports = [];
+  for (const p of c.publish) {
+    if (p.hostPortStart === 0) throw new PlumbError('publishing to a random host port is not supported yet in this version of plumb', 125);
+    for (let i = 0; i <= p.hostPortEnd - p.hostPortStart; i++) {
+      const hostPort = p.hostPortStart + i;
+      const hostIp = p.hostIp || '0.0.0.0';
+      const clash = Object.values(data.containers).find(
+        (o) => o.id !== c.id && o.state === 'running' && o.ports.some((b) => b.proto === p.proto && b.hostPort === hostPort && (b.hostIp === hostIp || b.hostIp === '0.0.0.0' || hostIp === '0.0.0.0')),
+      );
+      if (clash) throw new PlumbError(`driver failed programming external connectivity on endpoint ${c.name}: Bind for ${hostIp}:${hostPort} failed: port is already allocated`, 125);
+      c.ports.push({ proto: p.proto, containerPort: p.containerPort + (p.hostPortEnd > p.hostPortStart && p.containerPort ? 0 : 0), hostIp, hostPort });
+    }
+  }
+  c.state = 'running';
+  c.startedAt = new Date().toISOString();
+  c.exitCode = undefined;
+  c.pid = undefined;
+  if (c.ports.length) await syncFirewall(ctx, data, tx, `publish ${c.name}'s ports`);
+  if (c.command.length && !ctx.dryRun) {
+    rmSync(files.exit, { force: true });
+    const { pid } = await tx.step(
+      'start process',
+      () => startDetached(processSpec(ctx, c), { logFile: files.log, exitFile: files.exit }),
+      (r: { pid: number }) => stopProcess(r.pid, 1000),
+    );
+    c.pid = pid;
+    c.pidStart = processStartTime(pid);
+  }
+}
+
+export function processSpec(ctx: Context, c: ContainerRecord, argv: string[] = c.command) {
+  const files = containerFiles(ctx, c);
+  return {
+    netnsPath: c.sandbox?.netns,
+    utsPath: c.sandbox?.uts,
+    files: { hosts: files.hosts, resolvConf: files.resolvConf, hostname: files.hostname },
+    argv,
+    env: { HOSTNAME: c.hostname, ...c.env },
+  };
+}
+
+function writeEtcFiles(ctx: Context, data: StoreData, c: ContainerRecord): void {
+  const userNetwork = c.networks.some((n) => data.networks[n.networkId]?.name !== 'bridge');
+  const links = c.links
+    .map((l) => {
+      const t = findContainer(data, l.target)!;
+      const ip = Object.values(t.endpoints)[0]?.ip;
+      return ip ? { ip, alias: l.alias, id12: t.id.slice(0, 12), name: t.name } : undefined;
+    })
+    .filter((l): l is NonNullable<typeof l> => !!l);
+  const hosts = renderHosts({
+    extraHosts: c.extraHosts,
+    links: userNetwork ? [] : links,
+    own: Object.values(c.endpoints).map((e) => ({ ip: e.ip })),
+    hostname: c.hostname,
+  });
+  const resolvConf = renderResolvConf({
+    embeddedDns: userNetwork,
+    dns: c.dns,
+    dnsSearch: c.dnsSearch,
+    dnsOptions: c.dnsOptions,
+    hostResolvConf: readHostResolvConf(),
+  });
+  if (!ctx.dryRun) writeSandboxFiles(containerFiles(ctx, c).dir, { hosts, resolvConf, hostname: c.hostname });
+}
+
+/** Rewrites the hosts files of running containers that link to `target` (its address changed). */
+function refreshLinkers(ctx: Context, data: StoreData, target: ContainerRecord): void {
+  for (const c of Object.values(data.containers)) {
+    if (c.state === 'running' && c.links.some((l) => findContainer(data, l.target)?.id === target.id)) writeEtcFiles(ctx, data, c);
+  }
+}
+
+/** Tears down what start built: process, endpoints, sandbox. Leaves the record. */
+async function stopInPlace(ctx: Context, data: StoreData, c: ContainerRecord, timeoutMs: number, exitCode?: number): Promise<void> {
+  if (c.pid && !ctx.dryRun && isAlive(c.pid) && processStartTime(c.pid) === c.pidStart) await stopProcess(c.pid, timeoutMs);
+  const code = exitCode ?? readExitCode(containerFiles(ctx, c).exit) ?? (c.pid ? 137 : 0);
+  for (const [netId, ep] of Object.entries(c.endpoints)) {
+    const net = data.networks[netId];
+    await leaveBridge(ctx.hostRtnl(), ep);
+    if (net) releaseEndpointAddress(net, ep.ip);
+  }
+  c.endpoints = {};
+  const hadPorts = c.ports.length > 0;
+  c.ports = [];
+  destroySandbox(ctx, c);
+  c.state = 'exited';
+  c.exitCode = code;
+  c.pid = undefined;
+  c.finishedAt = new Date().toISOString();
+  if (hadPorts) await Transaction.run('firewall', (tx) => syncFirewall(ctx, data, tx, `withdraw ${c.name}'s published ports`));
+}
+
+/** A detached COMMAND that ended on its own: tear its sandbox down, as Docker does when a container exits. */
+export async function reapExited(ctx: Context, data: StoreData): Promise<void> {
+  for (const c of Object.values(data.containers)) {
+    if (c.state !== 'running' || !c.pid) continue;
+    if (isAlive(c.pid) && processStartTime(c.pid) === c.pidStart) continue;
+    await stopInPlace(ctx, data, c, 0);
+    if (c.autoRemove) removeRecord(ctx, data, c);
+  }
+}
+
+function removeRecord(ctx: Context, data: StoreData, c: ContainerRecord): void {
+  delete data.containers[c.id];
+  if (!ctx.dryRun) rmSync(containerFiles(ctx, c).dir, { recursive: true, force: true });
+}
+
+function mustFind(data: StoreData, ref: string): ContainerRecord {
+  const c = findContainer(data, ref);
+  if (!c) throw new PlumbError(`No such container: ${ref}`);
+  return c;
+}
+
+export async function stopContainers(ctx: Context, refs: string[], timeoutSec: number): Promise<{ done: string[]; errors: string[] }> {
+  return forEachLocked(ctx, refs, async (data, c) => {
+    if (c.state === 'running') {
+      await stopInPlace(ctx, data, c, timeoutSec * 1000);
+      if (c.autoRemove) removeRecord(ctx, data, c);
+    }
+  });
+}
+
+export async function startContainers(ctx: Context, refs: string[]): Promise<{ done: string[]; errors: string[] }> {
+  return forEachLocked(ctx, refs, async (data, c) => {
+    if (c.state === 'running') return;
+    await Transaction.run('start', (tx) => startInTx(ctx, data, c, tx));
+    refreshLinkers(ctx, data, c);
+  });
+}
+
+export async function restartContainers(ctx: Context, refs: string[], timeoutSec: number): Promise<{ done: string[]; errors: string[] }> {
+  return forEachLocked(ctx, refs, async (data, c) => {
+    if (c.state === 'running') await stopInPlace(ctx, data, c, timeoutSec * 1000);
+    await Transaction.run('start', (tx) => startInTx(ctx, data, c, tx));
+    refreshLinkers(ctx, data, c);
+  });
+}
+
+export async function removeContainers(ctx: Context, refs: string[], force: boolean): Promise<{ done: string[]; errors: string[] }> {
+  return forEachLocked(ctx, refs, async (data, c) => {
+    if (c.state === 'running') {
+      if (!force) {
+        throw new PlumbError(
+          `You cannot remove a running container ${c.id}. Stop the container before attempting removal or force remove`,
+        );
+      }
+      await stopInPlace(ctx, data, c, 0, 137);
+    }
+    removeRecord(ctx, data, c);
+  });
+}
+
+async function forEachLocked(
+  ctx: Context,
+  refs: string[],
+  fn: (data: StoreData, c: ContainerRecord) => Promise<void>,
+): Promise<{ done: string[]; errors: string[] }> {
+  const done: string[] = [];
+  const errors: string[] = [];
+  await ctx.store.locked(async (data, commit) => {
+    await reapExited(ctx, data);
+    for (const ref of refs) {
+      try {
+        await fn(data, mustFind(data, ref));
+        done.push(ref);
+      } catch (err) {
+        errors.push((err as Error).message);
+      }
+      commit();
+    }
+    commit();
+  });
+  return { done, errors };
+}
+
+/** `plumb run` without -d: runs COMMAND attached, then records how it ended. */
+export async function runAttachedAndRecord(ctx: Context, c: ContainerRecord, interactive: boolean): Promise<number> {
+  const code = await runAttached(processSpec(ctx, c), { stdin: interactive });
+  await ctx.store.locked(async (data, commit) => {
+    const cur = data.containers[c.id];
+    if (cur && cur.state === 'running') {
+      await stopInPlace(ctx, data, cur, 0, code);
+      if (cur.autoRemove) removeRecord(ctx, data, cur);
+    }
+    commit();
+  });
+  return code;
+}
+
+export async function execIn(ctx: Context, ref: string, argv: string[], interactive: boolean, env: Record<string, string>): Promise<number> {
+  const data = ctx.store.read();
+  const c = findContainer(data, ref);
+  if (!c) throw new PlumbError(`No such container: ${ref}`);
+  if (c.state !== 'running' || (c.pid && !isAlive(c.pid))) throw new PlumbError(`Container ${c.id} is not running`);
+  const spec = processSpec(ctx, c, argv);
+  spec.env = { ...spec.env, ...env };
+  return runAttached(spec, { stdin: interactive });
+}
+
+export function listNetworksOf(data: StoreData, c: ContainerRecord): NetworkRecord[] {
+  return c.networks.map((n) => data.networks[n.networkId]).filter((n): n is NetworkRecord => !!n);
+}

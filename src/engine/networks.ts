@@ -1,0 +1,222 @@
+// Network operations: create, remove, prune, and the built-in networks
+// (bridge/host/none) that appear on first use, as in Docker.
+import { createBridge, deleteBridge } from '../drivers/bridge.js';
+import { newNetworkId } from '../ipam/ids.js';
+import type { NetworkRecord, StoreData } from '../store/model.js';
+import { findNetwork } from '../store/store.js';
+import { planBridgeIpam, hostNetworksInUse } from './addressing.js';
+import type { Context } from './context.js';
+import { PlumbError } from './errors.js';
+import { syncFirewall } from './firewall-sync.js';
+import { ensureHostSysctls } from './host-setup.js';
+import { Transaction } from './transaction.js';
+
+export const DEFAULT_BRIDGE = 'plumb0';
+const BRIDGE_OPT = 'com.docker.network.bridge.';
+const KNOWN_BRIDGE_OPTIONS = new Set([
+  `${BRIDGE_OPT}name`,
+  `${BRIDGE_OPT}enable_icc`,
+  `${BRIDGE_OPT}enable_ip_masquerade`,
+  `${BRIDGE_OPT}host_binding_ipv4`,
+  `${BRIDGE_OPT}default_bridge`,
+  'com.docker.network.driver.mtu',
+]);
+
+export interface CreateNetworkRequest {
+  name: string;
+  driver: string;
+  subnet?: string;
+  gateway?: string;
+  ipRange?: string;
+  aux: Record<string, string>;
+  internal: boolean;
+  attachable: boolean;
+  labels: Record<string, string>;
+  options: Record<string, string>;
+}
+
+function parseBool(value: string | undefined, key: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (/^(1|t|true)$/i.test(value)) return true;
+  if (/^(0|f|false)$/i.test(value)) return false;
+  throw new PlumbError(`invalid value for ${key}: ${value} (use true or false)`);
+}
+
+/** Kernel interface names are at most 15 bytes. */
+function checkIfName(name: string): void {
+  if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(name) || name === '.' || name === '..') {
+    throw new PlumbError(`invalid bridge name "${name}": interface names are 1-15 characters of letters, digits, '_', '.' and '-'`);
+  }
+}
+
+/** Records for host and none (no kernel objects) plus the default bridge, created when first needed. */
+export async function ensureBuiltins(ctx: Context, data: StoreData, tx: Transaction): Promise<void> {
+  const now = new Date().toISOString();
+  for (const [name, driver] of [
+    ['host', 'host'],
+    ['none', 'null'],
+  ] as const) {
+    if (!findNetwork(data, name)) {
+      const id = newNetworkId();
+      data.networks[id] = {
+        id,
+        name,
+        driver,
+        scope: 'local',
+        created: now,
+        internal: false,
+        attachable: false,
+        builtin: true,
+        labels: {},
+        options: {},
+        allocated: {},
+      };
+    }
+  }
+  if (!Object.values(data.networks).some((n) => n.name === 'bridge')) {
+    const net = await buildBridgeNetwork(ctx, data, {
+      name: 'bridge',
+      driver: 'bridge',
+      aux: {},
+      internal: false,
+      attachable: false,
+      labels: {},
+      options: {
+        [`${BRIDGE_OPT}default_bridge`]: 'true',
+        [`${BRIDGE_OPT}enable_icc`]: 'true',
+        [`${BRIDGE_OPT}enable_ip_masquerade`]: 'true',
+        [`${BRIDGE_OPT}host_binding_ipv4`]: '0.0.0.0',
+        [`${BRIDGE_OPT}name`]: DEFAULT_BRIDGE,
+        'com.docker.network.driver.mtu': '1500',
+      },
+    }, tx, true);
+    data.networks[net.id] = net;
+  }
+}
+
+export async function createNetwork(ctx: Context, req: CreateNetworkRequest): Promise<NetworkRecord> {
+  return ctx.store.locked(async (data, commit) =>
+    Transaction.run('network create', async (tx) => {
+      await ensureBuiltins(ctx, data, tx);
+      if (findNetworkByExactName(data, req.name)) throw new PlumbError(`network with name ${req.name} already exists`);
+      if (req.driver !== 'bridge') {
+        throw new PlumbError(`plugin "${req.driver}" not found: this version of plumb supports -d bridge (host and none are built in)`);
+      }
+      const net = await buildBridgeNetwork(ctx, data, req, tx, false);
+      data.networks[net.id] = net;
+      await syncFirewall(ctx, data, tx, `add the firewall rules of ${net.name}`);
+      commit();
+      return net;
+    }),
+  );
+}
+
+function findNetworkByExactName(data: StoreData, name: string): NetworkRecord | undefined {
+  return Object.values(data.networks).find((n) => n.name === name);
+}
+
+async function buildBridgeNetwork(
+  ctx: Context,
+  data: StoreData,
+  req: CreateNetworkRequest,
+  tx: Transaction,
+  isDefault: boolean,
+): Promise<NetworkRecord> {
+  for (const key of Object.keys(req.options)) {
+    if (key.startsWith('com.docker.network.') && !KNOWN_BRIDGE_OPTIONS.has(key)) {
+      throw new PlumbError(`unknown bridge option ${key}`);
+    }
+  }
+  const id = newNetworkId();
+  const bridge = req.options[`${BRIDGE_OPT}name`] ?? `br-${id.slice(0, 12)}`;
+  checkIfName(bridge);
+  if (Object.values(data.networks).some((n) => n.bridge === bridge)) {
+    throw new PlumbError(`bridge name ${bridge} is already used by another network`);
+  }
+  const mtuText = req.options['com.docker.network.driver.mtu'];
+  const mtu = mtuText === undefined ? undefined : Number(mtuText);
+  if (mtu !== undefined && (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535)) {
+    throw new PlumbError(`invalid MTU ${mtuText}: use a number from 68 to 65535`);
+  }
+  const inUse = await hostNetworksInUse(ctx, data);
+  const ipam = planBridgeIpam(req, inUse, data);
+  const net: NetworkRecord = {
+    id,
+    name: req.name,
+    driver: 'bridge',
+    scope: 'local',
+    created: new Date().toISOString(),
+    internal: req.internal,
+    attachable: req.attachable,
+    builtin: isDefault,
+    labels: req.labels,
+    options: req.options,
+    ipam,
+    bridge,
+    mtu,
+    icc: parseBool(req.options[`${BRIDGE_OPT}enable_icc`], `${BRIDGE_OPT}enable_icc`, true),
+    masquerade: parseBool(req.options[`${BRIDGE_OPT}enable_ip_masquerade`], `${BRIDGE_OPT}enable_ip_masquerade`, true),
+    hostBindingIpv4: req.options[`${BRIDGE_OPT}host_binding_ipv4`] ?? '0.0.0.0',
+    allocated: {},
+  };
+  await createBridge(tx, ctx.hostRtnl(), net);
+  if (ensureHostSysctls(ctx, data) && data.forwardPolicyBefore === undefined) data.forwardPolicyBefore = 'pending';
+  return net;
+}
+
+export async function removeNetworks(ctx: Context, refs: string[]): Promise<{ removed: string[]; errors: string[] }> {
+  const removed: string[] = [];
+  const errors: string[] = [];
+  await ctx.store.locked(async (data, commit) => {
+    for (const ref of refs) {
+      try {
+        const net = findNetwork(data, ref);
+        if (!net) throw new PlumbError(`No such network: ${ref}`);
+        if (net.builtin) throw new PlumbError(`${net.name} is a pre-defined network and cannot be removed`);
+        const users = activeEndpoints(data, net.id);
+        if (users.length) throw new PlumbError(`error while removing network: network ${net.name} id ${net.id} has active endpoints`);
+        await Transaction.run('network rm', async (tx) => {
+          delete data.networks[net.id];
+          await syncFirewall(ctx, data, tx, `remove the firewall rules of ${net.name}`);
+          if (net.driver === 'bridge') await deleteBridge(ctx.hostRtnl(), net);
+        });
+        commit();
+        removed.push(ref);
+      } catch (err) {
+        errors.push((err as Error).message);
+      }
+    }
+  });
+  return { removed, errors };
+}
+
+/** Containers that have (or will have, on start) an endpoint on the network. */
+function activeEndpoints(data: StoreData, networkId: string): string[] {
+  return Object.values(data.containers)
+    .filter((c) => c.networks.some((n) => n.networkId === networkId))
+    .map((c) => c.name);
+}
+
+export async function pruneNetworks(ctx: Context): Promise<string[]> {
+  const data = ctx.store.read();
+  const unused = Object.values(data.networks)
+    .filter((n) => !n.builtin && activeEndpoints(data, n.id).length === 0)
+    .map((n) => n.name)
+    .sort();
+  if (!unused.length) return [];
+  const { removed } = await removeNetworks(ctx, unused);
+  return removed;
+}
+
+/** Makes sure the built-in networks exist (first use), for read-only commands like `network ls`. */
+export async function ensureBuiltinNetworks(ctx: Context): Promise<void> {
+  const data = ctx.store.read();
+  if (Object.values(data.networks).some((n) => n.name === 'bridge')) return;
+  await ctx.store.locked(async (d, commit) =>
+    Transaction.run('default networks', async (tx) => {
+      await ensureBuiltins(ctx, d, tx);
+      await syncFirewall(ctx, d, tx, 'add the firewall rules of the default bridge');
+      commit();
+    }),
+  );
+}

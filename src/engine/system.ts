@@ -1,0 +1,55 @@
+// plumb system reset: remove everything plumb made, in this order: processes
+// and sandboxes, bridges, firewall rules, host sysctls, then plumb's own mounts
+// and files. Works from the store and also sweeps what the store forgot
+// (namespace files of a crashed run).
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { removeAll } from '../firewall/index.js';
+import { releaseMountDir, removeNsFile } from '../kernel/netns.js';
+import { applyIptables, saveIptables } from '../kernel/iptables.js';
+import { isAlive, processStartTime, stopProcess } from '../kernel/process.js';
+import { netnsDir, utsDir } from '../store/paths.js';
+import { deleteBridge } from '../drivers/bridge.js';
+import type { Context } from './context.js';
+import { restoreHostSysctls } from './host-setup.js';
+import { leaveBridge } from '../drivers/bridge.js';
+
+export async function resetAll(ctx: Context): Promise<string[]> {
+  const removed: string[] = [];
+  await ctx.store.locked(async (data, commit) => {
+    for (const c of Object.values(data.containers)) {
+      if (c.pid && isAlive(c.pid) && processStartTime(c.pid) === c.pidStart) await stopProcess(c.pid, 0);
+      for (const ep of Object.values(c.endpoints)) await leaveBridge(ctx.hostRtnl(), ep);
+      removed.push(`container ${c.name}`);
+    }
+    data.containers = {};
+    for (const n of Object.values(data.networks)) {
+      if (n.driver === 'bridge' && n.bridge) await deleteBridge(ctx.hostRtnl(), n);
+      if (!n.builtin || n.driver === 'bridge') removed.push(`network ${n.name}`);
+    }
+    data.networks = {};
+    const current = await saveIptables(ctx.hostNs());
+    let text = removeAll(current);
+    if (data.forwardPolicyBefore && data.forwardPolicyBefore !== 'pending') {
+      text = `*filter\n:FORWARD ${data.forwardPolicyBefore} [0:0]\nCOMMIT\n` + text;
+    }
+    if (text.trim()) await applyIptables(ctx.journal, ctx.hostNs(), text, 'remove every rule and chain plumb made');
+    data.forwardPolicyBefore = undefined;
+    restoreHostSysctls(ctx, data);
+    commit();
+  });
+  if (ctx.dryRun) return removed;
+  // Namespace files: those of the store's sandboxes and any a crash left behind.
+  for (const dir of [netnsDir(ctx.paths), utsDir(ctx.paths)]) {
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir)) removeNsFile(join(dir, f));
+    releaseMountDir(dir);
+  }
+  const names = ctx.paths.netnsNames;
+  if (existsSync(names) && names !== '/run/netns') {
+    for (const f of readdirSync(names)) removeNsFile(join(names, f));
+    releaseMountDir(names);
+  }
+  rmSync(join(ctx.paths.state), { recursive: true, force: true });
+  return removed;
+}

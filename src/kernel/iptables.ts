@@ -1,0 +1,139 @@
+// The iptables runner: one `iptables-restore --noflush --wait` process per
+// batch of rules, fed on stdin, and `iptables-save` to read rules back.
+// Inside a namespace other than plumb's own, the same command runs under
+// `nsenter --net=<file>` (nsenter execs it, so it is still one process).
+import { spawn } from 'node:child_process';
+import { accessSync, constants as fsc, realpathSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { delimiter, join } from 'node:path';
+import type { Journal } from './ops.js';
+import type { Netns } from './netns.js';
+import { KernelError } from './errors.js';
+
+export type IptablesTable = 'filter' | 'nat' | 'mangle' | 'raw';
+
+interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** argv for running `cmd` inside `ns`: directly for plumb's own namespace, else via nsenter. */
+export function inNetnsArgv(ns: Netns, cmd: string[]): string[] {
+  return ns.path === null ? cmd : ['nsenter', `--net=${ns.path}`, '--', ...cmd];
+}
+
+function run(argv: string[], input: string | undefined, doing: string): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout!.on('data', (b: Buffer) => out.push(b));
+    child.stderr!.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (e) => reject(KernelError.from(e, `${doing}: cannot run ${argv[0]}`)));
+    child.on('close', (code, signal) =>
+      resolve({
+        code: code ?? 128 + (signal ? signalNumber(signal) : 0),
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }),
+    );
+    if (input !== undefined) {
+      // A process that dies early closes its stdin; the exit code tells the story.
+      child.stdin!.on('error', () => {});
+      child.stdin!.end(input);
+    }
+  });
+}
+
+function signalNumber(signal: NodeJS.Signals): number {
+  return osConstants.signals[signal] ?? 0;
+}
+
+/** The 1-based line number iptables-restore blames, from its stderr (legacy and nf_tables wording). */
+export function failingLine(stderr: string): number | undefined {
+  const m = /line:? (\d+)/i.exec(stderr);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Applies a batch of rules in `ns` with one `iptables-restore --noflush --wait`.
+ * The text is iptables-save format (`*table` ... `COMMIT`). Recorded as an op.
+ */
+export async function applyIptables(journal: Journal, ns: Netns, rulesText: string, why?: string): Promise<void> {
+  await journal.run({ kind: 'iptables', ns: ns.name, rules: rulesText, why }, async () => {
+    const where = ns.name ? ` in ${ns.name}` : '';
+    const input = rulesText.endsWith('\n') ? rulesText : `${rulesText}\n`;
+    const res = await run(inNetnsArgv(ns, ['iptables-restore', '--noflush', '--wait']), input, `iptables-restore${where}`);
+    if (res.code === 0) return;
+    const stderr = res.stderr.trim();
+    const lineNo = failingLine(stderr);
+    const line = lineNo !== undefined ? input.split('\n')[lineNo - 1] : undefined;
+    const at = line !== undefined ? `\n  at line ${lineNo}: ${line}` : '';
+    throw new KernelError(`iptables-restore${where} failed (exit ${res.code}): ${stderr || 'no message'}${at}`, 'EIPTABLES');
+  });
+}
+
+/** The rules in `ns` as iptables-save prints them (one table, or all). */
+export async function saveIptables(ns: Netns, table?: IptablesTable): Promise<string> {
+  const where = ns.name ? ` in ${ns.name}` : '';
+  const argv = inNetnsArgv(ns, ['iptables-save', ...(table ? ['-t', table] : [])]);
+  const res = await run(argv, undefined, `iptables-save${where}`);
+  if (res.code !== 0) {
+    throw new KernelError(`iptables-save${where} failed (exit ${res.code}): ${res.stderr.trim() || 'no message'}`, 'EIPTABLES');
+  }
+  return res.stdout;
+}
+
+function findInPath(name: string): string | undefined {
+  const dirs = (process.env.PATH || '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(delimiter);
+  for (const dir of [...dirs, '/usr/sbin', '/sbin']) {
+    if (!dir) continue;
+    const p = join(dir, name);
+    try {
+      accessSync(p, fsc.X_OK);
+      return p;
+    } catch {
+      // keep looking
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Which iptables the machine uses. Decided from where the `iptables` binary
+ * leads (xtables-nft-multi / xtables-legacy-multi) without starting a process;
+ * asks `iptables --version` only when the link does not say.
+ */
+export async function iptablesBackend(): Promise<'nf_tables' | 'legacy' | 'missing'> {
+  const bin = findInPath('iptables');
+  if (!bin) return 'missing';
+  let real = bin;
+  try {
+    real = realpathSync(bin);
+  } catch {
+    return 'missing';
+  }
+  if (/nft/.test(real)) return 'nf_tables';
+  if (/legacy/.test(real)) return 'legacy';
+  try {
+    const res = await run([bin, '--version'], undefined, 'iptables --version');
+    if (/nf_tables/.test(res.stdout)) return 'nf_tables';
+    if (res.code === 0) return 'legacy';
+  } catch {
+    // fall through
+  }
+  return 'missing';
+}
+
+/** `iptables --version` as printed (e.g. "iptables v1.8.9 (nf_tables)"), or undefined when iptables is missing. */
+export async function iptablesVersion(): Promise<string | undefined> {
+  const bin = findInPath('iptables');
+  if (!bin) return undefined;
+  try {
+    const res = await run([bin, '--version'], undefined, 'iptables --version');
+    return res.code === 0 ? res.stdout.trim() || undefined : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,38 @@
+// Loads plumb's own N-API addon (native/): setns, unshare, mount, umount2, gettid.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+export interface NativeAddon {
+  setns(fd: number, nstype: number): void;
+  unshare(flags: number): void;
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data?: string | null): void;
+  umount2(target: string, flags: number): void;
+  gettid(): number;
+}
+
+export const CLONE_NEWNS = 0x00020000;
+export const CLONE_NEWUTS = 0x04000000;
+export const CLONE_NEWNET = 0x40000000;
+
+export const MS_BIND = 0x1000;
+export const MS_REC = 0x4000;
+export const MS_PRIVATE = 1 << 18;
+export const MS_SHARED = 1 << 20;
+export const MNT_DETACH = 2;
+
+let addon: NativeAddon | undefined;
+
+/** The addon, loaded on first use so commands that never touch a namespace do not pay for it. */
+export function native(): NativeAddon {
+  if (!addon) {
+    const here = dirname(fileURLToPath(import.meta.url));
+    const path = join(here, '..', '..', 'native', 'build', 'Release', 'plumb_native.node');
+    try {
+      addon = createRequire(import.meta.url)(path) as NativeAddon;
+    } catch (err) {
+      throw new Error(`native addon not built (${path}): run scripts/setup or npm run build:native`, { cause: err });
+    }
+  }
+  return addon;
+}

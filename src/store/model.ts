@@ -1,0 +1,116 @@
+// What plumb believes should exist. The kernel is the truth for what does exist;
+// `plumb system check` compares the two.
+
+export type DriverName = 'bridge' | 'host' | 'null' | 'macvlan' | 'overlay';
+
+export interface IpamRecord {
+  subnet: string;
+  gateway: string;
+  ipRange?: string;
+  aux: Record<string, string>;
+  /** Whether the user gave the subnet / gateway (inspect shows only what Docker would). */
+  userSubnet: boolean;
+  userGateway: boolean;
+}
+
+export interface NetworkRecord {
+  id: string;
+  name: string;
+  driver: DriverName;
+  scope: 'local' | 'global';
+  created: string;
+  internal: boolean;
+  attachable: boolean;
+  builtin: boolean;
+  labels: Record<string, string>;
+  options: Record<string, string>;
+  ipam?: IpamRecord;
+  /** Kernel name of the bridge (bridge driver). */
+  bridge?: string;
+  mtu?: number;
+  icc?: boolean;
+  masquerade?: boolean;
+  hostBindingIpv4?: string;
+  /** ip -> endpoint id, for every address handed out on this network. */
+  allocated: Record<string, string>;
+}
+
+export interface PortBinding {
+  proto: 'tcp' | 'udp';
+  containerPort: number;
+  hostIp: string;
+  hostPort: number;
+}
+
+export interface EndpointRecord {
+  id: string;
+  networkId: string;
+  /** Interface name inside the sandbox: eth0, eth1, ... */
+  ifname: string;
+  /** Host end of the veth (bridge driver). */
+  hostVeth?: string;
+  ip: string;
+  prefix: number;
+  mac: string;
+  gateway?: string;
+  aliases: string[];
+  /** --ip / --ip given by the user: kept across restarts when free. */
+  staticIp?: string;
+}
+
+export type ContainerState = 'created' | 'running' | 'exited';
+
+export interface ContainerRecord {
+  id: string;
+  name: string;
+  image: string;
+  command: string[];
+  created: string;
+  hostname: string;
+  state: ContainerState;
+  /** Process started for COMMAND (detached), as PID + start time to detect PID reuse. */
+  pid?: number;
+  pidStart?: number;
+  exitCode?: number;
+  startedAt?: string;
+  finishedAt?: string;
+  autoRemove: boolean;
+  /** bridge network name, 'host', 'none' or 'container:<id>'. */
+  networkMode: string;
+  /** Networks to (re)join on start, in order, with per-network options. */
+  networks: Array<{ networkId: string; aliases: string[]; staticIp?: string; mac?: string }>;
+  /** Live endpoints (only while running): network id -> endpoint. */
+  endpoints: Record<string, EndpointRecord>;
+  publish: Array<{ proto: 'tcp' | 'udp'; containerPort: number; hostIp: string; hostPortStart: number; hostPortEnd: number }>;
+  /** Host ports actually bound while running. */
+  ports: PortBinding[];
+  expose: Array<{ proto: 'tcp' | 'udp'; port: number }>;
+  links: Array<{ target: string; alias: string }>;
+  env: Record<string, string>;
+  dns: string[];
+  dnsSearch: string[];
+  dnsOptions: string[];
+  extraHosts: string[];
+  /** Namespace files while the sandbox exists. */
+  sandbox?: { id: string; netns?: string; uts?: string };
+}
+
+export interface SysctlChange {
+  key: string;
+  /** Value before plumb first changed it, restored by system reset. */
+  original: string;
+}
+
+export interface StoreData {
+  version: 1;
+  networks: Record<string, NetworkRecord>;
+  containers: Record<string, ContainerRecord>;
+  /** Host-namespace sysctls plumb changed, for system reset. */
+  sysctls: SysctlChange[];
+  /** The FORWARD policy before plumb first set it to DROP, if it did. */
+  forwardPolicyBefore?: string;
+}
+
+export function emptyStore(): StoreData {
+  return { version: 1, networks: {}, containers: {}, sysctls: [] };
+}

@@ -1,0 +1,26 @@
+// Where plumb keeps things. PLUMB_ROOT (or --root) moves everything below one
+// directory so tests and learners can run many independent instances.
+import { join } from 'node:path';
+
+export interface Paths {
+  /** Durable state: the store, per-container files (hosts, resolv.conf, logs). */
+  state: string;
+  /** Runtime: namespace files, pid files, the lock. Gone after a reboot, like /run. */
+  run: string;
+  /** Where sandboxes are also registered under their container name for `ip netns`. */
+  netnsNames: string;
+}
+
+export function resolvePaths(env: NodeJS.ProcessEnv = process.env, rootFlag?: string): Paths {
+  const root = rootFlag ?? env.PLUMB_ROOT;
+  const state = root ? join(root, 'lib') : '/var/lib/plumb';
+  const run = root ? join(root, 'run') : '/run/plumb';
+  const netnsNames = env.PLUMB_NETNS_DIR ?? (root ? join(root, 'netns-names') : '/run/netns');
+  return { state, run, netnsNames };
+}
+
+export const storeFile = (p: Paths) => join(p.state, 'store.json');
+export const lockFile = (p: Paths) => join(p.run, 'lock');
+export const netnsDir = (p: Paths) => join(p.run, 'netns');
+export const utsDir = (p: Paths) => join(p.run, 'uts');
+export const containerDir = (p: Paths, id: string) => join(p.state, 'containers', id);

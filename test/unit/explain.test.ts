@@ -1,0 +1,337 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Op } from '../../src/kernel/ops.js';
+import { Journal } from '../../src/kernel/ops.js';
+import { ExplainPrinter } from '../../src/explain/printer.js';
+import { newRenderState, renderOp, renderScript, shellQuote } from '../../src/explain/render.js';
+import { whyVethPair } from '../../src/explain/lesson.js';
+
+const one = (op: Op, opts?: Parameters<typeof renderOp>[1]) => renderOp(op, opts).join('\n');
+
+const RULES = [
+  '*nat',
+  ':PLUMB - [0:0]',
+  '-A PLUMB ! -i br-3f2a1b0c9d8e -p tcp -m tcp --dport 8080 -m comment --comment "plumb: web 8080->80/tcp" -j DNAT --to-destination 192.168.0.2:80',
+  'COMMIT',
+].join('\n');
+
+/** One op of every kind, a small but complete topology. */
+const ALL: Op[] = [
+  { kind: 'netns.add', ns: 'web', path: '/run/plumb/netns/web', why: 'sandbox web: a private network stack' },
+  { kind: 'netns.register', ns: 'web', path: '/run/plumb/netns/web', alias: 'web', dir: '/run/netns' },
+  { kind: 'uts.add', ns: 'web', path: '/run/plumb/uts/web', hostname: 'web-host' },
+  { kind: 'link.add', ns: null, name: 'br-3f2a', spec: { type: 'bridge', mtu: 1500, address: '02:42:00:00:00:01' } },
+  { kind: 'brport.set', ns: null, name: 'vethc0a8002', hairpin: true, learning: false, flood: true, isolated: false },
+  {
+    kind: 'link.add',
+    ns: null,
+    name: 'vethc0a8002',
+    spec: { type: 'veth', peer: 'eth0', peerNs: 'web', mtu: 1450 },
+    why: whyVethPair('vethc0a8002', 'eth0', 'web'),
+  },
+  { kind: 'link.set', ns: null, name: 'vethc0a8002', master: 'br-3f2a', up: true },
+  { kind: 'link.set', ns: 'web', name: 'eth0', address: '02:42:c0:a8:00:02', up: true },
+  { kind: 'addr.add', ns: 'web', dev: 'eth0', cidr: '192.168.0.2/16' },
+  { kind: 'route.add', ns: 'web', dst: 'default', via: '192.168.0.1' },
+  { kind: 'route.replace', ns: null, dst: '10.9.0.0/24', dev: 'br-3f2a', scope: 'link', metric: 10 },
+  { kind: 'neigh.replace', ns: 'web', dev: 'eth0', ip: '192.168.0.3', lladdr: '02:42:c0:a8:00:03' },
+  { kind: 'fdb.append', ns: 'web', dev: 'vxlan0', mac: '02:42:c0:a8:00:03', dst: '203.0.113.7', self: true },
+  { kind: 'sysctl', ns: null, key: 'net.ipv4.ip_forward', value: '1' },
+  { kind: 'sysctl', ns: 'web', key: 'net.ipv4.conf.eth0.rp_filter', value: '0' },
+  { kind: 'iptables', ns: null, rules: RULES, why: "publish 8080 -> 80: it's DNAT" },
+  { kind: 'iptables', ns: 'web', rules: '*filter\nCOMMIT\n' },
+  { kind: 'link.add', ns: 'web', name: 'vxlan0', spec: { type: 'vxlan', vni: 256, port: 4789 } },
+  { kind: 'link.add', ns: null, name: 'mv0', spec: { type: 'macvlan', parent: 'eth0', mode: 'bridge' } },
+  { kind: 'fdb.del', ns: 'web', dev: 'vxlan0', mac: '02:42:c0:a8:00:03', dst: '203.0.113.7', self: true },
+  { kind: 'neigh.del', ns: 'web', dev: 'eth0', ip: '192.168.0.3' },
+  { kind: 'route.del', ns: 'web', dst: 'default', via: '192.168.0.1' },
+  { kind: 'addr.del', ns: 'web', dev: 'eth0', cidr: '192.168.0.2/16' },
+  { kind: 'link.set', ns: null, name: 'vethc0a8002', master: null, up: false },
+  { kind: 'link.del', ns: null, name: 'vethc0a8002' },
+  { kind: 'uts.del', ns: 'web', path: '/run/plumb/uts/web' },
+  { kind: 'netns.del', ns: 'web', path: '/run/plumb/netns/web' },
+  { kind: 'netns.del', ns: 'web', path: '/run/netns/web' },
+];
+
+describe('renderOp: every kind', () => {
+  it('namespaces', () => {
+    expect(one({ kind: 'netns.add', ns: 'web', path: '/run/plumb/netns/web' })).toBe('ip netns add web');
+    expect(one({ kind: 'netns.del', ns: 'web', path: '/run/plumb/netns/web' })).toBe('ip netns del web');
+    expect(one({ kind: 'netns.register', ns: 'web', path: '/run/plumb/netns/web', alias: 'web', dir: '/run/netns' })).toBe(
+      '# ip netns add already lists web in ip netns list',
+    );
+    expect(
+      renderOp({ kind: 'netns.register', ns: 'web', path: '/run/plumb/netns/web', alias: 'web', dir: '/run/netns' }, { comments: false }),
+    ).toEqual([]);
+    expect(renderOp({ kind: 'netns.register', ns: 'abc', path: '/run/plumb/netns/abc', alias: 'web', dir: '/tmp/names' })).toEqual([
+      'mkdir -p /tmp/names',
+      'touch /tmp/names/web',
+      'mount --bind /run/netns/abc /tmp/names/web',
+    ]);
+    expect(renderOp({ kind: 'uts.add', ns: 'web', path: '/run/plumb/uts/web', hostname: 'h1' })).toEqual([
+      'mkdir -p /run/plumb/uts',
+      'touch /run/plumb/uts/web',
+      'unshare --uts=/run/plumb/uts/web hostname h1',
+    ]);
+    expect(renderOp({ kind: 'uts.del', ns: 'web', path: '/run/plumb/uts/web' }, { utsDir: '/tmp/uts' })).toEqual([
+      'umount -l /tmp/uts/web',
+      'rm -f /tmp/uts/web',
+    ]);
+  });
+
+  it('links', () => {
+    expect(one({ kind: 'link.add', ns: null, name: 'br0', spec: { type: 'bridge' } })).toBe('ip link add br0 type bridge');
+    expect(one({ kind: 'link.add', ns: null, name: 'br0', spec: { type: 'bridge', mtu: 1400, address: '02:42:00:00:00:01' } })).toBe(
+      'ip link add br0 address 02:42:00:00:00:01 mtu 1400 type bridge',
+    );
+    expect(one({ kind: 'link.add', ns: null, name: 'veth1', spec: { type: 'veth', peer: 'eth0', peerNs: 'web' } })).toBe(
+      'ip link add veth1 type veth peer name eth0 netns web',
+    );
+    expect(
+      one({ kind: 'link.add', ns: 'h', name: 'veth1', spec: { type: 'veth', peer: 'eth0', peerNs: null, mtu: 1450, peerAddress: '02:00:00:00:00:09' } }),
+    ).toBe('ip -n h link add veth1 mtu 1450 type veth peer name eth0 address 02:00:00:00:00:09 mtu 1450');
+    expect(
+      one({
+        kind: 'link.add',
+        ns: 'ov',
+        name: 'vxlan0',
+        spec: { type: 'vxlan', vni: 256, port: 4789, local: '10.0.0.1', dev: 'eth0', learning: false, proxy: true, l2miss: true, l3miss: true, mtu: 1450 },
+      }),
+    ).toBe('ip -n ov link add vxlan0 mtu 1450 type vxlan id 256 dstport 4789 local 10.0.0.1 dev eth0 nolearning proxy l2miss l3miss');
+    expect(one({ kind: 'link.add', ns: null, name: 'vx', spec: { type: 'vxlan', vni: 1, port: 4789, learning: true } })).toBe(
+      'ip link add vx type vxlan id 1 dstport 4789',
+    );
+    expect(one({ kind: 'link.add', ns: null, name: 'mv0', spec: { type: 'macvlan', parent: 'eth0', mode: 'bridge', mtu: 1500 } })).toBe(
+      'ip link add link eth0 name mv0 mtu 1500 type macvlan mode bridge',
+    );
+    expect(one({ kind: 'link.del', ns: 'web', name: 'eth0' })).toBe('ip -n web link del eth0');
+  });
+
+  it('link.set', () => {
+    expect(one({ kind: 'link.set', ns: null, name: 'v', master: 'br0', up: true })).toBe('ip link set v master br0 up');
+    expect(one({ kind: 'link.set', ns: null, name: 'v', master: null, up: false })).toBe('ip link set v nomaster down');
+    expect(one({ kind: 'link.set', ns: 'web', name: 'eth0', mtu: 1450, address: '02:42:ac:11:00:02', rename: 'eth1' })).toBe(
+      'ip -n web link set eth0 mtu 1450 address 02:42:ac:11:00:02 name eth1',
+    );
+    expect(one({ kind: 'link.set', ns: null, name: 'eth0', netns: 'web', rename: 'eth1', up: true })).toBe(
+      'ip link set eth0 name eth1 netns web up',
+    );
+    expect(one({ kind: 'link.set', ns: 'web', name: 'eth0', netns: null })).toBe('ip -n web link set eth0 netns $$');
+    expect(one({ kind: 'link.set', ns: null, name: 'lo', up: true })).toBe('ip link set lo up');
+  });
+
+  it('bridge ports and fdb', () => {
+    expect(one({ kind: 'brport.set', ns: null, name: 'v', hairpin: true, learning: false, flood: true, isolated: false })).toBe(
+      'bridge link set dev v hairpin on learning off flood on isolated off',
+    );
+    expect(one({ kind: 'brport.set', ns: 'ov', name: 'v', hairpin: false })).toBe('bridge -n ov link set dev v hairpin off');
+    const fdb = { ns: 'ov', dev: 'vxlan0', mac: '02:42:0a:00:00:03', dst: '203.0.113.7', self: true } as const;
+    expect(one({ kind: 'fdb.append', ...fdb })).toBe('bridge -n ov fdb append 02:42:0a:00:00:03 dev vxlan0 dst 203.0.113.7 self permanent');
+    expect(one({ kind: 'fdb.replace', ...fdb })).toBe('bridge -n ov fdb replace 02:42:0a:00:00:03 dev vxlan0 dst 203.0.113.7 self permanent');
+    expect(one({ kind: 'fdb.del', ...fdb })).toBe('bridge -n ov fdb del 02:42:0a:00:00:03 dev vxlan0 dst 203.0.113.7 self');
+    expect(one({ kind: 'fdb.append', ns: null, dev: 'v', mac: '02:42:0a:00:00:03', self: false })).toBe(
+      'bridge fdb append 02:42:0a:00:00:03 dev v master permanent',
+    );
+  });
+
+  it('addresses, routes, neighbours', () => {
+    expect(one({ kind: 'addr.add', ns: 'web', dev: 'eth0', cidr: '192.168.0.2/16' })).toBe('ip -n web addr add 192.168.0.2/16 dev eth0');
+    expect(one({ kind: 'addr.add', ns: null, dev: 'br0', cidr: '172.17.0.1/16', broadcast: '172.17.255.255' })).toBe(
+      'ip addr add 172.17.0.1/16 brd 172.17.255.255 dev br0',
+    );
+    expect(one({ kind: 'addr.del', ns: null, dev: 'br0', cidr: '172.17.0.1/16' })).toBe('ip addr del 172.17.0.1/16 dev br0');
+    expect(one({ kind: 'route.add', ns: 'web', dst: 'default', via: '192.168.0.1' })).toBe('ip -n web route add default via 192.168.0.1');
+    expect(
+      one({ kind: 'route.replace', ns: null, dst: '10.0.0.0/8', via: '10.1.0.1', dev: 'eth0', src: '10.1.0.2', scope: 'link', metric: 5, onlink: true }),
+    ).toBe('ip route replace 10.0.0.0/8 via 10.1.0.1 dev eth0 src 10.1.0.2 scope link metric 5 onlink');
+    expect(one({ kind: 'route.del', ns: null, dst: '10.0.0.0/8', dev: 'eth0' })).toBe('ip route del 10.0.0.0/8 dev eth0');
+    expect(one({ kind: 'neigh.replace', ns: 'ov', dev: 'vxlan0', ip: '10.0.0.3', lladdr: '02:42:0a:00:00:03' })).toBe(
+      'ip -n ov neigh replace 10.0.0.3 lladdr 02:42:0a:00:00:03 dev vxlan0 nud permanent',
+    );
+    expect(one({ kind: 'neigh.del', ns: 'ov', dev: 'vxlan0', ip: '10.0.0.3' })).toBe('ip -n ov neigh del 10.0.0.3 dev vxlan0');
+  });
+
+  it('sysctl and iptables', () => {
+    expect(one({ kind: 'sysctl', ns: null, key: 'net.ipv4.ip_forward', value: '1' })).toBe('sysctl -w net.ipv4.ip_forward=1');
+    expect(one({ kind: 'sysctl', ns: 'web', key: 'net.ipv4.ping_group_range', value: '0 2147483647' })).toBe(
+      "nsenter --net=/run/netns/web sysctl -w 'net.ipv4.ping_group_range=0 2147483647'",
+    );
+    expect(renderOp({ kind: 'iptables', ns: null, rules: RULES + '\n' })).toEqual([
+      "iptables-restore --noflush --wait <<'RULES'",
+      ...RULES.split('\n'),
+      'RULES',
+    ]);
+    expect(renderOp({ kind: 'iptables', ns: 'web', rules: '*filter\nCOMMIT' })).toEqual([
+      "nsenter --net=/run/netns/web iptables-restore --noflush --wait <<'RULES'",
+      '*filter',
+      'COMMIT',
+      'RULES',
+    ]);
+    // A rules body that contains the delimiter gets another one.
+    expect(renderOp({ kind: 'iptables', ns: null, rules: 'RULES\nCOMMIT' })[0]).toBe("iptables-restore --noflush --wait <<'RULES2'");
+  });
+
+  it('why comments', () => {
+    expect(renderOp({ kind: 'link.del', ns: null, name: 'v', why: 'remove the cable' })).toEqual(['# remove the cable', 'ip link del v']);
+    expect(renderOp({ kind: 'link.del', ns: null, name: 'v', why: 'line one\nline two' })).toEqual(['# line one', '# line two', 'ip link del v']);
+    expect(renderOp({ kind: 'link.del', ns: null, name: 'v', why: 'hidden' }, { comments: false })).toEqual(['ip link del v']);
+  });
+});
+
+describe('nsName', () => {
+  const nsName = (n: string) => `t1-${n}`;
+  const script = renderScript(ALL, { nsName });
+
+  it('renames every namespace reference', () => {
+    expect(one({ kind: 'netns.add', ns: 'web', path: '/x/web' }, { nsName })).toBe('ip netns add t1-web');
+    expect(one({ kind: 'netns.del', ns: 'web', path: '/x/web' }, { nsName })).toBe('ip netns del t1-web');
+    expect(one({ kind: 'link.add', ns: 'a', name: 'v', spec: { type: 'veth', peer: 'eth0', peerNs: 'web' } }, { nsName })).toBe(
+      'ip -n t1-a link add v type veth peer name eth0 netns t1-web',
+    );
+    expect(one({ kind: 'link.set', ns: 'a', name: 'v', netns: 'web' }, { nsName })).toBe('ip -n t1-a link set v netns t1-web');
+    expect(one({ kind: 'brport.set', ns: 'a', name: 'v', hairpin: true }, { nsName })).toBe('bridge -n t1-a link set dev v hairpin on');
+    expect(one({ kind: 'sysctl', ns: 'a', key: 'k', value: 'v' }, { nsName })).toBe('nsenter --net=/run/netns/t1-a sysctl -w k=v');
+    expect(renderOp({ kind: 'uts.add', ns: 'web', path: '/run/plumb/uts/web', hostname: 'web' }, { nsName })[2]).toBe(
+      'unshare --uts=/run/plumb/uts/t1-web hostname web',
+    );
+    expect(renderOp({ kind: 'netns.register', ns: 'abc', path: '/p/abc', alias: 'web', dir: '/d' }, { nsName })[2]).toBe(
+      'mount --bind /run/netns/t1-abc /d/t1-web',
+    );
+  });
+
+  it('leaves no original namespace name in the script', () => {
+    expect(script).not.toMatch(/-n web\b/);
+    expect(script).not.toMatch(/netns (add |del )?web\b/);
+    expect(script).not.toMatch(/\/run\/netns\/web\b/);
+    expect(script).toContain('ip -n t1-web addr add 192.168.0.2/16 dev eth0');
+    expect(script).toContain('nsenter --net=/run/netns/t1-web iptables-restore --noflush --wait');
+    // the hostname is not a namespace name
+    expect(script).toContain('hostname web-host');
+  });
+});
+
+describe('renderScript', () => {
+  function shSyntax(text: string): { status: number | null; stderr: string } {
+    const dir = mkdtempSync(join(tmpdir(), 'plumb-explain-'));
+    try {
+      const file = join(dir, 'replay.sh');
+      writeFileSync(file, text);
+      const r = spawnSync('sh', ['-n', file], { encoding: 'utf8' });
+      return { status: r.status, stderr: r.stderr };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('is valid sh for every kind', () => {
+    const script = renderScript(ALL);
+    expect(script.startsWith('#!/bin/sh\n')).toBe(true);
+    expect(script).toMatch(/^set -e$/m);
+    expect(script.endsWith('\n')).toBe(true);
+    expect(shSyntax(script)).toEqual({ status: 0, stderr: '' });
+    expect(shSyntax(renderScript(ALL, { comments: false, nsName: (n) => `x${n}` }))).toEqual({ status: 0, stderr: '' });
+  });
+
+  it('deletes a namespace once even when plumb removes two of its files', () => {
+    const script = renderScript(ALL);
+    expect(script.match(/^ip netns del web$/gm)).toHaveLength(1);
+  });
+
+  it('removes a registration under another name with umount', () => {
+    const ops: Op[] = [
+      { kind: 'netns.add', ns: 'abc', path: '/run/plumb/netns/abc' },
+      { kind: 'netns.register', ns: 'abc', path: '/run/plumb/netns/abc', alias: 'web', dir: '/tmp/names' },
+      { kind: 'netns.del', ns: 'abc', path: '/tmp/names/web' },
+      { kind: 'netns.del', ns: 'abc', path: '/run/plumb/netns/abc' },
+    ];
+    expect(renderScript(ops, { comments: false }).split('\n').slice(5, -1)).toEqual([
+      'ip netns add abc',
+      'mkdir -p /tmp/names',
+      'touch /tmp/names/web',
+      'mount --bind /run/netns/abc /tmp/names/web',
+      'umount -l /tmp/names/web',
+      'rm -f /tmp/names/web',
+      'ip netns del abc',
+    ]);
+  });
+
+  it('quotes odd names and comments so the script stays valid', () => {
+    const ops: Op[] = [
+      { kind: 'netns.add', ns: "it's web", path: '/run/plumb/netns/x', why: `a "quoted" why with $HOME, \`backticks\` and 'single' quotes\nand a second line` },
+      { kind: 'link.add', ns: "it's web", name: 'br;rm -rf', spec: { type: 'bridge' } },
+      { kind: 'sysctl', ns: null, key: 'net.ipv4.conf.br;rm.forwarding', value: '1' },
+      {
+        kind: 'iptables',
+        ns: "it's web",
+        rules: '*filter\n-A PLUMB -m comment --comment "plumb: a comment with spaces and $VARS" -j RETURN\nCOMMIT',
+      },
+    ];
+    const lines = renderScript(ops).split('\n');
+    expect(lines).toContain(`# a "quoted" why with $HOME, \`backticks\` and 'single' quotes`);
+    expect(lines).toContain('# and a second line');
+    expect(lines).toContain(`ip netns add 'it'\\''s web'`);
+    expect(lines).toContain(`ip -n 'it'\\''s web' link add 'br;rm -rf' type bridge`);
+    expect(lines).toContain(`sysctl -w 'net.ipv4.conf.br;rm.forwarding=1'`);
+    expect(lines).toContain(`nsenter '--net=/run/netns/it'\\''s web' iptables-restore --noflush --wait <<'RULES'`);
+    expect(lines).toContain('-A PLUMB -m comment --comment "plumb: a comment with spaces and $VARS" -j RETURN');
+    expect(shSyntax(lines.join('\n'))).toEqual({ status: 0, stderr: '' });
+  });
+
+  it('shellQuote', () => {
+    expect(shellQuote('eth0')).toBe('eth0');
+    expect(shellQuote('02:42:ac:11:00:02')).toBe('02:42:ac:11:00:02');
+    expect(shellQuote('')).toBe("''");
+    expect(shellQuote('a b')).toBe("'a b'");
+    expect(shellQuote("it's")).toBe(`'it'\\''s'`);
+    expect(shellQuote('$x')).toBe("'$x'");
+    // the shell reads the quoted form back as the original string
+    for (const s of ["it's", 'a b', '$HOME `x` "y"', 'new\nline', '*?[]']) {
+      const r = spawnSync('sh', ['-c', `printf %s ${shellQuote(s)}`], { encoding: 'utf8' });
+      expect(r.stdout).toBe(s);
+    }
+  });
+});
+
+describe('ExplainPrinter', () => {
+  it('prints ops as they are recorded, a blank line before each explained step', async () => {
+    let out = '';
+    const journal = new Journal(true).addSink(new ExplainPrinter({ write: (s: string) => (out += s) }));
+    await journal.run({ kind: 'netns.add', ns: 'web', path: '/p/web', why: 'sandbox web' }, () => undefined);
+    await journal.run({ kind: 'netns.register', ns: 'web', path: '/p/web', alias: 'web', dir: '/run/netns' }, () => undefined);
+    await journal.run({ kind: 'link.add', ns: null, name: 'v', spec: { type: 'veth', peer: 'eth0', peerNs: 'web' }, why: 'a cable' }, () => undefined);
+    journal.runSync({ kind: 'link.set', ns: null, name: 'v', up: true }, () => undefined);
+    journal.runSync({ kind: 'netns.del', ns: 'web', path: '/p/web' }, () => undefined);
+    journal.runSync({ kind: 'netns.del', ns: 'web', path: '/run/netns/web' }, () => undefined);
+    expect(out).toBe(
+      [
+        '# sandbox web',
+        'ip netns add web',
+        '# ip netns add already lists web in ip netns list',
+        '',
+        '# a cable',
+        'ip link add v type veth peer name eth0 netns web',
+        'ip link set v up',
+        'ip netns del web',
+        '# (web was already removed by ip netns del above)',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('can print a script header first and hide comments', () => {
+    let out = '';
+    const p = new ExplainPrinter({ write: (s: string) => (out += s) }, { header: true, comments: false });
+    p.record({ kind: 'link.del', ns: null, name: 'v', why: 'gone' });
+    expect(out).toBe('#!/bin/sh\n# Replays, step by step, the kernel changes plumb made.\n# Run it as root.\nset -e\n\nip link del v\n');
+    expect(p.printed).toBe(1);
+  });
+
+  it('shares state with renderOp through RenderOptions.state', () => {
+    const state = newRenderState();
+    expect(renderOp({ kind: 'netns.del', ns: 'a', path: '/x' }, { state })).toEqual(['ip netns del a']);
+    expect(renderOp({ kind: 'netns.del', ns: 'a', path: '/y' }, { state, comments: false })).toEqual([]);
+  });
+});
