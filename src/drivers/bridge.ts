@@ -3,10 +3,9 @@
 // sandbox. Firewall rules are not made here: they are rendered for all networks
 // at once by the engine (see engine/firewall-sync.ts).
 import { randomBytes } from 'node:crypto';
-import type { Netns } from '../kernel/netns.js';
 import type { Rtnl } from '../kernel/rtnl.js';
 import type { EndpointRecord, NetworkRecord } from '../store/model.js';
-import type { Transaction } from '../engine/transaction.js';
+import type { DriverEnv, EndpointJoin, NetworkDriver, Steps } from './types.js';
 
 /** Docker gives its bridges a 02:42 locally administered MAC; so do we, so learners recognise it. */
 export function randomBridgeMac(): string {
@@ -19,7 +18,7 @@ export function hostVethName(endpointId: string): string {
   return `veth${endpointId.slice(0, 7)}`;
 }
 
-export async function createBridge(tx: Transaction, host: Rtnl, net: NetworkRecord): Promise<void> {
+export async function createBridge(tx: Steps, host: Rtnl, net: NetworkRecord): Promise<void> {
   const name = net.bridge!;
   const ipam = net.ipam!;
   const prefix = ipam.subnet.split('/')[1];
@@ -45,45 +44,36 @@ export async function deleteBridge(host: Rtnl, net: NetworkRecord): Promise<void
   if (await host.linkByName(net.bridge!)) await host.deleteLink(net.bridge!, `remove ${net.name}'s bridge ${net.bridge}`);
 }
 
-export interface JoinArgs {
-  host: Rtnl;
-  sandbox: Rtnl;
-  sandboxNs: Netns;
-  sandboxName: string;
-  net: NetworkRecord;
-  ep: EndpointRecord;
-  /** Only the first network a sandbox joins provides its default route (Docker: the gateway endpoint). */
-  defaultRoute: boolean;
-}
-
 /** Plugs a sandbox into a bridge network: veth pair, bridge port, address, routes. */
-export async function joinBridge(tx: Transaction, a: JoinArgs): Promise<void> {
-  const { host, sandbox, net, ep } = a;
-  const veth = ep.hostVeth!;
-  const prefix = ep.prefix;
+export async function joinBridge(j: EndpointJoin): Promise<void> {
+  const { net, ep, steps: tx } = j;
+  const host = j.env.hostRtnl();
+  const sandbox = j.env.rtnlIn(j.sandboxNs);
+  ep.hostVeth ??= hostVethName(ep.id);
+  const veth = ep.hostVeth;
   await tx.step(
     `veth ${veth}`,
     () =>
       host.addVeth(
         veth,
         ep.ifname,
-        a.sandboxNs,
+        j.sandboxNs,
         { mtu: net.mtu },
-        `a veth pair is a virtual cable: ${veth} stays on the host, its twin becomes ${ep.ifname} inside ${a.sandboxName}`,
+        `a veth pair is a virtual cable: ${veth} stays on the host, its twin becomes ${ep.ifname} inside ${j.sandboxName}`,
       ),
     () => host.deleteLink(veth, `roll back: remove ${veth} (its twin ${ep.ifname} goes with it)`),
   );
   await tx.step(`plug ${veth}`, () =>
-    host.setLink(veth, { master: net.bridge!, up: true }, `plug the host end into ${net.name}'s bridge ${net.bridge}, the way docker0 works`),
+    host.setLink(veth, { master: net.bridge!, up: true }, `plug the host end into ${net.bridge}, the bridge of network ${net.name}, the way docker0 works`),
   );
   await tx.step(`configure ${ep.ifname}`, async () => {
     await sandbox.setLink(
       ep.ifname,
       { address: ep.mac, up: true },
-      `${ep.ip} is the lowest free address of ${net.ipam!.subnet}; the MAC is 02:42 + those four bytes`,
+      `${ep.ip} is ${ep.staticIp ? 'the address asked for' : 'the lowest free address'} in ${net.ipam!.subnet}; the MAC is 02:42 + those four bytes`,
     );
-    await sandbox.addAddress(ep.ifname, `${ep.ip}/${prefix}`);
-    if (a.defaultRoute && ep.gateway) {
+    await sandbox.addAddress(ep.ifname, `${ep.ip}/${ep.prefix}`);
+    if (j.defaultRoute && ep.gateway) {
       await sandbox.addRoute({ dst: 'default', via: ep.gateway, dev: ep.ifname }, `leave the sandbox through the gateway ${ep.gateway}`);
     }
   });
@@ -95,3 +85,10 @@ export async function leaveBridge(host: Rtnl, ep: EndpointRecord): Promise<void>
     await host.deleteLink(ep.hostVeth, `unplug: deleting ${ep.hostVeth} also deletes its twin ${ep.ifname} in the sandbox`);
   }
 }
+
+export const bridgeDriver: NetworkDriver = {
+  createNetwork: (env: DriverEnv, steps: Steps, net: NetworkRecord) => createBridge(steps, env.hostRtnl(), net),
+  deleteNetwork: (env: DriverEnv, net: NetworkRecord) => deleteBridge(env.hostRtnl(), net),
+  joinEndpoint: joinBridge,
+  leaveEndpoint: (env: DriverEnv, _net: NetworkRecord, ep: EndpointRecord) => leaveBridge(env.hostRtnl(), ep),
+};

@@ -3,16 +3,17 @@
 // filesystem inside it. IMAGE is only a label.
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { joinBridge, leaveBridge, hostVethName } from '../drivers/bridge.js';
-import { newContainerId, newEndpointId } from '../ipam/ids.js';
+import { newContainerId } from '../ipam/ids.js';
 import { isAlive, processStartTime, readExitCode, runAttached, startDetached, stopProcess } from '../kernel/process.js';
 import type { ContainerRecord, EndpointRecord, NetworkRecord, StoreData } from '../store/model.js';
 import { containerDir } from '../store/paths.js';
 import { findContainer, findNetwork } from '../store/store.js';
-import { allocateEndpointAddress, releaseEndpointAddress } from './addressing.js';
 import type { Context } from './context.js';
 import { PlumbError } from './errors.js';
-import { readHostResolvConf, renderHosts, renderResolvConf, sandboxFiles, writeSandboxFiles } from './etc-files.js';
+import { attachEndpoint, detachEndpoint } from './endpoints.js';
+import { sandboxFiles } from './etc-files.js';
+import { refreshLinkers, writeEtcFiles } from './etc-sync.js';
+import { bindPorts } from './ports.js';
 import { syncFirewall } from './firewall-sync.js';
 import { ensureBuiltins } from './networks.js';
 import { buildSandbox, destroySandbox } from './sandbox.js';
@@ -125,30 +126,6 @@ function newRecord(data: StoreData, req: RunRequest): ContainerRecord {
   };
 }
 
-/** Joins one network: allocates an address, plugs a veth, records the endpoint. */
-async function attach(ctx: Context, data: StoreData, c: ContainerRecord, tx: Transaction, spec: ContainerRecord['networks'][number], ns: import('../kernel/netns.js').Netns, defaultRoute: boolean, ifIndex: number): Promise<EndpointRecord> {
-  const net = data.networks[spec.networkId];
-  if (!net) throw new PlumbError(`network ${spec.networkId} not found`);
-  const epId = newEndpointId();
-  const ep = allocateEndpointAddress(net, epId, spec.staticIp, spec.mac);
-  tx.onRollback('release address', () => releaseEndpointAddress(net, ep.ip));
-  ep.ifname = `eth${ifIndex}`;
-  ep.hostVeth = hostVethName(epId);
-  ep.aliases = spec.aliases;
-  ep.gateway = net.internal ? undefined : net.ipam!.gateway;
-  await joinBridge(tx, {
-    host: ctx.hostRtnl(),
-    sandbox: ctx.rtnlIn(ns),
-    sandboxNs: ns,
-    sandboxName: c.name,
-    net,
-    ep,
-    defaultRoute,
-  });
-  c.endpoints[net.id] = ep;
-  return ep;
-}
-
 /** Everything `start` does, inside an open transaction with the store locked. */
 async function startInTx(ctx: Context, data: StoreData, c: ContainerRecord, tx: Transaction): Promise<void> {
   for (const link of c.links) {
@@ -160,29 +137,15 @@ async function startInTx(ctx: Context, data: StoreData, c: ContainerRecord, tx: 
   const files = containerFiles(ctx, c);
   mkdirSync(files.dir, { recursive: true });
   c.endpoints = {};
+  c.nextIfIndex = 0;
   if (c.networkMode !== 'host') {
     const ns = await buildSandbox(ctx, tx, c);
     tx.onRollback('sandbox', () => destroySandbox(ctx, c));
-    let index = 0;
-    for (const spec of c.networks) {
-      await attach(ctx, data, c, tx, spec, ns, index === 0, index);
-      index++;
-    }
+    for (const [i, spec] of c.networks.entries()) await attachEndpoint(ctx, data, c, tx, spec, ns, i === 0);
   }
   writeEtcFiles(ctx, data, c);
-  c.ports = [];
-  for (const p of c.publish) {
-    if (p.hostPortStart === 0) throw new PlumbError('publishing to a random host port is not supported yet in this version of plumb', 125);
-    for (let i = 0; i <= p.hostPortEnd - p.hostPortStart; i++) {
-      const hostPort = p.hostPortStart + i;
-      const hostIp = p.hostIp || '0.0.0.0';
-      const clash = Object.values(data.containers).find(
-        (o) => o.id !== c.id && o.state === 'running' && o.ports.some((b) => b.proto === p.proto && b.hostPort === hostPort && (b.hostIp === hostIp || b.hostIp === '0.0.0.0' || hostIp === '0.0.0.0')),
-      );
-      if (clash) throw new PlumbError(`driver failed programming external connectivity on endpoint ${c.name}: Bind for ${hostIp}:${hostPort} failed: port is already allocated`, 125);
-      c.ports.push({ proto: p.proto, containerPort: p.containerPort + (p.hostPortEnd > p.hostPortStart && p.containerPort ? 0 : 0), hostIp, hostPort });
-    }
-  }
+  const primary = c.networks[0] && data.networks[c.networks[0].networkId];
+  c.ports = bindPorts(data, c, primary?.hostBindingIpv4 ?? '0.0.0.0');
   c.state = 'running';
   c.startedAt = new Date().toISOString();
   c.exitCode = undefined;
@@ -211,47 +174,11 @@ export function processSpec(ctx: Context, c: ContainerRecord, argv: string[] = c
   };
 }
 
-function writeEtcFiles(ctx: Context, data: StoreData, c: ContainerRecord): void {
-  const userNetwork = c.networks.some((n) => data.networks[n.networkId]?.name !== 'bridge');
-  const links = c.links
-    .map((l) => {
-      const t = findContainer(data, l.target)!;
-      const ip = Object.values(t.endpoints)[0]?.ip;
-      return ip ? { ip, alias: l.alias, id12: t.id.slice(0, 12), name: t.name } : undefined;
-    })
-    .filter((l): l is NonNullable<typeof l> => !!l);
-  const hosts = renderHosts({
-    extraHosts: c.extraHosts,
-    links: userNetwork ? [] : links,
-    own: Object.values(c.endpoints).map((e) => ({ ip: e.ip })),
-    hostname: c.hostname,
-  });
-  const resolvConf = renderResolvConf({
-    embeddedDns: userNetwork,
-    dns: c.dns,
-    dnsSearch: c.dnsSearch,
-    dnsOptions: c.dnsOptions,
-    hostResolvConf: readHostResolvConf(),
-  });
-  if (!ctx.dryRun) writeSandboxFiles(containerFiles(ctx, c).dir, { hosts, resolvConf, hostname: c.hostname });
-}
-
-/** Rewrites the hosts files of running containers that link to `target` (its address changed). */
-function refreshLinkers(ctx: Context, data: StoreData, target: ContainerRecord): void {
-  for (const c of Object.values(data.containers)) {
-    if (c.state === 'running' && c.links.some((l) => findContainer(data, l.target)?.id === target.id)) writeEtcFiles(ctx, data, c);
-  }
-}
-
 /** Tears down what start built: process, endpoints, sandbox. Leaves the record. */
 async function stopInPlace(ctx: Context, data: StoreData, c: ContainerRecord, timeoutMs: number, exitCode?: number): Promise<void> {
   if (c.pid && !ctx.dryRun && isAlive(c.pid) && processStartTime(c.pid) === c.pidStart) await stopProcess(c.pid, timeoutMs);
   const code = exitCode ?? readExitCode(containerFiles(ctx, c).exit) ?? (c.pid ? 137 : 0);
-  for (const [netId, ep] of Object.entries(c.endpoints)) {
-    const net = data.networks[netId];
-    await leaveBridge(ctx.hostRtnl(), ep);
-    if (net) releaseEndpointAddress(net, ep.ip);
-  }
+  for (const [netId, ep] of Object.entries(c.endpoints)) await detachEndpoint(ctx, data, c, data.networks[netId], ep);
   c.endpoints = {};
   const hadPorts = c.ports.length > 0;
   c.ports = [];

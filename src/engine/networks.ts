@@ -1,6 +1,6 @@
 // Network operations: create, remove, prune, and the built-in networks
 // (bridge/host/none) that appear on first use, as in Docker.
-import { createBridge, deleteBridge } from '../drivers/bridge.js';
+import { driverFor } from '../drivers/index.js';
 import { newNetworkId } from '../ipam/ids.js';
 import type { NetworkRecord, StoreData } from '../store/model.js';
 import { findNetwork } from '../store/store.js';
@@ -159,7 +159,7 @@ async function buildBridgeNetwork(
     hostBindingIpv4: req.options[`${BRIDGE_OPT}host_binding_ipv4`] ?? '0.0.0.0',
     allocated: {},
   };
-  await createBridge(tx, ctx.hostRtnl(), net);
+  await driverFor('bridge')!.createNetwork(ctx, tx, net);
   if (ensureHostSysctls(ctx, data) && data.forwardPolicyBefore === undefined) data.forwardPolicyBefore = 'pending';
   return net;
 }
@@ -178,7 +178,7 @@ export async function removeNetworks(ctx: Context, refs: string[]): Promise<{ re
         await Transaction.run('network rm', async (tx) => {
           delete data.networks[net.id];
           await syncFirewall(ctx, data, tx, `remove the firewall rules of ${net.name}`);
-          if (net.driver === 'bridge') await deleteBridge(ctx.hostRtnl(), net);
+          await driverFor(net.driver)?.deleteNetwork(ctx, net);
         });
         commit();
         removed.push(ref);

@@ -9,22 +9,24 @@ import { releaseMountDir, removeNsFile } from '../kernel/netns.js';
 import { applyIptables, saveIptables } from '../kernel/iptables.js';
 import { isAlive, processStartTime, stopProcess } from '../kernel/process.js';
 import { netnsDir, utsDir } from '../store/paths.js';
-import { deleteBridge } from '../drivers/bridge.js';
+import { driverFor } from '../drivers/index.js';
 import type { Context } from './context.js';
 import { restoreHostSysctls } from './host-setup.js';
-import { leaveBridge } from '../drivers/bridge.js';
 
 export async function resetAll(ctx: Context): Promise<string[]> {
   const removed: string[] = [];
   await ctx.store.locked(async (data, commit) => {
     for (const c of Object.values(data.containers)) {
       if (c.pid && isAlive(c.pid) && processStartTime(c.pid) === c.pidStart) await stopProcess(c.pid, 0);
-      for (const ep of Object.values(c.endpoints)) await leaveBridge(ctx.hostRtnl(), ep);
+      for (const ep of Object.values(c.endpoints)) {
+        const net = data.networks[ep.networkId];
+        if (net) await driverFor(net.driver)?.leaveEndpoint(ctx, net, ep);
+      }
       removed.push(`container ${c.name}`);
     }
     data.containers = {};
     for (const n of Object.values(data.networks)) {
-      if (n.driver === 'bridge' && n.bridge) await deleteBridge(ctx.hostRtnl(), n);
+      await driverFor(n.driver)?.deleteNetwork(ctx, n);
       if (!n.builtin || n.driver === 'bridge') removed.push(`network ${n.name}`);
     }
     data.networks = {};

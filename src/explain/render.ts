@@ -147,6 +147,8 @@ function linkAdd(ns: NsName, name: string, spec: LinkSpec, opts: RenderOptions |
     }
     case 'macvlan': {
       const args = ['link', 'add', 'link', spec.parent, 'name', name];
+      // The child can be born straight inside a sandbox while its parent stays here.
+      if (spec.targetNs !== undefined && spec.targetNs !== null) args.push('netns', rename(spec.targetNs, opts));
       if (spec.address !== undefined) args.push('address', spec.address);
       if (spec.mtu !== undefined) args.push('mtu', String(spec.mtu));
       args.push('type', 'macvlan', 'mode', spec.mode);
@@ -288,7 +290,9 @@ function commands(op: Op, opts: RenderOptions | undefined): string[] {
       const args = ['fdb', verb, op.mac, 'dev', op.dev];
       if (op.dst !== undefined) args.push('dst', op.dst);
       args.push(op.self ? 'self' : 'master');
-      if (verb !== 'del') args.push('permanent');
+      // A bridge's own table calls an entry "permanent" only for the bridge's
+      // own MACs; entries plumb adds there for others are static.
+      if (verb !== 'del') args.push(op.self ? 'permanent' : 'static');
       return [bridge(op.ns, opts, ...args)];
     }
 

@@ -25,7 +25,15 @@ export type LinkSpec =
       l3miss?: boolean;
       mtu?: number;
     }
-  | { type: 'macvlan'; parent: string; mode: 'bridge' | 'vepa' | 'private' | 'passthru'; mtu?: number; address?: string };
+  | {
+      type: 'macvlan';
+      parent: string;
+      mode: 'bridge' | 'vepa' | 'private' | 'passthru';
+      mtu?: number;
+      address?: string;
+      /** Namespace the child is created in (the parent stays where it is). */
+      targetNs?: NsName;
+    };
 
 export type Op = OpBase &
   (

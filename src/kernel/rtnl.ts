@@ -157,10 +157,7 @@ const REQUEST_TIMEOUT_MS = 10_000;
 const DUMP_ATTEMPTS = 5;
 const ENODEV = 19;
 
-type MacvlanSpec = Extract<LinkSpec, { type: 'macvlan' }> & {
-  /** Namespace the macvlan is created in (its parent stays in the op's ns). */
-  targetNs?: NsName;
-};
+type MacvlanSpec = Extract<LinkSpec, { type: 'macvlan' }>;
 
 class DumpInterrupted extends Error {}
 

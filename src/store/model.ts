@@ -91,6 +91,8 @@ export interface ContainerRecord {
   dnsSearch: string[];
   dnsOptions: string[];
   extraHosts: string[];
+  /** Next ethN index: names are never reused inside one sandbox's life. */
+  nextIfIndex?: number;
   /** Namespace files while the sandbox exists. */
   sandbox?: { id: string; netns?: string; uts?: string };
 }

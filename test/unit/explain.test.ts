@@ -133,7 +133,7 @@ describe('renderOp: every kind', () => {
     expect(one({ kind: 'fdb.replace', ...fdb })).toBe('bridge -n ov fdb replace 02:42:0a:00:00:03 dev vxlan0 dst 203.0.113.7 self permanent');
     expect(one({ kind: 'fdb.del', ...fdb })).toBe('bridge -n ov fdb del 02:42:0a:00:00:03 dev vxlan0 dst 203.0.113.7 self');
     expect(one({ kind: 'fdb.append', ns: null, dev: 'v', mac: '02:42:0a:00:00:03', self: false })).toBe(
-      'bridge fdb append 02:42:0a:00:00:03 dev v master permanent',
+      'bridge fdb append 02:42:0a:00:00:03 dev v master static',
     );
   });
 
