@@ -54,6 +54,8 @@ export function runAsync(argv: string[], opts: { env?: NodeJS.ProcessEnv; input?
       clearTimeout(timer);
       resolvePromise({ code: code ?? (signal ? 128 : -1), stdout, stderr });
     });
+    // A command that exits without reading its stdin closes the pipe; that is not an error here.
+    child.stdin.on('error', () => {});
     child.stdin.end(opts.input ?? '');
   });
 }
