@@ -125,7 +125,8 @@ describe('user-defined networks', () => {
     const members = Object.values(inspect[0].Containers) as Array<{ Name: string; IPv4Address: string; MacAddress: string }>;
     expect(members.map((m) => m.Name).sort()).toEqual(['m1', 'm2']);
     expect(members.find((m) => m.Name === 'm1')!.MacAddress).toBe('02:42:c0:a8:00:02');
-    const veth = inspect[0].Plumb.Endpoints.m1.HostVeth as string;
+    const m1Id = Object.keys(inspect[0].Containers).find((id) => inspect[0].Containers[id].Name === 'm1')!;
+    const veth = inspect[0].Plumb.Endpoints[m1Id].HostVeth as string;
     const link = lab.ipJson<Array<{ ifname: string; master: string }>>(['link', 'show', veth]);
     expect(link[0]!.master).toMatch(/^br-/);
     const rm = await lab.plumb(['network', 'rm', 'mynet']);

@@ -447,6 +447,13 @@ describe('templates', () => {
     expect((err as TemplateError).goMessage).toBe('template: :1: function "foo" not defined');
   });
 
+  it('calls row methods with arguments, as Docker contexts do ({{.Label "k"}})', () => {
+    const row = { Name: 'n1', Label: (k: string) => ({ env: 'prod' } as Record<string, string>)[k] ?? '' };
+    expect(renderFormat('table {{.Name}}\t{{.Label "env"}}', [row], { headers: { Name: 'NAME', Label: 'LABEL' } })).toBe(
+      'NAME      LABEL\nn1        prod\n',
+    );
+  });
+
   it('prepareFormat handles the table prefix', () => {
     const p = prepareFormat('table {{.ID}}\\t{{.Name}}');
     expect(p.table).toBe(true);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, flagValueError, goQuote } from '../../src/cli/parse/errors.js';
 import {
+  type PublishSpec,
   hostPortText,
   parseExpose,
   parsePortOptions,
@@ -28,9 +29,13 @@ import {
   type NetworkSummary,
 } from '../../src/cli/parse/options.js';
 
-const pub = (proto: string, containerPort: number, hostIp: string, hostPortStart: number, hostPortEnd: number) => ({
-  proto, containerPort, hostIp, hostPortStart, hostPortEnd,
-});
+const pub = (
+  proto: PublishSpec['proto'],
+  containerPort: number,
+  hostIp: string,
+  hostPortStart: number,
+  hostPortEnd: number,
+): PublishSpec => ({ proto, containerPort, hostIp, hostPortStart, hostPortEnd });
 
 describe('-p / --publish', () => {
   it('parses every short form', () => {
@@ -97,8 +102,8 @@ describe('-p / --publish', () => {
     expect(() => parsePortRange('90-80')).toThrow('Invalid range specified for the Port: 90-80');
     expect(splitProtoPort('53/udp')).toEqual(['udp', '53']);
     expect(splitProtoPort('/udp')).toEqual(['', '']);
-    expect(hostPortText(pub('tcp', 80, '', 8000, 8010) as never)).toBe('8000-8010');
-    expect(hostPortText(pub('tcp', 80, '', 0, 0) as never)).toBe('');
+    expect(hostPortText(pub('tcp', 80, '', 8000, 8010))).toBe('8000-8010');
+    expect(hostPortText(pub('tcp', 80, '', 0, 0))).toBe('');
   });
 });
 

@@ -14,7 +14,8 @@ import type { ContainerRecord } from '../../store/model.js';
 import { displayablePorts, formatPortLines, formatPortQuery, parsePortArg, noPublicPortError } from '../format/ports.js';
 import { formatTable } from '../format/table.js';
 import { containerStatus, createdAgo } from '../format/time.js';
-import { renderTemplate } from '../format/template.js';
+import { renderFormat, renderTemplate } from '../format/template.js';
+import { renderInspect } from '../format/inspect.js';
 import { openContext, out } from '../output.js';
 import { parseEnvList } from '../parse/options.js';
 import { containerInspectJson, networkInspectJson } from './inspect.js';
@@ -74,7 +75,8 @@ export async function ps(o: { all?: boolean; quiet?: boolean; trunc: boolean; fo
   const ctx = await openContext(cmd, false, 'plumb ps');
   try {
     const now = Date.now();
-    const list = Object.values(ctx.store.read().containers)
+    const data = ctx.store.read();
+    const list = Object.values(data.containers)
       .map(liveState)
       .filter((c) => o.all || c.state === 'running')
       .sort((a, b) => b.created.localeCompare(a.created));
@@ -84,22 +86,26 @@ export async function ps(o: { all?: boolean; quiet?: boolean; trunc: boolean; fo
       return 0;
     }
     if (o.format) {
-      for (const c of list) {
-        out(
-          renderTemplate(o.format, {
-            ID: id(c),
-            Image: c.image,
-            Command: commandText(c, o.trunc),
-            CreatedAt: c.created,
-            RunningFor: createdAgo(Date.parse(c.created), now),
-            Ports: portsText(c),
-            Status: statusText(c, now),
-            State: c.state,
-            Names: c.name,
-            Networks: Object.keys(c.endpoints).join(','),
-          }),
-        );
-      }
+      const rows = list.map((c) => ({
+        ID: id(c),
+        Image: c.image,
+        Command: commandText(c, o.trunc),
+        CreatedAt: c.created,
+        RunningFor: createdAgo(Date.parse(c.created), now),
+        Ports: portsText(c),
+        Status: statusText(c, now),
+        State: c.state,
+        Names: c.name,
+        Networks: Object.keys(c.endpoints)
+          .map((nid) => data.networks[nid]?.name ?? nid)
+          .join(','),
+      }));
+      process.stdout.write(
+        renderFormat(o.format, rows, {
+          typeName: '*formatter.containerContext',
+          headers: { ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED', Ports: 'PORTS', Status: 'STATUS', State: 'STATE', Names: 'NAMES', Networks: 'NETWORKS' },
+        }),
+      );
       return 0;
     }
     const rows = list.map((c) => [id(c), c.image, commandText(c, o.trunc), createdAgo(Date.parse(c.created), now), statusText(c, now), portsText(c), c.name]);
@@ -188,8 +194,8 @@ export async function inspect(refs: string[], o: { format?: string }, cmd: Comma
       if (nets.json.length) items.push(...nets.json);
       else missing.push(ref);
     }
-    if (o.format) for (const item of items) out(renderTemplate(o.format, item));
-    else out(JSON.stringify(items, null, 4));
+    if (o.format) for (const item of items) process.stdout.write(renderTemplate(o.format, item));
+    else out(renderInspect(items));
     for (const m of missing) process.stderr.write(`Error: No such object: ${m}\n`);
     return missing.length ? 1 : 0;
   } finally {

@@ -5,7 +5,8 @@ import { formatTable } from '../format/table.js';
 import { openContext, out } from '../output.js';
 import { networkFilterFromFlags, parseAuxAddresses, parseKeyValues, parseLabels } from '../parse/options.js';
 import { networkInspectJson } from './inspect.js';
-import { renderTemplate } from '../format/template.js';
+import { renderFormat, renderTemplate } from '../format/template.js';
+import { renderInspect } from '../format/inspect.js';
 
 interface CreateOpts {
   driver: string;
@@ -56,7 +57,13 @@ export async function list(o: { quiet?: boolean; trunc: boolean; filter: string[
       return 0;
     }
     if (o.format) {
-      for (const n of nets) out(renderTemplate(o.format, { ID: id(n.id), Name: n.name, Driver: n.driver, Scope: n.scope, Internal: n.internal, Labels: n.labels, CreatedAt: n.created }));
+      const rows = nets.map((n) => ({ ID: id(n.id), Name: n.name, Driver: n.driver, Scope: n.scope, Internal: n.internal, Labels: n.labels, CreatedAt: n.created }));
+      process.stdout.write(
+        renderFormat(o.format, rows, {
+          typeName: '*formatter.networkContext',
+          headers: { ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', Internal: 'INTERNAL', Labels: 'LABELS', CreatedAt: 'CREATED AT' },
+        }),
+      );
       return 0;
     }
     out(formatTable([['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'], ...nets.map((n) => [id(n.id), n.name, n.driver, n.scope])]));
@@ -71,8 +78,8 @@ export async function inspect(refs: string[], o: { format?: string }, cmd: Comma
   try {
     if (process.getuid?.() === 0) await ensureBuiltinNetworks(ctx);
     const { json, missing } = await networkInspectJson(ctx, refs);
-    if (o.format) for (const item of json) out(renderTemplate(o.format, item));
-    else out(JSON.stringify(json, null, 4));
+    if (o.format) for (const item of json) process.stdout.write(renderTemplate(o.format, item));
+    else out(renderInspect(json));
     for (const m of missing) process.stderr.write(`Error: No such network: ${m}\n`);
     return missing.length ? 1 : 0;
   } finally {
