@@ -135,7 +135,7 @@ async function startInTx(ctx: Context, data: StoreData, c: ContainerRecord, tx: 
     }
   }
   const files = containerFiles(ctx, c);
-  mkdirSync(files.dir, { recursive: true });
+  if (!ctx.dryRun) mkdirSync(files.dir, { recursive: true });
   c.endpoints = {};
   c.nextIfIndex = 0;
   if (c.networkMode !== 'host') {

@@ -91,6 +91,7 @@ export async function ensureBuiltins(ctx: Context, data: StoreData, tx: Transact
       },
     }, tx, true);
     data.networks[net.id] = net;
+    await syncFirewall(ctx, data, tx, 'add the firewall rules of the default bridge');
   }
 }
 
@@ -215,7 +216,6 @@ export async function ensureBuiltinNetworks(ctx: Context): Promise<void> {
   await ctx.store.locked(async (d, commit) =>
     Transaction.run('default networks', async (tx) => {
       await ensureBuiltins(ctx, d, tx);
-      await syncFirewall(ctx, d, tx, 'add the firewall rules of the default bridge');
       commit();
     }),
   );

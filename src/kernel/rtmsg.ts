@@ -6,7 +6,10 @@
 // us (IFLA_LINKINFO, the veth peer, IFLA_PROTINFO) are built here. We decode
 // replies ourselves rather than with the package's full parsers: those reject
 // attributes whose size changed in newer kernels, and we need only a handful.
-import nl from 'netlink';
+// Deep imports: the package's index also loads its genl/nl80211/wireguard
+// modules, which cost ~40 ms of start-up for nothing plumb uses.
+import nlStructs from 'netlink/dist/structs.js';
+import nlIfla from 'netlink/dist/rt/ifla.js';
 import type { StreamData, ifla } from 'netlink';
 import { endianness } from 'node:os';
 
@@ -215,7 +218,7 @@ export function attr(type: number, data: Buffer, nested = false): Buffer {
 
 /** Flattens one of the package's attribute formatters into a padded buffer. */
 export function stream(data: StreamData): Buffer {
-  const s = new nl.AttrStream();
+  const s = new nlStructs.AttrStream();
   s.emit(data);
   return pad(Buffer.concat(s.bufs));
 }
@@ -227,7 +230,7 @@ function u8flag(v: boolean | undefined): number | undefined {
 
 /** Link attributes through the package's formatter (undefined fields are left out). */
 export function linkAttrs(a: ifla.LinkAttrs): Buffer {
-  return stream(nl.ifla.formatLinkAttrs(a));
+  return stream(nlIfla.formatLinkAttrs(a));
 }
 
 export function ifnameAttr(name: string): Buffer {
@@ -290,7 +293,7 @@ export function vxlanData(o: VxlanData): Buffer {
   const port = Buffer.alloc(2);
   port.writeUInt16BE(o.port);
   return stream(
-    nl.ifla.formatVxlan({
+    nlIfla.formatVxlan({
       id: o.vni,
       port,
       local: o.local === undefined ? undefined : ipv4Bytes(o.local),
@@ -304,7 +307,7 @@ export function vxlanData(o: VxlanData): Buffer {
 }
 
 export function macvlanData(mode: MacvlanMode): Buffer {
-  return stream(nl.ifla.formatMacvlan({ mode: MACVLAN_MODES[mode] }));
+  return stream(nlIfla.formatMacvlan({ mode: MACVLAN_MODES[mode] }));
 }
 
 export interface BridgePortChange {
@@ -320,7 +323,7 @@ export interface BridgePortChange {
  */
 export function brportProtinfo(c: BridgePortChange): Buffer {
   const inner = stream(
-    nl.ifla.formatBridgePort({
+    nlIfla.formatBridgePort({
       mode: u8flag(c.hairpin),
       learning: u8flag(c.learning),
       unicastFlood: u8flag(c.flood),
@@ -506,7 +509,7 @@ const u8 = (b: Buffer) => b.readUInt8(0);
 const str = (b: Buffer) => b.toString('utf8').replace(/\0.*$/s, '');
 
 function eachAttr(b: Buffer, fn: (type: number, data: Buffer) => void): void {
-  nl.parseAttributes(b, (a) => fn(a.type, a.data));
+  nlStructs.parseAttributes(b, (a) => fn(a.type, a.data));
 }
 
 function decodeVxlan(b: Buffer): VxlanInfo {

@@ -5,7 +5,8 @@
 //
 // A netlink socket belongs to the namespace it was created in, so `open`
 // creates it inside a synchronous namespace window and it stays there.
-import nl from 'netlink';
+// Only the rtnetlink part of the package (its index loads much more, slowly).
+import nlRt from 'netlink/dist/rt/rt.js';
 import type { NetlinkMessage, NetlinkSocket } from 'netlink';
 import { KernelError, errnoName, errnoText, isErrno } from './errors.js';
 import { withinNetns, type Netns } from './netns.js';
@@ -219,7 +220,7 @@ export class Rtnl {
       throw new KernelError(`open netlink socket in ${ns.name ?? 'host namespace'}: namespace is not open`, 'EBADF', 9);
     }
     try {
-      const sock = withinNetns(ns, () => nl.createRtNetlink().socket);
+      const sock = withinNetns(ns, () => nlRt.createRtNetlink().socket);
       return new Rtnl(ns, journal, sock);
     } catch (err) {
       throw KernelError.from(err, `open netlink socket in ${ns.name ?? 'host namespace'}`);

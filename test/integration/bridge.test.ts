@@ -148,6 +148,21 @@ describe('user-defined networks', () => {
   });
 });
 
+describe('concurrency', () => {
+  it('never hands out one address twice when plumb runs in parallel', async () => {
+    await lab.plumbOk(['network', 'create', '--subnet', '10.77.0.0/24', 'conc']);
+    const names = Array.from({ length: 8 }, (_, i) => `par${i}`);
+    const results = await Promise.all(names.map((n) => lab.plumb(['run', '-d', '--name', n, '--network', 'conc', 'busybox'])));
+    for (const r of results) expect(r.code, r.stderr).toBe(0);
+    const ips = await Promise.all(names.map((n) => ip(n, 'conc')));
+    expect(new Set(ips).size).toBe(names.length);
+    expect([...ips].sort()).toEqual(names.map((_, i) => `10.77.0.${i + 2}`).sort());
+    // The kernel agrees: every address answers from the bridge's side.
+    for (const a of ips) expect((await lab.exec(['ping', '-c1', '-W1', a])).code).toBe(0);
+    await lab.plumbOk(['rm', '-f', ...names]);
+  });
+});
+
 describe('bad input', () => {
   const cases: Array<[string, string[], RegExp]> = [
     ['malformed CIDR', ['network', 'create', '--subnet', '10.0.0.0/33', 'bad1'], /invalid CIDR address: 10\.0\.0\.0\/33/],
