@@ -1,0 +1,110 @@
+// The engine's two safety nets: transactions that undo in reverse on failure,
+// and the store lock that serialises plumb processes (and survives a crashed owner).
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Transaction } from '../../src/engine/transaction.js';
+import { StoreLock } from '../../src/store/lock.js';
+import { Store } from '../../src/store/store.js';
+
+describe('Transaction', () => {
+  it('runs undos in reverse order when a later step fails, and rethrows', async () => {
+    const log: string[] = [];
+    await expect(
+      Transaction.run('t', async (tx) => {
+        await tx.step('a', () => log.push('do a'), () => void log.push('undo a'));
+        await tx.step('b', () => log.push('do b'), () => void log.push('undo b'));
+        await tx.step('c', () => {
+          throw new Error('boom');
+        }, () => void log.push('undo c'));
+      }),
+    ).rejects.toThrow('boom');
+    expect(log).toEqual(['do a', 'do b', 'undo b', 'undo a']);
+  });
+
+  it('reports a failing undo in the error and still runs the others', async () => {
+    const log: string[] = [];
+    const err = await Transaction.run('t', async (tx) => {
+      await tx.step('a', () => 1, () => void log.push('undo a'));
+      await tx.step('b', () => 2, () => {
+        throw new Error('stuck');
+      });
+      throw new Error('late failure');
+    }).catch((e: Error) => e);
+    expect((err as Error).message).toMatch(/late failure.*undo of b: stuck.*plumb system gc/);
+    expect(log).toEqual(['undo a']);
+  });
+
+  it('keeps what succeeded when nothing fails', async () => {
+    const log: string[] = [];
+    const out = await Transaction.run('t', async (tx) => tx.step('a', () => 42, () => void log.push('undo')));
+    expect(out).toBe(42);
+    expect(log).toEqual([]);
+  });
+
+  it('fails on purpose at the step named by PLUMB_FAIL_AT_STEP', async () => {
+    process.env.PLUMB_FAIL_AT_STEP = '2';
+    try {
+      const log: string[] = [];
+      await expect(
+        Transaction.run('t', async (tx) => {
+          await tx.step('a', () => 1, () => void log.push('undo a'));
+          await tx.step('b', () => log.push('ran b'));
+        }),
+      ).rejects.toThrow(/injected failure at step 2 \(b\)/);
+      expect(log).toEqual(['undo a']);
+    } finally {
+      delete process.env.PLUMB_FAIL_AT_STEP;
+    }
+  });
+});
+
+describe('StoreLock', () => {
+  let dir: string;
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is exclusive while held and free after release', () => {
+    dir = mkdtempSync(join(tmpdir(), 'plumb-lock-'));
+    const a = new StoreLock(join(dir, 'lock'));
+    const b = new StoreLock(join(dir, 'lock'));
+    a.acquire();
+    expect(() => b.acquire(50)).toThrow(/another plumb process holds the lock/);
+    a.release();
+    b.acquire(50);
+    b.release();
+    expect(existsSync(join(dir, 'lock'))).toBe(false);
+  });
+
+  it('takes over a lock whose owner no longer exists', () => {
+    dir = mkdtempSync(join(tmpdir(), 'plumb-lock-'));
+    // PID 2^22+1 is above pid_max's default ceiling on most systems: no such process.
+    writeFileSync(join(dir, 'lock'), '4194305 12345\n');
+    const lock = new StoreLock(join(dir, 'lock'));
+    lock.acquire(200);
+    expect(readFileSync(join(dir, 'lock'), 'utf8')).toMatch(new RegExp(`^${process.pid} `));
+    lock.release();
+  });
+});
+
+describe('Store', () => {
+  let dir: string;
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes atomically and reads back what was committed; a dry run writes nothing', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'plumb-store-'));
+    const paths = { state: join(dir, 'lib'), run: join(dir, 'run'), netnsNames: join(dir, 'names') };
+    const store = new Store(paths);
+    await store.locked(async (data, commit) => {
+      data.sysctls.push({ key: 'net.ipv4.ip_forward', original: '0' });
+      commit();
+    });
+    expect(store.read().sysctls).toEqual([{ key: 'net.ipv4.ip_forward', original: '0' }]);
+    const dry = new Store(paths, true);
+    await dry.locked(async (data, commit) => {
+      data.sysctls = [];
+      commit();
+    });
+    expect(store.read().sysctls).toHaveLength(1);
+  });
+});
