@@ -38,6 +38,8 @@ export function buildProgram(): Command {
     .option('--root <dir>', 'keep state and runtime files below this directory (or PLUMB_ROOT)')
     .option('--explain', 'print every kernel change as the equivalent ip/bridge/iptables command, as it happens')
     .option('--dry-run', 'print the kernel changes an operation would make, and make none')
+    .option('--cluster-store <url>', 'cluster store for overlay networks, e.g. etcd://192.168.205.10:2379 (or PLUMB_CLUSTER_STORE)')
+    .option('--cluster-advertise <ip|iface>', "this host's address on the underlay, as an IP or an interface (or PLUMB_CLUSTER_ADVERTISE)")
     .enablePositionalOptions()
     .showHelpAfterError();
 
@@ -65,6 +67,21 @@ export function buildProgram(): Command {
     .option('-f, --filter <filter>', 'provide filter values (e.g. driver=bridge)', collect, [])
     .option('--format <template>', 'pretty-print networks using a Go template')
     .action(lazy(async () => (await import('./commands/network.js')).list));
+  network
+    .command('connect')
+    .description('Connect a container to a network')
+    .argument('<network>')
+    .argument('<container>')
+    .option('--ip <ip>', 'IPv4 address (e.g. 172.30.100.104)')
+    .option('--alias <alias>', 'add network-scoped alias for the container', collect, [])
+    .action(lazy(async () => (await import('./commands/connect.js')).connect));
+  network
+    .command('disconnect')
+    .description('Disconnect a container from a network')
+    .argument('<network>')
+    .argument('<container>')
+    .option('-f, --force', 'force the container to disconnect from a network')
+    .action(lazy(async () => (await import('./commands/connect.js')).disconnect));
   network
     .command('inspect')
     .description('Display detailed information on one or more networks')
@@ -167,6 +184,17 @@ export function buildProgram(): Command {
     .option('-f, --format <template>', 'format the output using the given Go template')
     .action(lazy(async () => (await import('./commands/containers.js')).inspect));
 
+  // The flags reach the engine (and the agent it starts) the same way as the environment does.
+  program.hook('preAction', (cmd) => {
+    const g = cmd.opts<{ clusterStore?: string; clusterAdvertise?: string }>();
+    if (g.clusterStore) process.env.PLUMB_CLUSTER_STORE = g.clusterStore;
+    if (g.clusterAdvertise) process.env.PLUMB_CLUSTER_ADVERTISE = g.clusterAdvertise;
+  });
+  program
+    .command('agent')
+    .description("Keep this host's overlay networks in line with the cluster store (started on demand; runs in the foreground)")
+    .action(lazy(async () => (await import('./commands/agent.js')).agent));
+
   const system = program.command('system').description('Manage plumb itself');
   system
     .command('info')
@@ -175,7 +203,24 @@ export function buildProgram(): Command {
   system
     .command('reset')
     .description('Remove everything plumb made: sandboxes, processes, networks, rules, sysctls')
+    .option('--verify', 'then compare the host with the snapshot taken before plumb first changed it')
     .action(lazy(async () => (await import('./commands/system.js')).reset));
+  system
+    .command('check')
+    .description('Compare what the store says should exist with what the kernel has; exit 1 on any difference')
+    .action(lazy(async () => (await import('./commands/system.js')).check));
+  system
+    .command('gc')
+    .description('Repair both ways: re-create what is missing, remove what plumb made but no longer owns')
+    .action(lazy(async () => (await import('./commands/system.js')).gc));
+  // The embedded DNS resolver; plumb starts it itself (hidden from help).
+  program
+    .command('dns', { hidden: true })
+    .command('serve')
+    .requiredOption('--state <dir>', 'state dir (store.json)')
+    .requiredOption('--run <dir>', 'runtime dir (status file)')
+    .option('--port <port>', 'UDP and TCP port to listen on', '5311')
+    .action(lazy(async () => (await import('./commands/connect.js')).dnsServe));
   return program;
 }
 

@@ -4,6 +4,7 @@
 // at once by the engine (see engine/firewall-sync.ts).
 import { randomBytes } from 'node:crypto';
 import type { Rtnl } from '../kernel/rtnl.js';
+import { ifaceSysctlKey, setSysctl } from '../kernel/sysctl.js';
 import type { EndpointRecord, NetworkRecord } from '../store/model.js';
 import type { DriverEnv, EndpointJoin, NetworkDriver, Steps } from './types.js';
 
@@ -40,6 +41,27 @@ export async function createBridge(tx: Steps, host: Rtnl, net: NetworkRecord): P
   await tx.step(`up ${name}`, () => host.setLink(name, { up: true }));
 }
 
+/**
+ * Published ports are reached from the host through 127.0.0.1 by NAT alone (no
+ * proxy process): the DNATed packet leaves through the bridge still carrying
+ * its 127.0.0.1 source until MASQUERADE rewrites it, and the kernel drops such
+ * packets unless route_localnet is on for that interface. The setting lives
+ * and dies with the bridge. An --internal network publishes nothing.
+ */
+export async function enableRouteLocalnet(env: DriverEnv, tx: Steps, net: NetworkRecord): Promise<void> {
+  if (net.internal) return;
+  const name = net.bridge!;
+  await tx.step(`route_localnet ${name}`, () =>
+    setSysctl(
+      env.journal,
+      env.hostNs(),
+      ifaceSysctlKey('ipv4', name, 'route_localnet'),
+      '1',
+      `let packets with a 127.0.0.1 source leave through ${name}: the host reaching a published port via 127.0.0.1/localhost is NATed into the bridge, then masqueraded to ${net.ipam!.gateway}`,
+    ),
+  );
+}
+
 export async function deleteBridge(host: Rtnl, net: NetworkRecord): Promise<void> {
   if (await host.linkByName(net.bridge!)) await host.deleteLink(net.bridge!, `remove ${net.name}'s bridge ${net.bridge}`);
 }
@@ -66,6 +88,13 @@ export async function joinBridge(j: EndpointJoin): Promise<void> {
   await tx.step(`plug ${veth}`, () =>
     host.setLink(veth, { master: net.bridge!, up: true }, `plug the host end into ${net.bridge}, the bridge of network ${net.name}, the way docker0 works`),
   );
+  await tx.step(`hairpin ${veth}`, () =>
+    host.setBridgePort(
+      veth,
+      { hairpin: true },
+      `hairpin on ${veth}: a packet that came in through this port may be sent back out of it. A container reaching a published port on the host's address is NATed back to itself or to a neighbour on ${net.bridge}, and the bridge must forward that frame where it came from`,
+    ),
+  );
   await tx.step(`configure ${ep.ifname}`, async () => {
     await sandbox.setLink(
       ep.ifname,
@@ -87,7 +116,10 @@ export async function leaveBridge(host: Rtnl, ep: EndpointRecord): Promise<void>
 }
 
 export const bridgeDriver: NetworkDriver = {
-  createNetwork: (env: DriverEnv, steps: Steps, net: NetworkRecord) => createBridge(steps, env.hostRtnl(), net),
+  createNetwork: async (env: DriverEnv, steps: Steps, net: NetworkRecord) => {
+    await createBridge(steps, env.hostRtnl(), net);
+    await enableRouteLocalnet(env, steps, net);
+  },
   deleteNetwork: (env: DriverEnv, net: NetworkRecord) => deleteBridge(env.hostRtnl(), net),
   joinEndpoint: joinBridge,
   leaveEndpoint: (env: DriverEnv, _net: NetworkRecord, ep: EndpointRecord) => leaveBridge(env.hostRtnl(), ep),

@@ -13,10 +13,15 @@ import { PlumbError } from './errors.js';
 import { attachEndpoint, detachEndpoint } from './endpoints.js';
 import { sandboxFiles } from './etc-files.js';
 import { refreshLinkers, writeEtcFiles } from './etc-sync.js';
-import { bindPorts } from './ports.js';
+import { bindPorts, whyPublish } from './ports.js';
 import { syncFirewall } from './firewall-sync.js';
 import { ensureBuiltins } from './networks.js';
 import { buildSandbox, destroySandbox } from './sandbox.js';
+import { buildModeSandbox, planMode, writeModeEtcFiles } from './modes.js';
+import { withIntent } from './intents.js';
+import { firewallCheckpoint } from './firewall-undo.js';
+import { gatewayNetworkId, needsEmbeddedDns, syncSandboxDns } from './connect.js';
+import { checkLinkTargets, involvedInLinks, linkEnv } from './links.js';
 import { Transaction } from './transaction.js';
 
 export interface RunRequest {
@@ -30,6 +35,8 @@ export interface RunRequest {
   ip?: string;
   mac?: string;
   publish: ContainerRecord['publish'];
+  /** -P: a random host port for every exposed port without a -p. */
+  publishAll?: boolean;
   expose: ContainerRecord['expose'];
   links: ContainerRecord['links'];
   env: Record<string, string>;
@@ -51,7 +58,12 @@ export function containerFiles(ctx: Context, c: ContainerRecord) {
 
 /** Creates the record and starts it; returns the record as stored. */
 export async function createAndStart(ctx: Context, req: RunRequest, start = true): Promise<ContainerRecord> {
-  return ctx.store.locked(async (data, commit) => {
+  // A network this host has not seen may be an overlay created on another host.
+  if (req.network && !/^(bridge|host|none|container:.*)$/.test(req.network) && !findNetwork(ctx.store.read(), req.network)) {
+    await (await import('./overlay-networks.js')).refreshClusterNetworks(ctx, { tolerant: true });
+  }
+  // Every kernel change is logged ahead, so a crash half-way leaves gc a list of what to remove.
+  return withIntent(ctx, () => ctx.store.locked(async (data, commit) => {
     await reapExited(ctx, data);
     return Transaction.run('run', async (tx) => {
       await ensureBuiltins(ctx, data, tx);
@@ -64,7 +76,7 @@ export async function createAndStart(ctx: Context, req: RunRequest, start = true
       commit();
       return c;
     });
-  });
+  }));
 }
 
 function newRecord(data: StoreData, req: RunRequest): ContainerRecord {
@@ -84,19 +96,17 @@ function newRecord(data: StoreData, req: RunRequest): ContainerRecord {
     name = req.randomName(taken);
   }
   const id = newContainerId();
-  const mode = req.network || 'bridge';
+  const modePlan = planMode(data, req);
+  const mode = modePlan?.networkMode ?? (req.network || 'bridge');
   const networks: ContainerRecord['networks'] = [];
-  if (mode !== 'none' && mode !== 'host') {
-    if (mode.startsWith('container:')) throw new PlumbError('--network container:NAME is not supported yet in this version of plumb', 125);
+  if (!modePlan) {
     const net = findNetwork(data, mode);
     if (!net) throw new PlumbError(`network ${mode} not found`, 125);
-    if (net.driver !== 'bridge') throw new PlumbError(`network ${mode} uses driver ${net.driver}, which this version of plumb cannot attach containers to`, 125);
+    if (net.driver !== 'bridge' && net.driver !== 'macvlan' && net.driver !== 'overlay') {
+      throw new PlumbError(`network ${mode} uses driver ${net.driver}, which this version of plumb cannot attach containers to`, 125);
+    }
     if (req.aliases.length && net.name === 'bridge') throw new PlumbError('network-scoped alias is supported only for containers in user defined networks', 125);
     networks.push({ networkId: net.id, aliases: req.aliases, staticIp: req.ip, mac: req.mac });
-  }
-  if (mode === 'host' && req.publish.length) {
-    // Docker prints a warning and discards -p in host mode.
-    process.stderr.write('WARNING: Published ports are discarded when using host network mode\n');
   }
   for (const link of req.links) {
     const target = findContainer(data, link.target);
@@ -108,15 +118,16 @@ function newRecord(data: StoreData, req: RunRequest): ContainerRecord {
     image: req.image,
     command: req.command,
     created: new Date().toISOString(),
-    hostname: req.hostname ?? id.slice(0, 12),
+    hostname: modePlan?.hostname ?? req.hostname ?? id.slice(0, 12),
     state: 'created',
     autoRemove: req.autoRemove,
     networkMode: mode,
     networks,
     endpoints: {},
-    publish: mode === 'host' ? [] : req.publish,
+    publish: modePlan ? modePlan.publish : req.publish,
+    publishAll: modePlan ? false : !!req.publishAll,
     ports: [],
-    expose: req.expose,
+    expose: modePlan ? modePlan.expose : req.expose,
     links: req.links,
     env: req.env,
     dns: req.dns,
@@ -138,24 +149,34 @@ async function startInTx(ctx: Context, data: StoreData, c: ContainerRecord, tx: 
   if (!ctx.dryRun) mkdirSync(files.dir, { recursive: true });
   c.endpoints = {};
   c.nextIfIndex = 0;
-  if (c.networkMode !== 'host') {
+  if (await buildModeSandbox(ctx, data, c, tx)) {
+    tx.onRollback('sandbox', () => destroySandbox(ctx, c));
+  } else {
     const ns = await buildSandbox(ctx, tx, c);
     tx.onRollback('sandbox', () => destroySandbox(ctx, c));
-    for (const [i, spec] of c.networks.entries()) await attachEndpoint(ctx, data, c, tx, spec, ns, i === 0);
+    // Docker's order decides which network holds the default route (see connect.ts).
+    const gateway = gatewayNetworkId(data, c.networks.map((n) => n.networkId));
+    for (const spec of c.networks) await attachEndpoint(ctx, data, c, tx, spec, ns, spec.networkId === gateway);
+    c.embeddedDns = needsEmbeddedDns(data, c);
+    c.hostsLines = undefined;
+    await syncSandboxDns(ctx, data, c, ns, true);
   }
-  writeEtcFiles(ctx, data, c);
-  const primary = c.networks[0] && data.networks[c.networks[0].networkId];
-  c.ports = bindPorts(data, c, primary?.hostBindingIpv4 ?? '0.0.0.0');
+  if (!writeModeEtcFiles(ctx, data, c)) writeEtcFiles(ctx, data, c);
+  c.ports = bindPorts(data, c, ctx.hostNs());
   c.state = 'running';
   c.startedAt = new Date().toISOString();
   c.exitCode = undefined;
   c.pid = undefined;
-  if (c.ports.length) await syncFirewall(ctx, data, tx, `publish ${c.name}'s ports`);
+  // A later step may still fail: the rollback then puts the firewall back as it was.
+  if (c.ports.length || involvedInLinks(data, c)) await firewallCheckpoint(ctx, tx);
+  if (c.ports.length) await syncFirewall(ctx, data, tx, whyPublish(c));
+  // Legacy links open their exposed ports where icc is off: their rules follow both ends' addresses.
+  else if (involvedInLinks(data, c)) await syncFirewall(ctx, data, tx, `the links of ${c.name}`);
   if (c.command.length && !ctx.dryRun) {
     rmSync(files.exit, { force: true });
     const { pid } = await tx.step(
       'start process',
-      () => startDetached(processSpec(ctx, c), { logFile: files.log, exitFile: files.exit }),
+      () => startDetached(processSpec(ctx, c, c.command, data), { logFile: files.log, exitFile: files.exit }),
       (r: { pid: number }) => stopProcess(r.pid, 1000),
     );
     c.pid = pid;
@@ -163,14 +184,15 @@ async function startInTx(ctx: Context, data: StoreData, c: ContainerRecord, tx: 
   }
 }
 
-export function processSpec(ctx: Context, c: ContainerRecord, argv: string[] = c.command) {
+export function processSpec(ctx: Context, c: ContainerRecord, argv: string[] = c.command, data?: StoreData) {
   const files = containerFiles(ctx, c);
   return {
     netnsPath: c.sandbox?.netns,
     utsPath: c.sandbox?.uts,
     files: { hosts: files.hosts, resolvConf: files.resolvConf, hostname: files.hostname },
     argv,
-    env: { HOSTNAME: c.hostname, ...c.env },
+    // Docker's order: HOSTNAME, the legacy links' variables, then -e (which may override them).
+    env: { HOSTNAME: c.hostname, ...(data ? linkEnv(data, c) : {}), ...c.env },
   };
 }
 
@@ -187,7 +209,7 @@ async function stopInPlace(ctx: Context, data: StoreData, c: ContainerRecord, ti
   c.exitCode = code;
   c.pid = undefined;
   c.finishedAt = new Date().toISOString();
-  if (hadPorts) await Transaction.run('firewall', (tx) => syncFirewall(ctx, data, tx, `withdraw ${c.name}'s published ports`));
+  if (hadPorts || involvedInLinks(data, c)) await Transaction.run('firewall', (tx) => syncFirewall(ctx, data, tx, `withdraw ${c.name}'s published ports`));
 }
 
 /** A detached COMMAND that ended on its own: tear its sandbox down, as Docker does when a container exits. */
@@ -275,7 +297,7 @@ async function forEachLocked(
 
 /** `plumb run` without -d: runs COMMAND attached, then records how it ended. */
 export async function runAttachedAndRecord(ctx: Context, c: ContainerRecord, interactive: boolean): Promise<number> {
-  const code = await runAttached(processSpec(ctx, c), { stdin: interactive });
+  const code = await runAttached(processSpec(ctx, c, c.command, ctx.store.read()), { stdin: interactive });
   await ctx.store.locked(async (data, commit) => {
     const cur = data.containers[c.id];
     if (cur && cur.state === 'running') {
@@ -292,7 +314,8 @@ export async function execIn(ctx: Context, ref: string, argv: string[], interact
   const c = findContainer(data, ref);
   if (!c) throw new PlumbError(`No such container: ${ref}`);
   if (c.state !== 'running' || (c.pid && !isAlive(c.pid))) throw new PlumbError(`Container ${c.id} is not running`);
-  const spec = processSpec(ctx, c, argv);
+  checkLinkTargets(data, c);
+  const spec = processSpec(ctx, c, argv, data);
   spec.env = { ...spec.env, ...env };
   return runAttached(spec, { stdin: interactive });
 }

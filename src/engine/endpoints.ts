@@ -30,6 +30,8 @@ export async function attachEndpoint(
 ): Promise<EndpointRecord> {
   const net = data.networks[spec.networkId];
   if (!net) throw new PlumbError(`network ${spec.networkId} not found`);
+  // Overlay addresses come from the cluster store, and the join adds a plumb_gwbridge endpoint.
+  if (net.driver === 'overlay') return (await import('./overlay-endpoints.js')).attachOverlayEndpoint(ctx, data, c, tx, spec, ns, defaultRoute);
   const driver = driverFor(net.driver);
   if (!driver) throw new PlumbError(`network ${net.name} (driver ${net.driver}) cannot be joined by a sandbox`);
   const ep = allocateEndpointAddress(net, newEndpointId(), spec.staticIp, spec.mac);
@@ -46,6 +48,7 @@ export async function attachEndpoint(
 }
 
 export async function detachEndpoint(ctx: Context, data: StoreData, c: ContainerRecord, net: NetworkRecord | undefined, ep: EndpointRecord): Promise<void> {
+  if (net?.driver === 'overlay') return (await import('./overlay-endpoints.js')).detachOverlayEndpoint(ctx, data, c, net, ep);
   if (net) {
     await driverFor(net.driver)?.leaveEndpoint(ctx, net, ep);
     releaseEndpointAddress(net, ep.ip);

@@ -113,9 +113,10 @@ export function writeSandboxFiles(dir: string, content: { hosts: string; resolvC
   return files;
 }
 
+/** The host's resolv.conf; PLUMB_HOST_RESOLV_CONF names another file (tests point it at a resolver they run). */
 export function readHostResolvConf(): string {
   try {
-    return readFileSync('/etc/resolv.conf', 'utf8');
+    return readFileSync(process.env.PLUMB_HOST_RESOLV_CONF || '/etc/resolv.conf', 'utf8');
   } catch {
     return '';
   }

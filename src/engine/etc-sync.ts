@@ -6,6 +6,7 @@ import { containerDir } from '../store/paths.js';
 import { findContainer } from '../store/store.js';
 import type { Context } from './context.js';
 import { readHostResolvConf, renderHosts, renderResolvConf, writeSandboxFiles } from './etc-files.js';
+import { legacyLinkEndpoint, usesLegacyLinks } from './links.js';
 
 /** Whether the container is on a user-defined network (embedded DNS, no legacy link entries). */
 export function onUserNetwork(data: StoreData, c: ContainerRecord): boolean {
@@ -16,22 +17,24 @@ export function onUserNetwork(data: StoreData, c: ContainerRecord): boolean {
 }
 
 export function writeEtcFiles(ctx: Context, data: StoreData, c: ContainerRecord): void {
-  const userNetwork = onUserNetwork(data, c);
   const links = c.links
     .map((l) => {
       const t = findContainer(data, l.target);
-      const ip = t && Object.values(t.endpoints)[0]?.ip;
+      const ip = t && legacyLinkEndpoint(data, t)?.ip;
       return t && ip ? { ip, alias: l.alias, id12: t.id.slice(0, 12), name: t.name } : undefined;
     })
     .filter((l): l is NonNullable<typeof l> => !!l);
   const hosts = renderHosts({
     extraHosts: c.extraHosts,
-    links: userNetwork ? [] : links,
-    own: Object.values(c.endpoints).map((e) => ({ ip: e.ip })),
+    // Links are hosts lines only for a container started on the default bridge; on user networks the DNS answers them.
+    links: usesLegacyLinks(data, c) ? links : [],
+    own: Object.values(c.endpoints)
+      .filter((e) => !c.hostsLines || c.hostsLines.includes(e.networkId))
+      .map((e) => ({ ip: e.ip })),
     hostname: c.hostname,
   });
   const resolvConf = renderResolvConf({
-    embeddedDns: userNetwork,
+    embeddedDns: c.embeddedDns ?? onUserNetwork(data, c),
     dns: c.dns,
     dnsSearch: c.dnsSearch,
     dnsOptions: c.dnsOptions,

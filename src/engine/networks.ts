@@ -9,6 +9,11 @@ import type { Context } from './context.js';
 import { PlumbError } from './errors.js';
 import { syncFirewall } from './firewall-sync.js';
 import { ensureHostSysctls } from './host-setup.js';
+import { setSysctl } from '../kernel/sysctl.js';
+import { MACVLAN_MODES } from '../drivers/macvlan.js';
+import { withIntent } from './intents.js';
+import { takeSnapshotOnce } from './snapshot.js';
+import { firewallCheckpoint } from './firewall-undo.js';
 import { Transaction } from './transaction.js';
 
 export const DEFAULT_BRIDGE = 'plumb0';
@@ -51,6 +56,8 @@ function checkIfName(name: string): void {
 
 /** Records for host and none (no kernel objects) plus the default bridge, created when first needed. */
 export async function ensureBuiltins(ctx: Context, data: StoreData, tx: Transaction): Promise<void> {
+  // Every operation that may change the host passes here first: remember the host as it was (system reset --verify).
+  await takeSnapshotOnce(ctx);
   const now = new Date().toISOString();
   for (const [name, driver] of [
     ['host', 'host'],
@@ -91,32 +98,37 @@ export async function ensureBuiltins(ctx: Context, data: StoreData, tx: Transact
       },
     }, tx, true);
     data.networks[net.id] = net;
+    await firewallCheckpoint(ctx, tx);
     await syncFirewall(ctx, data, tx, 'add the firewall rules of the default bridge');
   }
 }
 
 export async function createNetwork(ctx: Context, req: CreateNetworkRequest): Promise<NetworkRecord> {
-  return ctx.store.locked(async (data, commit) =>
+  // Overlay networks live in the cluster store (loaded only for them).
+  if (req.driver === 'overlay') return (await import('./overlay-networks.js')).createOverlayNetwork(ctx, req);
+  return withIntent(ctx, () => ctx.store.locked(async (data, commit) =>
     Transaction.run('network create', async (tx) => {
       await ensureBuiltins(ctx, data, tx);
       if (findNetworkByExactName(data, req.name)) throw new PlumbError(`network with name ${req.name} already exists`);
-      if (req.driver !== 'bridge') {
-        throw new PlumbError(`plugin "${req.driver}" not found: this version of plumb supports -d bridge (host and none are built in)`);
+      if (req.driver === 'host' || req.driver === 'null') throw new PlumbError(`only one instance of "${req.driver}" network is allowed`);
+      if (req.driver !== 'bridge' && req.driver !== 'macvlan') {
+        throw new PlumbError(`plugin "${req.driver}" not found: this version of plumb supports -d bridge and -d macvlan (host and none are built in)`);
       }
-      const net = await buildBridgeNetwork(ctx, data, req, tx, false);
+      const net = req.driver === 'macvlan' ? await buildMacvlanNetwork(ctx, data, req, tx) : await buildBridgeNetwork(ctx, data, req, tx, false);
       data.networks[net.id] = net;
+      await firewallCheckpoint(ctx, tx);
       await syncFirewall(ctx, data, tx, `add the firewall rules of ${net.name}`);
       commit();
       return net;
     }),
-  );
+  ));
 }
 
 function findNetworkByExactName(data: StoreData, name: string): NetworkRecord | undefined {
   return Object.values(data.networks).find((n) => n.name === name);
 }
 
-async function buildBridgeNetwork(
+export async function buildBridgeNetwork(
   ctx: Context,
   data: StoreData,
   req: CreateNetworkRequest,
@@ -161,19 +173,72 @@ async function buildBridgeNetwork(
     allocated: {},
   };
   await driverFor('bridge')!.createNetwork(ctx, tx, net);
+  const known = data.sysctls.length;
   if (ensureHostSysctls(ctx, data) && data.forwardPolicyBefore === undefined) data.forwardPolicyBefore = 'pending';
+  // A later step may still fail: put back what this operation changed first.
+  tx.onRollback('host sysctls', () => restoreHostSysctlsSince(ctx, data, known));
+  return net;
+}
+
+/** Rollback of ensureHostSysctls: restores the host sysctls recorded after index `known`. */
+function restoreHostSysctlsSince(ctx: Context, data: StoreData, known: number): void {
+  for (const s of data.sysctls.splice(known).reverse()) setSysctl(ctx.journal, ctx.hostNs(), s.key, s.original, `roll back: restore ${s.key}`);
+  if (data.forwardPolicyBefore === 'pending') data.forwardPolicyBefore = undefined;
+}
+
+/** A macvlan network: IPAM like a bridge network's, children of an existing host interface, no kernel objects of its own. */
+async function buildMacvlanNetwork(ctx: Context, data: StoreData, req: CreateNetworkRequest, tx: Transaction): Promise<NetworkRecord> {
+  const parent = req.options.parent;
+  if (!parent) throw new PlumbError('-o parent=IFACE is required: this version of plumb does not create dummy parents for macvlan networks');
+  const mode = req.options.macvlan_mode || 'bridge';
+  if (!(MACVLAN_MODES as readonly string[]).includes(mode)) {
+    throw new PlumbError(`requested macvlan mode '${mode}' is not valid, 'bridge' mode is the macvlan driver default`);
+  }
+  const id = newNetworkId();
+  const other = Object.values(data.networks).find((n) => n.driver === 'macvlan' && n.parent === parent);
+  if (other) throw new PlumbError(`network dm-${other.id.slice(0, 12)} is already using parent interface ${parent}`);
+  const ipam = planBridgeIpam(req, await hostNetworksInUse(ctx, data), data);
+  const net: NetworkRecord = {
+    id,
+    name: req.name,
+    driver: 'macvlan',
+    scope: 'local',
+    created: new Date().toISOString(),
+    internal: req.internal,
+    attachable: req.attachable,
+    builtin: false,
+    labels: req.labels,
+    options: req.options,
+    ipam,
+    parent,
+    macvlanMode: mode as NetworkRecord['macvlanMode'],
+    allocated: {},
+  };
+  try {
+    await driverFor('macvlan')!.createNetwork(ctx, tx, net);
+  } catch (err) {
+    throw new PlumbError((err as Error).message);
+  }
   return net;
 }
 
 export async function removeNetworks(ctx: Context, refs: string[]): Promise<{ removed: string[]; errors: string[] }> {
   const removed: string[] = [];
   const errors: string[] = [];
+  // Overlay networks created on other hosts become known here first (no-op without a cluster store).
+  await (await import('./overlay-networks.js')).refreshClusterNetworks(ctx, { tolerant: true });
   await ctx.store.locked(async (data, commit) => {
     for (const ref of refs) {
       try {
         const net = findNetwork(data, ref);
         if (!net) throw new PlumbError(`No such network: ${ref}`);
         if (net.builtin) throw new PlumbError(`${net.name} is a pre-defined network and cannot be removed`);
+        if (net.driver === 'overlay') {
+          await (await import('./overlay-networks.js')).removeOverlayNetwork(ctx, data, net);
+          commit();
+          removed.push(ref);
+          continue;
+        }
         const users = activeEndpoints(data, net.id);
         if (users.length) throw new PlumbError(`error while removing network: network ${net.name} id ${net.id} has active endpoints`);
         await Transaction.run('network rm', async (tx) => {

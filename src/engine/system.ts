@@ -12,10 +12,21 @@ import { netnsDir, utsDir } from '../store/paths.js';
 import { driverFor } from '../drivers/index.js';
 import type { Context } from './context.js';
 import { restoreHostSysctls } from './host-setup.js';
+import { stopResolver } from '../dns/service.js';
+import { removeLeftovers } from './gc.js';
+import { captureHost, diffSnapshots, readSnapshot } from './snapshot.js';
 
 export async function resetAll(ctx: Context): Promise<string[]> {
   const removed: string[] = [];
+  // The overlay agent goes first, so it does not re-program what is being removed.
+  if (!ctx.dryRun && (await (await import('./agent-control.js')).stopAgent(ctx.paths))) removed.push('overlay agent');
   await ctx.store.locked(async (data, commit) => {
+    // Other hosts stop forwarding to this host's overlay containers (best effort: etcd may be down).
+    if (!ctx.dryRun) {
+      for (const w of await (await import('./overlay-endpoints.js')).withdrawLocalEndpoints(ctx, data)) process.stderr.write(`WARNING: ${w}\n`);
+    }
+    // What crashed operations left (stray sandboxes with their interfaces, half-made links) goes first.
+    if (!ctx.dryRun) for (const line of await removeLeftovers(ctx, data)) removed.push(line);
     for (const c of Object.values(data.containers)) {
       if (c.pid && isAlive(c.pid) && processStartTime(c.pid) === c.pidStart) await stopProcess(c.pid, 0);
       for (const ep of Object.values(c.endpoints)) {
@@ -41,6 +52,7 @@ export async function resetAll(ctx: Context): Promise<string[]> {
     commit();
   });
   if (ctx.dryRun) return removed;
+  if (await stopResolver(ctx.paths)) removed.push('embedded DNS resolver');
   // Namespace files: those of the store's sandboxes and any a crash left behind.
   for (const dir of [netnsDir(ctx.paths), utsDir(ctx.paths)]) {
     if (!existsSync(dir)) continue;
@@ -54,4 +66,16 @@ export async function resetAll(ctx: Context): Promise<string[]> {
   }
   rmSync(join(ctx.paths.state), { recursive: true, force: true });
   return removed;
+}
+
+/**
+ * system reset --verify: reset, then compare the host with the snapshot taken
+ * before plumb first changed it. Returns the differences (none: the host is as
+ * plumb found it), or undefined when there was no snapshot to compare with.
+ */
+export async function resetAndVerify(ctx: Context): Promise<{ removed: string[]; differences?: string[] }> {
+  const before = readSnapshot(ctx.paths);
+  const removed = await resetAll(ctx);
+  if (!before || ctx.dryRun) return { removed };
+  return { removed, differences: diffSnapshots(before, await captureHost(ctx)) };
 }

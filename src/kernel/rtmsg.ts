@@ -7,11 +7,16 @@
 // replies ourselves rather than with the package's full parsers: those reject
 // attributes whose size changed in newer kernels, and we need only a handful.
 // Deep imports: the package's index also loads its genl/nl80211/wireguard
-// modules, which cost ~40 ms of start-up for nothing plumb uses.
-import nlStructs from 'netlink/dist/structs.js';
-import nlIfla from 'netlink/dist/rt/ifla.js';
+// modules, which cost ~40 ms of start-up for nothing plumb uses. Loaded with
+// require, not import: importing CommonJS from ESM makes Node scan each file's
+// source for export names, which took ~30 ms here, more than loading them.
+import { createRequire } from 'node:module';
 import type { StreamData, ifla } from 'netlink';
 import { endianness } from 'node:os';
+
+const requireCjs = createRequire(import.meta.url);
+const nlStructs = requireCjs('netlink/dist/structs.js') as typeof import('netlink/dist/structs.js');
+const nlIfla = requireCjs('netlink/dist/rt/ifla.js') as typeof import('netlink/dist/rt/ifla.js');
 
 // Netlink is host byte order; ports and addresses are network order.
 const LE = endianness() === 'LE';

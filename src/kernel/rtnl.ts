@@ -5,12 +5,19 @@
 //
 // A netlink socket belongs to the namespace it was created in, so `open`
 // creates it inside a synchronous namespace window and it stays there.
-// Only the rtnetlink part of the package (its index loads much more, slowly).
-import nlRt from 'netlink/dist/rt/rt.js';
+// Only the package's plain netlink socket: its index loads much more, slowly,
+// and its rtnetlink wrapper (rt/rt.js) loads ~90 KB of generated parsers and
+// runs them on every reply, while plumb decodes the few fields it reads itself
+// (rtmsg.ts). Loaded with require: see rtmsg.ts for why not import.
+import { createRequire } from 'node:module';
 import type { NetlinkMessage, NetlinkSocket } from 'netlink';
 import { KernelError, errnoName, errnoText, isErrno } from './errors.js';
 import { withinNetns, type Netns } from './netns.js';
 import type { Journal, LinkSpec, NsName, Op } from './ops.js';
+
+const nlSocket = createRequire(import.meta.url)('netlink/dist/netlink.js') as typeof import('netlink/dist/netlink.js');
+/** NETLINK_ROUTE */
+const PROTOCOL_ROUTE = 0;
 import {
   AF_BRIDGE,
   AF_INET,
@@ -220,7 +227,7 @@ export class Rtnl {
       throw new KernelError(`open netlink socket in ${ns.name ?? 'host namespace'}: namespace is not open`, 'EBADF', 9);
     }
     try {
-      const sock = withinNetns(ns, () => nlRt.createRtNetlink().socket);
+      const sock = withinNetns(ns, () => nlSocket.createNetlink(PROTOCOL_ROUTE));
       return new Rtnl(ns, journal, sock);
     } catch (err) {
       throw KernelError.from(err, `open netlink socket in ${ns.name ?? 'host namespace'}`);

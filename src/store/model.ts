@@ -31,6 +31,13 @@ export interface NetworkRecord {
   icc?: boolean;
   masquerade?: boolean;
   hostBindingIpv4?: string;
+  /** macvlan driver: the host interface children hang off (never created or removed by plumb), and the mode. */
+  parent?: string;
+  macvlanMode?: 'bridge' | 'vepa' | 'private' | 'passthru';
+  /** overlay driver: VXLAN network identifier (handed out by the cluster store). */
+  vni?: number;
+  /** overlay driver: this host's namespace of the network (br0 + vxlan0), while it has containers on it. */
+  overlaySandbox?: { netns: string; alias: string; aliasDir: string };
   /** ip -> endpoint id, for every address handed out on this network. */
   allocated: Record<string, string>;
 }
@@ -49,6 +56,8 @@ export interface EndpointRecord {
   ifname: string;
   /** Host end of the veth (bridge driver). */
   hostVeth?: string;
+  /** Namespace file holding the interface (macvlan: there is no host end to delete it by). */
+  netnsPath?: string;
   ip: string;
   prefix: number;
   mac: string;
@@ -82,6 +91,8 @@ export interface ContainerRecord {
   /** Live endpoints (only while running): network id -> endpoint. */
   endpoints: Record<string, EndpointRecord>;
   publish: Array<{ proto: 'tcp' | 'udp'; containerPort: number; hostIp: string; hostPortStart: number; hostPortEnd: number }>;
+  /** -P/--publish-all: every exposed port without a -p gets a random host port. */
+  publishAll?: boolean;
   /** Host ports actually bound while running. */
   ports: PortBinding[];
   expose: Array<{ proto: 'tcp' | 'udp'; port: number }>;
@@ -93,8 +104,12 @@ export interface ContainerRecord {
   extraHosts: string[];
   /** Next ethN index: names are never reused inside one sandbox's life. */
   nextIfIndex?: number;
+  /** resolv.conf names the embedded DNS (127.0.0.11): set on start on a user network or on connect to one, kept after disconnect (Docker). */
+  embeddedDns?: boolean;
+  /** Networks whose "<ip>\t<hostname>" line is in /etc/hosts (absent: every endpoint). Docker's disconnect drops them all. */
+  hostsLines?: string[];
   /** Namespace files while the sandbox exists. */
-  sandbox?: { id: string; netns?: string; uts?: string };
+  sandbox?: { id: string; netns?: string; uts?: string; joined?: string };
 }
 
 export interface SysctlChange {
@@ -111,6 +126,8 @@ export interface StoreData {
   sysctls: SysctlChange[];
   /** The FORWARD policy before plumb first set it to DROP, if it did. */
   forwardPolicyBefore?: string;
+  /** Last host port handed out per random-port pool (`ip/proto/first-last`): like Docker, a released port is not reused at once. */
+  portCursors?: Record<string, number>;
 }
 
 export function emptyStore(): StoreData {

@@ -124,9 +124,9 @@ function scrub(value: Json): Json {
   if (value && typeof value === 'object') {
     const out: Record<string, Json> = {};
     for (const [k, v] of Object.entries(value as Record<string, Json>)) {
-      // ifindexes and namespace ids depend on allocation order; *_timer fields
-      // are running bridge/STP timers; stats are counters.
-      if (k === 'ifindex' || k === 'link_index' || k === 'link_netnsid' || k === 'stats' || k === 'stats64') continue;
+      // ifindexes depend on what else the kernel numbered before; *_timer
+      // fields are running bridge/STP timers; stats are counters.
+      if (k === 'ifindex' || k === 'link_index' || k === 'stats' || k === 'stats64') continue;
       if (k.endsWith('_timer')) continue;
       out[k] = scrub(v);
     }

@@ -108,3 +108,175 @@ describe('seed 002: a network with its own subnet and gateway', () => {
     expect(r.code).toBe(0);
   });
 });
+
+describe('seed 00x: ports', () => {
+  // The lab host's uplink address (HOST_UPLINK_IP of test/helpers/lab.ts): "outside" reaches the host here.
+  const uplink = '203.0.113.1';
+
+  /** The PORTS column of `plumb ps` for one container. */
+  async function portsColumn(name: string): Promise<string> {
+    const rows = (await seedOk('plumb ps -a --format "{{.Names}}|{{.Ports}}"')).split('\n');
+    return rows.find((r) => r.startsWith(`${name}|`))?.slice(name.length + 1) ?? '(not listed)';
+  }
+
+  it('000: -p 80:80 -p 443:443 publishes both ports on every host address', async () => {
+    await seedOk('plumb run -d --name nginx -p 80:80 -p 443:443 nginx:1.12');
+    expect(await portsColumn('nginx')).toBe('0.0.0.0:80->80/tcp, 0.0.0.0:443->443/tcp');
+    expect(await seedOk('plumb port nginx')).toBe('443/tcp -> 0.0.0.0:443\n80/tcp -> 0.0.0.0:80\n');
+    const nat = lab.iptablesSave().split('\n').filter((l) => l.includes('-j DNAT') && l.includes('plumb: nginx '));
+    expect(nat).toHaveLength(2);
+    await seedOk('plumb rm -f nginx');
+  });
+
+  it('003: the same command; docker ps marks each mapping with ->', async () => {
+    await seedOk('plumb run -d --name nginx -p 80:80 -p 443:443 nginx:1.12');
+    // the tutorial's row: "... 0.0.0.0:80->80/tcp, 0.0.0.0:443->443/tcp   nginx"
+    expect(await seedOk('plumb ps')).toMatch(/ 0\.0\.0\.0:80->80\/tcp, 0\.0\.0\.0:443->443\/tcp {3}nginx$/m);
+    await seedOk('plumb rm -f nginx');
+  });
+
+  it('001: -p 80:80 makes web reachable from outside', async () => {
+    await seedOk('plumb run -d --name=web -p 80:80 nginx');
+    expect(await portsColumn('web')).toBe('0.0.0.0:80->80/tcp');
+    // stand-in for nginx: answer one connection on port 80 inside web
+    const server = lab.plumb(['exec', 'web', 'socat', '-T5', 'TCP-LISTEN:80,reuseaddr', 'SYSTEM:echo welcome to nginx']);
+    let reply = '';
+    for (let i = 0; i < 40 && !reply; i++) {
+      reply = (await lab.exec(['socat', '-T2', '-', `TCP:${uplink}:80,connect-timeout=1`], lab.wan!)).stdout.trim();
+      if (!reply) await new Promise((res) => setTimeout(res, 100));
+    }
+    expect(reply).toBe('welcome to nginx');
+    expect((await server).code).toBe(0);
+  });
+});
+
+describe('seeds 000-002: names — --link, user networks, network connect', () => {
+  // Name lookups that fail must not leave the lab: the default bridge copies
+  // the host's resolv.conf, so point plumb at an empty one (no nameserver: the
+  // resolver library falls back to 127.0.0.1 inside the sandbox, where nothing
+  // answers). Set for every plumb command from here on.
+  let saved: string | undefined;
+  beforeAll(async () => {
+    const { writeFileSync } = await import('node:fs');
+    const file = `${lab.root}/empty-resolv.conf`;
+    writeFileSync(file, '');
+    saved = process.env.PLUMB_HOST_RESOLV_CONF;
+    process.env.PLUMB_HOST_RESOLV_CONF = file;
+  });
+  afterAll(() => {
+    if (saved === undefined) delete process.env.PLUMB_HOST_RESOLV_CONF;
+    else process.env.PLUMB_HOST_RESOLV_CONF = saved;
+  });
+
+  const ipOf = async (name: string) => (await seedOk(`plumb inspect -f "{{.NetworkSettings.IPAddress}}" ${name}`)).trim();
+  const id12 = async (name: string) => (await seedOk(`plumb inspect -f "{{.Id}}" ${name}`)).trim().slice(0, 12);
+  const pings = async (from: string, to: string) => (await lab.plumb(['exec', from, 'ping', '-c1', '-W1', to])).code === 0;
+
+  it('000: --link mysql:database on the default bridge resolves database, with the link variables', async () => {
+    await seedOk('plumb rm -f mysql');
+    await seedOk('plumb run -d --name mysql -e MYSQL_RANDOM_ROOT_PASSWORD=yes --expose 13306 --expose 23306 mysql:5.7');
+    await seedOk('plumb run -d --name webapp --link mysql:database webapp:latest');
+    const ip = await ipOf('mysql');
+    expect(await seedOk('plumb exec webapp cat /etc/hosts')).toContain(`\n${ip}\tdatabase ${await id12('mysql')} mysql\n`);
+    expect(await pings('webapp', 'database')).toBe(true);
+    const env = await seedOk('plumb exec webapp env');
+    expect(env).toContain(`DATABASE_PORT=tcp://${ip}:13306\n`);
+    expect(env).toContain(`DATABASE_PORT_23306_TCP=tcp://${ip}:23306\n`);
+    expect(env).toContain('DATABASE_NAME=/webapp/database\n');
+    expect(env).toContain('DATABASE_ENV_MYSQL_RANDOM_ROOT_PASSWORD=yes\n');
+  });
+
+  it('000: on the individual network, --link mysql resolves through the embedded DNS', async () => {
+    await seedOk('plumb rm -f webapp mysql');
+    await seedOk('plumb run -d --name mysql -e MYSQL_RANDOM_ROOT_PASSWORD=yes --network individual mysql:5.7');
+    await seedOk('plumb run -d --name webapp --link mysql --network individual webapp:latest');
+    expect(await seedOk('plumb exec webapp cat /etc/resolv.conf')).toBe('nameserver 127.0.0.11\noptions ndots:0\n');
+    const ip = (await seedOk('plumb inspect -f "{{.NetworkSettings.Networks.individual.IPAddress}}" mysql')).trim();
+    expect((await seedOk('plumb exec webapp getent hosts mysql')).trim()).toMatch(new RegExp(`^${ip.replace(/\./g, '\\.')}\\s+mysql`));
+    expect(await pings('webapp', 'mysql')).toBe(true);
+    await seedOk('plumb rm -f webapp mysql');
+  });
+
+  it('001: test2 --link test1 pings test1 by name; the link is one-way', async () => {
+    // "first start test1 from the previous section" (it is restarted so its files follow this block's resolv.conf).
+    await seedOk('plumb stop test1');
+    await seedOk('plumb start test1');
+    await seedOk('plumb run -d --name=test2 --link test1 busybox /bin/sh -c "while true; do sleep 3600; done"');
+    expect(await seedOk('plumb exec test2 cat /etc/hosts')).toContain(`\n${await ipOf('test1')}\ttest1 ${await id12('test1')}\n`);
+    expect(await pings('test2', 'test1')).toBe(true);
+    expect(await pings('test1', 'test2')).toBe(false);
+    expect(await seedOk('plumb exec test1 cat /etc/hosts')).not.toMatch(/test2/);
+  });
+
+  it('001: network connect my-bridge test2: test2 and test3 reach each other by name', async () => {
+    expect(await pings('test2', 'test3')).toBe(false);
+    await seedOk('plumb network connect my-bridge test2');
+    expect(await pings('test2', 'test3')).toBe(true);
+    expect(await pings('test3', 'test2')).toBe(true);
+    // The legacy link still works, and the default route stays on the default bridge.
+    expect(await pings('test2', 'test1')).toBe(true);
+    const routes = JSON.parse(await seedOk('plumb exec test2 ip -j route')) as Array<{ dst: string; gateway?: string }>;
+    expect(routes.find((r) => r.dst === 'default')?.gateway).toBe('172.17.0.1');
+  });
+
+  it('002: tomcat01 --link tomcat02 gets a hosts line and pings tomcat02 by name', async () => {
+    await seedOk('plumb run -d --name tomcat02 tomcat');
+    await seedOk('plumb run -d --name tomcat01 --link tomcat02 tomcat');
+    const ip = await ipOf('tomcat02');
+    expect(await seedOk('plumb exec -it tomcat01 cat /etc/hosts')).toContain(`\n${ip}\ttomcat02 ${await id12('tomcat02')}\n`);
+    expect((await seed(`plumb exec -it tomcat01 ping -c1 -W1 ${ip}`)).code).toBe(0);
+    expect(await pings('tomcat01', 'tomcat02')).toBe(true);
+    expect(await pings('tomcat02', 'tomcat01')).toBe(false);
+  });
+
+  it('002: tomcat_net_1 pings tomcat_net_2 by name on mynet', async () => {
+    expect((await seed('plumb exec tomcat_net_1 ping -c1 -W1 tomcat_net_2')).code).toBe(0);
+    expect((await seed('plumb exec tomcat_net_2 ping -c1 -W1 tomcat_net_1')).code).toBe(0);
+  });
+
+  it('002: tomcat_1 on the default bridge cannot reach tomcat_net_1 until network connect mynet tomcat_1', async () => {
+    await seedOk('plumb run -d --name tomcat_1 tomcat');
+    const net1 = (await seedOk('plumb inspect -f "{{.NetworkSettings.Networks.mynet.IPAddress}}" tomcat_net_1')).trim();
+    expect(await pings('tomcat_1', 'tomcat_net_1')).toBe(false);
+    expect(await pings('tomcat_1', net1)).toBe(false);
+    expect(await seedOk('plumb network connect mynet tomcat_1')).toBe('');
+    expect((await seed('plumb exec -it tomcat_1 ping -c1 -W1 tomcat_net_1')).code).toBe(0);
+    expect(await pings('tomcat_net_1', 'tomcat_1')).toBe(true);
+    const eth1 = JSON.parse(await seedOk('plumb exec tomcat_1 ip -j addr show eth1'))[0].addr_info[0].local as string;
+    expect(eth1).toBe((await seedOk('plumb inspect -f "{{.NetworkSettings.Networks.mynet.IPAddress}}" tomcat_1')).trim());
+    expect(eth1).toMatch(/^192\.168\.0\.\d+$/);
+  });
+});
+
+describe('seeds 001, 002, 004: host, none and container network modes', () => {
+  /** A seed line run with commands on stdin: the tests have no terminal, so `-it` reads a pipe instead. */
+  async function seedWithInput(line: string, input: string) {
+    const argv = words(line);
+    expect(argv[0]).toBe('plumb');
+    return lab.plumb(argv.slice(1), { input });
+  }
+
+  it('004: run -it --name ynlwys-host --net=host busybox sh shares the host network (commands fed on stdin)', async () => {
+    const r = await seedWithInput('plumb run -it --name ynlwys-host --net=host busybox sh', 'ip -o -4 addr show eth0\nexit 0\n');
+    expect(r.code).toBe(0);
+    // The lab host's own uplink address, seen from inside the container.
+    expect(r.stdout).toMatch(/\beth0\s+inet 203\.0\.113\.1\/24\b/);
+    expect(await seedOk('plumb ps -a --format "{{.Names}} {{.Status}} {{.Ports}}"')).toMatch(/^ynlwys-host Exited \(0\) .*$/m);
+  });
+
+  it('001: a none container has only lo and is reached with exec -it [name] /bin/sh', async () => {
+    await seedOk('plumb run -d --name isolated --network none busybox');
+    const r = await seedWithInput('plumb exec -it isolated /bin/sh', 'ip -o link show\n');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n').map((l) => l.split(':')[1]!.trim())).toEqual(['lo']);
+  });
+
+  it('002: container mode (the tutorial lists it next to bridge, none and host) shares the other container\'s address', async () => {
+    await seedOk('plumb run -d --name mode-bridge busybox');
+    await seedOk('plumb run -d --name mode-container --net container:mode-bridge busybox');
+    const bridgeIp = (await seedOk('plumb inspect -f "{{.NetworkSettings.IPAddress}}" mode-bridge')).trim();
+    const shared = JSON.parse(await seedOk('plumb exec mode-container ip -j -4 addr show eth0'))[0].addr_info[0].local;
+    expect(shared).toBe(bridgeIp);
+    expect((await seedOk('plumb inspect -f "{{.HostConfig.NetworkMode}}" mode-container')).trim()).toMatch(/^container:[0-9a-f]{64}$/);
+  });
+});

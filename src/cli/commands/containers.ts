@@ -130,7 +130,8 @@ export async function port(container: string, spec: string | undefined, _o: unkn
     const parsed = parsePortArg(spec);
     if (!parsed) throw new PlumbError(`Invalid port: ${spec}`);
     const text = formatPortQuery(bindings, parsed.port, parsed.proto);
-    if (!text) throw new PlumbError(noPublicPortError(parsed.port, parsed.proto, container));
+    // noPublicPortError already carries Docker's "Error: " prefix, which reportError adds again.
+    if (!text) throw new PlumbError(noPublicPortError(parsed.port, parsed.proto, container).replace(/^Error: /, ''));
     out(text);
     return 0;
   } finally {

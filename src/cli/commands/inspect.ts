@@ -5,6 +5,8 @@
 import type { Context } from '../../engine/context.js';
 import { firewallState } from '../../engine/firewall-sync.js';
 import { sandboxPaths } from '../../engine/sandbox.js';
+import { modeNetwork } from '../../engine/modes.js';
+import { join } from 'node:path';
 import { rulesOwnedBy } from '../../firewall/index.js';
 import { findNetwork } from '../../store/store.js';
 import type { ContainerRecord, StoreData } from '../../store/model.js';
@@ -77,7 +79,10 @@ export async function networkInspectJson(ctx: Context, refs: string[]): Promise<
 
 export function containerInspectJson(ctx: Context, data: StoreData, c: ContainerRecord): unknown {
   const running = c.state === 'running';
-  const networks = c.networks.flatMap((spec) => {
+  // host and none show their built-in network with no address, as Docker does; container:X shows none.
+  const modeNet = modeNetwork(data, c);
+  const specs = modeNet ? [{ networkId: modeNet.id, aliases: [] as string[], staticIp: undefined }] : c.networks;
+  const networks = specs.flatMap((spec) => {
     const n = data.networks[spec.networkId];
     if (!n) return [];
     const ep = c.endpoints[n.id];
@@ -86,7 +91,7 @@ export function containerInspectJson(ctx: Context, data: StoreData, c: Container
         name: n.name,
         ipamConfig: spec.staticIp ? { ipv4Address: spec.staticIp } : null,
         links: null,
-        aliases: n.name === 'bridge' ? null : [...spec.aliases, c.id.slice(0, 12)],
+        aliases: n.name === 'bridge' || modeNet ? null : [...spec.aliases, c.id.slice(0, 12)],
         networkId: n.id,
         endpointId: ep?.id ?? '',
         gateway: ep?.gateway ?? '',
@@ -131,8 +136,8 @@ export function containerInspectJson(ctx: Context, data: StoreData, c: Container
       Env: Object.entries(c.env).map(([k, v]) => `${k}=${v}`),
     },
     NetworkSettings: buildNetworkSettings({
-      sandboxId: running && c.sandbox ? c.sandbox.id : '',
-      sandboxKey: running && c.sandbox ? sandboxPaths(ctx, c).netns : '',
+      sandboxId: running && c.sandbox && !c.sandbox.joined ? c.sandbox.id : '',
+      sandboxKey: !running || !c.sandbox || c.sandbox.joined ? '' : c.networkMode === 'host' ? join(ctx.paths.run, 'netns', 'default') : sandboxPaths(ctx, c).netns,
       bindings: c.ports,
       exposed: c.expose,
       networks,

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { createNetwork, ensureBuiltinNetworks, pruneNetworks, removeNetworks } from '../../engine/networks.js';
 import { formatTable } from '../format/table.js';
 import { openContext, out } from '../output.js';
+import type { Context } from '../../engine/context.js';
 import { networkFilterFromFlags, parseAuxAddresses, parseKeyValues, parseLabels } from '../parse/options.js';
 import { networkInspectJson } from './inspect.js';
 import { renderFormat, renderTemplate } from '../format/template.js';
@@ -46,6 +47,7 @@ export async function list(o: { quiet?: boolean; trunc: boolean; filter: string[
   const ctx = await openContext(cmd, false, 'plumb network ls');
   try {
     if (process.getuid?.() === 0) await ensureBuiltinNetworks(ctx);
+    if (process.getuid?.() === 0) await refreshClusterNetworks(ctx);
     const data = ctx.store.read();
     const keep = networkFilterFromFlags(o.filter);
     const nets = Object.values(data.networks)
@@ -77,7 +79,9 @@ export async function inspect(refs: string[], o: { format?: string }, cmd: Comma
   const ctx = await openContext(cmd, false, 'plumb network inspect');
   try {
     if (process.getuid?.() === 0) await ensureBuiltinNetworks(ctx);
+    if (process.getuid?.() === 0) await refreshClusterNetworks(ctx);
     const { json, missing } = await networkInspectJson(ctx, refs);
+    await addOverlayFacts(ctx, json as Array<Record<string, unknown>>);
     if (o.format) for (const item of json) process.stdout.write(renderTemplate(o.format, item));
     else out(renderInspect(json));
     for (const m of missing) process.stderr.write(`Error: No such network: ${m}\n`);
@@ -113,5 +117,27 @@ export async function prune(o: { force?: boolean }, cmd: Command): Promise<numbe
     return 0;
   } finally {
     ctx.close();
+  }
+}
+
+/** Without a cluster store this does nothing and loads nothing. */
+async function refreshClusterNetworks(ctx: Context): Promise<void> {
+  await (await import('../../engine/overlay-networks.js')).refreshClusterNetworks(ctx, { tolerant: true });
+}
+
+/** Overlay networks: Docker's Peers list, and plumb's expected-vs-actual forwarding entries under Plumb.Overlay. */
+async function addOverlayFacts(ctx: Context, items: Array<Record<string, unknown>>): Promise<void> {
+  const overlays = items.filter((i) => i.Driver === 'overlay');
+  if (!overlays.length) return;
+  const { inspectOverlay } = await import('../../engine/overlay-inspect.js');
+  const data = ctx.store.read();
+  for (const item of overlays) {
+    const net = data.networks[item.Id as string];
+    if (!net) continue;
+    const facts = await inspectOverlay(ctx, net);
+    const plumb = { ...((item.Plumb as Record<string, unknown> | undefined) ?? {}), ...facts.plumb };
+    delete item.Plumb;
+    item.Peers = facts.peers.map((p) => ({ Name: p.name, IP: p.ip }));
+    item.Plumb = plumb;
   }
 }

@@ -40,7 +40,6 @@ function toRequest(image: string, command: string[], o: RunOpts) {
   for (const b of ports.bindings) {
     if (b.proto === 'sctp') throw new PlumbError('sctp is not supported by plumb: use tcp or udp', 125);
   }
-  if (o.publishAll) throw new PlumbError('-P/--publish-all is not supported yet in this version of plumb', 125);
   const env: Record<string, string> = {};
   for (const kv of parseEnvList(o.env, process.env)) {
     const i = kv.indexOf('=');
@@ -57,6 +56,7 @@ function toRequest(image: string, command: string[], o: RunOpts) {
     ip: o.ip,
     mac: o.macAddress,
     publish: ports.bindings.map((b) => ({ ...b, proto: b.proto as 'tcp' | 'udp' })),
+    publishAll: !!o.publishAll,
     expose: ports.exposed.filter((e) => e.proto !== 'sctp').map((e) => ({ proto: e.proto as 'tcp' | 'udp', port: e.port })),
     links: o.link.map((l) => {
       const [target, alias] = l.split(':');

@@ -9,6 +9,8 @@ export async function info(_o: unknown, cmd: Command): Promise<number> {
     const facts = await probeKernel();
     const data = ctx.store.read();
     const yes = (b: boolean) => (b ? 'yes' : 'no');
+    const { resolverStatus } = await import('../../dns/service.js');
+    const dns = resolverStatus(ctx.paths);
     const lines = [
       `plumb: ${process.env.npm_package_version ?? ''}`.trimEnd(),
       `Kernel: ${facts.kernel}`,
@@ -23,6 +25,9 @@ export async function info(_o: unknown, cmd: Command): Promise<number> {
       `Namespaces registered in: ${ctx.paths.netnsNames}`,
       `Networks: ${Object.keys(data.networks).length}`,
       `Containers: ${Object.keys(data.containers).length} (${Object.values(data.containers).filter((c) => c.state === 'running').length} running)`,
+      dns
+        ? `Embedded DNS: running (pid ${dns.pid}, udp+tcp port ${dns.port}, since ${dns.started})`
+        : 'Embedded DNS: not running (starts with the first container on a user-defined network)',
     ];
     out(lines.filter((l) => !/^plumb: $/.test(l)).join('\n'));
     return 0;
@@ -31,13 +36,49 @@ export async function info(_o: unknown, cmd: Command): Promise<number> {
   }
 }
 
-export async function reset(_o: unknown, cmd: Command): Promise<number> {
+export async function reset(o: { verify?: boolean }, cmd: Command): Promise<number> {
   const ctx = await openContext(cmd, true, 'plumb system reset');
   try {
-    const { resetAll } = await import('../../engine/system.js');
-    const removed = await resetAll(ctx);
+    const { resetAndVerify } = await import('../../engine/system.js');
+    const { removed, differences } = await resetAndVerify(ctx);
     for (const r of removed) out(`removed ${r}`);
-    return 0;
+    if (!o.verify) return 0;
+    if (!differences) {
+      out('verify: no snapshot to compare with (plumb had not changed this host since its last reset)');
+      return 0;
+    }
+    for (const d of differences) out(`verify: ${d}`);
+    out(differences.length ? `verify: ${differences.length} difference(s) from the host before plumb` : 'verify: the host is as plumb found it');
+    return differences.length ? 1 : 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+/** system check: one line per difference between store and kernel; exit 1 when there is any. */
+export async function check(_o: unknown, cmd: Command): Promise<number> {
+  const ctx = await openContext(cmd, true, 'plumb system check');
+  try {
+    const { checkHost } = await import('../../engine/gc.js');
+    const problems = await checkHost(ctx);
+    for (const p of problems) out(p);
+    if (!problems.length) out('ok: the kernel matches the store');
+    return problems.length ? 1 : 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+/** system gc: repairs, then says what it did and what (if anything) is still wrong. */
+export async function gc(_o: unknown, cmd: Command): Promise<number> {
+  const ctx = await openContext(cmd, true, 'plumb system gc');
+  try {
+    const { collectGarbage } = await import('../../engine/gc.js');
+    const { repaired, remaining } = await collectGarbage(ctx);
+    for (const r of repaired) out(`repaired ${r}`);
+    for (const r of remaining) out(`still wrong: ${r}`);
+    if (!repaired.length && !remaining.length) out('ok: nothing to repair');
+    return remaining.length ? 1 : 0;
   } finally {
     ctx.close();
   }

@@ -1,0 +1,233 @@
+// Benchmark body for scripts/bench-run (which makes the lab and runs this
+// inside it, with a private PLUMB_ROOT / PLUMB_NETNS_DIR). One sandbox on the
+// default bridge network, made and removed N times (N = 50), four ways:
+//   plumb CLI    `plumb run -d --name X alpine`, then `plumb rm -f X`: whole processes
+//   ip script    the same sandbox from one `sh` running `ip` commands (7 to build, 2 to remove)
+//   CNI plugins  `ip netns add` + loopback + bridge plugin (host-local IPAM); DEL + `ip netns del`
+//   engine       createAndStart / removeContainers called in this process (no node startup)
+// Prints the median (and p90) ms per sandbox of each.
+import { join, resolve } from 'node:path';
+import { CNI_LOOPBACK_CONFIG, cni, cniBridgeConfig, envWithoutExtraCa, fmt, loadAverage, median, nodeStartupLine, now, percentile, run, sleep, table, timed } from './bench-util.mjs';
+
+const REPO = resolve(import.meta.dirname, '..', '..');
+const PLUMB = join(REPO, 'bin', 'plumb');
+const ID = process.env.BENCH_ID;
+const ROOT = process.env.BENCH_ROOT;
+if (!ID || !ROOT || !process.env.PLUMB_ROOT) throw new Error('run scripts/bench-run, which sets up the lab');
+const N = Number(process.env.BENCH_N ?? 50);
+const TARGET_ENGINE_MS = 3;
+const TARGET_PROCESS_MS = 100;
+
+const plumb = (args, env) => run([process.execPath, PLUMB, ...args], { env });
+
+/** Times `make(i)` for every i, then `remove(i)` for every i: N sandboxes exist at the peak, as with `docker run` x N. */
+async function series(make, remove) {
+  const up = [];
+  const down = [];
+  for (let i = 0; i < N; i++) up.push(await timed(() => make(i)));
+  for (let i = 0; i < N; i++) down.push(await timed(() => remove(i)));
+  return { up, down };
+}
+
+function cliSeries(env) {
+  return series(
+    (i) => plumb(['run', '-d', '--name', `p${i}`, 'alpine'], env),
+    (i) => plumb(['rm', '-f', `p${i}`], env),
+  );
+}
+
+function ipScriptSeries() {
+  const ns = (i) => `${ID}-i${i}`;
+  const ip = (i) => `10.210.${(i + 2) >> 8}.${(i + 2) & 255}`;
+  const build = (i) =>
+    [
+      `ip netns add ${ns(i)}`,
+      `ip link add vi${i} type veth peer name eth0 netns ${ns(i)}`,
+      `ip link set vi${i} master br-ip up`,
+      `ip -n ${ns(i)} link set lo up`,
+      `ip -n ${ns(i)} link set eth0 up`,
+      `ip -n ${ns(i)} addr add ${ip(i)}/16 dev eth0`,
+      `ip -n ${ns(i)} route add default via 10.210.0.1`,
+    ].join('\n');
+  const remove = (i) => `ip link del vi${i}\nip netns del ${ns(i)}`;
+  return series(
+    (i) => run(['sh', '-ec', build(i)]),
+    (i) => run(['sh', '-ec', remove(i)]),
+  );
+}
+
+function cniSeries() {
+  const ns = (i) => `${ID}-c${i}`;
+  const config = cniBridgeConfig({ bridge: 'br-cni', subnet: '10.211.0.0/16', gateway: '10.211.0.1', dataDir: join(ROOT, 'cni-ipam') });
+  const args = (i) => ({ containerId: `${ID}-c${i}`, netns: `/run/netns/${ns(i)}`, ifname: 'eth0' });
+  return series(
+    async (i) => {
+      await run(['ip', 'netns', 'add', ns(i)]);
+      await cni('loopback', 'ADD', { ...args(i), ifname: 'lo', config: CNI_LOOPBACK_CONFIG });
+      await cni('bridge', 'ADD', { ...args(i), config });
+    },
+    async (i) => {
+      await cni('bridge', 'DEL', { ...args(i), config });
+      await cni('loopback', 'DEL', { ...args(i), ifname: 'lo', config: CNI_LOOPBACK_CONFIG });
+      await run(['ip', 'netns', 'del', ns(i)]);
+    },
+  );
+}
+
+/**
+ * Wraps the journal (every kernel change goes through it) and the store so the
+ * engine's time can be split: kernel calls by op kind, store reads/writes, and
+ * the rest (lock, /etc files, records, logic).
+ */
+function instrument(Journal, Store, spent) {
+  const add = (key, ms) => spent.set(key, (spent.get(key) ?? 0) + ms);
+  const origRun = Journal.prototype.run;
+  Journal.prototype.run = function (op, exec, fallback) {
+    return origRun.call(this, op, async () => {
+      const t = now();
+      try {
+        return await exec();
+      } finally {
+        add(`kernel: ${op.kind}`, now() - t);
+      }
+    }, fallback);
+  };
+  const origRunSync = Journal.prototype.runSync;
+  Journal.prototype.runSync = function (op, exec, fallback) {
+    return origRunSync.call(this, op, () => {
+      const t = now();
+      try {
+        return exec();
+      } finally {
+        add(`kernel: ${op.kind}`, now() - t);
+      }
+    }, fallback);
+  };
+  for (const method of ['read', 'write']) {
+    const orig = Store.prototype[method];
+    Store.prototype[method] = function (...args) {
+      const t = now();
+      try {
+        return orig.apply(this, args);
+      } finally {
+        add(`store ${method}`, now() - t);
+      }
+    };
+  }
+}
+
+async function engineSeries() {
+  const t0 = now();
+  const { Context } = await import('../../dist/engine/context.js');
+  const { createAndStart, removeContainers } = await import('../../dist/engine/containers.js');
+  const importMs = now() - t0;
+  const { Journal } = await import('../../dist/kernel/ops.js');
+  const { Store } = await import('../../dist/store/store.js');
+  const spent = { up: new Map(), down: new Map() };
+  let current = spent.up;
+  instrument(Journal, Store, { get: (k) => current.get(k), set: (k, v) => current.set(k, v) });
+  const request = (name) => ({
+    name,
+    image: 'alpine',
+    command: [],
+    network: 'bridge',
+    autoRemove: false,
+    aliases: [],
+    publish: [],
+    expose: [],
+    links: [],
+    env: {},
+    dns: [],
+    dnsSearch: [],
+    dnsOptions: [],
+    extraHosts: [],
+    randomName: () => name,
+  });
+  // One Context per operation, as each CLI process has.
+  const withContext = async (fn) => {
+    const ctx = new Context({ env: process.env });
+    try {
+      return await fn(ctx);
+    } finally {
+      ctx.close();
+    }
+  };
+  const result = await series(
+    (i) => withContext((ctx) => createAndStart(ctx, request(`e${i}`))),
+    (i) =>
+      withContext(async (ctx) => {
+        current = spent.down;
+        const r = await removeContainers(ctx, [`e${i}`], true);
+        if (r.errors.length) throw new Error(r.errors.join('; '));
+      }),
+  );
+  return { ...result, importMs, spent };
+}
+
+/** Where the engine's time goes, per sandbox: kernel calls by kind, store I/O, the rest. */
+function printBreakdown(label, times, spent) {
+  const total = times.reduce((a, b) => a + b, 0);
+  const rows = [...spent].sort((a, b) => b[1] - a[1]).map(([k, ms]) => [k, fmt(ms / N)]);
+  const accounted = [...spent.values()].reduce((a, b) => a + b, 0);
+  rows.push(['rest: lock, /etc files, records, logic', fmt((total - accounted) / N)]);
+  rows.push(['total (mean)', fmt(total / N)]);
+  console.log('');
+  table([`engine ${label}, ms per sandbox`, 'ms'], rows);
+}
+
+/** ms to import the modules `plumb run` loads, in a fresh node process (median of 5). */
+async function cliImportMs(env) {
+  const code =
+    "const t = performance.now(); await import('./dist/cli/main.js'); await import('./dist/cli/commands/run.js'); await import('./dist/engine/context.js'); process.stdout.write(String(performance.now() - t));";
+  const xs = [];
+  for (let i = 0; i < 5; i++) xs.push(Number(await run([process.execPath, '--input-type=module', '-e', code], { env, cwd: REPO })));
+  return median(xs);
+}
+
+async function main() {
+  const loadBefore = loadAverage();
+  // Untimed: the first run creates the default bridge network and its firewall chains.
+  await plumb(['run', '-d', '--name', 'warmup', 'alpine']);
+  await plumb(['rm', '-f', 'warmup']);
+  await run(['sh', '-ec', 'ip link add br-ip type bridge && ip addr add 10.210.0.1/16 dev br-ip && ip link set br-ip up']);
+
+  const rows = [];
+  const add = (what, r) => rows.push({ what, r });
+  add('plumb run -d / rm -f (whole process)', await cliSeries());
+  // Some machines set NODE_EXTRA_CA_CERTS, which makes every node process parse
+  // a CA bundle before it starts (tens of ms); plumb makes no TLS connections.
+  if (process.env.NODE_EXTRA_CA_CERTS) {
+    await sleep(500);
+    add('  same, NODE_EXTRA_CA_CERTS unset', await cliSeries(envWithoutExtraCa()));
+  }
+  await sleep(500);
+  add('ip script (sh + ip per operation)', await ipScriptSeries());
+  await sleep(500);
+  add('CNI: ip netns add + loopback + bridge', await cniSeries());
+  await sleep(500);
+  const engine = await engineSeries();
+  add('engine in-process (createAndStart / removeContainers)', engine);
+
+  const startup = await nodeStartupLine();
+  const importMs = await cliImportMs(envWithoutExtraCa());
+  console.log(`N = ${N} sandboxes on one bridge, made one after another, then removed; ms per sandbox, ${process.env.BENCH_CPUS ?? '?'} CPUs, load average ${loadBefore} before, ${loadAverage()} after\n`);
+  table(
+    ['method', 'setup median', 'setup p90', 'teardown median', 'teardown p90'],
+    rows.map(({ what, r }) => [what, fmt(median(r.up)), fmt(percentile(r.up, 90)), fmt(median(r.down)), fmt(percentile(r.down, 90))]),
+  );
+  console.log('');
+  console.log(startup);
+  console.log(`loading the modules \`plumb run\` needs (cli/main, commands/run, engine/context), fresh process, median of 5: ${fmt(importMs)} ms`);
+  console.log(`loading the engine (dist/engine/{context,containers}.js) in this process: ${fmt(engine.importMs)} ms`);
+  printBreakdown('setup (createAndStart)', engine.up, engine.spent.up);
+  printBreakdown('teardown (removeContainers)', engine.down, engine.spent.down);
+  console.log('');
+  const eng = median(engine.up);
+  console.log(`target: engine <= ${TARGET_ENGINE_MS} ms per sandbox: ${fmt(eng)} ms (median) — ${eng <= TARGET_ENGINE_MS ? 'met' : 'MISSED'}`);
+  for (const { what, r } of rows.filter((x) => x.what.startsWith('plumb') || x.what.includes('NODE_EXTRA_CA_CERTS'))) {
+    const cli = median(r.up);
+    console.log(`target: whole \`plumb run -d\` process <= ${TARGET_PROCESS_MS} ms (${what.trim()}): ${fmt(cli)} ms — ${cli <= TARGET_PROCESS_MS ? 'met' : 'MISSED'}`);
+  }
+}
+
+await main();

@@ -1,0 +1,71 @@
+// What plumb keeps in the cluster store, and where. Every host reads and
+// writes the same keys; etcd transactions make each change all-or-nothing,
+// so two hosts never take the same name, VNI, subnet or address.
+//
+//   PREFIX/networks/<id>                network definition (ClusterNetwork)
+//   PREFIX/names/<name>                 <id>     one network per name
+//   PREFIX/vnis/<vni>                   <id>     one network per VNI
+//   PREFIX/subnets/<a.b.c.d_len>        <id>     one network per subnet
+//   PREFIX/joins/<id>                   bumped by every join: network rm compares it
+//   PREFIX/ipam/<id>/<ip>               <endpoint id>
+//   PREFIX/endpoints/<id>/<endpoint id> ClusterEndpoint
+import type { IpamRecord } from '../store/model.js';
+
+export interface ClusterNetwork {
+  id: string;
+  name: string;
+  driver: 'overlay';
+  created: string;
+  internal: boolean;
+  attachable: boolean;
+  labels: Record<string, string>;
+  options: Record<string, string>;
+  ipam: IpamRecord;
+  /** VXLAN network identifier (24 bits; plumb, like Docker, starts at 256). */
+  vni: number;
+  /** MTU of the overlay's interfaces (1450 leaves room for the 50-byte VXLAN header). */
+  mtu: number;
+}
+
+export interface ClusterEndpoint {
+  id: string;
+  networkId: string;
+  containerId: string;
+  containerName: string;
+  aliases: string[];
+  ip: string;
+  prefix: number;
+  mac: string;
+  /** The host the endpoint lives on, and its VTEP (the advertised underlay address). */
+  node: string;
+  vtep: string;
+}
+
+export interface ClusterSnapshot {
+  revision: string;
+  networks: ClusterNetwork[];
+  endpoints: ClusterEndpoint[];
+}
+
+export const FIRST_VNI = 256;
+export const OVERLAY_MTU = 1450;
+export const VXLAN_PORT = 4789;
+
+export function keys(prefix: string) {
+  const p = prefix.replace(/\/+$/, '');
+  return {
+    root: `${p}/`,
+    networks: `${p}/networks/`,
+    network: (id: string) => `${p}/networks/${id}`,
+    name: (name: string) => `${p}/names/${name}`,
+    vnis: `${p}/vnis/`,
+    vni: (vni: number) => `${p}/vnis/${vni}`,
+    subnet: (cidr: string) => `${p}/subnets/${cidr.replace('/', '_')}`,
+    joins: (id: string) => `${p}/joins/${id}`,
+    ipamOf: (id: string) => `${p}/ipam/${id}/`,
+    ip: (id: string, ip: string) => `${p}/ipam/${id}/${ip}`,
+    endpoints: `${p}/endpoints/`,
+    endpointsOf: (id: string) => `${p}/endpoints/${id}/`,
+    endpoint: (id: string, epId: string) => `${p}/endpoints/${id}/${epId}`,
+  };
+}

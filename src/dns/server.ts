@@ -1,0 +1,191 @@
+// The embedded DNS server: one process per plumb root serving every sandbox.
+// It listens on UDP and TCP port PORT of plumb's own network namespace; each
+// sandbox on a user-defined network DNATs its 127.0.0.11:53 to its gateway
+// address on that port and SNATs the query to its own address (see
+// sandbox-rules.ts), so the source address of a query says which sandbox asks.
+// Queries from any other address get no answer.
+//
+// It reads the store without its lock (the store is replaced atomically by
+// rename, so a read sees a whole version) and reloads it whenever store.json
+// changes, checked on every query: a container started or stopped a moment
+// ago is already known or already gone.
+import { createSocket, type Socket } from 'node:dgram';
+import { readFileSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import type { StoreData } from '../store/model.js';
+import { emptyStore } from '../store/model.js';
+import { addressOfReverseName, aRecord, buildResponse, frame, parseQuery, ptrRecord, RCODE, readHeader, TYPE, unframe, type Query } from './message.js';
+import { NameTable } from './names.js';
+import { forward, HostResolvers } from './upstream.js';
+
+/** Docker's embedded DNS answers with a TTL of 600 s. */
+export const ANSWER_TTL = 600;
+const MAX_FORWARDS_IN_FLIGHT = 256;
+
+export interface ServerOptions {
+  storeFile: string;
+  port: number;
+  /** Address to listen on (default: every address of this namespace). */
+  host?: string;
+  resolvers?: HostResolvers;
+  log?: (line: string) => void;
+}
+
+export interface ServerStats {
+  queries: number;
+  answeredLocally: number;
+  forwarded: number;
+  unanswered: number;
+  ignored: number;
+}
+
+export class EmbeddedDns {
+  private udp?: Socket;
+  private tcp?: Server;
+  private table = new NameTable(emptyStore());
+  private storeKey = '';
+  private inFlight = 0;
+  private readonly resolvers: HostResolvers;
+  readonly stats: ServerStats = { queries: 0, answeredLocally: 0, forwarded: 0, unanswered: 0, ignored: 0 };
+
+  constructor(private readonly opts: ServerOptions) {
+    this.resolvers = opts.resolvers ?? new HostResolvers();
+  }
+
+  async listen(): Promise<void> {
+    const host = this.opts.host ?? '0.0.0.0';
+    const udp = createSocket('udp4');
+    await new Promise<void>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind(this.opts.port, host, () => {
+        udp.off('error', reject);
+        resolve();
+      });
+    });
+    udp.on('error', (e) => this.log(`udp: ${e.message}`));
+    udp.on('message', (msg, rinfo) => {
+      void this.answer(msg, rinfo.address, false).then((reply) => {
+        if (reply) udp.send(reply, rinfo.port, rinfo.address);
+      });
+    });
+    this.udp = udp;
+    const tcp = createServer((conn) => {
+      let stream = Buffer.alloc(0);
+      conn.setTimeout(10_000, () => conn.destroy());
+      conn.on('error', () => conn.destroy());
+      conn.on('data', (d: Buffer) => {
+        stream = Buffer.concat([stream, d]);
+        const { messages, rest } = unframe(stream);
+        stream = Buffer.from(rest);
+        for (const m of messages) {
+          void this.answer(Buffer.from(m), conn.remoteAddress?.replace(/^::ffff:/, '') ?? '', true).then((reply) => {
+            if (reply && !conn.destroyed) conn.write(frame(reply));
+          });
+        }
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      tcp.once('error', reject);
+      tcp.listen(this.opts.port, host, () => {
+        tcp.off('error', reject);
+        resolve();
+      });
+    });
+    this.tcp = tcp;
+  }
+
+  close(): void {
+    this.udp?.close();
+    this.tcp?.close();
+  }
+
+  /** The current view of the store, reloaded when store.json changed. */
+  names(): NameTable {
+    let key = 'missing';
+    try {
+      const st = statSync(this.opts.storeFile);
+      key = `${st.ino}:${st.mtimeMs}:${st.size}`;
+    } catch {
+      key = 'missing';
+    }
+    if (key !== this.storeKey) {
+      let data: StoreData = emptyStore();
+      if (key !== 'missing') {
+        try {
+          data = JSON.parse(readFileSync(this.opts.storeFile, 'utf8')) as StoreData;
+        } catch (err) {
+          // Replaced between stat and read: keep the last good view, retry on the next query.
+          this.log(`store unreadable, keeping the previous view: ${(err as Error).message}`);
+          return this.table;
+        }
+      }
+      this.table = new NameTable(data);
+      this.storeKey = key;
+    }
+    return this.table;
+  }
+
+  /** The reply to one query from `source`, or undefined for no reply at all. */
+  async answer(msg: Buffer, source: string, tcp: boolean): Promise<Buffer | undefined> {
+    this.stats.queries++;
+    const names = this.names();
+    const asker = names.asker(source);
+    if (!asker) {
+      this.stats.ignored++;
+      return undefined;
+    }
+    let q: Query;
+    try {
+      q = parseQuery(msg);
+    } catch {
+      this.stats.ignored++;
+      return formatError(msg);
+    }
+    if (q.opcode !== 0) return buildResponse(q, RCODE.NOTIMP);
+    const { name, type } = q.question;
+    if (type === TYPE.A || type === TYPE.AAAA) {
+      const ips = names.lookup(asker, name);
+      if (ips) {
+        this.stats.answeredLocally++;
+        // A container name with no IPv6 address: an empty answer, as Docker gives.
+        return buildResponse(q, RCODE.NOERROR, type === TYPE.A ? ips.map((ip) => aRecord(ip, ANSWER_TTL)) : []);
+      }
+    } else if (type === TYPE.PTR) {
+      const ip = addressOfReverseName(name);
+      const target = ip && names.reverse(asker, ip);
+      if (target) {
+        this.stats.answeredLocally++;
+        return buildResponse(q, RCODE.NOERROR, [ptrRecord(target, ANSWER_TTL)]);
+      }
+    }
+    if (!asker.forward) return buildResponse(q, RCODE.SERVFAIL);
+    const servers = asker.servers.length ? asker.servers : this.resolvers.servers();
+    if (!servers.length || this.inFlight >= MAX_FORWARDS_IN_FLIGHT) return buildResponse(q, RCODE.SERVFAIL);
+    this.inFlight++;
+    try {
+      const reply = await forward(servers, msg, tcp);
+      if (reply) this.stats.forwarded++;
+      else this.stats.unanswered++;
+      // No upstream answered: no reply either, as Docker 20.10 (the client times out).
+      return reply;
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private log(line: string): void {
+    this.opts.log?.(line);
+  }
+}
+
+function formatError(msg: Buffer): Buffer | undefined {
+  try {
+    const h = readHeader(msg);
+    const out = Buffer.alloc(12);
+    out.writeUInt16BE(h.id, 0);
+    out.writeUInt16BE(0x8000 | 0x0080 | RCODE.FORMERR, 2);
+    return out;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,115 @@
+// The resolver as a service: started on demand by the CLI as a detached
+// `plumb dns serve` (its own session, so it outlives the command that started
+// it), found again through a status file in the runtime dir, stopped by
+// `plumb system reset`. One per plumb root; it lives in the network namespace
+// of the plumb command that started it.
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isAlive, processStartTime, stopProcess } from '../kernel/process.js';
+import type { Paths } from '../store/paths.js';
+import { storeFile } from '../store/paths.js';
+import { EmbeddedDns } from './server.js';
+
+/** Port of plumb's namespace that sandboxes' 127.0.0.11:53 is sent to (Docker picks random ports; a fixed one survives a resolver restart). */
+export const DEFAULT_DNS_PORT = 5311;
+
+export interface ResolverStatus {
+  pid: number;
+  startTime: number;
+  port: number;
+  started: string;
+}
+
+export const resolverStatusFile = (p: Paths) => join(p.run, 'dns.json');
+export const resolverLogFile = (p: Paths) => join(p.run, 'dns.log');
+
+export function configuredPort(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.PLUMB_DNS_PORT);
+  return Number.isInteger(n) && n > 0 && n < 65536 ? n : DEFAULT_DNS_PORT;
+}
+
+function readStatus(p: Paths): ResolverStatus | undefined {
+  try {
+    return JSON.parse(readFileSync(resolverStatusFile(p), 'utf8')) as ResolverStatus;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The running resolver of this root, if there is one (a stale status file does not count). */
+export function resolverStatus(p: Paths): ResolverStatus | undefined {
+  const s = readStatus(p);
+  return s && isAlive(s.pid, s.startTime) ? s : undefined;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Starts the resolver unless it runs; resolves once it listens. */
+export async function ensureResolver(p: Paths): Promise<ResolverStatus> {
+  const running = resolverStatus(p);
+  if (running) return running;
+  rmSync(resolverStatusFile(p), { force: true });
+  const bin = fileURLToPath(new URL('../../bin/plumb', import.meta.url));
+  const log = openSync(resolverLogFile(p), 'a', 0o640);
+  const child = spawn(process.execPath, [bin, 'dns', 'serve', '--state', p.state, '--run', p.run, '--port', String(configuredPort())], {
+    detached: true,
+    stdio: ['ignore', log, log],
+  });
+  closeSync(log);
+  let exited: number | null = null;
+  child.on('exit', (code) => {
+    exited = code ?? 1;
+  });
+  child.unref();
+  for (let waited = 0; waited < 10_000; waited += 20) {
+    const s = readStatus(p);
+    if (s && s.pid === child.pid) return s;
+    if (exited !== null) break;
+    await sleep(20);
+  }
+  if (exited === null && child.pid) await stopProcess(child.pid, 0);
+  const tail = existsSync(resolverLogFile(p)) ? readFileSync(resolverLogFile(p), 'utf8').trim().split('\n').slice(-3).join('; ') : '';
+  throw new Error(`the embedded DNS resolver did not start${tail ? `: ${tail}` : ''} (log: ${resolverLogFile(p)})`);
+}
+
+/** Stops the resolver of this root, if it runs; true when there was one. */
+export async function stopResolver(p: Paths): Promise<boolean> {
+  const s = readStatus(p);
+  rmSync(resolverStatusFile(p), { force: true });
+  if (!s || !isAlive(s.pid, s.startTime)) return false;
+  await stopProcess(s.pid, 2000, { startTime: s.startTime });
+  return true;
+}
+
+/**
+ * `plumb dns serve`: the resolver itself, in the foreground. Writes the status
+ * file once it listens; exits on SIGTERM/SIGINT, or when the status file no
+ * longer names it (reset removed it, or a newer resolver took over).
+ */
+export async function serveResolver(p: Paths, port: number): Promise<void> {
+  const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+  const dns = new EmbeddedDns({ storeFile: storeFile(p), port, log });
+  await dns.listen();
+  const status: ResolverStatus = { pid: process.pid, startTime: processStartTime(process.pid) ?? 0, port, started: new Date().toISOString() };
+  const file = resolverStatusFile(p);
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(status));
+  renameSync(tmp, file);
+  log(`listening on udp+tcp port ${port} (pid ${process.pid})`);
+  await new Promise<void>((resolve) => {
+    const stop = (why: string) => {
+      clearInterval(watchdog);
+      dns.close();
+      if (readStatus(p)?.pid === process.pid) rmSync(file, { force: true });
+      log(`stopped (${why}); ${JSON.stringify(dns.stats)}`);
+      resolve();
+    };
+    const watchdog = setInterval(() => {
+      if (readStatus(p)?.pid !== process.pid) stop('status file gone');
+    }, 1000);
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}

@@ -1,0 +1,192 @@
+// The overlay driver's kernel work, laid out like Docker's classic overlay:
+// on each host that has a container on the network, one namespace
+// ("1-" + 10 hex of the network id) holds a bridge br0 with the gateway
+// address and a VXLAN device vxlan0 (VNI, UDP 4789) plugged into it. Each
+// sandbox gets a veth whose far end is a port of br0. Frames for a container
+// on another host leave through vxlan0, wrapped in UDP to that host's VTEP,
+// as told by permanent neighbour and FDB entries (programmed from the
+// cluster store by the engine; see engine/overlay-peers.ts).
+//
+// vxlan0 is created in plumb's own namespace and then moved: its UDP socket
+// stays where the device was born, on the underlay, while the device itself
+// sits in the overlay namespace.
+import { createNetns, openNetns, registerNetns, removeNsFile, deleteNsFile, type Netns } from '../kernel/netns.js';
+import type { Rtnl } from '../kernel/rtnl.js';
+import { existsSync } from 'node:fs';
+import type { EndpointRecord, NetworkRecord } from '../store/model.js';
+import { hostVethName } from './bridge.js';
+import type { DriverEnv, EndpointJoin, NetworkDriver, Steps } from './types.js';
+
+export const OVERLAY_BRIDGE = 'br0';
+export const OVERLAY_VXLAN = 'vxlan0';
+export const VXLAN_UDP_PORT = 4789;
+export const DEFAULT_OVERLAY_MTU = 1450;
+/** The all-zero MAC: a VXLAN FDB entry for it floods broadcasts (ARP) to that VTEP. */
+export const FLOOD_MAC = '00:00:00:00:00:00';
+
+/** Docker's name for a network's overlay namespace: "1-" + the first 10 hex of its id. */
+export function overlayNsName(networkId: string): string {
+  return `1-${networkId.slice(0, 10)}`;
+}
+
+/** Temporary name of vxlan0 while it is still in plumb's namespace (Docker's vx-VNI-ID form). */
+function vxlanTempName(net: NetworkRecord): string {
+  return `vx-${net.vni!.toString(16).padStart(6, '0')}-${net.id.slice(0, 5)}`;
+}
+
+export interface OverlayPlace {
+  /** Namespace file (under the runtime dir). */
+  netns: string;
+  /** Its second name, for `ip netns exec 1-...`. */
+  alias: string;
+  /** Directory of that second name. */
+  aliasDir: string;
+}
+
+/** Builds the network's namespace with br0 and vxlan0; returns it open. */
+export async function createOverlaySandbox(env: DriverEnv, steps: Steps, net: NetworkRecord, place: OverlayPlace, vtep: string): Promise<Netns> {
+  const name = overlayNsName(net.id);
+  const mtu = net.mtu ?? DEFAULT_OVERLAY_MTU;
+  const ns = await steps.step(
+    `overlay netns ${name}`,
+    () =>
+      createNetns(
+        env.journal,
+        name,
+        place.netns,
+        `${net.name} gets its own namespace on this host, ${name}: it holds the network's switch (br0) and tunnel end (vxlan0)`,
+      ),
+    () => removeNsFile(place.netns),
+  );
+  await steps.step(
+    `register ${name}`,
+    () => registerNetns(env.journal, name, place.netns, place.aliasDir, name, `let \`ip netns exec ${name}\` find it`),
+    () => removeNsFile(place.alias),
+  );
+  const ov = env.rtnlIn(ns);
+  await steps.step('overlay lo', () => ov.setLink('lo', { up: true }));
+  await steps.step('overlay br0', () =>
+    ov.addBridge(OVERLAY_BRIDGE, { mtu }, `br0 is the switch of ${net.name} on this host: local containers and the tunnel all plug into it`),
+  );
+  await steps.step('overlay br0 address', () =>
+    ov.addAddress(OVERLAY_BRIDGE, `${net.ipam!.gateway}/${net.ipam!.subnet.split('/')[1]}`, `br0 holds the network's gateway address ${net.ipam!.gateway}`),
+  );
+  const host = env.hostRtnl();
+  const temp = vxlanTempName(net);
+  await steps.step(
+    `vxlan ${temp}`,
+    () =>
+      host.addVxlan(
+        temp,
+        { vni: net.vni!, port: VXLAN_UDP_PORT, local: vtep, learning: false, proxy: true, mtu },
+        `a VXLAN tunnel end for VNI ${net.vni}: frames go out wrapped in UDP ${VXLAN_UDP_PORT} from ${vtep}; it is born here so its socket stays on the underlay, and learns nothing by itself: plumb tells it where every remote container lives`,
+      ),
+    async () => {
+      if (await host.linkByName(temp)) await host.deleteLink(temp, `roll back: remove ${temp}`);
+    },
+  );
+  await steps.step('move vxlan', () =>
+    host.setLink(temp, { netns: ns, rename: OVERLAY_VXLAN }, `move it into ${name} as vxlan0 (its UDP socket stays in this namespace)`),
+  );
+  await steps.step('plug vxlan0', () => ov.setLink(OVERLAY_VXLAN, { master: OVERLAY_BRIDGE, up: true }, 'plug the tunnel into br0'));
+  await steps.step('br0 up', () => ov.setLink(OVERLAY_BRIDGE, { up: true }));
+  return ns;
+}
+
+/** Opens the network's namespace on this host, if it exists. */
+export function openOverlaySandbox(place: OverlayPlace | undefined, networkId: string): Netns | undefined {
+  if (!place || !existsSync(place.netns)) return undefined;
+  try {
+    return openNetns(place.netns, overlayNsName(networkId));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Removes the namespace: br0, vxlan0 and every veth in it go with it. */
+export function deleteOverlaySandbox(env: DriverEnv, net: NetworkRecord, place: OverlayPlace): void {
+  if (existsSync(place.alias) && !env.dryRun) removeNsFile(place.alias);
+  if (existsSync(place.netns)) {
+    deleteNsFile(env.journal, overlayNsName(net.id), place.netns, 'netns.del', `no container of ${net.name} is left on this host: remove its namespace, br0 and vxlan0 with it`);
+  }
+}
+
+/** Plugs a sandbox into the overlay: a veth from br0 to ethN, address, MTU. No default route: that comes from plumb_gwbridge. */
+export async function joinOverlay(j: EndpointJoin, overlayNs: Netns): Promise<void> {
+  const { net, ep, steps } = j;
+  const ov = j.env.rtnlIn(overlayNs);
+  const sandbox = j.env.rtnlIn(j.sandboxNs);
+  const mtu = net.mtu ?? DEFAULT_OVERLAY_MTU;
+  ep.hostVeth ??= hostVethName(ep.id);
+  const veth = ep.hostVeth;
+  await steps.step(
+    `overlay veth ${veth}`,
+    () =>
+      ov.addVeth(veth, ep.ifname, j.sandboxNs, { mtu }, `a veth from ${net.name}'s namespace into ${j.sandboxName}: ${veth} plugs into br0, its twin is ${ep.ifname}`),
+    async () => {
+      if (await ov.linkByName(veth)) await ov.deleteLink(veth, `roll back: remove ${veth}`);
+    },
+  );
+  await steps.step(`plug ${veth}`, () => ov.setLink(veth, { master: OVERLAY_BRIDGE, up: true }));
+  await steps.step(`configure ${ep.ifname}`, async () => {
+    await sandbox.setLink(
+      ep.ifname,
+      { address: ep.mac, up: true },
+      `${ep.ip} was claimed in the cluster store, so no other host can hand it out; MTU ${mtu} leaves room for the 50 bytes of VXLAN wrapping`,
+    );
+    await sandbox.addAddress(ep.ifname, `${ep.ip}/${ep.prefix}`);
+  });
+}
+
+/** Unplugs an endpoint: deleting its veth in the overlay namespace deletes the twin in the sandbox too. */
+export async function leaveOverlay(env: DriverEnv, overlayNs: Netns | undefined, ep: EndpointRecord): Promise<void> {
+  if (!overlayNs || !ep.hostVeth) return;
+  const ov = env.rtnlIn(overlayNs);
+  if (await ov.linkByName(ep.hostVeth)) await ov.deleteLink(ep.hostVeth, `unplug ${ep.ifname}: deleting ${ep.hostVeth} also deletes its twin`);
+}
+
+/** A remote container: where its MAC lives (VTEP) and which MAC answers for its IP. */
+export interface RemotePeer {
+  ip: string;
+  mac: string;
+  vtep: string;
+  name: string;
+}
+
+export async function addRemoteEndpoint(ov: Rtnl, p: RemotePeer): Promise<void> {
+  await ov.replaceNeighbour(OVERLAY_VXLAN, p.ip, p.mac, `${p.name} (${p.ip}) is on host ${p.vtep}: answer ARP for it here, with its MAC`);
+  await ov.replaceFdb(OVERLAY_VXLAN, p.mac, { dst: p.vtep, self: true }, `frames for ${p.mac} go through the tunnel to ${p.vtep}`);
+}
+
+export async function removeRemoteEndpoint(ov: Rtnl, p: Pick<RemotePeer, 'ip' | 'mac' | 'vtep' | 'name'>, has: { neigh: boolean; fdb: boolean }): Promise<void> {
+  if (has.neigh) await ov.deleteNeighbour(OVERLAY_VXLAN, p.ip, `${p.name} (${p.ip}) is gone from ${p.vtep}`);
+  if (has.fdb) await ov.deleteFdb(OVERLAY_VXLAN, p.mac, { dst: p.vtep, self: true });
+}
+
+export async function addFloodEntry(ov: Rtnl, vtep: string): Promise<void> {
+  await ov.appendFdb(OVERLAY_VXLAN, FLOOD_MAC, { dst: vtep, self: true }, `host ${vtep} has containers on this network: broadcasts are copied to it`);
+}
+
+export async function removeFloodEntry(ov: Rtnl, vtep: string): Promise<void> {
+  await ov.deleteFdb(OVERLAY_VXLAN, FLOOD_MAC, { dst: vtep, self: true }, `host ${vtep} has no container left on this network`);
+}
+
+/**
+ * The generic entry points, used by paths that treat every driver alike
+ * (system reset). Joining needs the cluster store and is done by the engine.
+ */
+export const overlayDriver: NetworkDriver = {
+  createNetwork: async () => {
+    // Nothing on this host until a container joins (Docker creates the namespace lazily too).
+  },
+  deleteNetwork: async (env, net) => {
+    if (net.overlaySandbox) deleteOverlaySandbox(env, net, net.overlaySandbox);
+  },
+  joinEndpoint: async () => {
+    throw new Error('overlay endpoints are joined through the cluster store (engine/overlay-endpoints.ts)');
+  },
+  leaveEndpoint: async (env, net, ep) => {
+    const ns = openOverlaySandbox(net.overlaySandbox, net.id);
+    await leaveOverlay(env, ns, ep);
+  },
+};

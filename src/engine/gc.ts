@@ -1,0 +1,113 @@
+// plumb system gc: repairs both ways. It removes what plumb made but nothing
+// owns any more (what a crash in the middle of `run` leaves), and re-creates
+// what the store says should exist but the kernel lacks (rules wiped by
+// `iptables -F` or a firewall reload, a bridge someone deleted, an address
+// gone). Each repair is an ordinary journaled kernel change, so --explain and
+// --dry-run show them. Running it again finds nothing to do.
+import { CHAIN, commentText, formatArgs, BASE_OWNER, parseIptablesSave } from '../firewall/index.js';
+import { applyIptables, saveIptables } from '../kernel/iptables.js';
+import { readSysctl, setSysctl } from '../kernel/sysctl.js';
+import type { StoreData } from '../store/model.js';
+import { findLeftovers, findProblems, formatFinding, type Finding } from './check.js';
+import { reapExited } from './containers.js';
+import type { Context } from './context.js';
+import { syncFirewall } from './firewall-sync.js';
+import { ensureHostSysctls } from './host-setup.js';
+import { readSnapshot } from './snapshot.js';
+import { Transaction } from './transaction.js';
+
+export interface GcResult {
+  /** What was found and repaired, one line each. */
+  repaired: string[];
+  /** What is still wrong afterwards. */
+  remaining: string[];
+}
+
+export async function checkHost(ctx: Context): Promise<string[]> {
+  const data = ctx.store.read();
+  const found = await findProblems(ctx, data);
+  return found.map(formatFinding);
+}
+
+export async function collectGarbage(ctx: Context): Promise<GcResult> {
+  return ctx.store.locked(async (data, commit) => {
+    // Containers whose process ended are torn down first, as any command would.
+    await reapExited(ctx, data);
+    await adoptSettingsOfCrashedRuns(ctx, data);
+    const found = await findProblems(ctx, data);
+    const repaired: string[] = [];
+    const failed: string[] = [];
+    const shared = new Set<string>();
+    for (const f of found) {
+      try {
+        if (f.fixKey) {
+          if (!shared.has(f.fixKey)) await sharedFix(ctx, data, f.fixKey);
+          shared.add(f.fixKey);
+        } else if (f.fix) {
+          await f.fix();
+        } else {
+          continue;
+        }
+        repaired.push(formatFinding(f));
+      } catch (err) {
+        failed.push(`${formatFinding(f)}: repair failed: ${(err as Error).message.split('\n')[0]}`);
+      }
+    }
+    commit();
+    if (ctx.dryRun) return { repaired, remaining: failed };
+    const after = (await findProblems(ctx, data)).map(formatFinding);
+    return { repaired, remaining: [...failed, ...after.filter((l) => !failed.some((x) => x.startsWith(l)))] };
+  });
+}
+
+async function sharedFix(ctx: Context, data: StoreData, key: string): Promise<void> {
+  if (key === 'sysctls') {
+    if (ensureHostSysctls(ctx, data) && data.forwardPolicyBefore === undefined) data.forwardPolicyBefore = 'pending';
+    return;
+  }
+  if (key === 'firewall') {
+    await Transaction.run('gc', (tx) => syncFirewall(ctx, data, tx, 'repair the firewall: re-render every plumb chain from the store'));
+    // PLUMB-USER is the learner's chain and is never flushed; refill it only when a flush emptied it.
+    const filter = parseIptablesSave(await saveIptables(ctx.hostNs(), 'filter')).get('filter');
+    if (filter?.chains.has(CHAIN.user) && !filter.rules.get(CHAIN.user)?.length) {
+      const rule = formatArgs(['-m', 'comment', '--comment', commentText(BASE_OWNER), '-j', 'RETURN']);
+      await applyIptables(ctx.journal, ctx.hostNs(), `*filter\n-A ${CHAIN.user} ${rule}\nCOMMIT\n`, `give ${CHAIN.user} back its RETURN rule`);
+    }
+  }
+}
+
+/**
+ * A crash can change a host sysctl or the FORWARD policy before the store
+ * records the original value. The snapshot taken before plumb's first change
+ * still knows it: record it now so `system reset` puts it back.
+ */
+async function adoptSettingsOfCrashedRuns(ctx: Context, data: StoreData): Promise<void> {
+  const snap = readSnapshot(ctx.paths);
+  if (!snap) return;
+  const needed = Object.values(data.networks).some((n) => n.driver === 'bridge');
+  for (const [key, original] of Object.entries(snap.sysctls)) {
+    if (data.sysctls.some((s) => s.key === key)) continue;
+    const now = readSysctl(ctx.hostNs(), key);
+    if (now === undefined || now === original) continue;
+    if (needed) data.sysctls.push({ key, original });
+    else setSysctl(ctx.journal, ctx.hostNs(), key, original, `put back ${key}: no plumb network needs it`);
+  }
+  if (data.forwardPolicyBefore !== undefined) return;
+  const before = snap.iptables.find((l) => l.startsWith('filter :FORWARD '))?.split(' ')[2] ?? 'ACCEPT';
+  const now = /^:FORWARD (\w+)/m.exec(await saveIptables(ctx.hostNs(), 'filter'))?.[1];
+  if (now !== 'DROP' || before === 'DROP') return;
+  if (needed) data.forwardPolicyBefore = before;
+  else await applyIptables(ctx.journal, ctx.hostNs(), `*filter\n:FORWARD ${before} [0:0]\nCOMMIT\n`, 'put back the FORWARD policy: no plumb network needs DROP');
+}
+
+/** Removes what crashed operations left (system reset runs this before removing what the store knows). */
+export async function removeLeftovers(ctx: Context, data: StoreData): Promise<string[]> {
+  const removed: string[] = [];
+  for (const f of await findLeftovers(ctx, data, await ctx.hostRtnl().links())) {
+    await f.fix?.();
+    removed.push(formatFinding(f));
+  }
+  return removed;
+}
+
+export type { Finding };
