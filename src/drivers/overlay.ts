@@ -12,6 +12,7 @@
 // sits in the overlay namespace.
 import { createNetns, openNetns, registerNetns, removeNsFile, deleteNsFile, type Netns } from '../kernel/netns.js';
 import type { Rtnl } from '../kernel/rtnl.js';
+import { setSysctl } from '../kernel/sysctl.js';
 import { existsSync } from 'node:fs';
 import type { EndpointRecord, NetworkRecord } from '../store/model.js';
 import { hostVethName } from './bridge.js';
@@ -64,6 +65,10 @@ export async function createOverlaySandbox(env: DriverEnv, steps: Steps, net: Ne
     () => removeNsFile(place.alias),
   );
   const ov = env.rtnlIn(ns);
+  await steps.step('overlay no ipv6', () => {
+    // IPv4-only like the sandboxes: no router solicitations from br0 flooding every VTEP.
+    for (const scope of ['all', 'default']) setSysctl(env.journal, ns, `net.ipv6.conf.${scope}.disable_ipv6`, '1', scope === 'all' ? 'the overlay is IPv4-only: no IPv6 chatter through the tunnel' : undefined);
+  });
   await steps.step('overlay lo', () => ov.setLink('lo', { up: true }));
   await steps.step('overlay br0', () =>
     ov.addBridge(OVERLAY_BRIDGE, { mtu }, `br0 is the switch of ${net.name} on this host: local containers and the tunnel all plug into it`),

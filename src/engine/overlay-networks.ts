@@ -109,9 +109,9 @@ export function mergeClusterNetworks(data: StoreData, networks: readonly Cluster
  * unreachable store only prints a warning: listing still works from the copy.
  */
 export async function refreshClusterNetworks(ctx: Context, opts: { tolerant?: boolean } = {}): Promise<void> {
-  if (!clusterConfig()) return;
   let networks: ClusterNetwork[];
   try {
+    if (!clusterConfig()) return;
     networks = await withCluster(ctx, (c) => c.store.networks(), { needVtep: false });
   } catch (err) {
     if (!opts.tolerant) throw err;

@@ -166,7 +166,7 @@ describe('seed 004: an overlay network across hosts', () => {
   });
 
   it('the underlay carries the ping as UDP 4789 with the network\'s VNI', async () => {
-    const cap = await lab.capture(lab.underlay, 'ul0', ['udp', 'port', '4789'], 1);
+    const cap = await lab.capture(lab.underlay, 'ul0', ['udp', 'port', '4789'], 2);
     expect(await ping(h1, 'bbbox1', bbbox2Ip)).toBe(true);
     const text = await cap.done;
     expect(text).toMatch(new RegExp(`${h1.ip.replace(/\./g, '\\.')}\\.\\d+ > ${h2.ip.replace(/\./g, '\\.')}\\.4789: VXLAN, flags \\[I\\] \\(0x08\\), vni 256`));

@@ -280,3 +280,13 @@ describe('seeds 001, 002, 004: host, none and container network modes', () => {
     expect((await seedOk('plumb inspect -f "{{.HostConfig.NetworkMode}}" mode-container')).trim()).toMatch(/^container:[0-9a-f]{64}$/);
   });
 });
+
+describe('seed 004 on a single host: overlay needs a cluster store', () => {
+  it('plumb network create -d overlay ov_net1 fails with one line saying what to configure, and changes nothing', async () => {
+    const before = await seedOk('plumb network ls');
+    const r = await seed('plumb network create -d overlay ov_net1');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^Error: overlay networks need a cluster store: start plumb with --cluster-store etcd:\/\/HOST:2379 --cluster-advertise IP\|IFACE .*\n$/);
+    expect(await seedOk('plumb network ls')).toBe(before);
+  });
+});
