@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Rtnl } from '../kernel/rtnl.js';
 import { ifaceSysctlKey, setSysctl } from '../kernel/sysctl.js';
 import type { EndpointRecord, NetworkRecord } from '../store/model.js';
-import type { DriverEnv, EndpointJoin, NetworkDriver, Steps } from './types.js';
+import type { DriverEnv, EndpointJoin, LeaveOptions, NetworkDriver, Steps } from './types.js';
 
 /** Docker gives its bridges a 02:42 locally administered MAC; so do we, so learners recognise it. */
 export function randomBridgeMac(): string {
@@ -122,5 +122,9 @@ export const bridgeDriver: NetworkDriver = {
   },
   deleteNetwork: (env: DriverEnv, net: NetworkRecord) => deleteBridge(env.hostRtnl(), net),
   joinEndpoint: joinBridge,
-  leaveEndpoint: (env: DriverEnv, _net: NetworkRecord, ep: EndpointRecord) => leaveBridge(env.hostRtnl(), ep),
+  // Deleting a veth waits for the kernel (~30 ms, an RCU grace period); when the
+  // sandbox's namespace goes anyway, its teardown removes the pair in the background.
+  leaveEndpoint: async (env: DriverEnv, _net: NetworkRecord, ep: EndpointRecord, how?: LeaveOptions) => {
+    if (!how?.sandboxGoing) await leaveBridge(env.hostRtnl(), ep);
+  },
 };

@@ -7,7 +7,7 @@
 import { openNetns, closeNetns } from '../kernel/netns.js';
 import { Rtnl } from '../kernel/rtnl.js';
 import type { EndpointRecord, NetworkRecord } from '../store/model.js';
-import type { DriverEnv, EndpointJoin, NetworkDriver, Steps } from './types.js';
+import type { DriverEnv, EndpointJoin, NetworkDriver, Steps, LeaveOptions } from './types.js';
 
 export const MACVLAN_MODES = ['bridge', 'vepa', 'private', 'passthru'] as const;
 export type MacvlanModeName = (typeof MACVLAN_MODES)[number];
@@ -57,8 +57,9 @@ async function joinMacvlan(j: EndpointJoin): Promise<void> {
 }
 
 /** Deletes the child inside its sandbox; a sandbox already gone took the child with it. */
-async function leaveMacvlan(env: DriverEnv, _net: NetworkRecord, ep: EndpointRecord): Promise<void> {
-  if (!ep.netnsPath) return;
+async function leaveMacvlan(env: DriverEnv, _net: NetworkRecord, ep: EndpointRecord, how?: LeaveOptions): Promise<void> {
+  // The child lives inside the sandbox and dies with its namespace.
+  if (!ep.netnsPath || how?.sandboxGoing) return;
   let ns;
   try {
     ns = openNetns(ep.netnsPath, null);

@@ -30,6 +30,10 @@ export interface EndpointJoin {
   defaultRoute: boolean;
 }
 
+export interface LeaveOptions {
+  sandboxGoing?: boolean;
+}
+
 export interface NetworkDriver {
   /** Builds the network's kernel objects (its IPAM is already planned in `net`). */
   createNetwork(env: DriverEnv, steps: Steps, net: NetworkRecord): Promise<void>;
@@ -37,6 +41,11 @@ export interface NetworkDriver {
   deleteNetwork(env: DriverEnv, net: NetworkRecord): Promise<void>;
   /** Plugs a sandbox into the network: interface, address, routes. Sets ep.hostVeth etc. as needed. */
   joinEndpoint(j: EndpointJoin): Promise<void>;
-  /** Unplugs it; must tolerate an endpoint that is already gone. */
-  leaveEndpoint(env: DriverEnv, net: NetworkRecord, ep: EndpointRecord): Promise<void>;
+  /**
+   * Unplugs it; must tolerate an endpoint that is already gone. With
+   * `sandboxGoing`, the sandbox's namespace is about to be deleted, which takes
+   * every link inside it (and a veth's twin) along: a driver then only undoes
+   * what lives outside the sandbox.
+   */
+  leaveEndpoint(env: DriverEnv, net: NetworkRecord, ep: EndpointRecord, how?: LeaveOptions): Promise<void>;
 }

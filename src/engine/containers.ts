@@ -200,7 +200,8 @@ export function processSpec(ctx: Context, c: ContainerRecord, argv: string[] = c
 async function stopInPlace(ctx: Context, data: StoreData, c: ContainerRecord, timeoutMs: number, exitCode?: number): Promise<void> {
   if (c.pid && !ctx.dryRun && isAlive(c.pid) && processStartTime(c.pid) === c.pidStart) await stopProcess(c.pid, timeoutMs);
   const code = exitCode ?? readExitCode(containerFiles(ctx, c).exit) ?? (c.pid ? 137 : 0);
-  for (const [netId, ep] of Object.entries(c.endpoints)) await detachEndpoint(ctx, data, c, data.networks[netId], ep);
+  // The sandbox is deleted next; its links go with it (see LeaveOptions).
+  for (const [netId, ep] of Object.entries(c.endpoints)) await detachEndpoint(ctx, data, c, data.networks[netId], ep, { sandboxGoing: true });
   c.endpoints = {};
   const hadPorts = c.ports.length > 0;
   c.ports = [];
@@ -290,7 +291,6 @@ async function forEachLocked(
       }
       commit();
     }
-    commit();
   });
   return { done, errors };
 }

@@ -1,6 +1,7 @@
 // Endpoints: one sandbox joined to one network. Allocation of the address,
 // the driver's kernel work, and the reverse.
 import { driverFor } from '../drivers/index.js';
+import type { LeaveOptions } from '../drivers/types.js';
 import { newEndpointId } from '../ipam/ids.js';
 import type { Netns } from '../kernel/netns.js';
 import type { ContainerRecord, EndpointRecord, NetworkRecord, StoreData } from '../store/model.js';
@@ -47,10 +48,17 @@ export async function attachEndpoint(
   return ep;
 }
 
-export async function detachEndpoint(ctx: Context, data: StoreData, c: ContainerRecord, net: NetworkRecord | undefined, ep: EndpointRecord): Promise<void> {
+export async function detachEndpoint(
+  ctx: Context,
+  data: StoreData,
+  c: ContainerRecord,
+  net: NetworkRecord | undefined,
+  ep: EndpointRecord,
+  how: LeaveOptions = {},
+): Promise<void> {
   if (net?.driver === 'overlay') return (await import('./overlay-endpoints.js')).detachOverlayEndpoint(ctx, data, c, net, ep);
   if (net) {
-    await driverFor(net.driver)?.leaveEndpoint(ctx, net, ep);
+    await driverFor(net.driver)?.leaveEndpoint(ctx, net, ep, how);
     releaseEndpointAddress(net, ep.ip);
   }
   delete c.endpoints[ep.networkId];

@@ -32,7 +32,8 @@ export class Store {
     if (this.dryRun) return;
     mkdirSync(dirname(this.file), { recursive: true });
     const tmp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(data, null, 1));
+    // Compact: the store is rewritten on every operation, and its size is what costs.
+    writeFileSync(tmp, JSON.stringify(data));
     renameSync(tmp, this.file);
   }
 

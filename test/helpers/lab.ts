@@ -174,6 +174,29 @@ export class Lab {
     return found;
   }
 
+  /**
+   * leftovers(), asked again for up to 3 s while anything is left: a deleted
+   * namespace takes its links with it, but the kernel does that in the background.
+   */
+  async settledLeftovers(): Promise<string[]> {
+    let found = this.leftovers();
+    for (let i = 0; i < 30 && found.length; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      found = this.leftovers();
+    }
+    return found;
+  }
+
+  /** Waits (up to 3 s) until `check` holds; for state the kernel settles in the background. */
+  async eventually(check: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<boolean> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      if (await check()) return true;
+      if (Date.now() > end) return false;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   /** PIDs of processes whose network namespace is one of this lab's (host, wan, or a sandbox of it). */
   processesInLab(): number[] {
     const inodes = new Set<number>();
@@ -205,7 +228,7 @@ export class Lab {
         const r = await this.plumb(['system', 'reset'], { timeoutMs: 60_000 });
         if (r.code !== 0) problems.push(`plumb system reset exited ${r.code}: ${r.stderr.trim()}`);
       }
-      problems = problems.concat(this.leftovers());
+      problems = problems.concat(await this.settledLeftovers());
     } finally {
       this.destroy();
     }

@@ -75,7 +75,7 @@ export async function gc(_o: unknown, cmd: Command): Promise<number> {
   try {
     const { collectGarbage } = await import('../../engine/gc.js');
     const { repaired, remaining } = await collectGarbage(ctx);
-    for (const r of repaired) out(`repaired ${r}`);
+    for (const r of repaired) out(r.startsWith('leftover: ') ? `removed ${r.slice('leftover: '.length)}` : `repaired ${r}`);
     for (const r of remaining) out(`still wrong: ${r}`);
     if (!repaired.length && !remaining.length) out('ok: nothing to repair');
     return remaining.length ? 1 : 0;
