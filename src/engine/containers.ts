@@ -200,8 +200,10 @@ export function processSpec(ctx: Context, c: ContainerRecord, argv: string[] = c
 async function stopInPlace(ctx: Context, data: StoreData, c: ContainerRecord, timeoutMs: number, exitCode?: number): Promise<void> {
   if (c.pid && !ctx.dryRun && isAlive(c.pid) && processStartTime(c.pid) === c.pidStart) await stopProcess(c.pid, timeoutMs);
   const code = exitCode ?? readExitCode(containerFiles(ctx, c).exit) ?? (c.pid ? 137 : 0);
-  // The sandbox is deleted next; its links go with it (see LeaveOptions).
-  for (const [netId, ep] of Object.entries(c.endpoints)) await detachEndpoint(ctx, data, c, data.networks[netId], ep, { sandboxGoing: true });
+  // The sandbox is deleted next; its links go with it (see LeaveOptions) — unless a container:NAME
+  // container still shares it: the namespace then lives on, and Docker leaves it only lo.
+  const sandboxGoing = !Object.values(data.containers).some((o) => o.state === 'running' && o.sandbox?.joined === c.id);
+  for (const [netId, ep] of Object.entries(c.endpoints)) await detachEndpoint(ctx, data, c, data.networks[netId], ep, { sandboxGoing });
   c.endpoints = {};
   const hadPorts = c.ports.length > 0;
   c.ports = [];
