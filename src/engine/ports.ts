@@ -208,10 +208,10 @@ export function bindingLabel(b: PortBinding): string {
 export function whyPublish(c: ContainerRecord): string {
   const ports = c.ports.map(bindingLabel).join(', ');
   return [
-    `publish ${c.name}'s ports ${ports} with kernel rules alone (no proxy process). Per port:`,
+    `publish ${c.name}'s ports ${ports} with kernel rules alone (no proxy process). Per port, or per range of consecutive ports:`,
     `nat PLUMB DNAT rewrites the destination of packets for the host's port to the container's address,`,
     `filter PLUMB ACCEPT lets the rewritten packets be forwarded into the bridge,`,
     `nat PLUMB-POSTROUTING MASQUERADE lets the container reach itself through its published port.`,
-    `plumb rewrites all of its chains in this one iptables-restore; each rule is explained above it.`,
+    `this one iptables-restore holds only what changes in plumb's chains; each rule is explained above it.`,
   ].join('\n');
 }

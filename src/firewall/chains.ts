@@ -4,9 +4,10 @@
 //  * Same chains and same rules as dockerd: nat PLUMB (DNAT), filter PLUMB
 //    (ACCEPT per published port / link), PLUMB-ISOLATION-STAGE-1/2, PLUMB-USER.
 //  * Difference: the rules dockerd writes straight into built-in chains live in
-//    plumb chains instead, so one `iptables-restore --noflush` can flush and
-//    rewrite all of them (declaring a user chain flushes it; a built-in chain
-//    cannot be flushed without touching other software's rules):
+//    plumb chains instead, so one `iptables-restore --noflush` can rebuild all
+//    of them (declaring a user chain flushes it; a built-in chain cannot be
+//    flushed without touching other software's rules; update.ts changes only
+//    what differs, which is faster):
 //      filter FORWARD per-bridge rules  -> filter PLUMB-FORWARD
 //      nat POSTROUTING MASQUERADE rules -> nat PLUMB-POSTROUTING
 //    Built-in chains only get the fixed jumps below, added once if missing.
@@ -19,6 +20,9 @@
 //    addressing the host's loopback, and per-port RETURNs in ISOLATION-STAGE-1
 //    so containers on other bridges reach published ports as they do through
 //    Docker's proxy.
+//  * Consecutive published ports share one rule with a port range where
+//    dockerd writes one rule per port (port-runs.ts); a lone port gets
+//    exactly dockerd's rules.
 //  * PLUMB-USER is the learner's, like DOCKER-USER: created once, never flushed.
 
 import type { Table } from './types.js';
@@ -34,7 +38,7 @@ export const CHAIN = {
   rawPrerouting: 'PLUMB-PREROUTING',
 } as const;
 
-/** Chains re-declared (hence flushed) and fully rewritten by every render, per table. */
+/** Chains plumb owns outright, per table: they hold exactly the rules buildRules() lists (update.ts brings them there). */
 export const MANAGED_CHAINS: Record<Table, readonly string[]> = {
   filter: [CHAIN.filter, CHAIN.forward, CHAIN.isolation1, CHAIN.isolation2],
   nat: [CHAIN.nat, CHAIN.natPostrouting],
@@ -71,14 +75,14 @@ export const JUMPS: readonly Jump[] = [
     chain: 'FORWARD',
     spec: ['-j', CHAIN.isolation1],
     mode: 'insert',
-    why: 'then the isolation chains drop traffic between different plumb bridges',
+    why: 'forwarded packets pass the isolation chains, which drop traffic between different plumb bridges (after PLUMB-USER)',
   },
   {
     table: 'filter',
     chain: 'FORWARD',
     spec: ['-j', CHAIN.forward],
     mode: 'insert',
-    why: 'then the per-bridge rules Docker keeps in FORWARD (replies, published ports, outbound, inter-container)',
+    why: 'forwarded packets meet the per-bridge rules Docker keeps in FORWARD (replies, published ports, outbound, inter-container), after the isolation chains',
   },
   {
     table: 'nat',

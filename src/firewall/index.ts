@@ -4,3 +4,4 @@ export * from './chains.js';
 export { buildRules, rulesFor } from './rules.js';
 export * from './render.js';
 export * from './save.js';
+export { updateText } from './update.js';

@@ -4,6 +4,16 @@
 
 import { normalizeCidr } from '../ipam/cidr.js';
 import { BASE_OWNER, CHAIN } from './chains.js';
+import {
+  bindingRuns,
+  containerPortSpans,
+  portMatch,
+  portText,
+  runLabel,
+  type BindingRun,
+  type ContainerPortSpan,
+  type EffectiveBinding,
+} from './port-runs.js';
 import type { FirewallLink, FirewallNetwork, FirewallPort, FirewallState, OwnerRef, Rule, Table } from './types.js';
 
 const LOOPBACK = '127.0.0.0/8';
@@ -40,11 +50,6 @@ function effectiveHostIp(p: FirewallPort, net: FirewallNetwork | undefined): str
   return net?.hostBindingIpv4 || '0.0.0.0';
 }
 
-function portLabel(p: FirewallPort, hostIp: string): string {
-  const host = hostIp === '0.0.0.0' ? `${p.hostPort}` : `${hostIp}:${p.hostPort}`;
-  return `${host}->${p.containerPort}/${p.proto}`;
-}
-
 function forwardRules(out: RuleList, state: FirewallState, newestFirst: FirewallNetwork[]): void {
   for (const n of newestFirst) {
     const br = n.bridge;
@@ -71,18 +76,21 @@ function forwardRules(out: RuleList, state: FirewallState, newestFirst: Firewall
   }
 }
 
-function isolationRules(out: RuleList, ports: PublishedPort[], newestFirst: FirewallNetwork[]): void {
+function isolationRules(out: RuleList, spans: ContainerPortSpan[], newestFirst: FirewallNetwork[]): void {
   // Beyond Docker: its docker-proxy lets containers on other bridges reach a
   // published port; plumb NATs instead, so exempt exactly those DNATed flows.
-  for (const { p, owner, ref } of ports) {
-    const br = p.bridge;
-    const port = String(p.containerPort);
+  for (const s of spans) {
+    const br = s.bridge;
+    const port = portMatch(s.first, s.last);
+    const text = portText(s.first, s.last);
+    const owner = spanOwner(s);
+    const ref = containerRef(s.container);
     out.add('filter', CHAIN.isolation1,
-      ['-d', `${p.containerIp}/32`, '!', '-i', br, '-o', br, '-p', p.proto, '-m', p.proto, '--dport', port, '-m', 'conntrack', '--ctstate', 'DNAT', '-j', 'RETURN'],
-      owner, ref, `a container on another bridge that connects to the published port (DNATed to ${p.containerIp}:${port}) is not isolated from it`);
+      ['-d', `${s.containerIp}/32`, '!', '-i', br, '-o', br, '-p', s.proto, '-m', s.proto, '--dport', port, '-m', 'conntrack', '--ctstate', 'DNAT', '-j', 'RETURN'],
+      owner, ref, `a container on another bridge that connects to ${s.container}'s published port (DNATed to ${s.containerIp}:${text}) is not isolated from it`);
     out.add('filter', CHAIN.isolation1,
-      ['-s', `${p.containerIp}/32`, '-i', br, '!', '-o', br, '-p', p.proto, '-m', p.proto, '--sport', port, '-m', 'conntrack', '--ctstate', 'DNAT', '-j', 'RETURN'],
-      owner, ref, `and the replies of ${p.container} to such a connection may go back to the other bridge`);
+      ['-s', `${s.containerIp}/32`, '-i', br, '!', '-o', br, '-p', s.proto, '-m', s.proto, '--sport', port, '-m', 'conntrack', '--ctstate', 'DNAT', '-j', 'RETURN'],
+      owner, ref, `${s.container}'s replies from its published port ${text}/${s.proto} to a container on another bridge (a DNATed connection) may go back there, not isolated`);
   }
   for (const n of newestFirst) {
     const o = netOwner(n);
@@ -107,40 +115,64 @@ function isolationRules(out: RuleList, ports: PublishedPort[], newestFirst: Fire
   out.add('filter', CHAIN.isolation2, ['-j', 'RETURN'], BASE_OWNER, base, 'the destination is not a plumb bridge: carry on');
 }
 
-interface PublishedPort {
-  p: FirewallPort;
-  hostIp: string;
-  owner: string;
-  ref: OwnerRef;
+const containerRef = (name: string): OwnerRef => ({ kind: 'container', name });
+
+/** Comment of a rule serving a container port span: the container and every binding that leads there. */
+function spanOwner(s: ContainerPortSpan): string {
+  return `${s.container} ${s.labels.join(', ')}`;
 }
 
-function publishedPorts(state: FirewallState, byBridge: Map<string, FirewallNetwork>): PublishedPort[] {
-  const out: PublishedPort[] = [];
+/** The bindings that get rules: not on --internal networks (Docker programs none there), IPv4 only. */
+function effectiveBindings(state: FirewallState, byBridge: Map<string, FirewallNetwork>): EffectiveBinding[] {
+  const out: EffectiveBinding[] = [];
   for (const p of state.ports) {
     const net = byBridge.get(p.bridge);
-    // Docker programs no port mapping on an --internal network; IPv6 bindings are out of scope.
     if (net?.internal) continue;
     const hostIp = effectiveHostIp(p, net);
     if (hostIp.includes(':')) continue;
-    out.push({ p, hostIp, owner: `${p.container} ${portLabel(p, hostIp)}`, ref: { kind: 'container', name: p.container } });
+    out.push({ p, hostIp });
   }
   return out;
 }
 
-function portRules(out: RuleList, ports: PublishedPort[]): void {
-  for (const { p, hostIp, owner, ref } of ports) {
-    const cport = String(p.containerPort);
-    const dst = hostIp === '0.0.0.0' ? [] : ['-d', `${hostIp}/32`];
-    const where = hostIp === '0.0.0.0' ? 'any host address' : hostIp;
-    out.add('nat', CHAIN.nat,
-      [...dst, '-p', p.proto, '-m', p.proto, '--dport', String(p.hostPort), '-j', 'DNAT', '--to-destination', `${p.containerIp}:${cport}`],
-      owner, ref, `publish ${portLabel(p, hostIp)}: packets for ${where} port ${p.hostPort} get their destination rewritten to ${p.container}'s ${p.containerIp}:${cport}`);
+function dnatRule(out: RuleList, r: BindingRun): void {
+  const label = runLabel(r);
+  const dst = r.hostIp === '0.0.0.0' ? [] : ['-d', `${r.hostIp}/32`];
+  const where = r.hostIp === '0.0.0.0' ? 'any host address' : r.hostIp;
+  const match = [...dst, '-p', r.proto, '-m', r.proto, '--dport', portMatch(r.hostFirst, r.hostLast), '-j', 'DNAT', '--to-destination'];
+  const ref = containerRef(r.container);
+  const owner = `${r.container} ${label}`;
+  if (r.hostFirst === r.hostLast) {
+    out.add('nat', CHAIN.nat, [...match, `${r.containerIp}:${r.containerFirst}`], owner, ref,
+      `publish ${label}: packets for ${where} port ${r.hostFirst} get their destination rewritten to ${r.container}'s ${r.containerIp}:${r.containerFirst}`);
+  } else if (r.hostFirst === r.containerFirst) {
+    out.add('nat', CHAIN.nat, [...match, r.containerIp], owner, ref,
+      `publish ${label}: packets for ${where} ports ${portText(r.hostFirst, r.hostLast)} get their destination rewritten to ${r.container}'s ` +
+      `${r.containerIp}, port unchanged (a DNAT target without a port keeps it): one rule for the range, where Docker writes one per port`);
+  } else {
+    const to = `${r.containerIp}:${portText(r.containerFirst, r.containerLast)}/${r.hostFirst}`;
+    out.add('nat', CHAIN.nat, [...match, to], owner, ref,
+      `publish ${label}: packets for ${where} ports ${portText(r.hostFirst, r.hostLast)} get their destination rewritten to ${r.container}'s ` +
+      `${r.containerIp}, ports ${portText(r.containerFirst, r.containerLast)}: "/${r.hostFirst}" shifts every port by the same offset ` +
+      `(${r.hostFirst} to ${r.containerFirst}, ${r.hostFirst + 1} to ${r.containerFirst + 1}, ...), one rule where Docker writes one per port`);
+  }
+}
+
+function portRules(out: RuleList, runs: BindingRun[], spans: ContainerPortSpan[]): void {
+  for (const r of runs) dnatRule(out, r);
+  for (const s of spans) {
+    const port = portMatch(s.first, s.last);
+    const at = `${s.containerIp}:${portText(s.first, s.last)}`;
     out.add('filter', CHAIN.filter,
-      ['-d', `${p.containerIp}/32`, '!', '-i', p.bridge, '-o', p.bridge, '-p', p.proto, '-m', p.proto, '--dport', cport, '-j', 'ACCEPT'],
-      owner, ref, `and the rewritten packets may be forwarded into ${p.bridge} to ${p.containerIp}:${cport}`);
+      ['-d', `${s.containerIp}/32`, '!', '-i', s.bridge, '-o', s.bridge, '-p', s.proto, '-m', s.proto, '--dport', port, '-j', 'ACCEPT'],
+      spanOwner(s), containerRef(s.container),
+      `${s.container}'s ${at}/${s.proto} is published (${s.labels.join(', ')}): packets whose destination chain nat PLUMB rewrote to it may be forwarded into ${s.bridge}`);
+  }
+  for (const s of spans) {
     out.add('nat', CHAIN.natPostrouting,
-      ['-s', `${p.containerIp}/32`, '-d', `${p.containerIp}/32`, '-p', p.proto, '-m', p.proto, '--dport', cport, '-j', 'MASQUERADE'],
-      owner, ref, `hairpin: if ${p.container} reaches its own published port, the source is rewritten so the reply travels back through the host`);
+      ['-s', `${s.containerIp}/32`, '-d', `${s.containerIp}/32`, '-p', s.proto, '-m', s.proto, '--dport', portMatch(s.first, s.last), '-j', 'MASQUERADE'],
+      spanOwner(s), containerRef(s.container),
+      `hairpin: if ${s.container} reaches its own published port, the source is rewritten so the reply travels back through the host`);
   }
 }
 
@@ -162,7 +194,7 @@ function linkRules(out: RuleList, links: FirewallLink[], byBridge: Map<string, F
         owner, refs, `--link: ${l.from} may open connections to ${l.to}'s exposed port ${p}/${proto} despite enable_icc=false`);
       out.add('filter', CHAIN.filter,
         ['-s', `${l.toIp}/32`, '-d', `${l.fromIp}/32`, '-i', l.bridge, '-o', l.bridge, '-p', proto, '-m', proto, '--sport', p, '-j', 'ACCEPT'],
-        owner, refs, `and ${l.to}'s replies from port ${p}/${proto} may go back to ${l.from}`);
+        owner, refs, `--link: ${l.to}'s replies from its exposed port ${p}/${proto} may go back to ${l.from} despite enable_icc=false`);
     }
   }
 }
@@ -193,12 +225,13 @@ export function buildRules(state: FirewallState): Rule[] {
   const out = new RuleList();
   const newestFirst = [...state.networks].reverse();
   const byBridge = new Map(state.networks.map((n) => [n.bridge, n]));
-  const ports = publishedPorts(state, byBridge);
+  const runs = bindingRuns(effectiveBindings(state, byBridge));
+  const spans = containerPortSpans(runs);
   forwardRules(out, state, newestFirst);
-  isolationRules(out, ports, newestFirst);
+  isolationRules(out, spans, newestFirst);
   // Network MASQUERADEs first: dockerd inserts them, while port rules are appended.
   postroutingRules(out, newestFirst);
-  portRules(out, ports);
+  portRules(out, runs, spans);
   linkRules(out, state.links, byBridge);
   loopbackGuardRules(out, newestFirst);
   return out.rules;

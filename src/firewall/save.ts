@@ -4,6 +4,7 @@
 
 import { BASE_OWNER, CHAIN, isPlumbChain, JUMPS, type Jump } from './chains.js';
 import { commentText, formatArgs, specWithComment, TABLES } from './render.js';
+import type { Table } from './types.js';
 
 export interface SavedTable {
   /** Chain name -> policy ("-" for user chains), in dump order. */
@@ -83,8 +84,14 @@ function sameRule(a: readonly string[], b: readonly string[]): boolean {
   return x.length === y.length && x.every((t, i) => t === y[i]);
 }
 
-function jumpLinesForChain(existing: string[][], jumps: readonly Jump[]): string[] {
-  const lines: string[] = [];
+/** A line of restore text and the reason for it, shown above it under --explain. */
+export interface ExplainedLine {
+  line: string;
+  why?: string;
+}
+
+function jumpLinesForChain(existing: string[][], jumps: readonly Jump[]): ExplainedLine[] {
+  const lines: ExplainedLine[] = [];
   const rules = existing.map((r) => [...r]);
   // Index of the previous wanted jump, so inserted ones land right after it and keep Docker's order.
   let previous = -1;
@@ -96,12 +103,12 @@ function jumpLinesForChain(existing: string[][], jumps: readonly Jump[]): string
       continue;
     }
     if (jump.mode === 'append') {
-      lines.push(`-A ${jump.chain} ${formatArgs(full)}`);
+      lines.push({ line: `-A ${jump.chain} ${formatArgs(full)}`, why: jump.why });
       rules.push(full);
       previous = rules.length - 1;
     } else {
       const at = previous + 1;
-      lines.push(`-I ${jump.chain} ${at + 1} ${formatArgs(full)}`);
+      lines.push({ line: `-I ${jump.chain} ${at + 1} ${formatArgs(full)}`, why: jump.why });
       rules.splice(at, 0, full);
       previous = at;
     }
@@ -110,29 +117,41 @@ function jumpLinesForChain(existing: string[][], jumps: readonly Jump[]): string
 }
 
 /**
+ * What plumb needs in built-in chains and `saved` lacks, per table: the jumps,
+ * in Docker's order, and the PLUMB-USER chain (created once, never flushed).
+ * Jumps that exist but in another order are left alone. The lines expect the
+ * jumps' target chains to be declared earlier in the same restore.
+ */
+export function missingJumpLines(saved: Map<string, SavedTable>, table: Table): ExplainedLine[] {
+  const current = saved.get(table);
+  const lines: ExplainedLine[] = [];
+  if (table === 'filter' && !current?.chains.has(CHAIN.user)) {
+    lines.push({ line: `:${CHAIN.user} - [0:0]` });
+    lines.push({
+      line: `-A ${CHAIN.user} ${formatArgs(['-m', 'comment', '--comment', commentText(BASE_OWNER), '-j', 'RETURN'])}`,
+      why: `${CHAIN.user} is the learner's own chain, like DOCKER-USER: plumb creates it once, with a RETURN, and never flushes it`,
+    });
+  }
+  const jumps = JUMPS.filter((j) => j.table === table);
+  const chains = [...new Set(jumps.map((j) => j.chain))];
+  for (const chain of chains) {
+    lines.push(...jumpLinesForChain(current?.rules.get(chain) ?? [], jumps.filter((j) => j.chain === chain)));
+  }
+  return lines;
+}
+
+/**
  * Restore text adding whatever plumb needs in built-in chains and is absent
- * from `saveText` (the current `iptables-save` output): the jumps, in
- * Docker's order, and the PLUMB-USER chain (created once, never flushed).
+ * from `saveText` (the current `iptables-save` output), see missingJumpLines.
  * Returns '' when nothing is missing. Meant to follow renderRuleset() in the
  * same `iptables-restore --noflush` input, which declares the target chains.
- * Jumps that exist but in another order are left alone.
  */
 export function missingJumps(saveText: string): string {
   const saved = parseIptablesSave(saveText);
   let text = '';
   for (const table of TABLES) {
-    const current = saved.get(table);
-    const lines: string[] = [];
-    if (table === 'filter' && !current?.chains.has(CHAIN.user)) {
-      lines.push(`:${CHAIN.user} - [0:0]`);
-      lines.push(`-A ${CHAIN.user} ${formatArgs(['-m', 'comment', '--comment', commentText(BASE_OWNER), '-j', 'RETURN'])}`);
-    }
-    const jumps = JUMPS.filter((j) => j.table === table);
-    const chains = [...new Set(jumps.map((j) => j.chain))];
-    for (const chain of chains) {
-      lines.push(...jumpLinesForChain(current?.rules.get(chain) ?? [], jumps.filter((j) => j.chain === chain)));
-    }
-    if (lines.length > 0) text += `*${table}\n${lines.join('\n')}\nCOMMIT\n`;
+    const lines = missingJumpLines(saved, table);
+    if (lines.length > 0) text += `*${table}\n${lines.map((l) => l.line).join('\n')}\nCOMMIT\n`;
   }
   return text;
 }

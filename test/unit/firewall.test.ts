@@ -8,16 +8,20 @@ import { describe, expect, it } from 'vitest';
 import {
   buildRules,
   explainRulesOwnedBy,
+  formatArgs,
   missingJumps,
   parseIptablesSave,
   removeAll,
   renderRuleset,
   rulesOwnedBy,
   tokenize,
+  updateText,
   withoutComment,
   type FirewallNetwork,
+  type FirewallPort,
   type FirewallState,
 } from '../../src/firewall/index.js';
+import { bindingRuns, containerPortSpans, runLabel } from '../../src/firewall/port-runs.js';
 
 const GOLDEN_DIR = join(dirname(fileURLToPath(import.meta.url)), 'golden', 'firewall');
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
@@ -54,6 +58,19 @@ const MYNET = net({ name: 'mynet', bridge: 'br-3f2a1b0c9d8e', subnet: '172.18.0.
 
 function state(networks: FirewallNetwork[], extra: Partial<FirewallState> = {}): FirewallState {
   return { networks, ports: [], links: [], ...extra };
+}
+
+/** `count` bindings host..host+count-1 -> container..container+count-1, as `-p` with ranges asks. */
+function publish(container: string, ip: string, proto: 'tcp' | 'udp', hostIp: string, host: number, cport: number, count: number): FirewallPort[] {
+  return Array.from({ length: count }, (_, i) => ({
+    container,
+    bridge: 'plumb0',
+    proto,
+    hostIp,
+    hostPort: host + i,
+    containerIp: ip,
+    containerPort: cport + i,
+  }));
 }
 
 describe('renderRuleset golden files', () => {
@@ -108,6 +125,25 @@ describe('renderRuleset golden files', () => {
       renderRuleset(
         state([bound], {
           ports: [{ container: 'web', bridge: bound.bridge, proto: 'tcp', hostIp: '', hostPort: 8080, containerIp: '172.18.0.2', containerPort: 80 }],
+        }),
+      ),
+    );
+  });
+
+  it('port ranges: one rule per run of consecutive ports, a lone port keeps Docker\'s rule', () => {
+    golden(
+      'published-port-ranges',
+      renderRuleset(
+        state([DEFAULT_BRIDGE], {
+          ports: [
+            ...publish('many', '172.17.0.2', 'tcp', '', 20000, 20000, 200),
+            ...publish('shift', '172.17.0.3', 'tcp', '127.0.0.1', 8080, 80, 10),
+            ...publish('shift', '172.17.0.3', 'udp', '', 5353, 53, 1),
+            ...publish('shift', '172.17.0.3', 'tcp', '', 9000, 80, 2),
+            ...publish('mixed', '172.17.0.4', 'tcp', '', 80, 80, 1),
+            ...publish('mixed', '172.17.0.4', 'tcp', '', 443, 443, 1),
+            ...publish('mixed', '172.17.0.4', 'tcp', '', 444, 444, 1),
+          ],
         }),
       ),
     );
@@ -376,5 +412,201 @@ describe('iptables-save parsing', () => {
     const parsed = parseIptablesSave(renderRuleset(s));
     const count = [...parsed.values()].reduce((n, t) => n + [...t.rules.values()].reduce((m, r) => m + r.length, 0), 0);
     expect(count).toBe(buildRules(s).length);
+  });
+});
+
+describe('port runs', () => {
+  const eff = (ports: FirewallPort[]) => ports.map((p) => ({ p, hostIp: p.hostIp || '0.0.0.0' }));
+
+  it('folds bindings whose host and container ports both step by one', () => {
+    const runs = bindingRuns(eff([...publish('a', '172.17.0.2', 'tcp', '', 8080, 80, 3), ...publish('a', '172.17.0.2', 'tcp', '', 8083, 90, 1)]));
+    expect(runs.map(runLabel)).toEqual(['8080-8082->80-82/tcp', '8083->90/tcp']);
+  });
+
+  it('keeps protocols, host addresses and containers apart, in order of first binding', () => {
+    const runs = bindingRuns(
+      eff([
+        ...publish('a', '172.17.0.2', 'tcp', '', 8080, 80, 1),
+        ...publish('a', '172.17.0.2', 'udp', '', 8081, 81, 1),
+        ...publish('a', '172.17.0.2', 'tcp', '127.0.0.1', 8081, 81, 1),
+        ...publish('b', '172.17.0.3', 'tcp', '', 8081, 81, 1),
+        ...publish('a', '172.17.0.2', 'tcp', '', 8081, 81, 1),
+      ]),
+    );
+    expect(runs.map((r) => `${r.container} ${runLabel(r)}`)).toEqual([
+      'a 8080-8081->80-81/tcp',
+      'a 8081->81/udp',
+      'a 127.0.0.1:8081->81/tcp',
+      'b 8081->81/tcp',
+    ]);
+  });
+
+  it('gives a container port that two bindings share one span naming both', () => {
+    const spans = containerPortSpans(
+      bindingRuns(eff([...publish('a', '172.17.0.2', 'tcp', '', 8080, 80, 1), ...publish('a', '172.17.0.2', 'tcp', '', 9090, 80, 2)])),
+    );
+    expect(spans.map((s) => [s.first, s.last, s.labels.join(', ')])).toEqual([[80, 81, '8080->80/tcp, 9090-9091->80-81/tcp']]);
+  });
+
+  it('200 consecutive ports make 5 rules, not 1000', () => {
+    const rules = buildRules(state([DEFAULT_BRIDGE], { ports: publish('many', '172.17.0.2', 'tcp', '', 20000, 20000, 200) }));
+    expect(rules.filter((r) => r.refs.some((x) => x.name === 'many'))).toHaveLength(5);
+  });
+
+  it('every why stands on its own (none continues the sentence of the rule above)', () => {
+    const s = state([DEFAULT_BRIDGE, { ...MYNET, icc: false }], {
+      ports: publish('web', '172.18.0.2', 'tcp', '', 8080, 80, 3),
+      links: [{ from: 'app', to: 'db', bridge: MYNET.bridge, fromIp: '172.18.0.3', toIp: '172.18.0.4', ports: [{ proto: 'tcp', port: 5432 }] }],
+    });
+    for (const r of buildRules(s)) expect(r.why).not.toMatch(/^(and|then|so|but)\b/i);
+  });
+});
+
+const BUILT_IN: Record<string, string[]> = {
+  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
+  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
+  raw: ['PREROUTING', 'OUTPUT'],
+};
+
+/**
+ * What iptables-restore --noflush does with update text, for the lines
+ * updateText writes (declare, -A, -I n, -D rule), applied to a parsed dump.
+ */
+function applyRestore(saveText: string, restore: string): Map<string, Map<string, string[]>> {
+  const tables = new Map<string, Map<string, string[]>>();
+  for (const [name, t] of parseIptablesSave(saveText)) {
+    const chains = new Map<string, string[]>();
+    for (const chain of t.chains.keys()) chains.set(chain, (t.rules.get(chain) ?? []).map((r) => formatArgs(r)));
+    tables.set(name, chains);
+  }
+  let table: Map<string, string[]> | undefined;
+  for (const line of restore.split('\n')) {
+    if (line === '' || line.startsWith('#') || line === 'COMMIT') continue;
+    if (line.startsWith('*')) {
+      if (!tables.has(line.slice(1))) tables.set(line.slice(1), new Map(BUILT_IN[line.slice(1)]!.map((c) => [c, []])));
+      table = tables.get(line.slice(1))!;
+      continue;
+    }
+    if (line.startsWith(':')) {
+      table!.set(line.slice(1).split(' ')[0]!, []);
+      continue;
+    }
+    const [op, chain, ...rest] = tokenize(line);
+    const rules = table!.get(chain!);
+    if (!rules) throw new Error(`no chain ${chain}: ${line}`);
+    if (op === '-A') rules.push(formatArgs(rest));
+    else if (op === '-I') {
+      const at = Number(rest[0]);
+      if (!(at >= 1 && at <= rules.length + 1)) throw new Error(`bad position: ${line}`);
+      rules.splice(at - 1, 0, formatArgs(rest.slice(1)));
+    } else if (op === '-D') {
+      const i = rules.indexOf(formatArgs(rest));
+      if (i < 0) throw new Error(`no such rule: ${line}`);
+      rules.splice(i, 1);
+    } else throw new Error(`unexpected line: ${line}`);
+  }
+  return tables;
+}
+
+/** The dump iptables-save would print after applying `restore` on top of `saveText`. */
+function dumpAfter(saveText: string, restore: string): string {
+  let out = '';
+  for (const [name, chains] of applyRestore(saveText, restore)) {
+    out += `*${name}\n`;
+    for (const chain of chains.keys()) out += `:${chain} - [0:0]\n`;
+    for (const [chain, rules] of chains) for (const r of rules) out += `-A ${chain} ${r}\n`;
+    out += 'COMMIT\n';
+  }
+  return out;
+}
+
+/** Plumb's managed chains of a dump, rule by rule (PLUMB-USER is the learner's; gc refills it, not an update). */
+function managed(saveText: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [name, t] of parseIptablesSave(saveText)) {
+    for (const chain of t.chains.keys()) if (chain.startsWith('PLUMB') && chain !== 'PLUMB-USER') out[`${name} ${chain}`] = (t.rules.get(chain) ?? []).map((r) => r.join(' '));
+  }
+  return out;
+}
+
+describe('updateText', () => {
+  const base = state([DEFAULT_BRIDGE, MYNET], { ports: publish('web', '172.18.0.2', 'tcp', '', 8080, 80, 1) });
+  const withMany = { ...base, ports: [...base.ports, ...publish('many', '172.17.0.2', 'tcp', '', 20000, 20000, 200)] };
+  const fromScratch = (s: FirewallState) => dumpAfter('', updateText(buildRules(s), ''));
+
+  it('from nothing builds every managed chain and jump (the dry-run text)', () => {
+    const dump = fromScratch(base);
+    expect(managed(dump)).toEqual(managed(renderRuleset(base) + missingJumps('')));
+    expect(missingJumps(dump)).toBe('');
+  });
+
+  it('changes nothing when the kernel already agrees', () => {
+    expect(updateText(buildRules(base), fromScratch(base))).toBe('');
+  });
+
+  it('publishing ports only adds rules: no deletion, no chain declared again', () => {
+    const text = updateText(buildRules(withMany), fromScratch(base));
+    expect(text).not.toMatch(/^(-D|:)/m);
+    expect(text.split('\n').filter((l) => /^-[AI] /.test(l))).toHaveLength(5);
+    // the isolation RETURNs go before the per-network rules, as in the full render
+    expect(text).toMatch(/^-I PLUMB-ISOLATION-STAGE-1 3 -d 172\.17\.0\.2\/32 /m);
+    expect(managed(dumpAfter(fromScratch(base), text))).toEqual(managed(fromScratch(withMany)));
+  });
+
+  it('withdrawing deletes exactly the rules of what went away', () => {
+    const text = updateText(buildRules(base), fromScratch(withMany));
+    const lines = text.split('\n').filter((l) => /^[-:]/.test(l));
+    expect(lines).toHaveLength(5);
+    expect(lines.every((l) => l.startsWith('-D ') && l.includes('plumb: many '))).toBe(true);
+    expect(managed(dumpAfter(fromScratch(withMany), text))).toEqual(managed(fromScratch(base)));
+  });
+
+  it('reaches the wanted rules, in order, from any other state', () => {
+    const other = state([DEFAULT_BRIDGE, { ...MYNET, icc: false, name: 'other' }], {
+      ports: [...publish('x', '172.17.0.9', 'udp', '', 53, 53, 1), ...publish('many', '172.17.0.2', 'tcp', '', 20000, 20000, 200)],
+    });
+    const states = [base, withMany, other, state([]), state([MYNET, DEFAULT_BRIDGE])];
+    for (const from of states) {
+      for (const to of states) {
+        const before = fromScratch(from);
+        const after = dumpAfter(before, updateText(buildRules(to), before));
+        expect(managed(after)).toEqual(managed(fromScratch(to)));
+      }
+    }
+  });
+
+  it('repairs what a flush emptied and what was deleted by hand', () => {
+    const full = fromScratch(withMany);
+    const flushed = full.replace(/^-A .*\n/gm, '');
+    expect(managed(dumpAfter(flushed, updateText(buildRules(withMany), flushed)))).toEqual(managed(full));
+    expect(missingJumps(dumpAfter(flushed, updateText(buildRules(withMany), flushed)))).toBe('');
+    const oneGone = full.replace(/^-A PLUMB -p tcp -m tcp --dport 8080 .*\n/m, '');
+    expect(oneGone).not.toBe(full);
+    const text = updateText(buildRules(withMany), oneGone);
+    expect(text.split('\n').filter((l) => /^[-:]/.test(l))).toEqual([expect.stringMatching(/^-I PLUMB 1 -p tcp -m tcp --dport 8080 /)]);
+  });
+
+  it('declares a chain again when it holds a rule twice (deleting by rule would be ambiguous)', () => {
+    const full = fromScratch(base);
+    const twice = full.replace(/^(-A PLUMB-ISOLATION-STAGE-2 -m comment --comment "plumb: base" -j RETURN\n)/m, '$1$1');
+    const text = updateText(buildRules(base), twice);
+    expect(text).toMatch(/^:PLUMB-ISOLATION-STAGE-2 - \[0:0\]$/m);
+    expect(managed(dumpAfter(twice, text))).toEqual(managed(full));
+  });
+
+  it('gives every change a why and keeps each table in one block', () => {
+    const text = updateText(buildRules(withMany), '');
+    const lines = text.split('\n');
+    lines.forEach((l, i) => {
+      if (/^-[AID] /.test(l)) expect(lines[i - 1], l).toMatch(/^# \S/);
+    });
+    expect(text.match(/^\*filter$/gm)).toHaveLength(1);
+    // chains are declared before any rule of the block
+    const filter = text.slice(text.indexOf('*filter'), text.indexOf('COMMIT'));
+    expect(filter.lastIndexOf('\n:')).toBeLessThan(filter.indexOf('\n-'));
+  });
+
+  it('publishing 200 consecutive ports into an existing ruleset (golden)', () => {
+    golden('update-publish-range', updateText(buildRules(withMany), fromScratch(base)));
   });
 });
