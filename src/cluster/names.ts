@@ -51,17 +51,42 @@ export async function overlayNames(env: NodeJS.ProcessEnv = process.env): Promis
   }
 }
 
-/** A live copy of overlayNames(), refreshed on every change in the cluster store. */
+/**
+ * A live copy of overlayNames(), refreshed on every change in the cluster
+ * store. Refreshes may overlap (a burst of changes); a snapshot older than the
+ * one already held is dropped, so a late reply never brings a removed
+ * container back.
+ */
 export class OverlayNameWatch {
   private names: OverlayName[] = [];
+  private revision = -1n;
+  private changes = 0;
   private closeFn?: () => void;
+  /** This host's name among the peers (set by start when a cluster store is configured). */
+  node?: string;
 
   /** Names as last read (empty until the first read, or without a cluster store). */
   current(): readonly OverlayName[] {
     return this.names;
   }
 
-  /** Names a container on `networkIds` may resolve `query` to (name or alias, case-insensitive). */
+  /** Bumped whenever current() changes: a cheap way for readers to see they must rebuild. */
+  version(): number {
+    return this.changes;
+  }
+
+  /** Takes a snapshot unless a newer one is already held. */
+  accept(s: ClusterSnapshot): void {
+    const rev = BigInt(s.revision);
+    if (rev < this.revision) return;
+    this.revision = rev;
+    const next = namesFromSnapshot(s);
+    if (JSON.stringify(next) === JSON.stringify(this.names)) return;
+    this.names = next;
+    this.changes++;
+  }
+
+  /** Names a container on `networkIds` may resolve `query` to (name, name.network, alias, or 12+ hex of the id; case-insensitive). */
   lookup(query: string, networkIds: readonly string[]): OverlayName[] {
     const q = query.toLowerCase().replace(/\.$/, '');
     return this.names.filter(
@@ -71,23 +96,38 @@ export class OverlayNameWatch {
     );
   }
 
-  async start(env: NodeJS.ProcessEnv = process.env): Promise<this> {
+  /**
+   * Connects and reads once (without waiting for etcd beyond the client's
+   * deadline: the watch keeps trying and fills the copy once etcd answers).
+   * A no-op without a cluster store.
+   */
+  async start(env: NodeJS.ProcessEnv = process.env, log?: (line: string) => void): Promise<this> {
     const cfg = clusterConfig(env);
     if (!cfg) return this;
+    this.node = cfg.nodeName;
     const { ClusterStore } = await import('./etcd.js');
     const store = await ClusterStore.connect(cfg, { timeoutMs: 2000 });
+    let lastError = '';
     const refresh = () =>
       store.snapshot().then(
         (s) => {
-          this.names = namesFromSnapshot(s);
+          lastError = '';
+          this.accept(s);
         },
-        () => undefined, // keep the last copy while etcd is away
+        (err: Error) => {
+          // Keep the last copy while etcd is away; say so once per outage.
+          if (err.message !== lastError) log?.(`overlay names: ${err.message}; answering from the last copy`);
+          lastError = err.message;
+        },
       );
-    const w = await store.watch(() => void refresh(), (state) => state === 'connected' && void refresh());
-    await refresh();
+    const w = await store.watch(
+      () => void refresh(),
+      (state) => state === 'connected' && void refresh(),
+    );
     this.closeFn = () => {
       void w.cancel().finally(() => store.close());
     };
+    await refresh();
     return this;
   }
 

@@ -9,7 +9,18 @@
 //   - `--link target:alias` on a user network is an alias only the linking
 //     container sees;
 //   - only running containers are known: a stopped one disappears at once.
+// Overlay networks span hosts: the store knows only this host's containers on
+// them, so the table also takes the overlay endpoints of the other hosts, as
+// read from the cluster store (src/cluster/names.ts), and answers with both.
+import type { OverlayName } from '../cluster/names.js';
 import type { ContainerRecord, EndpointRecord, NetworkRecord, StoreData } from '../store/model.js';
+
+/**
+ * The local bridge that gives overlay containers their way out (Docker's
+ * docker_gwbridge). Every overlay container has an endpoint on it, so it must
+ * not scope names: containers sharing only this bridge do not know each other.
+ */
+export const GATEWAY_BRIDGE = 'plumb_gwbridge';
 
 export interface Asker {
   container: ContainerRecord;
@@ -21,34 +32,70 @@ export interface Asker {
   forward: boolean;
 }
 
+/** One container on one network, on this host or another. */
 interface Member {
-  container: ContainerRecord;
-  ep: EndpointRecord;
+  name: string;
+  id: string;
+  ip: string;
+  aliases: string[];
 }
+
+const localMember = (c: ContainerRecord, ep: EndpointRecord): Member => ({ name: c.name, id: c.id, ip: ep.ip, aliases: ep.aliases });
 
 function ifIndex(ep: EndpointRecord): number {
   return Number(ep.ifname.replace(/^eth/, '')) || 0;
 }
 
-/** A bridge network with names: every bridge network except the default one. */
+/** A network with names: every bridge network except the default one and the gateway bridge, and every overlay network. */
 export function hasEmbeddedNames(net: NetworkRecord | undefined): boolean {
-  return !!net && net.driver === 'bridge' && net.name !== 'bridge';
+  if (!net) return false;
+  if (net.driver === 'overlay') return true;
+  return net.driver === 'bridge' && net.name !== 'bridge' && net.name !== GATEWAY_BRIDGE;
+}
+
+/**
+ * A network whose gateway address lives in plumb's own namespace, where the
+ * resolver listens: a bridge network (its bridge holds the gateway). An
+ * overlay's gateway is on br0 inside the overlay's namespace, out of the
+ * resolver's reach; its containers reach the resolver through the gateway
+ * bridge instead.
+ */
+export function reachesResolver(net: NetworkRecord | undefined): boolean {
+  return !!net && net.driver === 'bridge' && !!net.ipam?.gateway;
 }
 
 export class NameTable {
   private readonly byIp = new Map<string, ContainerRecord>();
   private readonly members = new Map<string, Member[]>();
 
-  constructor(private readonly data: StoreData) {
+  /**
+   * `remote`: overlay endpoints from the cluster store. Those of `localNode`
+   * are skipped (the store is the truth for this host's containers, running or
+   * not), and so is any address this host already answers for.
+   */
+  constructor(
+    private readonly data: StoreData,
+    remote: readonly OverlayName[] = [],
+    localNode?: string,
+  ) {
     for (const c of Object.values(data.containers)) {
       if (c.state !== 'running') continue;
       for (const ep of Object.values(c.endpoints)) {
         this.byIp.set(ep.ip, c);
-        const list = this.members.get(ep.networkId) ?? [];
-        list.push({ container: c, ep });
-        this.members.set(ep.networkId, list);
+        this.add(ep.networkId, localMember(c, ep));
       }
     }
+    for (const r of remote) {
+      if (r.node === localNode || data.networks[r.networkId]?.driver !== 'overlay') continue;
+      if ((this.members.get(r.networkId) ?? []).some((m) => m.ip === r.ip)) continue;
+      this.add(r.networkId, { name: r.name, id: r.containerId, ip: r.ip, aliases: r.aliases });
+    }
+  }
+
+  private add(networkId: string, m: Member): void {
+    const list = this.members.get(networkId) ?? [];
+    list.push(m);
+    this.members.set(networkId, list);
   }
 
   /** The running sandbox that owns `ip` (the source address of a query), if any. */
@@ -72,7 +119,7 @@ export class NameTable {
     const linked = this.linkAlias(asker, q);
     if (linked) return [linked];
     for (const net of asker.networks) {
-      const ips = (this.members.get(net.id) ?? []).filter((m) => answersTo(m, net, q)).map((m) => m.ep.ip);
+      const ips = (this.members.get(net.id) ?? []).filter((m) => answersTo(m, net, q)).map((m) => m.ip);
       if (ips.length) return ips;
     }
     return undefined;
@@ -81,8 +128,8 @@ export class NameTable {
   /** `name.network` for an address on a network the asker shares (Docker's PTR answer). */
   reverse(asker: Asker, ip: string): string | undefined {
     for (const net of asker.networks) {
-      const m = (this.members.get(net.id) ?? []).find((x) => x.ep.ip === ip);
-      if (m) return `${m.container.name}.${net.name}`;
+      const m = (this.members.get(net.id) ?? []).find((x) => x.ip === ip);
+      if (m) return `${m.name}.${net.name}`;
     }
     return undefined;
   }
@@ -102,8 +149,7 @@ export class NameTable {
 }
 
 function answersTo(m: Member, net: NetworkRecord, q: string): boolean {
-  const c = m.container;
-  const names = [c.name, `${c.name}.${net.name}`, c.id.slice(0, 12), ...m.ep.aliases];
+  const names = [m.name, `${m.name}.${net.name}`, m.id.slice(0, 12), ...m.aliases];
   return names.some((n) => n.toLowerCase() === q);
 }
 

@@ -3,6 +3,10 @@
 // port on the gateway of one of its networks (DNAT), with the sandbox's own
 // address on that network as source (SNAT), so the resolver knows who asks.
 // Replies are un-NATed by conntrack: the process sees 127.0.0.11:53 answer.
+// The gateway must be an address of plumb's namespace, so it is always a
+// bridge network's: a container on an overlay asks through its plumb_gwbridge
+// endpoint (eth1), from its address there (the overlay's gateway sits on br0
+// in the overlay's own namespace, where no resolver listens).
 //
 // A packet from 127.0.0.1 may leave through eth0 only with route_localnet=1
 // in the sandbox (otherwise the kernel drops it as a martian after the DNAT).
@@ -19,7 +23,7 @@ export const OUTPUT_CHAIN = 'PLUMB_DNS_OUTPUT';
 export const POSTROUTING_CHAIN = 'PLUMB_DNS_POSTROUTING';
 
 export interface DnsTarget {
-  /** The gateway (bridge address) of the network the queries go out on. */
+  /** The gateway (bridge address, in plumb's namespace) of the network the queries go out on. */
   gateway: string;
   /** The sandbox's address on that network. */
   ownIp: string;

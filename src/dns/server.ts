@@ -9,9 +9,15 @@
 // rename, so a read sees a whole version) and reloads it whenever store.json
 // changes, checked on every query: a container started or stopped a moment
 // ago is already known or already gone.
+//
+// With a cluster store, it also answers for containers of other hosts on the
+// overlay networks the asker is on: `overlay` is a live copy of the overlay
+// endpoints (cluster/names.ts OverlayNameWatch), and the name table is rebuilt
+// when either the store or that copy changed.
 import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import type { OverlayName } from '../cluster/names.js';
 import type { StoreData } from '../store/model.js';
 import { emptyStore } from '../store/model.js';
 import { addressOfReverseName, aRecord, buildResponse, frame, parseQuery, ptrRecord, RCODE, readHeader, TYPE, unframe, type Query } from './message.js';
@@ -28,7 +34,16 @@ export interface ServerOptions {
   /** Address to listen on (default: every address of this namespace). */
   host?: string;
   resolvers?: HostResolvers;
+  /** Overlay endpoints of every host, kept current; `node` is this host's name among them. */
+  overlay?: OverlaySource;
   log?: (line: string) => void;
+}
+
+export interface OverlaySource {
+  current(): readonly OverlayName[];
+  /** Changes whenever current() does. */
+  version(): number;
+  node?: string;
 }
 
 export interface ServerStats {
@@ -42,8 +57,10 @@ export interface ServerStats {
 export class EmbeddedDns {
   private udp?: Socket;
   private tcp?: Server;
-  private table = new NameTable(emptyStore());
+  private data: StoreData = emptyStore();
+  private table = new NameTable(this.data);
   private storeKey = '';
+  private storeFileKey = '';
   private inFlight = 0;
   private readonly resolvers: HostResolvers;
   readonly stats: ServerStats = { queries: 0, answeredLocally: 0, forwarded: 0, unanswered: 0, ignored: 0 };
@@ -99,27 +116,33 @@ export class EmbeddedDns {
     this.tcp?.close();
   }
 
-  /** The current view of the store, reloaded when store.json changed. */
+  /** The current view of the store (and of the overlays), reloaded when store.json or the overlay copy changed. */
   names(): NameTable {
-    let key = 'missing';
+    let fileKey = 'missing';
     try {
       const st = statSync(this.opts.storeFile);
-      key = `${st.ino}:${st.mtimeMs}:${st.size}`;
+      fileKey = `${st.ino}:${st.mtimeMs}:${st.size}`;
     } catch {
-      key = 'missing';
+      fileKey = 'missing';
     }
+    const overlay = this.opts.overlay;
+    const key = `${fileKey}|${overlay?.version() ?? 0}`;
     if (key !== this.storeKey) {
-      let data: StoreData = emptyStore();
-      if (key !== 'missing') {
-        try {
-          data = JSON.parse(readFileSync(this.opts.storeFile, 'utf8')) as StoreData;
-        } catch (err) {
-          // Replaced between stat and read: keep the last good view, retry on the next query.
-          this.log(`store unreadable, keeping the previous view: ${(err as Error).message}`);
-          return this.table;
+      if (fileKey !== this.storeFileKey) {
+        let data: StoreData = emptyStore();
+        if (fileKey !== 'missing') {
+          try {
+            data = JSON.parse(readFileSync(this.opts.storeFile, 'utf8')) as StoreData;
+          } catch (err) {
+            // Replaced between stat and read: keep the last good view, retry on the next query.
+            this.log(`store unreadable, keeping the previous view: ${(err as Error).message}`);
+            return this.table;
+          }
         }
+        this.data = data;
+        this.storeFileKey = fileKey;
       }
-      this.table = new NameTable(data);
+      this.table = new NameTable(this.data, overlay?.current(), overlay?.node);
       this.storeKey = key;
     }
     return this.table;

@@ -3,6 +3,13 @@
 // it), found again through a status file in the runtime dir, stopped by
 // `plumb system reset`. One per plumb root; it lives in the network namespace
 // of the plumb command that started it.
+//
+// With a cluster store it also knows the containers of other hosts on overlay
+// networks: the command that starts it hands it the cluster settings, and a
+// resolver started without them (or with others) is replaced by the first
+// command that has them.
+import { clusterConfig, type ClusterConfig } from '../cluster/config.js';
+import { OverlayNameWatch } from '../cluster/names.js';
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +27,20 @@ export interface ResolverStatus {
   startTime: number;
   port: number;
   started: string;
+  /** The cluster store and node name it watches for overlay names, if any. */
+  cluster?: string;
+}
+
+/** How a resolver's cluster settings are compared: store URL and node name. */
+const clusterKey = (cfg: ClusterConfig | undefined) => (cfg ? `${cfg.store} ${cfg.nodeName}` : undefined);
+
+/** The cluster settings of this command, or none (a broken config file only matters to overlay commands, which report it). */
+function currentCluster(): ClusterConfig | undefined {
+  try {
+    return clusterConfig();
+  } catch {
+    return undefined;
+  }
 }
 
 export const resolverStatusFile = (p: Paths) => join(p.run, 'dns.json');
@@ -46,16 +67,31 @@ export function resolverStatus(p: Paths): ResolverStatus | undefined {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Starts the resolver unless it runs; resolves once it listens. */
+/** How long a starting resolver waits for its first read of the overlay names before it serves anyway. */
+const OVERLAY_FIRST_READ_MS = 2500;
+
+/**
+ * Starts the resolver unless it runs; resolves once it listens. A running
+ * resolver that lacks this command's cluster settings is replaced.
+ */
 export async function ensureResolver(p: Paths): Promise<ResolverStatus> {
+  const cluster = currentCluster();
   const running = resolverStatus(p);
-  if (running) return running;
+  if (running && (!cluster || running.cluster === clusterKey(cluster))) return running;
+  if (running) await stopResolver(p);
   rmSync(resolverStatusFile(p), { force: true });
   const bin = fileURLToPath(new URL('../../bin/plumb', import.meta.url));
   const log = openSync(resolverLogFile(p), 'a', 0o640);
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (cluster) {
+    // Settings from flags or a config file travel explicitly, like the agent's.
+    env.PLUMB_CLUSTER_STORE = cluster.store;
+    env.PLUMB_NODE_NAME = cluster.nodeName;
+  }
   const child = spawn(process.execPath, [bin, 'dns', 'serve', '--state', p.state, '--run', p.run, '--port', String(configuredPort())], {
     detached: true,
     stdio: ['ignore', log, log],
+    env,
   });
   closeSync(log);
   let exited: number | null = null;
@@ -90,9 +126,25 @@ export async function stopResolver(p: Paths): Promise<boolean> {
  */
 export async function serveResolver(p: Paths, port: number): Promise<void> {
   const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
-  const dns = new EmbeddedDns({ storeFile: storeFile(p), port, log });
+  const cluster = currentCluster();
+  const overlay = new OverlayNameWatch();
+  const dns = new EmbeddedDns({ storeFile: storeFile(p), port, log, overlay });
   await dns.listen();
-  const status: ResolverStatus = { pid: process.pid, startTime: processStartTime(process.pid) ?? 0, port, started: new Date().toISOString() };
+  if (cluster) {
+    // One read before saying "ready", so remote names answer at once; bounded, so an absent etcd delays nothing for long.
+    const started = overlay.start(process.env, log).then(
+      () => log(`watching overlay names in ${cluster.store} as ${cluster.nodeName}`),
+      (err: Error) => log(`overlay names unavailable: ${err.message}`),
+    );
+    await Promise.race([started, sleep(OVERLAY_FIRST_READ_MS)]);
+  }
+  const status: ResolverStatus = {
+    pid: process.pid,
+    startTime: processStartTime(process.pid) ?? 0,
+    port,
+    started: new Date().toISOString(),
+    cluster: clusterKey(cluster),
+  };
   const file = resolverStatusFile(p);
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(status));
@@ -101,6 +153,7 @@ export async function serveResolver(p: Paths, port: number): Promise<void> {
   await new Promise<void>((resolve) => {
     const stop = (why: string) => {
       clearInterval(watchdog);
+      overlay.stop();
       dns.close();
       if (readStatus(p)?.pid === process.pid) rmSync(file, { force: true });
       log(`stopped (${why}); ${JSON.stringify(dns.stats)}`);

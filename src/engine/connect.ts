@@ -13,7 +13,7 @@
 //     one in that order takes it over.
 import { applySandboxDns, type DnsTarget } from '../dns/sandbox-rules.js';
 import { configuredPort, ensureResolver } from '../dns/service.js';
-import { hasEmbeddedNames } from '../dns/names.js';
+import { hasEmbeddedNames, reachesResolver } from '../dns/names.js';
 import type { Netns } from '../kernel/netns.js';
 import type { ContainerRecord, NetworkRecord, StoreData } from '../store/model.js';
 import { findContainer, findNetwork } from '../store/store.js';
@@ -43,10 +43,14 @@ function ifIndex(ifname: string): number {
   return Number(ifname.replace(/^eth/, '')) || 0;
 }
 
-/** Where the sandbox's DNS queries go: through its first user-defined network, else any bridge network it is on. */
+/**
+ * Where the sandbox's DNS queries go: through its first user-defined bridge
+ * network, else any bridge network it is on (an overlay container: its
+ * plumb_gwbridge endpoint; the overlay's own gateway is not in plumb's namespace).
+ */
 export function dnsTarget(data: StoreData, c: ContainerRecord, port: number): DnsTarget | undefined {
   const eps = Object.values(c.endpoints).sort((a, b) => ifIndex(a.ifname) - ifIndex(b.ifname));
-  const usable = eps.filter((e) => data.networks[e.networkId]?.ipam?.gateway);
+  const usable = eps.filter((e) => reachesResolver(data.networks[e.networkId]));
   const ep = usable.find((e) => hasEmbeddedNames(data.networks[e.networkId])) ?? usable[0];
   return ep ? { gateway: data.networks[ep.networkId]!.ipam!.gateway, ownIp: ep.ip, port } : undefined;
 }

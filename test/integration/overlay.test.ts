@@ -4,7 +4,11 @@
 // commands run verbatim on them. Checks real packets (VXLAN on the underlay,
 // pings, egress through plumb_gwbridge), the forwarding entries each host
 // holds, and convergence after etcd and the agent are killed and restarted.
-import { spawnSync } from 'node:child_process';
+// Names: the embedded DNS of each host answers for the containers of every
+// host on the overlays the asker shares, checked with real queries (dig, and
+// the seed's own `ping bbbox2`), the packet path of a query, scoping, and
+// removal; unknown names go to a fake upstream in the wan.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +16,10 @@ import { PLUMB_BIN, REPO, runAsync } from '../helpers/lab.js';
 import { ETCD_IP, INTERNET_IP, MultiHost, type LabHost } from '../helpers/multihost.js';
 
 let lab: MultiHost;
+let upstream: ChildProcess | undefined;
+/** Names the fake upstream was asked: proof that a host's resolver did not answer them itself. */
+const upstreamAsked: string[] = [];
+const savedResolvConf = process.env.PLUMB_HOST_RESOLV_CONF;
 let h1: LabHost;
 let h2: LabHost;
 let h3: LabHost;
@@ -43,6 +51,69 @@ async function ipOf(h: LabHost, container: string, net: string): Promise<string>
 
 async function ping(h: LabHost, container: string, target: string): Promise<boolean> {
   return (await h.plumb(['exec', container, 'ping', '-c1', '-W1', target])).code === 0;
+}
+
+interface Dig {
+  status: string;
+  answers: Array<{ name: string; type: string; value: string }>;
+}
+
+/** `dig` inside a container: it reads the sandbox's /etc/resolv.conf (127.0.0.11 on overlays too). */
+async function dig(h: LabHost, container: string, name: string, type = 'A'): Promise<Dig> {
+  const query = type === 'PTR' ? ['-x', name] : [name, type];
+  const r = await h.plumb(['exec', container, 'dig', '+tries=1', '+time=2', '+nocmd', '+noall', '+comments', '+answer', ...query]);
+  const status = /status: (\w+)/.exec(r.stdout)?.[1] ?? `no reply (exit ${r.code}): ${r.stdout.trim()} ${r.stderr.trim()}`;
+  const answers = r.stdout
+    .split('\n')
+    .filter((l) => l && !l.startsWith(';'))
+    .map((l) => l.split(/\s+/))
+    .map((w) => ({ name: w[0]!, type: w[3]!, value: w[4]! }));
+  return { status, answers };
+}
+
+const addresses = (d: Dig) => d.answers.filter((a) => a.type === 'A').map((a) => a.value).sort();
+
+/** Addresses `name` resolves to from `container` (empty for NXDOMAIN or no answer). */
+async function resolves(h: LabHost, container: string, name: string): Promise<string[]> {
+  return addresses(await dig(h, container, name));
+}
+
+/** The fake upstream, in the wan on INTERNET_IP:53: NXDOMAIN for every name, each logged. */
+const FAKE_UPSTREAM = (messageJs: string) => `
+import { createSocket } from 'node:dgram';
+import { buildResponse, parseQuery, RCODE } from '${messageJs}';
+const sock = createSocket('udp4');
+sock.on('message', (msg, r) => {
+  let q;
+  try { q = parseQuery(msg); } catch { return; }
+  console.log(JSON.stringify({ name: q.question.name }));
+  sock.send(buildResponse(q, RCODE.NXDOMAIN), r.port, r.address);
+});
+sock.bind(53, '${INTERNET_IP}', () => console.log('ready'));
+`;
+
+async function startUpstream(): Promise<void> {
+  const child = spawn('nsenter', [`--net=/run/netns/${lab.wan}`, process.execPath, '--input-type=module', '-e', FAKE_UPSTREAM(join(REPO, 'dist', 'dns', 'message.js'))], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  upstream = child;
+  await new Promise<void>((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error('fake upstream did not start')), 10_000);
+    child.once('exit', () => reject(new Error('fake upstream exited')));
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line === 'ready') {
+          clearTimeout(timer);
+          resolve();
+        } else if (line.startsWith('{')) upstreamAsked.push((JSON.parse(line) as { name: string }).name);
+      }
+    });
+  });
 }
 
 async function networkId(h: LabHost, name: string): Promise<string> {
@@ -82,9 +153,17 @@ let bbbox2Mac: string;
 beforeAll(async () => {
   lab = await MultiHost.create({ hosts: 3, tag: 'ov' });
   [h1, h2, h3] = [lab.host(1), lab.host(2), lab.host(3)];
+  // Every host's resolver forwards unknown names to the fake upstream, never to the machine's own resolvers.
+  const conf = join(h1.root, 'upstream-resolv.conf');
+  writeFileSync(conf, `nameserver ${INTERNET_IP}\n`);
+  process.env.PLUMB_HOST_RESOLV_CONF = conf;
+  await startUpstream();
 }, 60_000);
 
 afterAll(async () => {
+  if (upstream?.pid && upstream.exitCode === null) process.kill(upstream.pid, 'SIGKILL');
+  if (savedResolvConf === undefined) delete process.env.PLUMB_HOST_RESOLV_CONF;
+  else process.env.PLUMB_HOST_RESOLV_CONF = savedResolvConf;
   await lab?.teardown();
 }, 120_000);
 
@@ -111,16 +190,44 @@ describe('seed 004: an overlay network across hosts', () => {
     ov1 = cfg.Id;
   });
 
-  it('runs bbbox1 on host 1 and bbbox2 on host 2 (seed lines verbatim); bbbox1 reaches bbbox2', async () => {
+  it('runs bbbox1 on host 1 and bbbox2 on host 2, then plumb exec bbbox1 ping -c1 bbbox2 (seed lines verbatim, by name across hosts)', async () => {
     await seed(h1, 'plumb run -itd --name bbbox1 --network ov_net1 busybox');
     await seed(h2, 'plumb run -itd --name bbbox2 --network ov_net1 busybox');
     expect(await ipOf(h1, 'bbbox1', 'ov_net1')).toBe('10.0.0.2');
     bbbox2Ip = await ipOf(h2, 'bbbox2', 'ov_net1');
     expect(bbbox2Ip).toBe('10.0.0.3');
     bbbox2Mac = (await h2.plumbOk(['inspect', '-f', '{{.NetworkSettings.Networks.ov_net1.MacAddress}}', 'bbbox2'])).trim();
-    // The embedded DNS does not answer overlay names yet: the seed's `ping bbbox2` is run by address.
+    // Host 1's resolver hears of bbbox2 through its etcd watch, and host 1's agent programs the tunnel: both a moment after the run.
+    expect(await eventually(async () => (await resolves(h1, 'bbbox1', 'bbbox2')).join() === bbbox2Ip)).toBe(true);
     expect(await eventually(() => ping(h1, 'bbbox1', bbbox2Ip))).toBe(true);
-    expect(await ping(h2, 'bbbox2', '10.0.0.2')).toBe(true);
+    const out = await seed(h1, 'plumb exec bbbox1 ping -c1 bbbox2');
+    expect(out).toContain(`PING bbbox2 (${bbbox2Ip})`);
+    expect(out).toMatch(/1 packets transmitted, 1 received/);
+    // The other way round, through host 2's own resolver.
+    expect(await h2.plumb(['exec', 'bbbox2', 'ping', '-c1', '-W2', 'bbbox1'])).toMatchObject({ code: 0, stdout: expect.stringContaining('PING bbbox1 (10.0.0.2)') });
+  });
+
+  it('overlay containers use the embedded DNS: resolv.conf names 127.0.0.11 with ndots:0, and names.network, short ids and PTR answer across hosts', async () => {
+    expect(await h1.plumbOk(['exec', 'bbbox1', 'cat', '/etc/resolv.conf'])).toMatch(/^nameserver 127\.0\.0\.11\n(search .*\n)?options ndots:0\n$/);
+    const id2 = (await h2.plumbOk(['inspect', '-f', '{{.Id}}', 'bbbox2'])).trim();
+    expect(await resolves(h1, 'bbbox1', 'bbbox2.ov_net1')).toEqual([bbbox2Ip]);
+    expect(await resolves(h1, 'bbbox1', 'BBBOX2')).toEqual([bbbox2Ip]);
+    expect(await resolves(h1, 'bbbox1', id2.slice(0, 12))).toEqual([bbbox2Ip]);
+    const ptr = await dig(h1, 'bbbox1', bbbox2Ip, 'PTR');
+    expect(ptr.answers).toEqual([{ name: `${bbbox2Ip.split('.').reverse().join('.')}.in-addr.arpa.`, type: 'PTR', value: 'bbbox2.ov_net1.' }]);
+  });
+
+  it('a query leaves the sandbox through plumb_gwbridge to its gateway, from the container\'s gateway-bridge address (the overlay gateway is in another namespace)', async () => {
+    const sandbox = join(h1.netnsDir, 'bbbox1');
+    const eth1 = h1.ipJson<Array<{ addr_info: Array<{ local: string }> }>>(['-4', 'addr', 'show', 'dev', 'eth1'], sandbox)[0]!.addr_info[0]!.local;
+    const gw = JSON.parse(await h1.plumbOk(['network', 'inspect', 'plumb_gwbridge']))[0].IPAM.Config[0].Gateway as string;
+    const cap = await lab.capture(h1.ns, 'plumb_gwbridge', ['udp', 'port', '5311'], 2);
+    expect(await resolves(h1, 'bbbox1', 'bbbox2')).toEqual([bbbox2Ip]);
+    const text = await cap.done;
+    const esc = (ip: string) => ip.replace(/\./g, '\\.');
+    // tcpdump does not decode DNS on port 5311: the addresses and ports are the point.
+    expect(text).toMatch(new RegExp(`${esc(eth1)}\\.\\d+ > ${esc(gw)}\\.5311: UDP`));
+    expect(text).toMatch(new RegExp(`${esc(gw)}\\.5311 > ${esc(eth1)}\\.\\d+: UDP`));
   });
 
   it('builds Docker\'s layout on host 1: 1-<id> namespace with br0 (gateway) and vxlan0 (VNI 256, UDP 4789), MTU 1450', () => {
@@ -197,8 +304,8 @@ describe('seed 004: an overlay network across hosts', () => {
 describe('isolation and removal', () => {
   it('a second overlay gets VNI 257 and its own subnet; the two overlays cannot reach each other', async () => {
     await h2.plumbOk(['network', 'create', '-d', 'overlay', '--subnet', '10.20.0.0/24', 'ov_net2']);
-    await h1.plumbOk(['run', '-d', '--name', 'c3', '--network', 'ov_net2', 'busybox']);
-    await h3.plumbOk(['run', '-d', '--name', 'c4', '--network', 'ov_net2', 'busybox']);
+    await h1.plumbOk(['run', '-d', '--name', 'c3', '--network', 'ov_net2', '--network-alias', 'web', 'busybox']);
+    await h3.plumbOk(['run', '-d', '--name', 'c4', '--network', 'ov_net2', '--network-alias', 'web', 'busybox']);
     const info = JSON.parse(await h1.plumbOk(['network', 'inspect', 'ov_net2']))[0];
     expect(info.Plumb.Overlay.VNI).toBe(257);
     const c4 = await ipOf(h3, 'c4', 'ov_net2');
@@ -208,9 +315,32 @@ describe('isolation and removal', () => {
     expect(await ping(h1, 'c3', bbbox2Ip)).toBe(false);
   });
 
+  it('names are scoped to shared overlays: c3 resolves c4 and the alias on both hosts; bbbox1 and c3 do not see each other\'s networks', async () => {
+    const c3 = await ipOf(h1, 'c3', 'ov_net2');
+    const c4 = await ipOf(h3, 'c4', 'ov_net2');
+    expect(await eventually(async () => (await resolves(h1, 'c3', 'c4')).join() === c4)).toBe(true);
+    // A shared alias answers with every container carrying it, local and remote.
+    expect(await resolves(h1, 'c3', 'web')).toEqual([c3, c4].sort());
+    expect(await resolves(h3, 'c4', 'c3.ov_net2')).toEqual([c3]);
+    // Not on ov_net2: bbbox1 (same host as c3) knows neither c4 nor the alias; c3 does not know bbbox2 (ov_net1).
+    const before = upstreamAsked.length;
+    for (const [h, asker, name] of [
+      [h1, 'bbbox1', 'c4'],
+      [h1, 'bbbox1', 'web'],
+      [h1, 'bbbox1', 'c3'],
+      [h1, 'c3', 'bbbox2'],
+      [h3, 'c4', 'bbbox1'],
+    ] as const) {
+      expect(await dig(h, asker, name), `${asker} asking ${name}`).toEqual({ status: 'NXDOMAIN', answers: [] });
+    }
+    // NXDOMAIN came from the upstream: no resolver answered those names itself.
+    expect(upstreamAsked.slice(before)).toEqual(expect.arrayContaining(['c4', 'web', 'c3', 'bbbox2', 'bbbox1']));
+  });
+
   it('removing bbbox2 on host 2 withdraws its entries on host 1, and leaves an entry plumb did not make', async () => {
     const ns = h1.overlayNs(ov1);
     run('nsenter', [`--net=${ns}`, 'ip', 'neigh', 'add', '10.0.0.200', 'lladdr', '02:00:00:00:00:c8', 'dev', 'vxlan0', 'nud', 'permanent']);
+    expect(await resolves(h1, 'bbbox1', 'bbbox2')).toEqual([bbbox2Ip]);
     await h2.plumbOk(['rm', '-f', 'bbbox2']);
     const gone = await eventually(() => {
       const fw = forwarding(h1, ov1);
@@ -221,6 +351,32 @@ describe('isolation and removal', () => {
     expect(forwarding(h1, ov1).neigh).toContainEqual(expect.objectContaining({ dst: '10.0.0.200', lladdr: '02:00:00:00:00:c8' }));
     // Host 2 has no container left on ov_net1: its namespace went with the last one.
     expect(existsSync(h2.overlayNs(ov1))).toBe(false);
+  });
+
+  it('the name bbbox2 stops resolving on host 1 once bbbox2 is removed on host 2', async () => {
+    expect(await eventually(async () => (await dig(h1, 'bbbox1', 'bbbox2')).status === 'NXDOMAIN')).toBe(true);
+    expect(await dig(h1, 'bbbox1', 'bbbox2.ov_net1')).toEqual({ status: 'NXDOMAIN', answers: [] });
+    expect((await h1.plumb(['exec', 'bbbox1', 'ping', '-c1', '-W1', 'bbbox2'])).code).not.toBe(0);
+  });
+});
+
+describe('the resolver\'s cluster settings', () => {
+  it('a resolver started by a command without cluster settings is replaced by the first overlay command, and keeps answering bridge names', async () => {
+    // Host 2 has no container left: start over there without the cluster settings.
+    expect((await h2.plumb(['system', 'reset'], { cluster: false })).code).toBe(0);
+    const status = () => JSON.parse(readFileSync(join(h2.root, 'run', 'dns.json'), 'utf8')) as { pid: number; cluster?: string };
+    expect((await h2.plumb(['network', 'create', 'lan2'], { cluster: false })).code).toBe(0);
+    expect((await h2.plumb(['run', '-d', '--name', 'n2', '--network', 'lan2', 'busybox'], { cluster: false })).code).toBe(0);
+    const before = status();
+    expect(before.cluster).toBeUndefined();
+    await h2.plumbOk(['run', '-d', '--name', 'probe2', '--network', 'ov_net1', 'busybox']);
+    const after = status();
+    expect(after.cluster).toBe(`etcd://${ETCD_IP}:2379 host2`);
+    expect(after.pid).not.toBe(before.pid);
+    expect(await eventually(async () => (await resolves(h2, 'probe2', 'bbbox1')).join() === '10.0.0.2')).toBe(true);
+    expect(await resolves(h2, 'n2', 'n2')).toEqual([await ipOf(h2, 'n2', 'lan2')]);
+    await h2.plumbOk(['rm', '-f', 'probe2', 'n2']);
+    await h2.plumbOk(['network', 'rm', 'lan2']);
   });
 });
 
@@ -244,9 +400,13 @@ describe('convergence after failures', () => {
     const stale = JSON.parse(await h1.plumbOk(['network', 'inspect', 'ov_net1']))[0].Plumb.Overlay.RemoteEndpoints;
     expect(stale.find((e: { Name: string }) => e.Name === 'bbbox5')).toMatchObject({ InSync: false, Actual: { Neighbour: null } });
 
+    // Host 1's resolver has its own watch, which reconnected by itself: it knows bbbox5 already.
+    expect(await eventually(async () => (await resolves(h1, 'bbbox1', 'bbbox5')).join() === ip5, 8000)).toBe(true);
+
     // The agent as a service would be restarted by its manager; here the next overlay command on host 1 starts it.
     await h1.plumbOk(['run', '-d', '--name', 'probe1', '--network', 'ov_net1', 'busybox']);
     expect(await eventually(() => ping(h1, 'bbbox1', ip5))).toBe(true);
+    expect((await h1.plumb(['exec', 'bbbox1', 'ping', '-c1', '-W2', 'bbbox5'])).code).toBe(0);
     const now = JSON.parse(await h1.plumbOk(['network', 'inspect', 'ov_net1']))[0].Plumb.Overlay.RemoteEndpoints;
     expect(now.every((e: { InSync: boolean }) => e.InSync)).toBe(true);
   });
