@@ -6,7 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { PLUMB_BIN } from '../helpers/lab.js';
 import { Journal } from '../../src/kernel/ops.js';
 import {
   closeNetns,
@@ -271,9 +272,8 @@ describe('processes in a sandbox', () => {
     writeFileSync(files.hosts, `127.0.0.1\tlocalhost\n10.99.0.3\t${tag}-peer\n`);
     expect(sh('nsenter', [`--target=${pid}`, '--mount', 'cat', '/etc/hosts'])).toContain(`${tag}-peer`);
 
-    const t0 = Date.now();
+    // SIGTERM ends it (143), long before the 5 s grace would escalate to SIGKILL (137).
     await stopProcess(pid, 5000);
-    expect(Date.now() - t0).toBeLessThan(2000);
     expect(isAlive(pid)).toBe(false);
     expect(groupMembers(pid)).toEqual([]);
     expect(readExitCode(exitFile)).toBe(143);
@@ -304,18 +304,13 @@ describe('processes in a sandbox', () => {
     );
   });
 
-  it('measures the cost of starting a detached process in a sandbox', async () => {
+  it('starts 20 detached and 20 attached processes one after another, each running to a clean exit', async () => {
     const n = 20;
-    const t0 = performance.now();
     const runs = [];
-    for (let i = 0; i < n; i++) runs.push(await detach(['true'], `bench${i}`));
-    const detachedMs = (performance.now() - t0) / n;
-    const t1 = performance.now();
-    for (let i = 0; i < n; i++) await runCaptured(spec(['true']));
-    const attachedMs = (performance.now() - t1) / n;
-    console.log(`startDetached in a sandbox: ${detachedMs.toFixed(2)} ms; runCaptured of true: ${attachedMs.toFixed(2)} ms`);
+    for (let i = 0; i < n; i++) runs.push(await detach(['true'], `many${i}`));
+    for (let i = 0; i < n; i++) expect((await runCaptured(spec(['true']))).code).toBe(0);
     for (const r of runs) await waitFor(() => readExitCode(r.exitFile) === 0);
-    expect(detachedMs).toBeLessThan(200);
+    for (const r of runs) expect(readExitCode(r.exitFile)).toBe(0);
   });
 });
 
@@ -334,5 +329,38 @@ describe('probe', () => {
     expect(facts.kernel).toBe(sh('uname', ['-r']).trim());
     expect(sh('ip', ['-o', 'link', 'show'])).toBe(linksBefore);
     expect(sh('ip', ['netns', 'list'])).toBe(nsBefore);
+  });
+});
+
+describe('a run without root', () => {
+  // The uid is faked in the plumb process itself (a preloaded module replaces
+  // process.getuid), so the CLI's own check is what refuses: real privileges
+  // stay, which is why nothing may be left behind to prove it refused early.
+  const asUser = ['--import', 'data:text/javascript,process.getuid=()=>1000;process.geteuid=()=>1000'];
+  const run = (root: string, args: string[]) => {
+    try {
+      return { code: 0, stderr: '', stdout: execFileSync(process.execPath, [...asUser, PLUMB_BIN, ...args], { env: { ...process.env, PLUMB_ROOT: root }, encoding: 'utf8', stdio: 'pipe' }) };
+    } catch (err) {
+      const e = err as { status: number; stderr: string; stdout: string };
+      return { code: e.status, stderr: e.stderr, stdout: e.stdout };
+    }
+  };
+
+  it('refuses every mutating command with one line saying to run as root, and creates nothing', () => {
+    const root = join(mkdtempSync(join(tmpdir(), 'plb-nonroot-')), 'root');
+    try {
+      for (const args of [['network', 'create', 'n1'], ['run', '-d', '--name', 'c1', 'busybox'], ['rm', '-f', 'c1'], ['network', 'rm', 'n1'], ['system', 'reset'], ['system', 'gc']]) {
+        const r = run(root, args);
+        expect(r.code, args.join(' ')).toBe(1);
+        expect(r.stderr, args.join(' ')).toMatch(/^Error: plumb .+ run it as root \(sudo plumb \.\.\.\)\n$/);
+        expect(existsSync(root), `${args.join(' ')} created ${root}`).toBe(false);
+      }
+      // Reading works without root, and says who is asking.
+      const info = run(root, ['system', 'info']);
+      expect(info.code).toBe(0);
+      expect(info.stdout).toMatch(/^Running as root: no$/m);
+    } finally {
+      rmSync(dirname(root), { recursive: true, force: true });
+    }
   });
 });

@@ -4,11 +4,11 @@
 // links on the default bridge (hosts lines, environment, restart, removal),
 // and `network connect` / `disconnect` (second interface, default route,
 // resolv.conf and hosts as Docker leaves them).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HOST_UPLINK_IP, Lab, REPO, WAN_IP } from '../helpers/lab.js';
+import { addresses, dig as digIn, FakeUpstream, type Dig } from '../helpers/dns.js';
+import { HOST_UPLINK_IP, Lab, WAN_IP } from '../helpers/lab.js';
 
 /** A second address of the wan namespace, for the --dns upstream. */
 const WAN_DNS2 = '203.0.113.53';
@@ -16,31 +16,8 @@ const WAN_DNS2 = '203.0.113.53';
 const ANSWER_BY_SERVER: Record<string, string> = { [WAN_IP]: '198.51.100.2', [WAN_DNS2]: '198.51.100.53' };
 
 let lab: Lab;
-let upstream: ChildProcess;
-const upstreamLog: Array<{ server: string; from: string; name: string }> = [];
+let upstream: FakeUpstream;
 let resolvConf: string;
-
-/** The fake upstream: UDP :53 on both wan addresses; `*.upstream.test` A -> a per-server address, anything else NXDOMAIN. */
-const FAKE_UPSTREAM = `
-import { createSocket } from 'node:dgram';
-import { aRecord, buildResponse, parseQuery, RCODE, TYPE } from '${join(REPO, 'dist', 'dns', 'message.js')}';
-const answers = ${JSON.stringify(ANSWER_BY_SERVER)};
-let ready = 0;
-for (const [server, ip] of Object.entries(answers)) {
-  const sock = createSocket('udp4');
-  sock.on('message', (msg, r) => {
-    let q;
-    try { q = parseQuery(msg); } catch { return; }
-    console.log(JSON.stringify({ server, from: r.address, name: q.question.name }));
-    const known = q.question.name.endsWith('.upstream.test');
-    const reply = known && q.question.type === TYPE.A
-      ? buildResponse(q, RCODE.NOERROR, [aRecord(ip, 60)])
-      : buildResponse(q, known ? RCODE.NOERROR : RCODE.NXDOMAIN);
-    sock.send(reply, r.port, r.address);
-  });
-  sock.bind(53, server, () => { if (++ready === 2) console.log('ready'); });
-}
-`;
 
 function plumb(args: string[]) {
   return lab.plumb(args, { env: { PLUMB_HOST_RESOLV_CONF: resolvConf } });
@@ -52,25 +29,10 @@ async function plumbOk(args: string[]): Promise<string> {
   return r.stdout;
 }
 
-interface Dig {
-  status: string;
-  answers: Array<{ name: string; type: string; value: string }>;
-}
-
 /** `dig` run inside a sandbox: it reads the sandbox's own /etc/resolv.conf (127.0.0.11 on user networks). */
-async function dig(container: string, name: string, type = 'A', extra: string[] = []): Promise<Dig> {
-  const query = type === 'PTR' ? ['-x', name] : [name, type];
-  const r = await plumb(['exec', container, 'dig', '+tries=1', '+time=3', '+nocmd', '+noall', '+comments', '+answer', ...extra, ...query]);
-  const status = /status: (\w+)/.exec(r.stdout)?.[1] ?? `no reply (exit ${r.code}): ${r.stdout.trim()} ${r.stderr.trim()}`;
-  const answers = r.stdout
-    .split('\n')
-    .filter((l) => l && !l.startsWith(';'))
-    .map((l) => l.split(/\s+/))
-    .map((w) => ({ name: w[0]!, type: w[3]!, value: w[4]! }));
-  return { status, answers };
+function dig(container: string, name: string, type = 'A', extra: string[] = []): Promise<Dig> {
+  return digIn((argv) => plumb(['exec', container, ...argv]), name, type, { extra });
 }
-
-const addresses = (d: Dig) => d.answers.filter((a) => a.type === 'A').map((a) => a.value).sort();
 
 async function ipOn(container: string, network: string): Promise<string> {
   return (await plumbOk(['inspect', '-f', `{{.NetworkSettings.Networks.${network}.IPAddress}}`, container])).trim();
@@ -115,29 +77,15 @@ beforeAll(async () => {
   writeFileSync(resolvConf, `nameserver ${WAN_IP}\n`);
   const add = await lab.exec(['ip', 'addr', 'add', `${WAN_DNS2}/24`, 'dev', 'eth0'], lab.wan!);
   if (add.code !== 0) throw new Error(add.stderr);
-  upstream = spawn('nsenter', [`--net=${lab.nsPath(lab.wan!)}`, process.execPath, '--input-type=module', '-e', FAKE_UPSTREAM], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error('fake upstream did not start')), 10_000);
-    upstream.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (line === 'ready') {
-          clearTimeout(timer);
-          resolve();
-        } else if (line.startsWith('{')) upstreamLog.push(JSON.parse(line));
-      }
-    });
-  });
+  // What each fake upstream answers for `*.upstream.test` (TEST-NET-2 addresses, never contacted); anything else NXDOMAIN.
+  upstream = await FakeUpstream.start(lab.nsPath(lab.wan!), [WAN_IP, WAN_DNS2], [
+    { server: WAN_IP, zone: 'upstream.test', ip: ANSWER_BY_SERVER[WAN_IP]! },
+    { server: WAN_DNS2, zone: 'upstream.test', ip: ANSWER_BY_SERVER[WAN_DNS2]! },
+  ]);
 });
 
 afterAll(async () => {
-  if (upstream?.pid) process.kill(upstream.pid, 'SIGKILL');
+  upstream?.stop();
   await lab.teardown();
 });
 
@@ -192,19 +140,19 @@ describe('embedded DNS on a user-defined network', () => {
   it('scopes names to shared networks: a name on another network is forwarded upstream, and fails there', async () => {
     await plumbOk(['network', 'create', 'othernet']);
     await plumbOk(['run', '-d', '--name', 'o1', '--network', 'othernet', 'busybox']);
-    const before = upstreamLog.length;
+    const before = upstream.asked.length;
     expect((await dig('c1', 'o1')).status).toBe('NXDOMAIN');
     expect((await dig('o1', 'c1')).status).toBe('NXDOMAIN');
     // Both went out to the upstream: the embedded DNS did not answer them itself.
-    expect(upstreamLog.slice(before).map((l) => l.name)).toEqual(expect.arrayContaining(['o1', 'c1']));
+    expect(upstream.asked.slice(before).map((l) => l.name)).toEqual(expect.arrayContaining(['o1', 'c1']));
     expect(addresses(await dig('o1', 'o1'))).toEqual([await ipOn('o1', 'othernet')]);
   });
 
   it('forwards unknown names to the host\'s resolvers, from the host\'s address', async () => {
-    const before = upstreamLog.length;
+    const before = upstream.asked.length;
     const d = await dig('c1', 'www.upstream.test');
     expect(d).toEqual({ status: 'NOERROR', answers: [{ name: 'www.upstream.test.', type: 'A', value: ANSWER_BY_SERVER[WAN_IP] }] });
-    expect(upstreamLog.slice(before)).toEqual([{ server: WAN_IP, from: HOST_UPLINK_IP, name: 'www.upstream.test' }]);
+    expect(upstream.asked.slice(before)).toEqual([{ server: WAN_IP, from: HOST_UPLINK_IP, name: 'www.upstream.test' }]);
   });
 
   it('forwards to a sandbox\'s own --dns servers instead', async () => {

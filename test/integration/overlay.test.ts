@@ -8,17 +8,17 @@
 // host on the overlays the asker shares, checked with real queries (dig, and
 // the seed's own `ping bbbox2`), the packet path of a query, scoping, and
 // removal; unknown names go to a fake upstream in the wan.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addresses, dig as digIn, FakeUpstream, type Dig } from '../helpers/dns.js';
 import { PLUMB_BIN, REPO, runAsync } from '../helpers/lab.js';
 import { ETCD_IP, INTERNET_IP, MultiHost, type LabHost } from '../helpers/multihost.js';
 
 let lab: MultiHost;
-let upstream: ChildProcess | undefined;
-/** Names the fake upstream was asked: proof that a host's resolver did not answer them itself. */
-const upstreamAsked: string[] = [];
+/** The fake upstream in the wan: its log of names is proof that a host's resolver did not answer them itself. */
+let upstream: FakeUpstream | undefined;
 const savedResolvConf = process.env.PLUMB_HOST_RESOLV_CONF;
 let h1: LabHost;
 let h2: LabHost;
@@ -53,67 +53,14 @@ async function ping(h: LabHost, container: string, target: string): Promise<bool
   return (await h.plumb(['exec', container, 'ping', '-c1', '-W1', target])).code === 0;
 }
 
-interface Dig {
-  status: string;
-  answers: Array<{ name: string; type: string; value: string }>;
+/** `dig` inside a container on host `h`. */
+function dig(h: LabHost, container: string, name: string, type = 'A'): Promise<Dig> {
+  return digIn((argv) => h.plumb(['exec', container, ...argv]), name, type, { timeSeconds: 2 });
 }
-
-/** `dig` inside a container: it reads the sandbox's /etc/resolv.conf (127.0.0.11 on overlays too). */
-async function dig(h: LabHost, container: string, name: string, type = 'A'): Promise<Dig> {
-  const query = type === 'PTR' ? ['-x', name] : [name, type];
-  const r = await h.plumb(['exec', container, 'dig', '+tries=1', '+time=2', '+nocmd', '+noall', '+comments', '+answer', ...query]);
-  const status = /status: (\w+)/.exec(r.stdout)?.[1] ?? `no reply (exit ${r.code}): ${r.stdout.trim()} ${r.stderr.trim()}`;
-  const answers = r.stdout
-    .split('\n')
-    .filter((l) => l && !l.startsWith(';'))
-    .map((l) => l.split(/\s+/))
-    .map((w) => ({ name: w[0]!, type: w[3]!, value: w[4]! }));
-  return { status, answers };
-}
-
-const addresses = (d: Dig) => d.answers.filter((a) => a.type === 'A').map((a) => a.value).sort();
 
 /** Addresses `name` resolves to from `container` (empty for NXDOMAIN or no answer). */
 async function resolves(h: LabHost, container: string, name: string): Promise<string[]> {
   return addresses(await dig(h, container, name));
-}
-
-/** The fake upstream, in the wan on INTERNET_IP:53: NXDOMAIN for every name, each logged. */
-const FAKE_UPSTREAM = (messageJs: string) => `
-import { createSocket } from 'node:dgram';
-import { buildResponse, parseQuery, RCODE } from '${messageJs}';
-const sock = createSocket('udp4');
-sock.on('message', (msg, r) => {
-  let q;
-  try { q = parseQuery(msg); } catch { return; }
-  console.log(JSON.stringify({ name: q.question.name }));
-  sock.send(buildResponse(q, RCODE.NXDOMAIN), r.port, r.address);
-});
-sock.bind(53, '${INTERNET_IP}', () => console.log('ready'));
-`;
-
-async function startUpstream(): Promise<void> {
-  const child = spawn('nsenter', [`--net=/run/netns/${lab.wan}`, process.execPath, '--input-type=module', '-e', FAKE_UPSTREAM(join(REPO, 'dist', 'dns', 'message.js'))], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  upstream = child;
-  await new Promise<void>((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error('fake upstream did not start')), 10_000);
-    child.once('exit', () => reject(new Error('fake upstream exited')));
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (line === 'ready') {
-          clearTimeout(timer);
-          resolve();
-        } else if (line.startsWith('{')) upstreamAsked.push((JSON.parse(line) as { name: string }).name);
-      }
-    });
-  });
 }
 
 async function networkId(h: LabHost, name: string): Promise<string> {
@@ -157,11 +104,11 @@ beforeAll(async () => {
   const conf = join(h1.root, 'upstream-resolv.conf');
   writeFileSync(conf, `nameserver ${INTERNET_IP}\n`);
   process.env.PLUMB_HOST_RESOLV_CONF = conf;
-  await startUpstream();
+  upstream = await FakeUpstream.start(`/run/netns/${lab.wan}`, [INTERNET_IP]);
 }, 60_000);
 
 afterAll(async () => {
-  if (upstream?.pid && upstream.exitCode === null) process.kill(upstream.pid, 'SIGKILL');
+  upstream?.stop();
   if (savedResolvConf === undefined) delete process.env.PLUMB_HOST_RESOLV_CONF;
   else process.env.PLUMB_HOST_RESOLV_CONF = savedResolvConf;
   await lab?.teardown();
@@ -323,7 +270,7 @@ describe('isolation and removal', () => {
     expect(await resolves(h1, 'c3', 'web')).toEqual([c3, c4].sort());
     expect(await resolves(h3, 'c4', 'c3.ov_net2')).toEqual([c3]);
     // Not on ov_net2: bbbox1 (same host as c3) knows neither c4 nor the alias; c3 does not know bbbox2 (ov_net1).
-    const before = upstreamAsked.length;
+    const before = upstream!.asked.length;
     for (const [h, asker, name] of [
       [h1, 'bbbox1', 'c4'],
       [h1, 'bbbox1', 'web'],
@@ -334,7 +281,7 @@ describe('isolation and removal', () => {
       expect(await dig(h, asker, name), `${asker} asking ${name}`).toEqual({ status: 'NXDOMAIN', answers: [] });
     }
     // NXDOMAIN came from the upstream: no resolver answered those names itself.
-    expect(upstreamAsked.slice(before)).toEqual(expect.arrayContaining(['c4', 'web', 'c3', 'bbbox2', 'bbbox1']));
+    expect(upstream!.namesSince(before)).toEqual(expect.arrayContaining(['c4', 'web', 'c3', 'bbbox2', 'bbbox1']));
   });
 
   it('removing bbbox2 on host 2 withdraws its entries on host 1, and leaves an entry plumb did not make', async () => {

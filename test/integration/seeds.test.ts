@@ -2,8 +2,13 @@
 // `docker` replaced by `plumb`, each checked for the outcome its tutorial
 // describes. Where a command needs a program from an image, the host's own
 // program of the same name runs instead (there are no images).
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Lab } from '../helpers/lab.js';
+import { FakeUpstream } from '../helpers/dns.js';
+import { Lab, PLUMB_BIN } from '../helpers/lab.js';
+import { INTERNET_IP, MultiHost, type LabHost } from '../helpers/multihost.js';
 
 /** Splits a seed command line like a shell would (quotes, no expansion). */
 function words(line: string): string[] {
@@ -288,5 +293,93 @@ describe('seed 004 on a single host: overlay needs a cluster store', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^Error: overlay networks need a cluster store: start plumb with --cluster-store etcd:\/\/HOST:2379 --cluster-advertise IP\|IFACE .*\n$/);
     expect(await seedOk('plumb network ls')).toBe(before);
+  });
+});
+
+// Seed 004 across hosts: the tutorial's two hosts, each running plumb with the
+// cluster store (etcd here, consul in the seed), in a multi-host lab
+// (test/helpers/multihost.ts). The seed's `ping` has no -c: like a learner
+// pressing Ctrl-C, the test sends SIGINT once the first reply is printed.
+describe('seed 004 across two hosts: overlay on a cluster store', () => {
+  let hosts: MultiHost;
+  let upstream: FakeUpstream | undefined;
+  const savedResolvConf = process.env.PLUMB_HOST_RESOLV_CONF;
+
+  /** Runs one seed line on a host, like seed() above. */
+  async function seedOn(h: LabHost, line: string): Promise<string> {
+    const argv = words(line);
+    expect(argv[0]).toBe('plumb');
+    return h.plumbOk(argv.slice(1));
+  }
+
+  /** Runs a seed line that prints until interrupted; SIGINT after its first reply line (or after 10 s). */
+  function seedUntilReply(h: LabHost, line: string): Promise<{ code: number | null; stdout: string }> {
+    const argv = words(line);
+    expect(argv[0]).toBe('plumb');
+    const child = spawn('nsenter', [`--net=/run/netns/${h.ns}`, process.execPath, PLUMB_BIN, ...argv.slice(1)], {
+      env: h.env(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    const interrupt = () => child.exitCode === null && child.signalCode === null && child.kill('SIGINT');
+    const giveUp = setTimeout(interrupt, 10_000);
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (/bytes from/.test(stdout)) interrupt();
+    });
+    return new Promise((resolve) =>
+      child.on('close', (code) => {
+        clearTimeout(giveUp);
+        resolve({ code, stdout });
+      }),
+    );
+  }
+
+  beforeAll(async () => {
+    hosts = await MultiHost.create({ hosts: 2, tag: 's04' });
+    // "The internet": www.baidu.com is answered by a DNS server in the lab's wan with the wan's own address.
+    const conf = join(hosts.host(1).root, 'upstream-resolv.conf');
+    writeFileSync(conf, `nameserver ${INTERNET_IP}\n`);
+    process.env.PLUMB_HOST_RESOLV_CONF = conf;
+    upstream = await FakeUpstream.start(`/run/netns/${hosts.wan}`, [INTERNET_IP], [{ server: INTERNET_IP, zone: 'www.baidu.com', ip: INTERNET_IP }]);
+  }, 60_000);
+
+  afterAll(async () => {
+    upstream?.stop();
+    if (savedResolvConf === undefined) delete process.env.PLUMB_HOST_RESOLV_CONF;
+    else process.env.PLUMB_HOST_RESOLV_CONF = savedResolvConf;
+    await hosts?.teardown();
+  }, 120_000);
+
+  it('plumb network create -d overlay ov_net1 on host 1; plumb network ls on both hosts shows it, scope global', async () => {
+    const [h1, h2] = [hosts.host(1), hosts.host(2)];
+    expect((await seedOn(h1, 'plumb network create -d overlay ov_net1')).trim()).toMatch(/^[0-9a-f]{64}$/);
+    for (const h of [h1, h2]) expect(await seedOn(h, 'plumb network ls')).toMatch(/^[0-9a-f]{12}\s+ov_net1\s+overlay\s+global$/m);
+  });
+
+  it('plumb run -itd --name bbbox1 / bbbox2 --network ov_net1 busybox on host 1 / host 2', async () => {
+    await seedOn(hosts.host(1), 'plumb run -itd --name bbbox1 --network ov_net1 busybox');
+    await seedOn(hosts.host(2), 'plumb run -itd --name bbbox2 --network ov_net1 busybox');
+    expect(await seedOn(hosts.host(2), 'plumb ps')).toMatch(/\sbbbox2\n?$/m);
+  });
+
+  it('plumb exec bbbox1 ping bbbox2: host 1 resolves the container of host 2 and reaches it over VXLAN', async () => {
+    const bbbox2 = (await hosts.host(2).plumbOk(['inspect', '-f', '{{.NetworkSettings.Networks.ov_net1.IPAddress}}', 'bbbox2'])).trim();
+    // Host 1 learns of bbbox2 from etcd a moment after the run: the seed's learner would simply try again.
+    let r = await seedUntilReply(hosts.host(1), 'plumb exec bbbox1 ping bbbox2');
+    for (let i = 0; i < 5 && !/bytes from/.test(r.stdout); i++) r = await seedUntilReply(hosts.host(1), 'plumb exec bbbox1 ping bbbox2');
+    expect(r.stdout).toContain(`PING bbbox2 (${bbbox2})`);
+    // ping names the replier by its PTR answer from the embedded DNS: bbbox2.ov_net1.
+    expect(r.stdout).toMatch(new RegExp(`bytes from bbbox2\\.ov_net1 \\(${bbbox2.replace(/\./g, '\\.')}\\)`));
+    expect(r.code).toBe(0);
+  });
+
+  it('plumb exec bbbox1 ping www.baidu.com: the name goes to the upstream resolver, the packets out through plumb_gwbridge', async () => {
+    const before = upstream!.asked.length;
+    const r = await seedUntilReply(hosts.host(1), 'plumb exec bbbox1 ping www.baidu.com');
+    expect(r.stdout).toContain(`PING www.baidu.com (${INTERNET_IP})`);
+    expect(r.stdout).toMatch(new RegExp(`bytes from (\\S+ \\()?${INTERNET_IP.replace(/\./g, '\\.')}\\b`));
+    expect(r.code).toBe(0);
+    expect(upstream!.namesSince(before)).toContain('www.baidu.com');
   });
 });
