@@ -31,7 +31,33 @@ function lazy<A extends unknown[]>(load: () => Promise<(...args: A) => Promise<n
   };
 }
 
-export function buildProgram(): Command {
+/** Global options that take a value: the word after them is not a command. */
+const VALUED_GLOBALS = new Set(['--root', '--cluster-store', '--cluster-advertise']);
+
+/**
+ * The command word of `args` (argv without node and the script), or
+ * undefined when help or the version is asked for at the top level, or no
+ * command is given: then every command is defined.
+ */
+export function commandWord(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (VALUED_GLOBALS.has(a)) i++;
+    else if (['-h', '--help', '-v', '--version'].includes(a)) return undefined;
+    else if (!a.startsWith('-')) return a;
+  }
+  return undefined;
+}
+
+/**
+ * The program, with every command, or only the one named `only` (when it is
+ * a command): defining all of them, with their options, costs a few ms of
+ * every start, and a run needs just its own. Help and errors about an unknown
+ * command still see them all.
+ */
+export function buildProgram(only?: string): Command {
+  const all = !only || !COMMANDS.includes(only);
+  const want = (names: string) => all || names.split('|').includes(only);
   const program = new Command('plumb')
     .description("Docker's container networking, built from kernel primitives, that shows its work")
     .version(version(), '-v, --version')
@@ -43,62 +69,64 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .showHelpAfterError();
 
-  const network = program.command('network').description('Manage networks');
-  network
-    .command('create')
-    .description('Create a network')
-    .argument('<name>')
-    .option('-d, --driver <driver>', 'driver to manage the network', 'bridge')
-    .option('--subnet <cidr>', 'subnet in CIDR format')
-    .option('--gateway <ip>', 'IPv4 gateway for the subnet')
-    .option('--ip-range <cidr>', 'allocate container addresses from a sub-range')
-    .option('--aux-address <name=ip>', 'auxiliary IPv4 address used by the network driver', collect, [])
-    .option('--internal', 'restrict external access to the network')
-    .option('--attachable', 'enable manual container attachment')
-    .option('--label <k=v>', 'set metadata on a network', collect, [])
-    .option('-o, --opt <k=v>', 'set driver specific options', collect, [])
-    .action(lazy(async () => (await import('./commands/network.js')).create));
-  network
-    .command('ls')
-    .alias('list')
-    .description('List networks')
-    .option('-q, --quiet', 'only display network IDs')
-    .option('--no-trunc', 'do not truncate the output')
-    .option('-f, --filter <filter>', 'provide filter values (e.g. driver=bridge)', collect, [])
-    .option('--format <template>', 'pretty-print networks using a Go template')
-    .action(lazy(async () => (await import('./commands/network.js')).list));
-  network
-    .command('connect')
-    .description('Connect a container to a network')
-    .argument('<network>')
-    .argument('<container>')
-    .option('--ip <ip>', 'IPv4 address (e.g. 172.30.100.104)')
-    .option('--alias <alias>', 'add network-scoped alias for the container', collect, [])
-    .action(lazy(async () => (await import('./commands/connect.js')).connect));
-  network
-    .command('disconnect')
-    .description('Disconnect a container from a network')
-    .argument('<network>')
-    .argument('<container>')
-    .option('-f, --force', 'force the container to disconnect from a network')
-    .action(lazy(async () => (await import('./commands/connect.js')).disconnect));
-  network
-    .command('inspect')
-    .description('Display detailed information on one or more networks')
-    .argument('<network...>')
-    .option('-f, --format <template>', 'format the output using the given Go template')
-    .action(lazy(async () => (await import('./commands/network.js')).inspect));
-  network
-    .command('rm')
-    .alias('remove')
-    .description('Remove one or more networks')
-    .argument('<network...>')
-    .action(lazy(async () => (await import('./commands/network.js')).remove));
-  network
-    .command('prune')
-    .description('Remove all unused networks')
-    .option('-f, --force', 'do not prompt for confirmation')
-    .action(lazy(async () => (await import('./commands/network.js')).prune));
+  if (want('network')) {
+    const network = program.command('network').description('Manage networks');
+    network
+      .command('create')
+      .description('Create a network')
+      .argument('<name>')
+      .option('-d, --driver <driver>', 'driver to manage the network', 'bridge')
+      .option('--subnet <cidr>', 'subnet in CIDR format')
+      .option('--gateway <ip>', 'IPv4 gateway for the subnet')
+      .option('--ip-range <cidr>', 'allocate container addresses from a sub-range')
+      .option('--aux-address <name=ip>', 'auxiliary IPv4 address used by the network driver', collect, [])
+      .option('--internal', 'restrict external access to the network')
+      .option('--attachable', 'enable manual container attachment')
+      .option('--label <k=v>', 'set metadata on a network', collect, [])
+      .option('-o, --opt <k=v>', 'set driver specific options', collect, [])
+      .action(lazy(async () => (await import('./commands/network.js')).create));
+    network
+      .command('ls')
+      .alias('list')
+      .description('List networks')
+      .option('-q, --quiet', 'only display network IDs')
+      .option('--no-trunc', 'do not truncate the output')
+      .option('-f, --filter <filter>', 'provide filter values (e.g. driver=bridge)', collect, [])
+      .option('--format <template>', 'pretty-print networks using a Go template')
+      .action(lazy(async () => (await import('./commands/network.js')).list));
+    network
+      .command('connect')
+      .description('Connect a container to a network')
+      .argument('<network>')
+      .argument('<container>')
+      .option('--ip <ip>', 'IPv4 address (e.g. 172.30.100.104)')
+      .option('--alias <alias>', 'add network-scoped alias for the container', collect, [])
+      .action(lazy(async () => (await import('./commands/connect.js')).connect));
+    network
+      .command('disconnect')
+      .description('Disconnect a container from a network')
+      .argument('<network>')
+      .argument('<container>')
+      .option('-f, --force', 'force the container to disconnect from a network')
+      .action(lazy(async () => (await import('./commands/connect.js')).disconnect));
+    network
+      .command('inspect')
+      .description('Display detailed information on one or more networks')
+      .argument('<network...>')
+      .option('-f, --format <template>', 'format the output using the given Go template')
+      .action(lazy(async () => (await import('./commands/network.js')).inspect));
+    network
+      .command('rm')
+      .alias('remove')
+      .description('Remove one or more networks')
+      .argument('<network...>')
+      .action(lazy(async () => (await import('./commands/network.js')).remove));
+    network
+      .command('prune')
+      .description('Remove all unused networks')
+      .option('-f, --force', 'do not prompt for confirmation')
+      .action(lazy(async () => (await import('./commands/network.js')).prune));
+  }
 
   const runLike = (cmd: Command) =>
     cmd
@@ -124,65 +152,89 @@ export function buildProgram(): Command {
       .option('--dns-search <domain>', 'set custom DNS search domains', collect, [])
       .option('--dns-option <opt>', 'set DNS options', collect, [])
       .option('--add-host <host:ip>', 'add a custom host-to-IP mapping', collect, []);
-  runLike(program.command('run').description('Run a command in a new container'))
-    .option('-d, --detach', 'run container in background and print container ID')
-    .action(lazy(async () => (await import('./commands/run.js')).run));
-  runLike(program.command('create').description('Create a new container')).action(
-    lazy(async () => (await import('./commands/run.js')).create),
-  );
-  program
-    .command('exec')
-    .description('Run a command in a running container')
-    .argument('<container>')
-    .argument('<command...>')
-    .passThroughOptions()
-    .option('-i, --interactive', 'keep STDIN open')
-    .option('-t, --tty', 'allocate a pseudo-TTY (uses the caller terminal)')
-    .option('-e, --env <k=v>', 'set environment variables', collect, [])
-    .option('-d, --detach', 'detached mode: run command in the background')
-    .action(lazy(async () => (await import('./commands/containers.js')).exec));
-  program
-    .command('ps')
-    .description('List containers')
-    .option('-a, --all', 'show all containers (default shows just running)')
-    .option('-q, --quiet', 'only display container IDs')
-    .option('--no-trunc', 'do not truncate output')
-    .option('--format <template>', 'pretty-print containers using a Go template')
-    .action(lazy(async () => (await import('./commands/containers.js')).ps));
-  program
-    .command('port')
-    .description('List port mappings or a specific mapping for the container')
-    .argument('<container>')
-    .argument('[port]')
-    .action(lazy(async () => (await import('./commands/containers.js')).port));
-  for (const [name, description] of [
-    ['stop', 'Stop one or more running containers'],
-    ['restart', 'Restart one or more containers'],
-  ] as const) {
-    program
-      .command(name)
-      .description(description)
-      .argument('<container...>')
-      .option('-t, --time <seconds>', 'seconds to wait for stop before killing it', '10')
-      .action(lazy(async () => (await import('./commands/containers.js'))[name]));
+
+  if (want('run|create')) {
+    runLike(program.command('run').description('Run a command in a new container'))
+      .option('-d, --detach', 'run container in background and print container ID')
+      .action(lazy(async () => (await import('./commands/run.js')).run));
+    runLike(program.command('create').description('Create a new container')).action(
+      lazy(async () => (await import('./commands/run.js')).create),
+    );
   }
-  program
-    .command('start')
-    .description('Start one or more stopped containers')
-    .argument('<container...>')
-    .action(lazy(async () => (await import('./commands/containers.js')).start));
-  program
-    .command('rm')
-    .description('Remove one or more containers')
-    .argument('<container...>')
-    .option('-f, --force', 'force the removal of a running container')
-    .action(lazy(async () => (await import('./commands/containers.js')).remove));
-  program
-    .command('inspect')
-    .description('Return low-level information on containers or networks')
-    .argument('<name...>')
-    .option('-f, --format <template>', 'format the output using the given Go template')
-    .action(lazy(async () => (await import('./commands/containers.js')).inspect));
+
+  if (want('exec')) {
+    program
+      .command('exec')
+      .description('Run a command in a running container')
+      .argument('<container>')
+      .argument('<command...>')
+      .passThroughOptions()
+      .option('-i, --interactive', 'keep STDIN open')
+      .option('-t, --tty', 'allocate a pseudo-TTY (uses the caller terminal)')
+      .option('-e, --env <k=v>', 'set environment variables', collect, [])
+      .option('-d, --detach', 'detached mode: run command in the background')
+      .action(lazy(async () => (await import('./commands/containers.js')).exec));
+  }
+
+  if (want('ps')) {
+    program
+      .command('ps')
+      .description('List containers')
+      .option('-a, --all', 'show all containers (default shows just running)')
+      .option('-q, --quiet', 'only display container IDs')
+      .option('--no-trunc', 'do not truncate output')
+      .option('--format <template>', 'pretty-print containers using a Go template')
+      .action(lazy(async () => (await import('./commands/containers.js')).ps));
+  }
+
+  if (want('port')) {
+    program
+      .command('port')
+      .description('List port mappings or a specific mapping for the container')
+      .argument('<container>')
+      .argument('[port]')
+      .action(lazy(async () => (await import('./commands/containers.js')).port));
+  }
+
+  if (want('stop|restart')) {
+    for (const [name, description] of [
+      ['stop', 'Stop one or more running containers'],
+      ['restart', 'Restart one or more containers'],
+    ] as const) {
+      program
+        .command(name)
+        .description(description)
+        .argument('<container...>')
+        .option('-t, --time <seconds>', 'seconds to wait for stop before killing it', '10')
+        .action(lazy(async () => (await import('./commands/containers.js'))[name]));
+    }
+  }
+
+  if (want('start')) {
+    program
+      .command('start')
+      .description('Start one or more stopped containers')
+      .argument('<container...>')
+      .action(lazy(async () => (await import('./commands/containers.js')).start));
+  }
+
+  if (want('rm')) {
+    program
+      .command('rm')
+      .description('Remove one or more containers')
+      .argument('<container...>')
+      .option('-f, --force', 'force the removal of a running container')
+      .action(lazy(async () => (await import('./commands/containers.js')).remove));
+  }
+
+  if (want('inspect')) {
+    program
+      .command('inspect')
+      .description('Return low-level information on containers or networks')
+      .argument('<name...>')
+      .option('-f, --format <template>', 'format the output using the given Go template')
+      .action(lazy(async () => (await import('./commands/containers.js')).inspect));
+  }
 
   // The flags reach the engine (and the agent it starts) the same way as the environment does.
   program.hook('preAction', (cmd) => {
@@ -190,40 +242,51 @@ export function buildProgram(): Command {
     if (g.clusterStore) process.env.PLUMB_CLUSTER_STORE = g.clusterStore;
     if (g.clusterAdvertise) process.env.PLUMB_CLUSTER_ADVERTISE = g.clusterAdvertise;
   });
-  program
-    .command('agent')
-    .description("Keep this host's overlay networks in line with the cluster store (started on demand; runs in the foreground)")
-    .action(lazy(async () => (await import('./commands/agent.js')).agent));
+  if (want('agent')) {
+    program
+      .command('agent')
+      .description("Keep this host's overlay networks in line with the cluster store (started on demand; runs in the foreground)")
+      .action(lazy(async () => (await import('./commands/agent.js')).agent));
+  }
 
-  const system = program.command('system').description('Manage plumb itself');
-  system
-    .command('info')
-    .description('Show kernel features, the firewall backend and plumb paths')
-    .action(lazy(async () => (await import('./commands/system.js')).info));
-  system
-    .command('reset')
-    .description('Remove everything plumb made: sandboxes, processes, networks, rules, sysctls')
-    .option('--verify', 'then compare the host with the snapshot taken before plumb first changed it')
-    .action(lazy(async () => (await import('./commands/system.js')).reset));
-  system
-    .command('check')
-    .description('Compare what the store says should exist with what the kernel has; exit 1 on any difference')
-    .action(lazy(async () => (await import('./commands/system.js')).check));
-  system
-    .command('gc')
-    .description('Repair both ways: re-create what is missing, remove what plumb made but no longer owns')
-    .action(lazy(async () => (await import('./commands/system.js')).gc));
+  if (want('system')) {
+    const system = program.command('system').description('Manage plumb itself');
+    system
+      .command('info')
+      .description('Show kernel features, the firewall backend and plumb paths')
+      .action(lazy(async () => (await import('./commands/system.js')).info));
+    system
+      .command('reset')
+      .description('Remove everything plumb made: sandboxes, processes, networks, rules, sysctls')
+      .option('--verify', 'then compare the host with the snapshot taken before plumb first changed it')
+      .action(lazy(async () => (await import('./commands/system.js')).reset));
+    system
+      .command('check')
+      .description('Compare what the store says should exist with what the kernel has; exit 1 on any difference')
+      .action(lazy(async () => (await import('./commands/system.js')).check));
+    system
+      .command('gc')
+      .description('Repair both ways: re-create what is missing, remove what plumb made but no longer owns')
+      .action(lazy(async () => (await import('./commands/system.js')).gc));
+  }
+
   // The embedded DNS resolver; plumb starts it itself (hidden from help).
-  program
-    .command('dns', { hidden: true })
-    .command('serve')
-    .requiredOption('--state <dir>', 'state dir (store.json)')
-    .requiredOption('--run <dir>', 'runtime dir (status file)')
-    .option('--port <port>', 'UDP and TCP port to listen on', '5311')
-    .action(lazy(async () => (await import('./commands/connect.js')).dnsServe));
+  if (want('dns')) {
+    program
+      .command('dns', { hidden: true })
+      .command('serve')
+      .requiredOption('--state <dir>', 'state dir (store.json)')
+      .requiredOption('--run <dir>', 'runtime dir (status file)')
+      .option('--port <port>', 'UDP and TCP port to listen on', '5311')
+      .action(lazy(async () => (await import('./commands/connect.js')).dnsServe));
+  }
+
   return program;
 }
 
+/** Top-level commands, as buildProgram() defines them. */
+const COMMANDS = ['network', 'run', 'create', 'exec', 'ps', 'port', 'stop', 'restart', 'start', 'rm', 'inspect', 'agent', 'system', 'dns'];
+
 export async function main(argv: string[]): Promise<void> {
-  await buildProgram().parseAsync(argv);
+  await buildProgram(commandWord(argv.slice(2))).parseAsync(argv);
 }
