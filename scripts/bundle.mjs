@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // Bundles the CLI for start-up speed: bin/plumb loads dist/bundle/main.js.
+// Usage: node scripts/bundle.mjs [OUTDIR] (default dist/bundle; the
+// benchmarks bundle into a snapshot of the tree).
 //
 // Why: a `plumb run` process is mostly Node starting and loading modules.
 // Loaded from dist/ as tsc writes it, the run path is ~100 files, and Node 20
@@ -15,11 +17,11 @@
 // native/) resolve the same from both.
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const outdir = join(root, 'dist', 'bundle');
+const outdir = resolve(process.argv[2] ?? join(root, 'dist', 'bundle'));
 rmSync(outdir, { recursive: true, force: true });
 await build({
   entryPoints: [join(root, 'src', 'cli', 'main.ts')],

@@ -71,6 +71,7 @@ bench_snapshot_tree() {
   mkdir -p "$BENCH_TREE/scripts"
   npx tsc -p tsconfig.json --outDir "$BENCH_TREE/dist" --sourceMap false ||
     echo "bench: the build reported errors; measuring what it emitted" >&2
+  node scripts/bundle.mjs "$BENCH_TREE/dist/bundle"
   cp -r bin package.json "$BENCH_TREE/"
   cp -r scripts/lib "$BENCH_TREE/scripts/"
   ln -s "$PWD/node_modules" "$BENCH_TREE/node_modules"

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkLinkTargets, envPrefix, exposedPorts, firewallLinks, linkEnv } from '../../src/engine/links.js';
 import type { ContainerRecord, StoreData } from '../../src/store/model.js';
+import { containerRecord } from '../helpers/records.js';
 
 const BRIDGE = {
   id: 'nb',
@@ -21,29 +22,13 @@ const BRIDGE = {
 };
 
 function c(name: string, ip: string | undefined, extra: Partial<ContainerRecord> = {}): ContainerRecord {
-  return {
-    id: `${name}`.padEnd(64, '0'),
-    name,
-    image: 'busybox',
-    command: [],
-    created: '',
+  return containerRecord(name, {
     hostname: name,
     state: ip ? 'running' : 'exited',
-    autoRemove: false,
-    networkMode: 'bridge',
     networks: [{ networkId: 'nb', aliases: [] }],
     endpoints: ip ? { nb: { id: `ep-${name}`, networkId: 'nb', ifname: 'eth0', ip, prefix: 16, mac: '', aliases: [] } } : {},
-    publish: [],
-    ports: [],
-    expose: [],
-    links: [],
-    env: {},
-    dns: [],
-    dnsSearch: [],
-    dnsOptions: [],
-    extraHosts: [],
     ...extra,
-  };
+  });
 }
 
 function data(...cs: ContainerRecord[]): StoreData {

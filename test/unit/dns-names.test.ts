@@ -13,53 +13,18 @@ import { EmbeddedDns } from '../../src/dns/server.js';
 import { forward, HostResolvers, nameserversOf } from '../../src/dns/upstream.js';
 import { dnsTarget, gatewayNetworkId } from '../../src/engine/connect.js';
 import type { ContainerRecord, NetworkRecord, StoreData } from '../../src/store/model.js';
+import { containerRecord, endpointRecords, networkRecord } from '../helpers/records.js';
 
-function net(id: string, name: string, subnet: string, extra: Partial<NetworkRecord> = {}): NetworkRecord {
-  return {
-    id,
-    name,
-    driver: 'bridge',
-    scope: 'local',
-    created: '',
-    internal: false,
-    attachable: false,
-    builtin: name === 'bridge',
-    labels: {},
-    options: {},
-    ipam: { subnet, gateway: subnet.replace(/0\/\d+$/, '1'), aux: {}, userSubnet: false, userGateway: false },
-    allocated: {},
-    ...extra,
-  };
-}
+const net = (id: string, name: string, subnet: string, extra: Partial<NetworkRecord> = {}): NetworkRecord =>
+  networkRecord(id, name, subnet, { builtin: name === 'bridge', ...extra });
 
 function container(name: string, id: string, eps: Array<[string, string, string, string[]?]>, extra: Partial<ContainerRecord> = {}): ContainerRecord {
-  const endpoints: ContainerRecord['endpoints'] = {};
-  for (const [netId, ip, ifname, aliases] of eps) {
-    endpoints[netId] = { id: `ep${name}${netId}`, networkId: netId, ifname, ip, prefix: 16, mac: '', aliases: aliases ?? [] };
-  }
-  return {
-    id: id.padEnd(64, '0'),
-    name,
-    image: 'busybox',
-    command: [],
-    created: '',
-    hostname: id.slice(0, 12),
-    state: 'running',
-    autoRemove: false,
-    networkMode: 'bridge',
+  return containerRecord(name, {
+    id,
     networks: eps.map(([networkId, , , aliases]) => ({ networkId, aliases: aliases ?? [] })),
-    endpoints,
-    publish: [],
-    ports: [],
-    expose: [],
-    links: [],
-    env: {},
-    dns: [],
-    dnsSearch: [],
-    dnsOptions: [],
-    extraHosts: [],
+    endpoints: endpointRecords(name, eps, 16),
     ...extra,
-  };
+  });
 }
 
 function store(): StoreData {

@@ -8,52 +8,20 @@ import type { ClusterEndpoint, ClusterSnapshot } from '../../src/cluster/records
 import { GATEWAY_BRIDGE, hasEmbeddedNames, NameTable, reachesResolver } from '../../src/dns/names.js';
 import { dnsTarget, needsEmbeddedDns } from '../../src/engine/connect.js';
 import type { ContainerRecord, NetworkRecord, StoreData } from '../../src/store/model.js';
+import { containerRecord, endpointRecords, networkRecord } from '../helpers/records.js';
 
-function net(id: string, name: string, driver: 'bridge' | 'overlay', subnet: string): NetworkRecord {
-  return {
-    id,
-    name,
-    driver,
-    scope: driver === 'overlay' ? 'global' : 'local',
-    created: '',
-    internal: false,
-    attachable: false,
-    builtin: false,
-    labels: {},
-    options: {},
-    ipam: { subnet, gateway: subnet.replace(/0\/\d+$/, '1'), aux: {}, userSubnet: false, userGateway: false },
-    allocated: {},
-  };
-}
+const net = (id: string, name: string, driver: 'bridge' | 'overlay', subnet: string): NetworkRecord =>
+  networkRecord(id, name, subnet, { driver, scope: driver === 'overlay' ? 'global' : 'local' });
 
 /** A running container; `networks` lists what it asked for (the gateway bridge endpoint is not one of them). */
 function container(name: string, id: string, eps: Array<[string, string, string, string[]?]>, networks: string[]): ContainerRecord {
-  const endpoints: ContainerRecord['endpoints'] = {};
-  for (const [netId, ip, ifname, aliases] of eps) {
-    endpoints[netId] = { id: `ep-${name}-${netId}`, networkId: netId, ifname, ip, prefix: 24, mac: '', aliases: aliases ?? [] };
-  }
-  return {
-    id: id.padEnd(64, '0'),
-    name,
-    image: 'busybox',
-    command: [],
-    created: '',
-    hostname: id.slice(0, 12),
-    state: 'running',
-    autoRemove: false,
+  const endpoints = endpointRecords(name, eps, 24);
+  return containerRecord(name, {
+    id,
     networkMode: networks[0] ?? 'default',
     networks: networks.map((networkId) => ({ networkId, aliases: endpoints[networkId]?.aliases ?? [] })),
     endpoints,
-    publish: [],
-    ports: [],
-    expose: [],
-    links: [],
-    env: {},
-    dns: [],
-    dnsSearch: [],
-    dnsOptions: [],
-    extraHosts: [],
-  };
+  });
 }
 
 // Host "h1": bbbox1 on ov1, c3 on ov2, both with a gateway-bridge endpoint (eth1).
