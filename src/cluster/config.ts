@@ -32,6 +32,7 @@ interface FileConfig {
   'cluster-store'?: string;
   'cluster-advertise'?: string;
   'node-name'?: string;
+  icc?: boolean;
 }
 
 function readConfigFile(path: string, explicit: boolean): FileConfig | undefined {
@@ -91,4 +92,24 @@ export function requireClusterConfig(env: NodeJS.ProcessEnv = process.env): Clus
   const cfg = clusterConfig(env);
   if (!cfg) throw new ClusterConfigError(NO_CLUSTER_STORE_MESSAGE);
   return cfg;
+}
+
+/**
+ * Whether containers on the default bridge may talk to each other, like
+ * dockerd's --icc (default true): PLUMB_ICC=true|false, else "icc" in the
+ * config file. It takes effect when the default bridge is made (first use, or
+ * after `system reset`). With false, legacy links open exactly the target's
+ * exposed ports, as in Docker.
+ */
+export function defaultBridgeIcc(env: NodeJS.ProcessEnv = process.env): boolean {
+  const value = env.PLUMB_ICC;
+  if (value !== undefined && value !== '') {
+    if (value === 'true' || value === 'false') return value === 'true';
+    throw new ClusterConfigError(`invalid PLUMB_ICC "${value}": use true or false`);
+  }
+  const explicitFile = env.PLUMB_CONFIG;
+  const icc = readConfigFile(explicitFile ?? DEFAULT_CONFIG_FILE, !!explicitFile)?.icc;
+  if (icc === undefined) return true;
+  if (typeof icc !== 'boolean') throw new ClusterConfigError(`"icc" in the plumb config file must be true or false`);
+  return icc;
 }

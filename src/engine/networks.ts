@@ -15,6 +15,7 @@ import { withIntent } from './intents.js';
 import { takeSnapshotOnce } from './snapshot.js';
 import { firewallCheckpoint } from './firewall-undo.js';
 import { Transaction } from './transaction.js';
+import { defaultBridgeIcc } from '../cluster/config.js';
 
 export const DEFAULT_BRIDGE = 'plumb0';
 const BRIDGE_OPT = 'com.docker.network.bridge.';
@@ -90,7 +91,8 @@ export async function ensureBuiltins(ctx: Context, data: StoreData, tx: Transact
       labels: {},
       options: {
         [`${BRIDGE_OPT}default_bridge`]: 'true',
-        [`${BRIDGE_OPT}enable_icc`]: 'true',
+        // dockerd --icc: the daemon's setting for the default bridge (PLUMB_ICC, or "icc" in the config file).
+        [`${BRIDGE_OPT}enable_icc`]: String(defaultBridgeIcc()),
         [`${BRIDGE_OPT}enable_ip_masquerade`]: 'true',
         [`${BRIDGE_OPT}host_binding_ipv4`]: '0.0.0.0',
         [`${BRIDGE_OPT}name`]: DEFAULT_BRIDGE,
