@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { buildProgram, commandWord } from '../../src/cli/main.js';
 import { InvalidArgumentError, flagValueError, goQuote } from '../../src/cli/parse/errors.js';
 import {
   type PublishSpec,
@@ -271,5 +272,24 @@ describe('network ls --filter', () => {
     expect(() => networkFilter(parseFilters(['dangling=maybe']))).toThrow(
       `invalid value for filter 'dangling', must be "true" (or "1"), or "false" (or "0")`,
     );
+  });
+});
+
+describe('the command word (only that command is defined at start-up)', () => {
+  it('skips global options, with their values, and sees help and the version as "every command"', () => {
+    expect(commandWord(['run', '-d', 'busybox'])).toBe('run');
+    expect(commandWord(['--explain', '--root', '/tmp/x', 'network', 'ls'])).toBe('network');
+    expect(commandWord(['--root=/tmp/x', '--cluster-store', 'etcd://h:2379', 'ps'])).toBe('ps');
+    expect(commandWord(['--help'])).toBeUndefined();
+    expect(commandWord(['-v'])).toBeUndefined();
+    expect(commandWord([])).toBeUndefined();
+  });
+
+  it('defines just that command, or all of them for help and unknown words', () => {
+    const names = (only?: string) => buildProgram(only).commands.map((c) => c.name());
+    expect(names('run')).toEqual(['run', 'create']);
+    expect(names('system')).toEqual(['system']);
+    expect(names('nosuch')).toEqual(names());
+    expect(names()).toEqual(expect.arrayContaining(['network', 'run', 'exec', 'ps', 'port', 'stop', 'restart', 'start', 'rm', 'inspect', 'agent', 'system']));
   });
 });
