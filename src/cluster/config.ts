@@ -35,7 +35,13 @@ interface FileConfig {
   icc?: boolean;
 }
 
-function readConfigFile(path: string, explicit: boolean): FileConfig | undefined {
+/** The config file this environment names (PLUMB_CONFIG, else the default), and whether it was named explicitly. */
+function configFilePath(env: NodeJS.ProcessEnv): { path: string; explicit: boolean } {
+  return env.PLUMB_CONFIG ? { path: env.PLUMB_CONFIG, explicit: true } : { path: DEFAULT_CONFIG_FILE, explicit: false };
+}
+
+/** The config file's settings, or undefined when the default file does not exist (a named one must). */
+function readConfigFile({ path, explicit }: { path: string; explicit: boolean }): FileConfig | undefined {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -65,8 +71,8 @@ export function parseStoreUrl(url: string): { endpoints: string[]; prefix: strin
 
 /** The cluster configuration, or undefined when none is set (single-host plumb). */
 export function clusterConfig(env: NodeJS.ProcessEnv = process.env): ClusterConfig | undefined {
-  const explicitFile = env.PLUMB_CONFIG;
-  const file = readConfigFile(explicitFile ?? DEFAULT_CONFIG_FILE, !!explicitFile);
+  const where = configFilePath(env);
+  const file = readConfigFile(where);
   const store = env.PLUMB_CLUSTER_STORE || file?.['cluster-store'];
   if (!store) return undefined;
   const { endpoints, prefix } = parseStoreUrl(store);
@@ -78,7 +84,7 @@ export function clusterConfig(env: NodeJS.ProcessEnv = process.env): ClusterConf
     // Docker's form carries the daemon's port (eth1:2375); the overlay needs only the address.
     advertise: advertise?.replace(/:\d+$/, ''),
     nodeName: env.PLUMB_NODE_NAME || file?.['node-name'] || hostname(),
-    file: file ? (explicitFile ?? DEFAULT_CONFIG_FILE) : undefined,
+    file: file ? where.path : undefined,
   };
 }
 
@@ -107,8 +113,7 @@ export function defaultBridgeIcc(env: NodeJS.ProcessEnv = process.env): boolean 
     if (value === 'true' || value === 'false') return value === 'true';
     throw new ClusterConfigError(`invalid PLUMB_ICC "${value}": use true or false`);
   }
-  const explicitFile = env.PLUMB_CONFIG;
-  const icc = readConfigFile(explicitFile ?? DEFAULT_CONFIG_FILE, !!explicitFile)?.icc;
+  const icc = readConfigFile(configFilePath(env))?.icc;
   if (icc === undefined) return true;
   if (typeof icc !== 'boolean') throw new ClusterConfigError(`"icc" in the plumb config file must be true or false`);
   return icc;
