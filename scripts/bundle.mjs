@@ -9,7 +9,7 @@
 // compile cache before Node 22). esbuild puts them into a few files; each
 // dynamic import() stays a separate chunk, so a command still loads only what
 // it needs. commander is bundled too; netlink (native binding found next to
-// its own files), etcd3 (gRPC, loaded only for overlay networks) and execa
+// its own files), etcd3 (gRPC, loaded only by the long-lived watchers) and execa
 // stay in node_modules.
 //
 // The chunks sit directly in dist/bundle/, one directory below dist/ like the

@@ -1,12 +1,13 @@
-// The cluster store on etcd (v3 API, through the etcd3 client). The client and
-// its gRPC stack are imported only here and only when a cluster command runs,
-// so single-host plumb never loads them.
+// The cluster store on etcd (v3 API). One-shot reads and writes go through
+// etcd's HTTP gateway (etcd-gateway.ts), which keeps the etcd3 gRPC client and
+// its start-up cost out of CLI processes; watching is in etcd-watch.ts.
 //
 // Every change that must not race with another host is one etcd transaction
 // whose compares say "nobody took this yet"; on a lost race it is re-planned
 // from fresh data and tried again.
-import type { Etcd3, Watcher } from 'etcd3';
 import type { ClusterConfig } from './config.js';
+import { EtcdGateway } from './etcd-gateway.js';
+import type { Kv, WriteOp } from './kv.js';
 import { keys, type ClusterEndpoint, type ClusterNetwork, type ClusterSnapshot } from './records.js';
 
 export class ClusterStoreError extends Error {}
@@ -16,51 +17,28 @@ export class ClusterConflict extends Error {}
 
 const ATTEMPTS = 8;
 
-/** etcd3's default fault handling opens a circuit for 5 s after 3 failures; a
- * host agent must notice etcd is back at once, so every call simply runs. */
-const passThrough = {
-  execute: <T>(fn: (ctx: { signal: AbortSignal; attempt: number }) => Promise<T> | T) =>
-    Promise.resolve().then(() => fn({ signal: new AbortController().signal, attempt: 0 })),
-  onSuccess: () => ({ dispose() {} }),
-  onFailure: () => ({ dispose() {} }),
-};
-
-/** Watch reconnects every 300 ms instead of backing off to 30 s. */
-const steadyBackoff: { duration: number; next(): unknown } = { duration: 300, next: () => steadyBackoff };
-
 export interface ConnectOptions {
-  /** Deadline of each unary call (ms). */
+  /** Deadline of each call (ms). */
   timeoutMs?: number;
 }
 
 export class ClusterStore {
   readonly k: ReturnType<typeof keys>;
 
-  private constructor(
+  constructor(
     readonly config: ClusterConfig,
-    private readonly client: Etcd3,
+    private readonly kv: Kv,
   ) {
     this.k = keys(config.prefix);
   }
 
+  /** A store on the configured endpoints. Nothing is dialled until the first call. */
   static async connect(config: ClusterConfig, opts: ConnectOptions = {}): Promise<ClusterStore> {
-    const { Etcd3 } = await import('etcd3');
-    const timeout = opts.timeoutMs ?? 3000;
-    const client = new Etcd3({
-      hosts: config.endpoints.map((e) => `http://${e}`),
-      dialTimeout: timeout,
-      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),
-      faultHandling: {
-        host: () => passThrough as never,
-        global: passThrough as never,
-        watchBackoff: steadyBackoff as never,
-      },
-    });
-    return new ClusterStore(config, client);
+    return new ClusterStore(config, new EtcdGateway(config.endpoints, opts.timeoutMs ?? 3000));
   }
 
   close(): void {
-    this.client.close();
+    this.kv.close();
   }
 
   /** Runs an etcd call, turning transport failures into one clear line. */
@@ -75,8 +53,8 @@ export class ClusterStore {
   }
 
   private async json<T>(prefix: string): Promise<{ items: T[]; revision: string }> {
-    const res = await this.client.getAll().prefix(prefix).exec();
-    return { items: res.kvs.map((kv) => JSON.parse(kv.value.toString()) as T), revision: res.header.revision };
+    const res = await this.kv.range(prefix, { prefix: true });
+    return { items: res.kvs.map((kv) => JSON.parse(kv.value) as T), revision: res.revision };
   }
 
   async networks(): Promise<ClusterNetwork[]> {
@@ -90,15 +68,14 @@ export class ClusterStore {
   /** Networks and endpoints as of one revision. */
   async snapshot(): Promise<ClusterSnapshot> {
     return this.call('reading the overlay state', async () => {
-      const res = await this.client.getAll().prefix(this.k.root).exec();
+      const res = await this.kv.range(this.k.root, { prefix: true });
       const networks: ClusterNetwork[] = [];
       const endpoints: ClusterEndpoint[] = [];
       for (const kv of res.kvs) {
-        const key = kv.key.toString();
-        if (key.startsWith(this.k.networks)) networks.push(JSON.parse(kv.value.toString()) as ClusterNetwork);
-        else if (key.startsWith(this.k.endpoints)) endpoints.push(JSON.parse(kv.value.toString()) as ClusterEndpoint);
+        if (kv.key.startsWith(this.k.networks)) networks.push(JSON.parse(kv.value) as ClusterNetwork);
+        else if (kv.key.startsWith(this.k.endpoints)) endpoints.push(JSON.parse(kv.value) as ClusterEndpoint);
       }
-      return { revision: res.header.revision, networks, endpoints };
+      return { revision: res.revision, networks, endpoints };
     });
   }
 
@@ -112,19 +89,18 @@ export class ClusterStore {
       for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
         const existing = (await this.json<ClusterNetwork>(this.k.networks)).items;
         const net = plan(existing);
-        const r = await this.client
-          .if(this.k.name(net.name), 'Create', '==', 0)
-          .and(this.k.vni(net.vni), 'Create', '==', 0)
-          .and(this.k.subnet(net.ipam.subnet), 'Create', '==', 0)
-          .then(
-            this.client.put(this.k.network(net.id)).value(JSON.stringify(net)),
-            this.client.put(this.k.name(net.name)).value(net.id),
-            this.client.put(this.k.vni(net.vni)).value(net.id),
-            this.client.put(this.k.subnet(net.ipam.subnet)).value(net.id),
-            this.client.put(this.k.joins(net.id)).value('0'),
-          )
-          .commit();
-        if (r.succeeded) return net;
+        const free = (key: string) => ({ key, target: 'CREATE' as const, result: 'EQUAL' as const, revision: 0 });
+        const ok = await this.kv.txn({
+          compare: [free(this.k.name(net.name)), free(this.k.vni(net.vni)), free(this.k.subnet(net.ipam.subnet))],
+          success: [
+            { put: this.k.network(net.id), value: JSON.stringify(net) },
+            { put: this.k.name(net.name), value: net.id },
+            { put: this.k.vni(net.vni), value: net.id },
+            { put: this.k.subnet(net.ipam.subnet), value: net.id },
+            { put: this.k.joins(net.id), value: '0' },
+          ],
+        });
+        if (ok) return net;
       }
       throw new ClusterStoreError(`another host kept changing the overlay networks; try again`);
     });
@@ -134,23 +110,24 @@ export class ClusterStore {
   async removeNetwork(net: ClusterNetwork, inUse: (users: ClusterEndpoint[]) => Error): Promise<void> {
     return this.call('removing the network', async () => {
       for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-        const joins = await this.client.get(this.k.joins(net.id)).exec();
+        const joins = await this.kv.range(this.k.joins(net.id));
         const users = (await this.json<ClusterEndpoint>(this.k.endpointsOf(net.id))).items;
         if (users.length) throw inUse(users);
-        const joinsRev = joins.kvs[0]?.mod_revision ?? '0';
-        const r = await this.client
-          .if(this.k.joins(net.id), 'Mod', '==', joinsRev)
-          .then(
-            this.client.delete().key(this.k.network(net.id)),
-            this.client.delete().key(this.k.name(net.name)),
-            this.client.delete().key(this.k.vni(net.vni)),
-            this.client.delete().key(this.k.subnet(net.ipam.subnet)),
-            this.client.delete().key(this.k.joins(net.id)),
-            this.client.delete().prefix(this.k.ipamOf(net.id)),
-            this.client.delete().prefix(this.k.endpointsOf(net.id)),
-          )
-          .commit();
-        if (r.succeeded) return;
+        // Every join bumps this key, so an unchanged revision means nobody joined since `users` was read.
+        const joinsRev = joins.kvs[0]?.modRevision ?? '0';
+        const ok = await this.kv.txn({
+          compare: [{ key: this.k.joins(net.id), target: 'MOD', result: 'EQUAL', revision: joinsRev }],
+          success: [
+            { delete: this.k.network(net.id) },
+            { delete: this.k.name(net.name) },
+            { delete: this.k.vni(net.vni) },
+            { delete: this.k.subnet(net.ipam.subnet) },
+            { delete: this.k.joins(net.id) },
+            { deletePrefix: this.k.ipamOf(net.id) },
+            { deletePrefix: this.k.endpointsOf(net.id) },
+          ],
+        });
+        if (ok) return;
       }
       throw new ClusterStoreError('containers kept joining the network while it was being removed; try again');
     });
@@ -163,21 +140,25 @@ export class ClusterStore {
    */
   async addEndpoint(networkId: string, plan: (taken: string[]) => ClusterEndpoint): Promise<ClusterEndpoint> {
     return this.call('registering the endpoint', async () => {
+      const ipam = this.k.ipamOf(networkId);
       for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-        const net = await this.client.get(this.k.network(networkId)).exec();
+        const net = await this.kv.range(this.k.network(networkId));
         if (!net.kvs.length) throw new ClusterConflict(`network ${networkId} not found in the cluster store`);
-        const taken = Object.keys(await this.client.getAll().prefix(this.k.ipamOf(networkId)).strings()).map((k) => k.slice(this.k.ipamOf(networkId).length));
+        const taken = (await this.kv.range(ipam, { prefix: true })).kvs.map((kv) => kv.key.slice(ipam.length));
         const ep = plan(taken);
-        const r = await this.client
-          .if(this.k.ip(networkId, ep.ip), 'Create', '==', 0)
-          .and(this.k.network(networkId), 'Version', '>', 0)
-          .then(
-            this.client.put(this.k.ip(networkId, ep.ip)).value(ep.id),
-            this.client.put(this.k.endpoint(networkId, ep.id)).value(JSON.stringify(ep)),
-            this.client.put(this.k.joins(networkId)).value(ep.id),
-          )
-          .commit();
-        if (r.succeeded) return ep;
+        const ok = await this.kv.txn({
+          compare: [
+            { key: this.k.ip(networkId, ep.ip), target: 'CREATE', result: 'EQUAL', revision: 0 },
+            // The network was not removed in the meantime.
+            { key: this.k.network(networkId), target: 'VERSION', result: 'GREATER', revision: 0 },
+          ],
+          success: [
+            { put: this.k.ip(networkId, ep.ip), value: ep.id },
+            { put: this.k.endpoint(networkId, ep.id), value: JSON.stringify(ep) },
+            { put: this.k.joins(networkId), value: ep.id },
+          ],
+        });
+        if (ok) return ep;
       }
       throw new ClusterStoreError('other hosts kept taking addresses on the network; try again');
     });
@@ -186,26 +167,12 @@ export class ClusterStore {
   /** Withdraws an endpoint and frees its address (only if the address is still this endpoint's). */
   async removeEndpoint(ep: Pick<ClusterEndpoint, 'networkId' | 'id' | 'ip'>): Promise<void> {
     return this.call('withdrawing the endpoint', async () => {
-      await this.client
-        .if(this.k.ip(ep.networkId, ep.ip), 'Value', '==', ep.id)
-        .then(this.client.delete().key(this.k.ip(ep.networkId, ep.ip)), this.client.delete().key(this.k.endpoint(ep.networkId, ep.id)))
-        .else(this.client.delete().key(this.k.endpoint(ep.networkId, ep.id)))
-        .commit();
+      const record: WriteOp = { delete: this.k.endpoint(ep.networkId, ep.id) };
+      await this.kv.txn({
+        compare: [{ key: this.k.ip(ep.networkId, ep.ip), target: 'VALUE', result: 'EQUAL', value: ep.id }],
+        success: [{ delete: this.k.ip(ep.networkId, ep.ip) }, record],
+        failure: [record],
+      });
     });
-  }
-
-  /**
-   * Calls `onChange` after every change below the prefix, and `onState` when
-   * the watch connects or loses etcd (it reconnects by itself and resumes
-   * from the last revision it saw).
-   */
-  async watch(onChange: () => void, onState: (state: 'connected' | 'disconnected', detail?: string) => void): Promise<Watcher> {
-    const w = this.client.watch().prefix(this.k.root).watcher();
-    w.on('put', () => onChange());
-    w.on('delete', () => onChange());
-    w.on('connected', () => onState('connected'));
-    w.on('disconnected', (e) => onState('disconnected', e?.message));
-    w.on('error', (e) => onState('disconnected', e?.message));
-    return w;
   }
 }

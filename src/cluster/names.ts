@@ -120,12 +120,14 @@ export class OverlayNameWatch {
           lastError = err.message;
         },
       );
-    const w = await store.watch(
+    const { watchCluster } = await import('./etcd-watch.js');
+    const w = await watchCluster(
+      cfg,
       () => void refresh(),
       (state) => state === 'connected' && void refresh(),
     );
     this.closeFn = () => {
-      void w.cancel().finally(() => store.close());
+      void w.close().finally(() => store.close());
     };
     await refresh();
     return this;

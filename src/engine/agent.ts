@@ -77,7 +77,8 @@ export async function runAgent(opts: AgentOptions = {}): Promise<number> {
       });
   };
 
-  const watcher = await store.watch(schedule, (state, detail) => {
+  const { watchCluster } = await import('../cluster/etcd-watch.js');
+  const watcher = await watchCluster(config, schedule, (state, detail) => {
     log(state === 'connected' ? 'watching the cluster store' : `lost the cluster store (${detail ?? 'disconnected'}); keeping the forwarding entries as they are`);
     if (state === 'connected') schedule();
   });
@@ -91,14 +92,11 @@ export async function runAgent(opts: AgentOptions = {}): Promise<number> {
       log(`stopping on ${signal}`);
       clearInterval(timer);
       clearTimeout(retry);
-      void watcher
-        .cancel()
-        .catch(() => undefined)
-        .finally(() => {
-          store.close();
-          releaseAgentPidFile(paths);
-          resolve(0);
-        });
+      void watcher.close().finally(() => {
+        store.close();
+        releaseAgentPidFile(paths);
+        resolve(0);
+      });
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));

@@ -49,7 +49,7 @@ export async function openCluster(ctx: Context, opts: { timeoutMs?: number; need
   return { config, store, vtep };
 }
 
-/** Runs `fn` with a fresh connection and always closes it (an open gRPC channel would keep the CLI alive). */
+/** Runs `fn` with a fresh connection and always closes it (a kept-alive connection would keep the CLI alive). */
 export async function withCluster<T>(ctx: Context, fn: (c: ClusterHandle) => Promise<T>, opts: { timeoutMs?: number; needVtep?: boolean } = {}): Promise<T> {
   const c = await openCluster(ctx, opts);
   try {

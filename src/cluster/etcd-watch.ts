@@ -1,0 +1,65 @@
+// Watching the cluster store, through the etcd3 client's gRPC watch, for the
+// processes that live long: the host agent and the embedded DNS. It reconnects
+// by itself and resumes from the last revision it saw; the caller re-reads
+// everything when it (re)connects, so a missed event never matters. One-shot
+// commands never load this module (see etcd-gateway.ts for why).
+import type { Watcher } from 'etcd3';
+import type { ClusterConfig } from './config.js';
+import { keys } from './records.js';
+
+/** etcd3's default fault handling opens a circuit for 5 s after 3 failures; a
+ * watcher must notice etcd is back at once, so every call simply runs. */
+const passThrough = {
+  execute: <T>(fn: (ctx: { signal: AbortSignal; attempt: number }) => Promise<T> | T) =>
+    Promise.resolve().then(() => fn({ signal: new AbortController().signal, attempt: 0 })),
+  onSuccess: () => ({ dispose() {} }),
+  onFailure: () => ({ dispose() {} }),
+};
+
+/** Watch reconnects every 300 ms instead of backing off to 30 s. */
+const steadyBackoff: { duration: number; next(): unknown } = { duration: 300, next: () => steadyBackoff };
+
+export interface ClusterWatch {
+  /** Stops watching and closes the connection. */
+  close(): Promise<void>;
+}
+
+/**
+ * Calls `onChange` after every change below the store's prefix, and `onState`
+ * when the watch connects or loses etcd.
+ */
+export async function watchCluster(
+  config: ClusterConfig,
+  onChange: () => void,
+  onState: (state: 'connected' | 'disconnected', detail?: string) => void,
+): Promise<ClusterWatch> {
+  const { Etcd3 } = await import('etcd3');
+  const client = new Etcd3({
+    hosts: config.endpoints.map((e) => `http://${e}`),
+    dialTimeout: 2000,
+    faultHandling: {
+      host: () => passThrough as never,
+      global: passThrough as never,
+      watchBackoff: steadyBackoff as never,
+    },
+  });
+  let w: Watcher;
+  try {
+    w = await client.watch().prefix(keys(config.prefix).root).watcher();
+  } catch (err) {
+    client.close();
+    throw err;
+  }
+  w.on('put', () => onChange());
+  w.on('delete', () => onChange());
+  w.on('connected', () => onState('connected'));
+  w.on('disconnected', (e) => onState('disconnected', e?.message));
+  w.on('error', (e) => onState('disconnected', e?.message));
+  return {
+    close: () =>
+      w
+        .cancel()
+        .catch(() => undefined)
+        .finally(() => client.close()),
+  };
+}
