@@ -83,6 +83,8 @@ export async function ensureResolver(p: Paths): Promise<ResolverStatus> {
   const bin = fileURLToPath(new URL('../../bin/plumb', import.meta.url));
   const log = openSync(resolverLogFile(p), 'a', 0o640);
   const env: NodeJS.ProcessEnv = { ...process.env };
+  // As bin/plumb does: no TLS here, so no CA bundle to parse at start.
+  delete env.NODE_EXTRA_CA_CERTS;
   if (cluster) {
     // Settings from flags or a config file travel explicitly, like the agent's.
     env.PLUMB_CLUSTER_STORE = cluster.store;

@@ -84,6 +84,8 @@ export function ensureAgent(ctx: Context, config: ClusterConfig): number | undef
   // The agent must not inherit a step-crash hook meant for this command.
   delete env.PLUMB_CRASH_AT_STEP;
   delete env.PLUMB_FAIL_AT_STEP;
+  // As bin/plumb does: no TLS here, so no CA bundle to parse at start.
+  delete env.NODE_EXTRA_CA_CERTS;
   try {
     const child = spawn(process.execPath, [PLUMB_BIN, 'agent'], { detached: true, stdio: ['ignore', log, log], env, cwd: '/' });
     child.unref();
