@@ -5,7 +5,7 @@
 // commands never load this module (see etcd-gateway.ts for why).
 import type { Watcher } from 'etcd3';
 import type { ClusterConfig } from './config.js';
-import { keys } from './records.js';
+import { keys, type ClusterChange } from './records.js';
 
 /** etcd3's default fault handling opens a circuit for 5 s after 3 failures; a
  * watcher must notice etcd is back at once, so every call simply runs. */
@@ -25,12 +25,12 @@ export interface ClusterWatch {
 }
 
 /**
- * Calls `onChange` after every change below the store's prefix, and `onState`
- * when the watch connects or loses etcd.
+ * Calls `onChange` with every change below the store's prefix (deletes carry
+ * the value they removed), and `onState` when the watch connects or loses etcd.
  */
 export async function watchCluster(
   config: ClusterConfig,
-  onChange: () => void,
+  onChange: (change: ClusterChange) => void,
   onState: (state: 'connected' | 'disconnected', detail?: string) => void,
 ): Promise<ClusterWatch> {
   const { Etcd3 } = await import('etcd3');
@@ -45,13 +45,14 @@ export async function watchCluster(
   });
   let w: Watcher;
   try {
-    w = await client.watch().prefix(keys(config.prefix).root).watcher();
+    w = await client.watch().prefix(keys(config.prefix).root).withPreviousKV().watcher();
   } catch (err) {
     client.close();
     throw err;
   }
-  w.on('put', () => onChange());
-  w.on('delete', () => onChange());
+  const text = (b?: Buffer) => (b?.length ? b.toString('utf8') : undefined);
+  w.on('put', (kv, prev) => onChange({ type: 'put', key: kv.key.toString(), value: text(kv.value), previous: text(prev?.value) }));
+  w.on('delete', (kv, prev) => onChange({ type: 'delete', key: kv.key.toString(), previous: text(prev?.value) }));
   w.on('connected', () => onState('connected'));
   w.on('disconnected', (e) => onState('disconnected', e?.message));
   w.on('error', (e) => onState('disconnected', e?.message));

@@ -7,7 +7,7 @@
 // overlayNames() is a one-shot read; OverlayNameWatch keeps a copy current
 // from an etcd watch, for a resolver that lives long and answers often.
 import { clusterConfig } from './config.js';
-import type { ClusterSnapshot } from './records.js';
+import { changesNames, type ClusterSnapshot } from './records.js';
 
 export interface OverlayName {
   /** The container's name. */
@@ -123,7 +123,7 @@ export class OverlayNameWatch {
     const { watchCluster } = await import('./etcd-watch.js');
     const w = await watchCluster(
       cfg,
-      () => void refresh(),
+      (change) => changesNames(change, cfg.prefix) && void refresh(),
       (state) => state === 'connected' && void refresh(),
     );
     this.closeFn = () => {

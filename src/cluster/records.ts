@@ -69,3 +69,37 @@ export function keys(prefix: string) {
     endpoint: (id: string, epId: string) => `${p}/endpoints/${id}/${epId}`,
   };
 }
+
+/** One change seen by a watch of the cluster store: the key, and its value after (put) or before (delete). */
+export interface ClusterChange {
+  type: 'put' | 'delete';
+  key: string;
+  value?: string;
+  previous?: string;
+}
+
+/** Whether a change can alter who is where on the overlays (what the embedded DNS answers from). */
+export function changesNames(change: ClusterChange, prefix: string): boolean {
+  const k = keys(prefix);
+  return change.key.startsWith(k.networks) || change.key.startsWith(k.endpoints);
+}
+
+/**
+ * Whether a change can alter the forwarding entries host `node` programs for
+ * the containers of other hosts. Network definitions and other hosts'
+ * endpoints can; this host's own endpoints cannot (the command that made or
+ * removed one has already put this host in order), nor can the bookkeeping
+ * keys (names, VNIs, subnets, addresses, joins). When in doubt: yes.
+ */
+export function changesPeersOf(change: ClusterChange, prefix: string, node: string): boolean {
+  const k = keys(prefix);
+  if (change.key.startsWith(k.networks)) return true;
+  if (!change.key.startsWith(k.endpoints)) return false;
+  const text = change.type === 'put' ? change.value : change.previous;
+  if (!text) return true;
+  try {
+    return (JSON.parse(text) as Partial<ClusterEndpoint>).node !== node;
+  } catch {
+    return true;
+  }
+}

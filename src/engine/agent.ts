@@ -1,13 +1,14 @@
 // The host agent: keeps this host's overlay namespaces in line with the
-// cluster store. It watches every key below the store's prefix; any change
-// (an endpoint on another host came or went, a network was removed) triggers
-// a reconcile of all overlay namespaces on this host, coalesced so a burst of
-// changes costs one pass. It also reconciles when the watch (re)connects, so
+// cluster store. It watches every key below the store's prefix; a change that
+// can alter this host's forwarding entries (an endpoint on another host came
+// or went, a network was removed) triggers a reconcile of all overlay
+// namespaces on this host, coalesced so a burst of changes costs one pass. It also reconciles when the watch (re)connects, so
 // an etcd outage or the agent's own restart ends in a full resync, and every
 // RESYNC_MS as a safety net. Kernel changes are narrated in its log as the
 // equivalent ip/bridge commands.
 import type { ClusterConfig } from '../cluster/config.js';
 import type { ClusterStore } from '../cluster/etcd.js';
+import { changesPeersOf, type ClusterChange } from '../cluster/records.js';
 import type { OpSink } from '../kernel/ops.js';
 import { claimAgentPidFile, releaseAgentPidFile, runningAgent } from './agent-control.js';
 import { Context } from './context.js';
@@ -78,7 +79,13 @@ export async function runAgent(opts: AgentOptions = {}): Promise<number> {
   };
 
   const { watchCluster } = await import('../cluster/etcd-watch.js');
-  const watcher = await watchCluster(config, schedule, (state, detail) => {
+  // A change only this host made (its own container came or went) needs no
+  // pass: the command already did the work, and a pass would hold the peers
+  // lock that very command is about to take.
+  const onChange = (change: ClusterChange) => {
+    if (changesPeersOf(change, config.prefix, config.nodeName)) schedule();
+  };
+  const watcher = await watchCluster(config, onChange, (state, detail) => {
     log(state === 'connected' ? 'watching the cluster store' : `lost the cluster store (${detail ?? 'disconnected'}); keeping the forwarding entries as they are`);
     if (state === 'connected') schedule();
   });

@@ -1,9 +1,11 @@
 // The JSON that plumb sends to etcd's HTTP gateway and reads back, without
 // etcd: base64 keys and values, prefix ranges, compares and writes in etcd's
 // field names, and proto3's habit of leaving out zero values. The same calls
-// run against a real etcd in test/integration/overlay.test.ts.
+// run against a real etcd in test/integration/overlay.test.ts. Also: which
+// watched changes make the agent or the embedded DNS look again.
 import { describe, expect, it } from 'vitest';
 import { decodeRange, decodeTxn, encodeRange, encodeTxn, gatewayError, prefixEnd } from '../../src/cluster/kv.js';
+import { changesNames, changesPeersOf } from '../../src/cluster/records.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const bytes = (b: string) => [...Buffer.from(b, 'base64')];
@@ -84,5 +86,31 @@ describe('range answers', () => {
     expect(gatewayError({ error: 'etcdserver: request timed out', message: 'etcdserver: request timed out', code: 14 })).toBe('etcdserver: request timed out');
     expect(gatewayError({ error: 'unexpected EOF', code: 3 })).toBe('unexpected EOF');
     expect(gatewayError('nope')).toBeUndefined();
+  });
+});
+
+describe('which watched changes matter', () => {
+  const ep = (node: string) => JSON.stringify({ id: 'e1', networkId: 'n1', node, ip: '10.0.0.2' });
+
+  it("ignores this host's own endpoints, coming or going, and reacts to other hosts' ones", () => {
+    expect(changesPeersOf({ type: 'put', key: '/plumb/endpoints/n1/e1', value: ep('host2') }, '/plumb', 'host2')).toBe(false);
+    expect(changesPeersOf({ type: 'delete', key: '/plumb/endpoints/n1/e1', previous: ep('host2') }, '/plumb', 'host2')).toBe(false);
+    expect(changesPeersOf({ type: 'put', key: '/plumb/endpoints/n1/e1', value: ep('host1') }, '/plumb', 'host2')).toBe(true);
+    expect(changesPeersOf({ type: 'delete', key: '/plumb/endpoints/n1/e1', previous: ep('host1') }, '/plumb', 'host2')).toBe(true);
+  });
+
+  it('reacts to network changes and to endpoints it cannot place, ignores bookkeeping keys', () => {
+    expect(changesPeersOf({ type: 'delete', key: '/plumb/networks/n1' }, '/plumb', 'host2')).toBe(true);
+    expect(changesPeersOf({ type: 'delete', key: '/plumb/endpoints/n1/e1' }, '/plumb', 'host2')).toBe(true);
+    expect(changesPeersOf({ type: 'put', key: '/plumb/endpoints/n1/e1', value: '{not json' }, '/plumb', 'host2')).toBe(true);
+    for (const key of ['/plumb/ipam/n1/10.0.0.2', '/plumb/joins/n1', '/plumb/names/ov', '/plumb/vnis/256', '/plumb/subnets/10.0.0.0_24']) {
+      expect(changesPeersOf({ type: 'put', key, value: 'x' }, '/plumb', 'host2')).toBe(false);
+    }
+  });
+
+  it('refreshes names on network and endpoint changes only, whoever made them', () => {
+    expect(changesNames({ type: 'put', key: '/plumb/endpoints/n1/e1', value: ep('host2') }, '/plumb')).toBe(true);
+    expect(changesNames({ type: 'delete', key: '/plumb/networks/n1' }, '/plumb')).toBe(true);
+    expect(changesNames({ type: 'put', key: '/plumb/ipam/n1/10.0.0.2', value: 'e1' }, '/plumb')).toBe(false);
   });
 });
