@@ -8,7 +8,7 @@
 // HTTP connection with Node's own http module instead. Long-lived watchers
 // (the host agent, the embedded DNS) use etcd3's watch (etcd-watch.ts).
 import { Agent, request } from 'node:http';
-import { decodeRange, decodeTxn, encodeRange, encodeTxn, gatewayError, type Kv, type RangeResult, type Txn } from './kv.js';
+import { decodeRange, decodeTxn, encodeRange, encodeTxn, gatewayError, type Kv, type RangeResult, type Txn, type TxnResult } from './kv.js';
 
 /** An answer from etcd that is an error (bad request, etcd unavailable, ...). */
 export class GatewayError extends Error {}
@@ -29,7 +29,7 @@ export class EtcdGateway implements Kv {
     return decodeRange((await this.post('/v3/kv/range', encodeRange(key, opts))) as Parameters<typeof decodeRange>[0]);
   }
 
-  async txn(t: Txn): Promise<boolean> {
+  async txn(t: Txn): Promise<TxnResult> {
     return decodeTxn((await this.post('/v3/kv/txn', encodeTxn(t))) as Parameters<typeof decodeTxn>[0]);
   }
 

@@ -7,7 +7,7 @@
 // from fresh data and tried again.
 import type { ClusterConfig } from './config.js';
 import { EtcdGateway } from './etcd-gateway.js';
-import type { Kv, WriteOp } from './kv.js';
+import type { Kv, RangeResult, TxnOp } from './kv.js';
 import { keys, type ClusterEndpoint, type ClusterNetwork, type ClusterSnapshot } from './records.js';
 
 export class ClusterStoreError extends Error {}
@@ -67,16 +67,17 @@ export class ClusterStore {
 
   /** Networks and endpoints as of one revision. */
   async snapshot(): Promise<ClusterSnapshot> {
-    return this.call('reading the overlay state', async () => {
-      const res = await this.kv.range(this.k.root, { prefix: true });
-      const networks: ClusterNetwork[] = [];
-      const endpoints: ClusterEndpoint[] = [];
-      for (const kv of res.kvs) {
-        if (kv.key.startsWith(this.k.networks)) networks.push(JSON.parse(kv.value) as ClusterNetwork);
-        else if (kv.key.startsWith(this.k.endpoints)) endpoints.push(JSON.parse(kv.value) as ClusterEndpoint);
-      }
-      return { revision: res.revision, networks, endpoints };
-    });
+    return this.call('reading the overlay state', async () => this.snapshotOf(await this.kv.range(this.k.root, { prefix: true })));
+  }
+
+  private snapshotOf(everything: RangeResult): ClusterSnapshot {
+    const networks: ClusterNetwork[] = [];
+    const endpoints: ClusterEndpoint[] = [];
+    for (const kv of everything.kvs) {
+      if (kv.key.startsWith(this.k.networks)) networks.push(JSON.parse(kv.value) as ClusterNetwork);
+      else if (kv.key.startsWith(this.k.endpoints)) endpoints.push(JSON.parse(kv.value) as ClusterEndpoint);
+    }
+    return { revision: everything.revision, networks, endpoints };
   }
 
   /**
@@ -90,7 +91,7 @@ export class ClusterStore {
         const existing = (await this.json<ClusterNetwork>(this.k.networks)).items;
         const net = plan(existing);
         const free = (key: string) => ({ key, target: 'CREATE' as const, result: 'EQUAL' as const, revision: 0 });
-        const ok = await this.kv.txn({
+        const { succeeded } = await this.kv.txn({
           compare: [free(this.k.name(net.name)), free(this.k.vni(net.vni)), free(this.k.subnet(net.ipam.subnet))],
           success: [
             { put: this.k.network(net.id), value: JSON.stringify(net) },
@@ -100,7 +101,7 @@ export class ClusterStore {
             { put: this.k.joins(net.id), value: '0' },
           ],
         });
-        if (ok) return net;
+        if (succeeded) return net;
       }
       throw new ClusterStoreError(`another host kept changing the overlay networks; try again`);
     });
@@ -115,7 +116,7 @@ export class ClusterStore {
         if (users.length) throw inUse(users);
         // Every join bumps this key, so an unchanged revision means nobody joined since `users` was read.
         const joinsRev = joins.kvs[0]?.modRevision ?? '0';
-        const ok = await this.kv.txn({
+        const { succeeded } = await this.kv.txn({
           compare: [{ key: this.k.joins(net.id), target: 'MOD', result: 'EQUAL', revision: joinsRev }],
           success: [
             { delete: this.k.network(net.id) },
@@ -127,7 +128,7 @@ export class ClusterStore {
             { deletePrefix: this.k.endpointsOf(net.id) },
           ],
         });
-        if (ok) return;
+        if (succeeded) return;
       }
       throw new ClusterStoreError('containers kept joining the network while it was being removed; try again');
     });
@@ -137,16 +138,21 @@ export class ClusterStore {
    * Registers an endpoint with an address no other host holds. `plan` gets the
    * addresses taken on the network and returns the endpoint with the address
    * to claim (it throws when none is left, or when a requested one is taken).
+   * Also returns the whole overlay state as of the claim, which the caller
+   * programs its host from (one round trip fewer than reading it again).
    */
-  async addEndpoint(networkId: string, plan: (taken: string[]) => ClusterEndpoint): Promise<ClusterEndpoint> {
+  async addEndpoint(networkId: string, plan: (taken: string[]) => ClusterEndpoint): Promise<{ endpoint: ClusterEndpoint; snapshot: ClusterSnapshot }> {
     return this.call('registering the endpoint', async () => {
       const ipam = this.k.ipamOf(networkId);
       for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-        const net = await this.kv.range(this.k.network(networkId));
-        if (!net.kvs.length) throw new ClusterConflict(`network ${networkId} not found in the cluster store`);
-        const taken = (await this.kv.range(ipam, { prefix: true })).kvs.map((kv) => kv.key.slice(ipam.length));
+        // Both reads in one round trip, as of one revision.
+        const {
+          ranges: [net, addresses],
+        } = await this.kv.txn({ compare: [], success: [{ range: this.k.network(networkId) }, { range: ipam, prefix: true }] });
+        if (!net?.kvs.length) throw new ClusterConflict(`network ${networkId} not found in the cluster store`);
+        const taken = addresses!.kvs.map((kv) => kv.key.slice(ipam.length));
         const ep = plan(taken);
-        const ok = await this.kv.txn({
+        const { succeeded, ranges } = await this.kv.txn({
           compare: [
             { key: this.k.ip(networkId, ep.ip), target: 'CREATE', result: 'EQUAL', revision: 0 },
             // The network was not removed in the meantime.
@@ -156,9 +162,10 @@ export class ClusterStore {
             { put: this.k.ip(networkId, ep.ip), value: ep.id },
             { put: this.k.endpoint(networkId, ep.id), value: JSON.stringify(ep) },
             { put: this.k.joins(networkId), value: ep.id },
+            { range: this.k.root, prefix: true },
           ],
         });
-        if (ok) return ep;
+        if (succeeded) return { endpoint: ep, snapshot: this.snapshotOf(ranges[0]!) };
       }
       throw new ClusterStoreError('other hosts kept taking addresses on the network; try again');
     });
@@ -167,7 +174,7 @@ export class ClusterStore {
   /** Withdraws an endpoint and frees its address (only if the address is still this endpoint's). */
   async removeEndpoint(ep: Pick<ClusterEndpoint, 'networkId' | 'id' | 'ip'>): Promise<void> {
     return this.call('withdrawing the endpoint', async () => {
-      const record: WriteOp = { delete: this.k.endpoint(ep.networkId, ep.id) };
+      const record: TxnOp = { delete: this.k.endpoint(ep.networkId, ep.id) };
       await this.kv.txn({
         compare: [{ key: this.k.ip(ep.networkId, ep.ip), target: 'VALUE', result: 'EQUAL', value: ep.id }],
         success: [{ delete: this.k.ip(ep.networkId, ep.ip) }, record],

@@ -24,13 +24,20 @@ export type Compare =
   | { key: string; target: 'VALUE'; result: CompareResult; value: string };
 export type CompareResult = 'EQUAL' | 'NOT_EQUAL' | 'GREATER' | 'LESS';
 
-/** One write of a transaction. */
-export type WriteOp = { put: string; value: string } | { delete: string } | { deletePrefix: string };
+/** One operation of a transaction: a write, or a read whose answer comes back with the transaction's. */
+export type TxnOp = { put: string; value: string } | { delete: string } | { deletePrefix: string } | { range: string; prefix?: boolean };
 
 export interface Txn {
   compare: Compare[];
-  success: WriteOp[];
-  failure?: WriteOp[];
+  success: TxnOp[];
+  failure?: TxnOp[];
+}
+
+export interface TxnResult {
+  /** Whether the compares held (and `success` ran rather than `failure`). */
+  succeeded: boolean;
+  /** The answers of the branch's range operations, in order, as of the transaction's revision. */
+  ranges: RangeResult[];
 }
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
@@ -68,14 +75,15 @@ function encodeCompare(c: Compare): object {
   }
 }
 
-function encodeWrite(op: WriteOp): object {
+function encodeOp(op: TxnOp): object {
+  if ('range' in op) return { request_range: encodeRange(op.range, { prefix: op.prefix }) };
   if ('put' in op) return { request_put: { key: b64(op.put), value: b64(op.value) } };
   if ('delete' in op) return { request_delete_range: { key: b64(op.delete) } };
   return { request_delete_range: { key: b64(op.deletePrefix), range_end: prefixEnd(op.deletePrefix) } };
 }
 
 export function encodeTxn(t: Txn): object {
-  return { compare: t.compare.map(encodeCompare), success: t.success.map(encodeWrite), failure: (t.failure ?? []).map(encodeWrite) };
+  return { compare: t.compare.map(encodeCompare), success: t.success.map(encodeOp), failure: (t.failure ?? []).map(encodeOp) };
 }
 
 interface WireKv {
@@ -103,9 +111,14 @@ export function decodeRange(body: WireHeader & { kvs?: WireKv[] }): RangeResult 
   };
 }
 
-/** Whether the compares held (proto3 JSON leaves out `succeeded` when it is false). */
-export function decodeTxn(body: WireHeader & { succeeded?: boolean }): boolean {
-  return body.succeeded === true;
+export function decodeTxn(body: WireHeader & { succeeded?: boolean; responses?: Array<{ response_range?: WireHeader & { kvs?: WireKv[] } }> }): TxnResult {
+  const revision = body.header?.revision ?? '0';
+  return {
+    // proto3 JSON leaves out `succeeded` when it is false.
+    succeeded: body.succeeded === true,
+    // A range inside a transaction has its own header with the same revision; fall back to the transaction's.
+    ranges: (body.responses ?? []).filter((r) => r.response_range).map((r) => decodeRange({ ...r.response_range!, header: { revision: r.response_range!.header?.revision ?? revision } })),
+  };
 }
 
 /** What the gateway says went wrong: `{"error": ..., "message": ..., "code": N}`. */
@@ -121,7 +134,6 @@ export function gatewayError(body: unknown): string | undefined {
 /** What ClusterStore needs of etcd for one-shot reads and writes. */
 export interface Kv {
   range(key: string, opts?: { prefix?: boolean }): Promise<RangeResult>;
-  /** True when the compares held and `success` ran, false when `failure` ran. */
-  txn(t: Txn): Promise<boolean>;
+  txn(t: Txn): Promise<TxnResult>;
   close(): void;
 }

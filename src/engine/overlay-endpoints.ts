@@ -11,7 +11,7 @@
 //     plumb_gwbridge bridge gives the container its default route out;
 //  6. the host agent is started if it is not running.
 // Leaving is the reverse; the namespace goes with the last local container.
-import type { ClusterEndpoint } from '../cluster/records.js';
+import type { ClusterEndpoint, ClusterSnapshot } from '../cluster/records.js';
 import { createOverlaySandbox, deleteOverlaySandbox, joinOverlay, leaveOverlay, openOverlaySandbox } from '../drivers/overlay.js';
 import { allocateAddress } from '../ipam/allocator.js';
 import { IpamError } from '../ipam/errors.js';
@@ -46,8 +46,18 @@ function pickAddress(net: NetworkRecord, taken: string[], requested?: string): s
   }
 }
 
-/** Claims an address and publishes the endpoint in the cluster store (undone on rollback). */
-async function claimEndpoint(ctx: Context, c: ClusterHandle, tx: Transaction, cont: ContainerRecord, net: NetworkRecord, spec: NetworkSpec): Promise<ClusterEndpoint> {
+/**
+ * Claims an address and publishes the endpoint in the cluster store (undone on
+ * rollback). Also returns the overlay state as of the claim (none in a dry run).
+ */
+async function claimEndpoint(
+  ctx: Context,
+  c: ClusterHandle,
+  tx: Transaction,
+  cont: ContainerRecord,
+  net: NetworkRecord,
+  spec: NetworkSpec,
+): Promise<{ endpoint: ClusterEndpoint; snapshot?: ClusterSnapshot }> {
   const id = newEndpointId();
   const plan = (taken: string[]): ClusterEndpoint => {
     const ip = pickAddress(net, taken, spec.staticIp);
@@ -65,10 +75,10 @@ async function claimEndpoint(ctx: Context, c: ClusterHandle, tx: Transaction, co
       vtep: c.vtep,
     };
   };
-  if (ctx.dryRun) return plan((await c.store.endpoints(net.id)).map((e) => e.ip));
-  const ep = await c.store.addEndpoint(net.id, plan);
-  tx.onRollback('withdraw endpoint', () => withdraw(ctx, ep));
-  return ep;
+  if (ctx.dryRun) return { endpoint: plan((await c.store.endpoints(net.id)).map((e) => e.ip)) };
+  const claimed = await c.store.addEndpoint(net.id, plan);
+  tx.onRollback('withdraw endpoint', () => withdraw(ctx, claimed.endpoint));
+  return claimed;
 }
 
 async function withdraw(ctx: Context, ep: Pick<ClusterEndpoint, 'networkId' | 'id' | 'ip'>): Promise<void> {
@@ -101,7 +111,7 @@ export async function attachOverlayEndpoint(
 ): Promise<EndpointRecord> {
   const net = data.networks[spec.networkId]!;
   const ep = await withCluster(ctx, async (cluster) => {
-    const claimed = await claimEndpoint(ctx, cluster, tx, c, net, spec);
+    const { endpoint: claimed, snapshot } = await claimEndpoint(ctx, cluster, tx, c, net, spec);
     const ovNs = await overlaySandbox(ctx, tx, net, cluster.vtep);
     const rec: EndpointRecord = {
       id: claimed.id,
@@ -118,8 +128,8 @@ export async function attachOverlayEndpoint(
     tx.onRollback('endpoint record', () => {
       delete c.endpoints[net.id];
     });
-    if (!ctx.dryRun) {
-      await reconcilePeers(ctx, await cluster.store.snapshot(), cluster.vtep, [net.id]);
+    if (snapshot) {
+      await reconcilePeers(ctx, snapshot, cluster.vtep, [net.id]);
       ensureAgent(ctx, cluster.config);
     }
     return rec;

@@ -60,8 +60,30 @@ describe('transactions', () => {
   });
 
   it('reads "succeeded" as false when proto3 JSON leaves it out', () => {
-    expect(decodeTxn({ header: { revision: '7' }, succeeded: true })).toBe(true);
-    expect(decodeTxn({ header: { revision: '7' }, responses: [] } as never)).toBe(false);
+    expect(decodeTxn({ header: { revision: '7' }, succeeded: true }).succeeded).toBe(true);
+    expect(decodeTxn({ header: { revision: '7' }, responses: [] }).succeeded).toBe(false);
+  });
+
+  it('sends reads inside a transaction and returns their answers in order, skipping the writes', () => {
+    const body = encodeTxn({ compare: [], success: [{ range: '/n/1' }, { put: '/k', value: 'v' }, { range: '/ipam/1/', prefix: true }] }) as { success: unknown[] };
+    expect(body.success).toEqual([
+      { request_range: { key: b64('/n/1') } },
+      { request_put: { key: b64('/k'), value: b64('v') } },
+      { request_range: { key: b64('/ipam/1/'), range_end: b64('/ipam/10') } },
+    ]);
+    const r = decodeTxn({
+      header: { revision: '12' },
+      succeeded: true,
+      responses: [
+        { response_range: { header: { revision: '12' }, kvs: [{ key: b64('/n/1'), value: b64('{}') }] } },
+        { response_put: { header: { revision: '12' } } },
+        { response_range: { header: {} } },
+      ] as never,
+    });
+    expect(r.ranges.map((x) => [x.revision, x.kvs.map((kv) => kv.key)])).toEqual([
+      ['12', ['/n/1']],
+      ['12', []],
+    ]);
   });
 });
 
