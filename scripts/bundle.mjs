@@ -8,9 +8,8 @@
 // spends ~60 ms resolving, reading and compiling them one by one (it has no
 // compile cache before Node 22). esbuild puts them into a few files; each
 // dynamic import() stays a separate chunk, so a command still loads only what
-// it needs. commander is bundled too; netlink (native binding found next to
-// its own files), etcd3 (gRPC, loaded only for overlay networks) and execa
-// stay in node_modules.
+// it needs. commander is bundled too; etcd3 (gRPC, loaded only for overlay
+// networks) and execa stay in node_modules.
 //
 // The chunks sit directly in dist/bundle/, one directory below dist/ like the
 // tsc output, so paths relative to import.meta.url (bin/plumb, package.json,
@@ -33,7 +32,7 @@ await build({
   target: 'node20',
   sourcemap: true,
   chunkNames: '[name]-[hash]',
-  external: ['netlink', 'etcd3', 'execa'],
+  external: ['etcd3', 'execa'],
   // commander is CommonJS: its require() calls of Node's built-ins need a require in an ES module.
   banner: { js: "import { createRequire as plumbCreateRequire } from 'node:module'; const require = plumbCreateRequire(import.meta.url);" },
   logLevel: 'warning',

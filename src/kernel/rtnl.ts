@@ -5,17 +5,12 @@
 //
 // A netlink socket belongs to the namespace it was created in, so `open`
 // creates it inside a synchronous namespace window and it stays there.
-// Only the package's plain netlink socket: its index loads much more, slowly,
-// and its rtnetlink wrapper (rt/rt.js) loads ~90 KB of generated parsers and
-// runs them on every reply, while plumb decodes the few fields it reads itself
-// (rtmsg.ts). Loaded with require: see rtmsg.ts for why not import.
-import { createRequire } from 'node:module';
-import type { NetlinkMessage, NetlinkSocket } from 'netlink';
+// Requests go out through plumb's own socket (netlink.ts), one at a time.
 import { KernelError, errnoName, errnoText, isErrno } from './errors.js';
+import { NetlinkSocket, type NetlinkMessage } from './netlink.js';
 import { withinNetns, type Netns } from './netns.js';
 import type { Journal, LinkSpec, NsName, Op } from './ops.js';
 
-const nlSocket = createRequire(import.meta.url)('netlink/dist/netlink.js') as typeof import('netlink/dist/netlink.js');
 /** NETLINK_ROUTE */
 const PROTOCOL_ROUTE = 0;
 import {
@@ -49,8 +44,6 @@ import {
   parseCidr,
   routeBody,
   s32,
-  u16,
-  u32,
   scopeName,
   skipStatsAttr,
   u32Bytes,
@@ -197,10 +190,6 @@ export class Rtnl {
    * stale entry fails with ENODEV rather than hitting another link).
    */
   private readonly indexes = new Map<string, number>();
-  /** Requests run one at a time: the kernel refuses a second dump on a busy socket. */
-  private queue: Promise<unknown> = Promise.resolve();
-  /** Dump trouble seen on the wire, by sequence number (the package hides the flags and DONE). */
-  private readonly trouble = new Map<number, { interrupted?: boolean; errno?: number }>();
   private cacheHits = 0;
   private closed = false;
 
@@ -208,13 +197,7 @@ export class Rtnl {
     readonly ns: Netns,
     private readonly journal: Journal,
     private readonly sock: NetlinkSocket | null,
-  ) {
-    if (!sock) return;
-    // Without a listener an 'error' event would throw; a failed receive
-    // surfaces as a timeout of the request that was waiting.
-    sock.on('error', () => undefined);
-    sock.socket.on('message', (buf: Buffer) => this.scan(buf));
-  }
+  ) {}
 
   /**
    * Opens a socket bound to `ns`. In a dry run on a namespace that was never
@@ -227,7 +210,7 @@ export class Rtnl {
       throw new KernelError(`open netlink socket in ${ns.name ?? 'host namespace'}: namespace is not open`, 'EBADF', 9);
     }
     try {
-      const sock = withinNetns(ns, () => nlSocket.createNetlink(PROTOCOL_ROUTE));
+      const sock = withinNetns(ns, () => new NetlinkSocket(PROTOCOL_ROUTE, REQUEST_TIMEOUT_MS));
       return new Rtnl(ns, journal, sock);
     } catch (err) {
       throw KernelError.from(err, `open netlink socket in ${ns.name ?? 'host namespace'}`);
@@ -697,68 +680,44 @@ export class Rtnl {
   }
 
   /**
-   * Sends one request and waits for its answer: the reply messages (a dump's
+   * Sends one request and reads its answer: the reply messages (a dump's
    * parts without DONE), or [] for a plain acknowledgement. Kernel errors
-   * become KernelErrors that say what was being done.
+   * become KernelErrors that say what was being done. Synchronous underneath
+   * (see netlink.ts), so requests never interleave on the socket.
    */
-  private exchange(type: number, body: Buffer, flags: number, doing: string): Promise<NetlinkMessage[]> {
-    const run = async (): Promise<NetlinkMessage[]> => {
-      const sock = this.sock;
-      if (!sock || this.closed) throw new KernelError(`${doing}: netlink socket is ${sock ? 'closed' : 'not open (dry run)'}`, 'EBADF', 9);
-      const seq = sock.generateSeq();
-      let msgs: NetlinkMessage[];
-      try {
-        [msgs] = await sock.request(type, body, { flags, seq, checkError: false, timeout: REQUEST_TIMEOUT_MS });
-      } catch (err) {
-        this.trouble.delete(seq);
-        if (err instanceof Error && /timeout/i.test(err.message)) {
-          throw new KernelError(`${doing}: no answer from the kernel within ${REQUEST_TIMEOUT_MS / 1000}s`, 'ETIMEDOUT', 110, { cause: err });
-        }
-        throw KernelError.from(err, doing);
+  private async exchange(type: number, body: Buffer, flags: number, doing: string): Promise<NetlinkMessage[]> {
+    const sock = this.sock;
+    if (!sock || this.closed) throw new KernelError(`${doing}: netlink socket is ${sock ? 'closed' : 'not open (dry run)'}`, 'EBADF', 9);
+    let msgs: NetlinkMessage[];
+    try {
+      msgs = sock.request(type, flags, body);
+    } catch (err) {
+      // SO_RCVTIMEO ran out: the read ends with EAGAIN.
+      if (isErrno(err, 'EAGAIN')) {
+        throw new KernelError(`${doing}: no answer from the kernel within ${REQUEST_TIMEOUT_MS / 1000}s`, 'ETIMEDOUT', 110, { cause: err });
       }
-      const note = this.trouble.get(seq);
-      this.trouble.delete(seq);
-      const first = msgs[0];
-      if (first?.type === NLMSG_ERROR) {
-        const errno = -s32(first.data, 0);
+      throw KernelError.from(err, doing);
+    }
+    const replies: NetlinkMessage[] = [];
+    let interrupted = false;
+    let doneErrno = 0;
+    for (const m of msgs) {
+      if (m.flags & NLM_F.DUMP_INTR) interrupted = true;
+      if (m.type === NLMSG_ERROR) {
+        const errno = -s32(m.data, 0);
         if (errno > 0) {
           if (errno === ENODEV) this.indexes.clear();
           throw new KernelError(`${doing}: ${errnoText(errno)}`, errnoName(errno), errno);
         }
-        return [];
+      } else if (m.type === NLMSG_DONE) {
+        if (m.data.length >= 4 && -s32(m.data, 0) > 0) doneErrno = -s32(m.data, 0);
+      } else {
+        replies.push(m);
       }
-      if (note?.errno) throw new KernelError(`${doing}: ${errnoText(note.errno)}`, errnoName(note.errno), note.errno);
-      if (note?.interrupted) throw new DumpInterrupted();
-      return msgs;
-    };
-    const result = this.queue.then(run, run);
-    this.queue = result.catch(() => undefined);
-    return result;
-  }
-
-  /**
-   * Looks at every datagram for what the package does not pass on: the
-   * DUMP_INTR flag (set on any part, or only on DONE) and an error in DONE.
-   */
-  private scan(buf: Buffer): void {
-    for (let off = 0; off + 16 <= buf.length; ) {
-      const len = u32(buf, off);
-      if (len < 16) return;
-      const msgType = u16(buf, off + 4);
-      const msgFlags = u16(buf, off + 6);
-      const seq = u32(buf, off + 8);
-      if (msgFlags & NLM_F.DUMP_INTR) this.troubleFor(seq).interrupted = true;
-      if (msgType === NLMSG_DONE && len >= 20) {
-        const errno = -s32(buf, off + 16);
-        if (errno > 0) this.troubleFor(seq).errno = errno;
-      }
-      off += (len + 3) & ~3;
     }
+    if (doneErrno) throw new KernelError(`${doing}: ${errnoText(doneErrno)}`, errnoName(doneErrno), doneErrno);
+    if (interrupted) throw new DumpInterrupted();
+    return replies;
   }
 
-  private troubleFor(seq: number): { interrupted?: boolean; errno?: number } {
-    let t = this.trouble.get(seq);
-    if (!t) this.trouble.set(seq, (t = {}));
-    return t;
-  }
 }
