@@ -9,6 +9,9 @@
 //     caches from another V8 or another source on its own;
 //   - written to a temporary file and renamed into place, so a reader never
 //     sees half a cache; any failure to read or write it is ignored.
+// The bundle must not use import(): in Node 20 a script compiled from a code
+// cache has no dynamic-import callback (scripts/bundle.mjs turns them into
+// require()).
 'use strict';
 const { closeSync, fstatSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } = require('node:fs');
 const Module = require('node:module');
@@ -71,8 +74,6 @@ function loadBundle(file, word, onCache) {
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
     filename: file,
     cachedData: cached.data,
-    // import() inside the bundle (etcd3, an ES module package) goes to Node's own loader.
-    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
   const state = cached.data ? (script.cachedDataRejected ? 'rejected' : 'used') : cached.state;
   onCache?.(state);

@@ -35,6 +35,10 @@ await build({
   target: 'node20',
   sourcemap: true,
   external: ['etcd3'],
+  // Every import() becomes a require() (etcd3 is CommonJS): Node 20 loses the
+  // dynamic-import callback of a script compiled from a code cache, so a real
+  // import() there fails ("A dynamic import callback was not specified").
+  supported: { 'dynamic-import': false },
   // CommonJS has no import.meta: the sources' import.meta.url becomes the bundle's own file URL.
   define: { 'import.meta.url': '__plumbModuleUrl' },
   banner: { js: "const __plumbModuleUrl = require('node:url').pathToFileURL(__filename).href;" },

@@ -3,7 +3,7 @@
 // carries (when plumb can) the repair `plumb system gc` applies. Findings come
 // in repair order: leftovers first, then networks, endpoints, host settings,
 // and the firewall last (its rules name interfaces that must exist).
-import { existsSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { driverFor } from '../drivers/index.js';
 import { MANAGED_CHAINS, parseIptablesSave, renderRuleset, missingJumps, CHAIN, type Table } from '../firewall/index.js';
@@ -145,7 +145,6 @@ export async function findLeftovers(ctx: Context, data: StoreData, links: LinkIn
 }
 
 async function removeFile(path: string): Promise<void> {
-  const { rmSync } = await import('node:fs');
   rmSync(path, { force: true });
 }
 
