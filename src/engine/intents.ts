@@ -6,7 +6,7 @@
 // gone names exactly what the crash may have left, so `plumb system gc` can
 // remove it without guessing (and without touching look-alike objects of a
 // real Docker on the same host).
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Op, OpSink } from '../kernel/ops.js';
 import { processStartTime } from '../kernel/process.js';
@@ -16,24 +16,28 @@ import type { Context } from './context.js';
 export const intentsDir = (p: Paths) => join(p.run, 'intents');
 
 class IntentLog implements OpSink {
-  private created = false;
+  /** Opened on the first op and kept open: one write per op after that. */
+  private fd = -1;
   active = true;
 
   constructor(readonly file: string) {}
 
   record(op: Op): void {
     if (!this.active) return;
-    if (!this.created) {
+    if (this.fd < 0) {
       mkdirSync(join(this.file, '..'), { recursive: true });
-      this.created = true;
+      this.fd = openSync(this.file, 'a');
     }
     // One write per op: the page cache keeps it even if this process is killed right after.
-    appendFileSync(this.file, `${JSON.stringify(op)}\n`);
+    writeSync(this.fd, `${JSON.stringify(op)}\n`);
   }
 
   close(keep: boolean): void {
     this.active = false;
-    if (!keep && this.created) rmSync(this.file, { force: true });
+    if (this.fd < 0) return;
+    closeSync(this.fd);
+    this.fd = -1;
+    if (!keep) rmSync(this.file, { force: true });
   }
 }
 
