@@ -43,10 +43,17 @@ export class Store {
    * an intent before touching the kernel). The lock is released whatever happens.
    */
   async locked<T>(fn: (data: StoreData, commit: () => void) => Promise<T>): Promise<T> {
+    return this.exclusive(() => {
+      const data = this.read();
+      return fn(data, () => this.write(data));
+    });
+  }
+
+  /** Runs `fn` with the lock held, without loading the store. The lock nests: locked() inside keeps it. */
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
     this.lock.acquire();
     try {
-      const data = this.read();
-      return await fn(data, () => this.write(data));
+      return await fn();
     } finally {
       this.lock.release();
     }

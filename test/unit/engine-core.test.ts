@@ -76,6 +76,17 @@ describe('StoreLock', () => {
     expect(existsSync(join(dir, 'lock'))).toBe(false);
   });
 
+  it('nests: only the outermost release frees it', () => {
+    dir = mkdtempSync(join(tmpdir(), 'plumb-lock-'));
+    const a = new StoreLock(join(dir, 'lock'));
+    a.acquire();
+    a.acquire();
+    a.release();
+    expect(() => new StoreLock(join(dir, 'lock')).acquire(50)).toThrow(/another plumb process holds the lock/);
+    a.release();
+    expect(existsSync(join(dir, 'lock'))).toBe(false);
+  });
+
   it('takes over a lock whose owner no longer exists', () => {
     dir = mkdtempSync(join(tmpdir(), 'plumb-lock-'));
     // PID 2^22+1 is above pid_max's default ceiling on most systems: no such process.
