@@ -30,7 +30,8 @@ export class StoreLock {
 
   constructor(private readonly path: string) {}
 
-  private get held(): boolean {
+  /** Whether this process holds the lock now. */
+  get held(): boolean {
     return this.depth > 0;
   }
 
