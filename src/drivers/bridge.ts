@@ -66,7 +66,7 @@ export async function deleteBridge(host: Rtnl, net: NetworkRecord): Promise<void
   if (await host.linkByName(net.bridge!)) await host.deleteLink(net.bridge!, `remove ${net.name}'s bridge ${net.bridge}`);
 }
 
-/** Plugs a sandbox into a bridge network: veth pair, bridge port, address, routes. */
+/** Plugs a sandbox into a bridge network: veth pair (born plugged into the bridge), hairpin, address, routes. */
 export async function joinBridge(j: EndpointJoin): Promise<void> {
   const { net, ep, steps: tx } = j;
   const host = j.env.hostRtnl();
@@ -80,13 +80,10 @@ export async function joinBridge(j: EndpointJoin): Promise<void> {
         veth,
         ep.ifname,
         j.sandboxNs,
-        { mtu: net.mtu },
-        `a veth pair is a virtual cable: ${veth} stays on the host, its twin becomes ${ep.ifname} inside ${j.sandboxName}`,
+        { mtu: net.mtu, peerAddress: ep.mac, master: net.bridge!, up: true },
+        `a veth pair is a virtual cable: ${veth} stays on the host, plugged into ${net.bridge} (the bridge of network ${net.name}, the way docker0 works); its twin becomes ${ep.ifname} inside ${j.sandboxName}, with the MAC 02:42 + the four bytes of its address`,
       ),
     () => host.deleteLink(veth, `roll back: remove ${veth} (its twin ${ep.ifname} goes with it)`),
-  );
-  await tx.step(`plug ${veth}`, () =>
-    host.setLink(veth, { master: net.bridge!, up: true }, `plug the host end into ${net.bridge}, the bridge of network ${net.name}, the way docker0 works`),
   );
   await tx.step(`hairpin ${veth}`, () =>
     host.setBridgePort(
@@ -96,12 +93,12 @@ export async function joinBridge(j: EndpointJoin): Promise<void> {
     ),
   );
   await tx.step(`configure ${ep.ifname}`, async () => {
-    await sandbox.setLink(
+    await sandbox.setLink(ep.ifname, { up: true });
+    await sandbox.addAddress(
       ep.ifname,
-      { address: ep.mac, up: true },
-      `${ep.ip} is ${ep.staticIp ? 'the address asked for' : 'the lowest free address'} in ${net.ipam!.subnet}; the MAC is 02:42 + those four bytes`,
+      `${ep.ip}/${ep.prefix}`,
+      `${ep.ip} is ${ep.staticIp ? 'the address asked for' : 'the lowest free address'} in ${net.ipam!.subnet}`,
     );
-    await sandbox.addAddress(ep.ifname, `${ep.ip}/${ep.prefix}`);
     if (j.defaultRoute && ep.gateway) {
       await sandbox.addRoute({ dst: 'default', via: ep.gateway, dev: ep.ifname }, `leave the sandbox through the gateway ${ep.gateway}`);
     }

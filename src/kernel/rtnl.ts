@@ -370,19 +370,30 @@ export class Rtnl {
   }
 
   /**
-   * `ip link add NAME type veth peer name PEER netns PEERNS`: one request, the
-   * peer is born inside peerNs (IFLA_NET_NS_FD in the peer's attributes), so
-   * it never appears in this namespace. `mtu` applies to both ends.
+   * `ip link add NAME [master BR] [up] type veth peer name PEER netns PEERNS`:
+   * one request, the peer is born inside peerNs (IFLA_NET_NS_FD in the peer's
+   * attributes), so it never appears in this namespace. `mtu` applies to both
+   * ends. `master` and `up` apply to this end, which the kernel brings up and
+   * then plugs in; the peer cannot be brought up in the same request (the
+   * kernel refuses: its twin does not exist yet when it is configured).
    */
-  async addVeth(name: string, peer: string, peerNs: Netns, opts: { mtu?: number; peerAddress?: string } = {}, why?: string): Promise<void> {
+  async addVeth(
+    name: string,
+    peer: string,
+    peerNs: Netns,
+    opts: { mtu?: number; peerAddress?: string; master?: string; up?: boolean } = {},
+    why?: string,
+  ): Promise<void> {
     const doing = `add link ${name}`;
     checkName(name, doing);
     checkName(peer, doing);
     if (opts.peerAddress !== undefined) checked(doing, () => macBytes(opts.peerAddress!));
-    const spec: LinkSpec = tidy({ type: 'veth' as const, peer, peerNs: peerNs.name, mtu: opts.mtu, peerAddress: opts.peerAddress });
+    const spec: LinkSpec = tidy({ type: 'veth' as const, peer, peerNs: peerNs.name, mtu: opts.mtu, peerAddress: opts.peerAddress, master: opts.master, up: opts.up });
     await this.journal.run(this.op({ kind: 'link.add', ns: this.ns.name, name, spec, why }), () => this.fresh(async () => {
+      const master = opts.master === undefined ? undefined : await this.index(opts.master, doing);
       const data = vethData({ name: peer, nsFd: peerNs.fd, mtu: opts.mtu, address: opts.peerAddress });
-      const body = Buffer.concat([ifinfomsg(), linkAttrs({ ifname: name, mtu: opts.mtu }), linkInfo('veth', data)]);
+      const head = ifinfomsg({ flags: opts.up ? IFF_UP : 0, change: opts.up ? IFF_UP : 0 });
+      const body = Buffer.concat([head, linkAttrs({ ifname: name, mtu: opts.mtu, master }), linkInfo('veth', data)]);
       await this.exchange(RTM.NEWLINK, body, NLM_F.CREATE | NLM_F.EXCL, doing);
     }));
   }
