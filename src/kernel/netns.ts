@@ -5,7 +5,7 @@
 // Node runs JavaScript on one thread, and setns() moves only the calling thread,
 // so a namespace "window" is strictly synchronous: enter, do the work, leave.
 // Nothing may await inside it, or other callbacks would run in the wrong namespace.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CLONE_NEWNET, CLONE_NEWUTS, MNT_DETACH, MS_BIND, MS_REC, MS_SHARED, native } from './native.js';
 import type { Journal } from './ops.js';
@@ -117,12 +117,43 @@ export function createUtsNs(journal: Journal, name: string, path: string, hostna
   });
 }
 
+/**
+ * The empty file that new namespace files in a directory are hard links of.
+ * A bind mount needs a file to sit on; a new link costs a directory entry,
+ * where a new file also costs an inode, the dearest write on some
+ * filesystems. Listings of namespace files skip it.
+ */
+export const MOUNT_POINT_TEMPLATE = '.mount-point';
+
+/** Creates `path` as an empty file for a namespace to be bound onto; fails with EEXIST if it exists. */
+function createMountPoint(path: string): void {
+  const template = join(dirname(path), MOUNT_POINT_TEMPLATE);
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    try {
+      linkSync(template, path);
+      return;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'EEXIST') throw err;
+      if (code !== 'ENOENT' || attempt === 2) break;
+    }
+    // The first namespace file of this directory: make the template (another process may just have).
+    try {
+      closeSync(openSync(template, 'wx', 0o444));
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'EEXIST') break;
+    }
+  }
+  // No template to link to (too many links, a filesystem without hard links, ...): a file of its own.
+  closeSync(openSync(path, 'wx', 0o444));
+}
+
 function bindFreshNamespace(path: string, flag: number, kind: 'net' | 'uts', inside?: () => void): void {
   const n = native();
   const home = openSync(threadNsPath(kind), 'r');
   try {
     try {
-      closeSync(openSync(path, 'wx', 0o444));
+      createMountPoint(path);
     } catch (err) {
       throw KernelError.from(err, `create namespace file ${path}`);
     }
