@@ -23,6 +23,25 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * commander requires child_process when it loads, for executable subcommands,
+ * which plumb does not have; loading it (with net and streams) costs every
+ * plumb process ~3 ms. commander gets a stand-in that loads the real module
+ * on first use (src/kernel/spawn.ts does the same for plumb's own spawns).
+ */
+const lazyChildProcessForCommander = {
+  name: 'lazy-child-process-for-commander',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      args.importer.includes(`${join('node_modules', 'commander')}`) ? { path: 'child_process', namespace: 'lazy-builtin' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, () => ({
+      contents: "let real; module.exports = new Proxy({}, { get: (_, key) => (real ??= require('node:child_process'))[key] });",
+      loader: 'js',
+    }));
+  },
+};
 const outdir = resolve(process.argv[2] ?? join(root, 'dist', 'bundle'));
 // Also removes the code caches of the previous bundle.
 rmSync(outdir, { recursive: true, force: true });
@@ -42,5 +61,6 @@ await build({
   // CommonJS has no import.meta: the sources' import.meta.url becomes the bundle's own file URL.
   define: { 'import.meta.url': '__plumbModuleUrl' },
   banner: { js: "const __plumbModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  plugins: [lazyChildProcessForCommander],
   logLevel: 'warning',
 });

@@ -2,7 +2,7 @@
 // endpoint with the host end on the bridge and the other end as ethN inside the
 // sandbox. Firewall rules are not made here: they are rendered for all networks
 // at once by the engine (see engine/firewall-sync.ts).
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../kernel/random.js';
 import type { Rtnl } from '../kernel/rtnl.js';
 import { ifaceSysctlKey, setSysctl } from '../kernel/sysctl.js';
 import type { EndpointRecord, NetworkRecord } from '../store/model.js';
