@@ -97,12 +97,12 @@ export function releaseMountDir(dir: string): void {
  * Creates a persistent network namespace at `path` (like `ip netns add`):
  * unshare a fresh one on this thread, bind its handle onto the file, go home.
  */
-export function createNetns(journal: Journal, name: string, path: string, why?: string): Netns {
+export function createNetns(journal: Journal, name: string, path: string, why?: string, file: NsFileOptions = {}): Netns {
   return journal.runSync(
     { kind: 'netns.add', ns: name, path, why },
     () => {
       ensureSharedMountDir(dirname(path));
-      bindFreshNamespace(path, CLONE_NEWNET, 'net');
+      bindFreshNamespace(path, CLONE_NEWNET, 'net', file);
       return openNetns(path, name);
     },
     { name, path, fd: -1 },
@@ -110,20 +110,29 @@ export function createNetns(journal: Journal, name: string, path: string, why?: 
 }
 
 /** Creates a persistent UTS namespace at `path` whose hostname is `hostname`. */
-export function createUtsNs(journal: Journal, name: string, path: string, hostname: string, why?: string): void {
+export function createUtsNs(journal: Journal, name: string, path: string, hostname: string, why?: string, file: NsFileOptions = {}): void {
   journal.runSync({ kind: 'uts.add', ns: name, path, hostname, why }, () => {
     ensureSharedMountDir(dirname(path));
-    bindFreshNamespace(path, CLONE_NEWUTS, 'uts', () => writeFileSync('/proc/sys/kernel/hostname', hostname));
+    bindFreshNamespace(path, CLONE_NEWUTS, 'uts', file, () => writeFileSync('/proc/sys/kernel/hostname', hostname));
   });
 }
 
 /**
- * The empty file that new namespace files in a directory are hard links of.
- * A bind mount needs a file to sit on; a new link costs a directory entry,
- * where a new file also costs an inode, the dearest write on some
- * filesystems. Listings of namespace files skip it.
+ * The empty file that new namespace files in a directory of plumb's own are
+ * hard links of (NsFileOptions.ownDir). A bind mount needs a file to sit on;
+ * a new link costs a directory entry, where a new file also costs an inode,
+ * the dearest write on some filesystems. Listings of namespace files skip it.
  */
 export const MOUNT_POINT_TEMPLATE = '.mount-point';
+
+export interface NsFileOptions {
+  /**
+   * The file's directory holds nothing but plumb's namespace files (its run
+   * directory), so it may keep MOUNT_POINT_TEMPLATE. Never for a directory
+   * that `ip netns` lists, where the template would show up as a namespace.
+   */
+  ownDir?: boolean;
+}
 
 /** Creates `path` as an empty file for a namespace to be bound onto; fails with EEXIST if it exists. */
 function createMountPoint(path: string): void {
@@ -148,12 +157,13 @@ function createMountPoint(path: string): void {
   closeSync(openSync(path, 'wx', 0o444));
 }
 
-function bindFreshNamespace(path: string, flag: number, kind: 'net' | 'uts', inside?: () => void): void {
+function bindFreshNamespace(path: string, flag: number, kind: 'net' | 'uts', file: NsFileOptions, inside?: () => void): void {
   const n = native();
   const home = openSync(threadNsPath(kind), 'r');
   try {
     try {
-      createMountPoint(path);
+      if (file.ownDir) createMountPoint(path);
+      else closeSync(openSync(path, 'wx', 0o444));
     } catch (err) {
       throw KernelError.from(err, `create namespace file ${path}`);
     }
