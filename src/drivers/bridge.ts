@@ -73,7 +73,7 @@ export async function joinBridge(j: EndpointJoin): Promise<void> {
   const sandbox = j.env.rtnlIn(j.sandboxNs);
   ep.hostVeth ??= hostVethName(ep.id);
   const veth = ep.hostVeth;
-  await tx.step(
+  const { peerIndex } = await tx.step(
     `veth ${veth}`,
     () =>
       host.addVeth(
@@ -85,6 +85,8 @@ export async function joinBridge(j: EndpointJoin): Promise<void> {
       ),
     () => host.deleteLink(veth, `roll back: remove ${veth} (its twin ${ep.ifname} goes with it)`),
   );
+  // The kernel said which ifindex the twin got in the sandbox: configuring it needs no lookup.
+  if (peerIndex) sandbox.rememberIndex(ep.ifname, peerIndex);
   await tx.step(`hairpin ${veth}`, () =>
     host.setBridgePort(
       veth,

@@ -39,6 +39,8 @@ export const NLMSG_DONE = 3;
 
 /** Request flags (linux/netlink.h); REQUEST and ACK are added by the package. */
 export const NLM_F = {
+  /** Send the requester the notification of what it changed (a new link's message, with its ifindex). */
+  ECHO: 0x8,
   DUMP_INTR: 0x10,
   DUMP: 0x300,
   REPLACE: 0x100,

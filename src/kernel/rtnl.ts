@@ -383,19 +383,45 @@ export class Rtnl {
     peerNs: Netns,
     opts: { mtu?: number; peerAddress?: string; master?: string; up?: boolean } = {},
     why?: string,
-  ): Promise<void> {
+  ): Promise<{ peerIndex?: number }> {
     const doing = `add link ${name}`;
     checkName(name, doing);
     checkName(peer, doing);
     if (opts.peerAddress !== undefined) checked(doing, () => macBytes(opts.peerAddress!));
     const spec: LinkSpec = tidy({ type: 'veth' as const, peer, peerNs: peerNs.name, mtu: opts.mtu, peerAddress: opts.peerAddress, master: opts.master, up: opts.up });
-    await this.journal.run(this.op({ kind: 'link.add', ns: this.ns.name, name, spec, why }), () => this.fresh(async () => {
+    const made = await this.journal.run(this.op({ kind: 'link.add', ns: this.ns.name, name, spec, why }), () => this.fresh(async () => {
       const master = opts.master === undefined ? undefined : await this.index(opts.master, doing);
       const data = vethData({ name: peer, nsFd: peerNs.fd, mtu: opts.mtu, address: opts.peerAddress });
       const head = ifinfomsg({ flags: opts.up ? IFF_UP : 0, change: opts.up ? IFF_UP : 0 });
       const body = Buffer.concat([head, linkAttrs({ ifname: name, mtu: opts.mtu, master }), linkInfo('veth', data)]);
-      await this.exchange(RTM.NEWLINK, body, NLM_F.CREATE | NLM_F.EXCL, doing);
+      // ECHO: the new link's message comes back with the answer (kernels that do not echo send none).
+      const replies = await this.exchange(RTM.NEWLINK, body, NLM_F.CREATE | NLM_F.EXCL | NLM_F.ECHO, doing);
+      return this.learnCreated(replies, name);
     }));
+    return made ?? {};
+  }
+
+  /**
+   * Remembers the ifindex of a link just created, from the kernel's echo of it,
+   * and returns the index of its twin (IFLA_LINK: a veth's peer, as numbered
+   * in the peer's namespace), so no lookup has to ask for either.
+   */
+  private learnCreated(replies: NetlinkMessage[], name: string): { peerIndex?: number } {
+    const echo = replies.find((m) => m.type === RTM.NEWLINK);
+    if (!echo) return {};
+    const link = this.decode(() => decodeLink(echo.data), `add link ${name}`);
+    if (link.name !== name) return {};
+    this.indexes.set(name, link.index);
+    return { peerIndex: link.parentIndex };
+  }
+
+  /**
+   * An ifindex learnt elsewhere (a veth's twin, from the echo of its creation
+   * in another namespace). A stale one is caught like any cached index: ENODEV,
+   * then a lookup.
+   */
+  rememberIndex(name: string, index: number): void {
+    this.indexes.set(name, index);
   }
 
   /** `ip link add NAME type vxlan id VNI dstport PORT [local IP] [dev DEV] [nolearning] [proxy] [l2miss] [l3miss]` */
@@ -467,14 +493,20 @@ export class Rtnl {
       why,
     });
     await this.journal.run(op, () => this.fresh(async () => {
-      const index = await this.index(name, doing);
+      // Without a rename, a link whose index is not known yet is named in the request itself
+      // (ifi_index 0 + IFLA_IFNAME, which the kernel then reads as "which link"): no lookup first.
+      const byName = change.rename === undefined && !this.indexes.has(name);
+      const index = byName ? 0 : await this.index(name, doing);
       let master: number | undefined;
       if (change.master === null) master = 0;
       else if (change.master !== undefined) master = await this.index(change.master, doing);
       const head = ifinfomsg({ index, flags: change.up ? IFF_UP : 0, change: change.up === undefined ? 0 : IFF_UP });
-      const attrs = linkAttrs({ ifname: change.rename, mtu: change.mtu, address: mac, master, netNsFd: change.netns?.fd });
+      const attrs = linkAttrs({ ifname: byName ? name : change.rename, mtu: change.mtu, address: mac, master, netNsFd: change.netns?.fd });
       try {
         await this.exchange(RTM.SETLINK, Buffer.concat([head, attrs]), 0, doing);
+      } catch (err) {
+        if (byName && isErrno(err, 'ENODEV')) throw new KernelError(`${doing}: no such device ${name}`, 'ENODEV', ENODEV, { cause: err });
+        throw err;
       } finally {
         if (change.rename !== undefined || change.netns !== undefined) this.indexes.delete(name);
       }
