@@ -1,18 +1,20 @@
 #!/usr/bin/env node
-// Bundles the CLI for start-up speed: bin/plumb loads dist/bundle/main.js.
+// Bundles the CLI for start-up speed: bin/plumb loads dist/bundle/plumb.cjs.
 // Usage: node scripts/bundle.mjs [OUTDIR] (default dist/bundle; the
 // benchmarks bundle into a snapshot of the tree).
 //
 // Why: a `plumb run` process is mostly Node starting and loading modules.
 // Loaded from dist/ as tsc writes it, the run path is ~100 files, and Node 20
 // spends ~60 ms resolving, reading and compiling them one by one (it has no
-// compile cache before Node 22). esbuild puts them into a few files; each
-// dynamic import() stays a separate chunk, so a command still loads only what
-// it needs. commander is bundled too; netlink (native binding found next to
-// its own files), etcd3 (gRPC, loaded only by the long-lived watchers) and execa
-// stay in node_modules.
+// compile cache before Node 22). esbuild puts all of it into one CommonJS
+// file: Node's ES module loader costs several ms per module (resolution,
+// linking, the facade of every built-in module imported), and one script is
+// what a V8 code cache can cover (bin/code-cache.cjs). Each dynamic import()
+// stays lazy inside the file: a command still evaluates only the modules it
+// needs, and compiles only the functions it runs. commander is bundled too;
+// etcd3 (gRPC, loaded only by the long-lived watchers) stays in node_modules.
 //
-// The chunks sit directly in dist/bundle/, one directory below dist/ like the
+// The bundle sits directly in dist/bundle/, one directory below dist/ like the
 // tsc output, so paths relative to import.meta.url (bin/plumb, package.json,
 // native/) resolve the same from both.
 import { build } from 'esbuild';
@@ -21,20 +23,44 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * commander requires child_process when it loads, for executable subcommands,
+ * which plumb does not have; loading it (with net and streams) costs every
+ * plumb process ~3 ms. commander gets a stand-in that loads the real module
+ * on first use (src/kernel/spawn.ts does the same for plumb's own spawns).
+ */
+const lazyChildProcessForCommander = {
+  name: 'lazy-child-process-for-commander',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      args.importer.includes(`${join('node_modules', 'commander')}`) ? { path: 'child_process', namespace: 'lazy-builtin' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, () => ({
+      contents: "let real; module.exports = new Proxy({}, { get: (_, key) => (real ??= require('node:child_process'))[key] });",
+      loader: 'js',
+    }));
+  },
+};
 const outdir = resolve(process.argv[2] ?? join(root, 'dist', 'bundle'));
+// Also removes the code caches of the previous bundle.
 rmSync(outdir, { recursive: true, force: true });
 await build({
   entryPoints: [join(root, 'src', 'cli', 'main.ts')],
-  outdir,
+  outfile: join(outdir, 'plumb.cjs'),
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   sourcemap: true,
-  chunkNames: '[name]-[hash]',
-  external: ['netlink', 'etcd3', 'execa'],
-  // commander is CommonJS: its require() calls of Node's built-ins need a require in an ES module.
-  banner: { js: "import { createRequire as plumbCreateRequire } from 'node:module'; const require = plumbCreateRequire(import.meta.url);" },
+  external: ['etcd3'],
+  // Every import() becomes a require() (etcd3 is CommonJS): Node 20 loses the
+  // dynamic-import callback of a script compiled from a code cache, so a real
+  // import() there fails ("A dynamic import callback was not specified").
+  supported: { 'dynamic-import': false },
+  // CommonJS has no import.meta: the sources' import.meta.url becomes the bundle's own file URL.
+  define: { 'import.meta.url': '__plumbModuleUrl' },
+  banner: { js: "const __plumbModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  plugins: [lazyChildProcessForCommander],
   logLevel: 'warning',
 });

@@ -1,16 +1,22 @@
 // plumb's native addon: the few system calls Node cannot make on its own.
-// Only setns, unshare, mount, umount2 and gettid live here; everything else
+// Only setns, unshare, mount, umount2, gettid, getrandom and a netlink
+// socket's open/request live here; everything else (message layout, parsing, policy)
 // stays in TypeScript. Every failure throws an Error carrying errno, code
 // (EPERM, ...) and the syscall name so callers can decide what it means.
 #include <napi.h>
 
 #include <cerrno>
 #include <cstring>
+#include <linux/netlink.h>
 #include <sched.h>
 #include <string>
 #include <sys/mount.h>
+#include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <unistd.h>
+#include <vector>
 
 namespace {
 
@@ -27,6 +33,10 @@ const char* ErrnoCode(int err) {
     case ENOTDIR: return "ENOTDIR";
     case ENOSPC: return "ENOSPC";
     case EUSERS: return "EUSERS";
+    case EAGAIN: return "EAGAIN";
+    case EMSGSIZE: return "EMSGSIZE";
+    case EPROTONOSUPPORT: return "EPROTONOSUPPORT";
+    case ENOBUFS: return "ENOBUFS";
     default: return "EUNKNOWN";
   }
 }
@@ -101,12 +111,109 @@ Napi::Value GetTid(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(syscall(SYS_gettid)));
 }
 
+// nlOpen(protocol, timeoutMs): a netlink socket in the calling thread's network
+// namespace (it stays bound to it), its port id chosen by the kernel. Replies
+// are read blocking, for at most timeoutMs per datagram.
+Napi::Value NlOpen(const Napi::CallbackInfo& info) {
+  if (!RequireArgs(info, 2, "nlOpen(protocol: number, timeoutMs: number)")) return info.Env().Undefined();
+  int protocol = info[0].As<Napi::Number>().Int32Value();
+  int timeoutMs = info[1].As<Napi::Number>().Int32Value();
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
+  if (fd < 0) return ThrowErrno(info.Env(), "socket", errno, "netlink protocol " + std::to_string(protocol));
+  sockaddr_nl local{};
+  local.nl_family = AF_NETLINK;
+  timeval tv{timeoutMs / 1000, (timeoutMs % 1000) * 1000};
+  if (bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
+      setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0) {
+    int err = errno;
+    close(fd);
+    return ThrowErrno(info.Env(), "bind", err, "netlink socket");
+  }
+  return Napi::Number::New(info.Env(), fd);
+}
+
+// True when `buf` holds the message that ends the answer to `seq`: an error or
+// acknowledgement (NLMSG_ERROR), or the end of a dump (NLMSG_DONE).
+bool EndsAnswer(const char* buf, size_t len, uint32_t seq) {
+  size_t off = 0;
+  while (off + sizeof(nlmsghdr) <= len) {
+    const nlmsghdr* h = reinterpret_cast<const nlmsghdr*>(buf + off);
+    if (h->nlmsg_len < sizeof(nlmsghdr) || off + h->nlmsg_len > len) return false;
+    if (h->nlmsg_seq == seq && (h->nlmsg_type == NLMSG_ERROR || h->nlmsg_type == NLMSG_DONE)) return true;
+    off += NLMSG_ALIGN(h->nlmsg_len);
+  }
+  return false;
+}
+
+// nlRequest(fd, message): sends one complete netlink message (header included,
+// NLM_F_ACK set by the caller) to the kernel and returns every datagram read
+// until the one that ends the answer to its sequence number. Synchronous: the
+// kernel handles rtnetlink requests while sendmsg runs, so the answer is
+// already queued when it returns, and waiting for it through the event loop
+// costs more than the request itself.
+Napi::Value NlRequest(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!RequireArgs(info, 2, "nlRequest(fd: number, message: Buffer)")) return env.Undefined();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  Napi::Buffer<char> message = info[1].As<Napi::Buffer<char>>();
+  if (message.Length() < sizeof(nlmsghdr)) {
+    Napi::TypeError::New(env, "nlRequest: message shorter than a netlink header").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  uint32_t seq = reinterpret_cast<const nlmsghdr*>(message.Data())->nlmsg_seq;
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  ssize_t sent;
+  do {
+    sent = sendto(fd, message.Data(), message.Length(), 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel);
+  } while (sent < 0 && errno == EINTR);
+  if (sent < 0) return ThrowErrno(env, "sendto", errno, "netlink request");
+  // A dump's datagrams are at most 32 KiB (the kernel's cap); 64 KiB leaves room.
+  static std::vector<char> buf(64 * 1024);
+  Napi::Array out = Napi::Array::New(env);
+  for (uint32_t n = 0;; n++) {
+    ssize_t got;
+    iovec iov{buf.data(), buf.size()};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    do {
+      got = recvmsg(fd, &msg, 0);
+    } while (got < 0 && errno == EINTR);
+    if (got < 0) return ThrowErrno(env, "recvmsg", errno, "netlink answer");
+    if (msg.msg_flags & MSG_TRUNC) return ThrowErrno(env, "recvmsg", EMSGSIZE, "netlink answer larger than the buffer");
+    out.Set(n, Napi::Buffer<char>::Copy(env, buf.data(), static_cast<size_t>(got)));
+    if (EndsAnswer(buf.data(), static_cast<size_t>(got), seq)) return out;
+  }
+}
+
+// getrandom(length): that many bytes from the kernel's random pool (as
+// /dev/urandom gives them), without loading Node's crypto module (~4 ms of a
+// plumb process's start) for the few IDs and MACs an operation draws.
+Napi::Value GetRandom(const Napi::CallbackInfo& info) {
+  if (!RequireArgs(info, 1, "getrandom(length: number)")) return info.Env().Undefined();
+  size_t length = static_cast<size_t>(info[0].As<Napi::Number>().Uint32Value());
+  Napi::Buffer<char> out = Napi::Buffer<char>::New(info.Env(), length);
+  for (size_t got = 0; got < length;) {
+    ssize_t n = getrandom(out.Data() + got, length - got, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ThrowErrno(info.Env(), "getrandom", errno, std::to_string(length) + " bytes");
+    }
+    got += static_cast<size_t>(n);
+  }
+  return out;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setns", Napi::Function::New(env, SetNs));
   exports.Set("unshare", Napi::Function::New(env, Unshare));
   exports.Set("mount", Napi::Function::New(env, Mount));
   exports.Set("umount2", Napi::Function::New(env, Umount2));
   exports.Set("gettid", Napi::Function::New(env, GetTid));
+  exports.Set("getrandom", Napi::Function::New(env, GetRandom));
+  exports.Set("nlOpen", Napi::Function::New(env, NlOpen));
+  exports.Set("nlRequest", Napi::Function::New(env, NlRequest));
   return exports;
 }
 

@@ -6,7 +6,6 @@
 //   CNI plugins  `ip netns add` + loopback + bridge plugin (host-local IPAM); DEL + `ip netns del`
 //   engine       createAndStart / removeContainers called in this process (no node startup)
 // Prints the median (and p90) ms per sandbox of each.
-import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CNI_LOOPBACK_CONFIG, cni, cniBridgeConfig, envWithoutExtraCa, fmt, loadAverage, median, nodeStartupLine, now, percentile, run, sleep, table, timed } from './bench-util.mjs';
 
@@ -176,17 +175,18 @@ function printBreakdown(label, times, spent) {
   table([`engine ${label}, ms per sandbox`, 'ms'], rows);
 }
 
-/** ms to import the modules `plumb run` loads, in a fresh node process (median of 5). */
-/** What bin/plumb loads for `run`, from the bundle: main, the run command's chunk, the engine context's chunk. */
+/**
+ * ms to load what `plumb run` needs, in a fresh node process (median of 5):
+ * the bundle, as bin/plumb loads it (through run's code cache, which the
+ * untimed warm-up run left), then the modules the run command itself loads.
+ */
 async function cliImportMs(env) {
-  const chunks = readdirSync(join(REPO, 'dist', 'bundle')).filter((f) => /^(run|context)-\w+\.js$/.test(f));
-  if (chunks.length !== 2) throw new Error(`expected one run and one context chunk in dist/bundle, found ${chunks.join(' ')}`);
   const code =
-    `const t = performance.now(); await import('./dist/bundle/main.js'); ` +
-    chunks.map((c) => `await import('./dist/bundle/${c}'); `).join('') +
-    'process.stdout.write(String(performance.now() - t));';
+    `const t = performance.now(); ` +
+    `const cli = require('./bin/code-cache.cjs').loadBundle(require('node:path').resolve('dist/bundle/plumb.cjs'), 'run'); ` +
+    `cli.loadRunModules().then(() => process.stdout.write(String(performance.now() - t)));`;
   const xs = [];
-  for (let i = 0; i < 5; i++) xs.push(Number(await run([process.execPath, '--input-type=module', '-e', code], { env, cwd: REPO })));
+  for (let i = 0; i < 5; i++) xs.push(Number(await run([process.execPath, '-e', code], { env, cwd: REPO })));
   return median(xs);
 }
 
@@ -223,7 +223,7 @@ async function main() {
   );
   console.log('');
   console.log(startup);
-  console.log(`loading the modules \`plumb run\` needs (the bundle's main, run and engine context chunks), fresh process, median of 5: ${fmt(importMs)} ms`);
+  console.log(`loading the modules \`plumb run\` needs (the bundle through its code cache, then the run command's modules), fresh process, median of 5: ${fmt(importMs)} ms`);
   console.log(`loading the engine (dist/engine/{context,containers}.js) in this process: ${fmt(engine.importMs)} ms`);
   printBreakdown('setup (createAndStart)', engine.up, engine.spent.up);
   printBreakdown('teardown (removeContainers)', engine.down, engine.spent.down);

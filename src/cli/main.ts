@@ -287,6 +287,11 @@ export function buildProgram(only?: string): Command {
 /** Top-level commands, as buildProgram() defines them. */
 const COMMANDS = ['network', 'run', 'create', 'exec', 'ps', 'port', 'stop', 'restart', 'start', 'rm', 'inspect', 'agent', 'system', 'dns'];
 
+/** What `plumb run` loads before it starts work (its command module, the CLI helpers, the engine context), for scripts/bench-run to time. */
+export async function loadRunModules(): Promise<void> {
+  await Promise.all([import('./commands/run.js'), import('./output.js'), import('../engine/context.js')]);
+}
+
 export async function main(argv: string[]): Promise<void> {
   await buildProgram(commandWord(argv.slice(2))).parseAsync(argv);
 }

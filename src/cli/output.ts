@@ -1,6 +1,7 @@
 // Shared CLI plumbing: errors as one line, the root check, and an engine
 // context wired to --explain / --dry-run.
 import type { Command } from 'commander';
+import { writeSync } from 'node:fs';
 import type { Context } from '../engine/context.js';
 
 export function reportError(err: unknown): number {
@@ -37,6 +38,20 @@ export async function openContext(cmd: Command, mutating: boolean, what: string)
   return new Context({ root: g.root, dryRun: !!g.dryRun, sinks });
 }
 
+/**
+ * Prints a command's output. Straight to file descriptor 1: the first use of
+ * process.stdout loads Node's streams, ~3 ms of a command that prints one
+ * line. Writes to pipes and terminals are synchronous either way on Linux, so
+ * the order with anything else printed to process.stdout stays. Whatever
+ * writeSync cannot do at once (a full non-blocking pipe, a closed one) goes
+ * to process.stdout, which handles it as before.
+ */
 export function out(text: string): void {
-  process.stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
+  const data = Buffer.from(text.endsWith('\n') || text === '' ? text : `${text}\n`);
+  let done = 0;
+  try {
+    while (done < data.length) done += writeSync(1, data, done);
+  } catch {
+    process.stdout.write(data.subarray(done));
+  }
 }

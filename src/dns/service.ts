@@ -10,14 +10,13 @@
 // command that has them.
 import { clusterConfig, type ClusterConfig } from '../cluster/config.js';
 import { OverlayNameWatch } from '../cluster/names.js';
-import { spawn } from 'node:child_process';
+import { spawn } from '../kernel/spawn.js';
 import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isAlive, processStartTime, stopProcess } from '../kernel/process.js';
 import type { Paths } from '../store/paths.js';
 import { storeFile } from '../store/paths.js';
-import { EmbeddedDns } from './server.js';
 
 /** Port of plumb's namespace that sandboxes' 127.0.0.11:53 is sent to (Docker picks random ports; a fixed one survives a resolver restart). */
 export const DEFAULT_DNS_PORT = 5311;
@@ -130,6 +129,8 @@ export async function serveResolver(p: Paths, port: number): Promise<void> {
   const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
   const cluster = currentCluster();
   const overlay = new OverlayNameWatch();
+  // Loaded here: only the resolver's own process needs the server (and dgram, net).
+  const { EmbeddedDns } = await import('./server.js');
   const dns = new EmbeddedDns({ storeFile: storeFile(p), port, log, overlay });
   await dns.listen();
   if (cluster) {

@@ -2,7 +2,7 @@
 // endpoint with the host end on the bridge and the other end as ethN inside the
 // sandbox. Firewall rules are not made here: they are rendered for all networks
 // at once by the engine (see engine/firewall-sync.ts).
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../kernel/random.js';
 import type { Rtnl } from '../kernel/rtnl.js';
 import { ifaceSysctlKey, setSysctl } from '../kernel/sysctl.js';
 import type { EndpointRecord, NetworkRecord } from '../store/model.js';
@@ -66,28 +66,27 @@ export async function deleteBridge(host: Rtnl, net: NetworkRecord): Promise<void
   if (await host.linkByName(net.bridge!)) await host.deleteLink(net.bridge!, `remove ${net.name}'s bridge ${net.bridge}`);
 }
 
-/** Plugs a sandbox into a bridge network: veth pair, bridge port, address, routes. */
+/** Plugs a sandbox into a bridge network: veth pair (born plugged into the bridge), hairpin, address, routes. */
 export async function joinBridge(j: EndpointJoin): Promise<void> {
   const { net, ep, steps: tx } = j;
   const host = j.env.hostRtnl();
   const sandbox = j.env.rtnlIn(j.sandboxNs);
   ep.hostVeth ??= hostVethName(ep.id);
   const veth = ep.hostVeth;
-  await tx.step(
+  const { peerIndex } = await tx.step(
     `veth ${veth}`,
     () =>
       host.addVeth(
         veth,
         ep.ifname,
         j.sandboxNs,
-        { mtu: net.mtu },
-        `a veth pair is a virtual cable: ${veth} stays on the host, its twin becomes ${ep.ifname} inside ${j.sandboxName}`,
+        { mtu: net.mtu, peerAddress: ep.mac, master: net.bridge!, up: true },
+        `a veth pair is a virtual cable: ${veth} stays on the host, plugged into ${net.bridge} (the bridge of network ${net.name}, the way docker0 works); its twin becomes ${ep.ifname} inside ${j.sandboxName}, with the MAC 02:42 + the four bytes of its address`,
       ),
     () => host.deleteLink(veth, `roll back: remove ${veth} (its twin ${ep.ifname} goes with it)`),
   );
-  await tx.step(`plug ${veth}`, () =>
-    host.setLink(veth, { master: net.bridge!, up: true }, `plug the host end into ${net.bridge}, the bridge of network ${net.name}, the way docker0 works`),
-  );
+  // The kernel said which ifindex the twin got in the sandbox: configuring it needs no lookup.
+  if (peerIndex) sandbox.rememberIndex(ep.ifname, peerIndex);
   await tx.step(`hairpin ${veth}`, () =>
     host.setBridgePort(
       veth,
@@ -96,12 +95,12 @@ export async function joinBridge(j: EndpointJoin): Promise<void> {
     ),
   );
   await tx.step(`configure ${ep.ifname}`, async () => {
-    await sandbox.setLink(
+    await sandbox.setLink(ep.ifname, { up: true });
+    await sandbox.addAddress(
       ep.ifname,
-      { address: ep.mac, up: true },
-      `${ep.ip} is ${ep.staticIp ? 'the address asked for' : 'the lowest free address'} in ${net.ipam!.subnet}; the MAC is 02:42 + those four bytes`,
+      `${ep.ip}/${ep.prefix}`,
+      `${ep.ip} is ${ep.staticIp ? 'the address asked for' : 'the lowest free address'} in ${net.ipam!.subnet}`,
     );
-    await sandbox.addAddress(ep.ifname, `${ep.ip}/${ep.prefix}`);
     if (j.defaultRoute && ep.gateway) {
       await sandbox.addRoute({ dst: 'default', via: ep.gateway, dev: ep.ifname }, `leave the sandbox through the gateway ${ep.gateway}`);
     }

@@ -3,11 +3,11 @@
 // carries (when plumb can) the repair `plumb system gc` applies. Findings come
 // in repair order: leftovers first, then networks, endpoints, host settings,
 // and the firewall last (its rules name interfaces that must exist).
-import { existsSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { driverFor } from '../drivers/index.js';
 import { MANAGED_CHAINS, parseIptablesSave, renderRuleset, missingJumps, CHAIN, type Table } from '../firewall/index.js';
-import { deleteNsFile, registerNetns, type Netns } from '../kernel/netns.js';
+import { deleteNsFile, MOUNT_POINT_TEMPLATE, registerNetns, type Netns } from '../kernel/netns.js';
 import { reapExited } from './containers.js';
 import { saveIptables } from '../kernel/iptables.js';
 import { isAlive } from '../kernel/process.js';
@@ -84,6 +84,11 @@ function filesIn(dir: string): string[] {
   }
 }
 
+/** The namespace files in a directory of them, without the file they are made from (netns.ts). */
+function nsFilesIn(dir: string): string[] {
+  return filesIn(dir).filter((f) => basename(f) !== MOUNT_POINT_TEMPLATE);
+}
+
 function createdLinks(intents: StaleIntent[]): Set<string> {
   const names = new Set<string>();
   for (const i of intents) for (const op of i.ops) if (op.kind === 'link.add' && op.ns === null && !(op.spec.type === 'macvlan' && op.spec.targetNs)) names.add(op.name);
@@ -97,7 +102,7 @@ export async function findLeftovers(ctx: Context, data: StoreData, links: LinkIn
   const ownedUts = new Set(containers.map((c) => c.sandbox?.uts).filter(Boolean));
   const intents = staleIntents(ctx.paths);
 
-  const strayNetns = filesIn(netnsDir(ctx.paths)).filter((f) => !ownedNetns.has(f));
+  const strayNetns = nsFilesIn(netnsDir(ctx.paths)).filter((f) => !ownedNetns.has(f));
   const strayInodes = new Set(strayNetns.map(nsInode).filter((i): i is number => i !== undefined));
   for (const file of strayNetns) {
     const pids = processesIn(file);
@@ -107,7 +112,7 @@ export async function findLeftovers(ctx: Context, data: StoreData, links: LinkIn
       fix: () => removeStraySandbox(ctx, file, pids),
     });
   }
-  for (const file of filesIn(utsDir(ctx.paths)).filter((f) => !ownedUts.has(f))) {
+  for (const file of nsFilesIn(utsDir(ctx.paths)).filter((f) => !ownedUts.has(f))) {
     out.push({ owner: 'leftover', problem: `UTS namespace ${file} belongs to no container`, fix: async () => deleteNsFile(ctx.journal, basename(file), file, 'uts.del') });
   }
   // Names under `ip netns`: in a private directory every file is plumb's; in /run/netns only those provably ours.
@@ -145,7 +150,6 @@ export async function findLeftovers(ctx: Context, data: StoreData, links: LinkIn
 }
 
 async function removeFile(path: string): Promise<void> {
-  const { rmSync } = await import('node:fs');
   rmSync(path, { force: true });
 }
 

@@ -3,7 +3,7 @@
 // mounted into each process's mount namespace, so they are rewritten in place
 // (truncate + write), never replaced: a rename would detach running processes
 // from the new content.
-import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const HOSTS_HEADER = [
@@ -93,15 +93,9 @@ export function sandboxFiles(dir: string): SandboxFiles {
   return { hosts: join(dir, 'hosts'), resolvConf: join(dir, 'resolv.conf'), hostname: join(dir, 'hostname') };
 }
 
-/** Writes a file in place: same inode, so bind mounts of it see the new content. */
+/** Writes a file in place: O_TRUNC keeps the inode, so bind mounts of it see the new content. */
 export function writeInPlace(path: string, content: string): void {
-  const fd = openSync(path, 'a+', 0o644);
-  try {
-    ftruncateSync(fd, 0);
-    writeSync(fd, content, 0);
-  } finally {
-    closeSync(fd);
-  }
+  writeFileSync(path, content, { mode: 0o644 });
 }
 
 export function writeSandboxFiles(dir: string, content: { hosts: string; resolvConf: string; hostname: string }): SandboxFiles {

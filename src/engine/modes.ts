@@ -11,7 +11,7 @@ import { findContainer, findNetwork } from '../store/store.js';
 import type { Context } from './context.js';
 import { PlumbError } from './errors.js';
 import { readHostResolvConf, renderHosts, renderResolvConf, sandboxFiles, writeSandboxFiles } from './etc-files.js';
-import { sandboxPaths } from './sandbox.js';
+import { sandboxNsFiles, sandboxPaths } from './sandbox.js';
 import type { Transaction } from './transaction.js';
 
 // Docker's own wording (runconfig/errors.go), so course material still matches.
@@ -138,7 +138,7 @@ export async function buildModeSandbox(ctx: Context, data: StoreData, c: Contain
   }
   await tx.step(
     'sandbox uts',
-    () => createUtsNs(ctx.journal, c.name, p.uts, c.hostname, `its own hostname, ${c.hostname}, in a UTS namespace`),
+    () => createUtsNs(ctx.journal, c.name, p.uts, c.hostname, `its own hostname, ${c.hostname}, in a UTS namespace`, sandboxNsFiles(ctx)),
     () => removeNsFile(p.uts),
   );
   c.sandbox = { id: c.id, netns, uts: p.uts, joined };

@@ -3,7 +3,7 @@
 // hostname, and the /etc files its processes see. Building and tearing one
 // down, and the endpoints that plug it into networks.
 import { join } from 'node:path';
-import { createNetns, createUtsNs, deleteNsFile, registerNetns, removeNsFile, type Netns } from '../kernel/netns.js';
+import { createNetns, createUtsNs, deleteNsFile, registerNetns, removeNsFile, type Netns, type NsFileOptions } from '../kernel/netns.js';
 import { setSysctl } from '../kernel/sysctl.js';
 import { existsSync } from 'node:fs';
 import type { ContainerRecord } from '../store/model.js';
@@ -16,12 +16,22 @@ export function sandboxPaths(ctx: Context, c: ContainerRecord): { netns: string;
   return { netns: join(netnsDir(ctx.paths), short), uts: join(utsDir(ctx.paths), short), alias: join(ctx.paths.netnsNames, c.name) };
 }
 
+/**
+ * How the sandbox's namespace files are made: in plumb's run directory they
+ * are links of one template file (kernel/netns.ts), unless that directory is
+ * also where `ip netns` looks (a root of /), which must show namespaces only.
+ */
+export function sandboxNsFiles(ctx: Context): NsFileOptions {
+  const listed = new Set([ctx.paths.netnsNames, '/run/netns']);
+  return { ownDir: !listed.has(netnsDir(ctx.paths)) && !listed.has(utsDir(ctx.paths)) };
+}
+
 /** Creates the sandbox's namespaces and brings up lo. Every step registers its undo. */
 export async function buildSandbox(ctx: Context, tx: Transaction, c: ContainerRecord): Promise<Netns> {
   const p = sandboxPaths(ctx, c);
   const ns = await tx.step(
     'sandbox netns',
-    () => ctx.adopt(createNetns(ctx.journal, c.name, p.netns, `sandbox ${c.name}: a private network stack for the container`)),
+    () => ctx.adopt(createNetns(ctx.journal, c.name, p.netns, `sandbox ${c.name}: a private network stack for the container`, sandboxNsFiles(ctx))),
     () => removeNsFile(p.netns),
   );
   await tx.step(
@@ -31,7 +41,7 @@ export async function buildSandbox(ctx: Context, tx: Transaction, c: ContainerRe
   );
   await tx.step(
     'sandbox uts',
-    () => createUtsNs(ctx.journal, c.name, p.uts, c.hostname, `its own hostname, ${c.hostname}, in a UTS namespace`),
+    () => createUtsNs(ctx.journal, c.name, p.uts, c.hostname, `its own hostname, ${c.hostname}, in a UTS namespace`, sandboxNsFiles(ctx)),
     () => removeNsFile(p.uts),
   );
   c.sandbox = { id: c.id, netns: p.netns, uts: p.uts };

@@ -127,6 +127,8 @@ function linkAdd(ns: NsName, name: string, spec: LinkSpec, opts: RenderOptions |
     case 'veth': {
       const args = ['link', 'add', name];
       if (spec.mtu !== undefined) args.push('mtu', String(spec.mtu));
+      if (spec.master !== undefined) args.push('master', spec.master);
+      if (spec.up) args.push('up');
       args.push('type', 'veth', 'peer', 'name', spec.peer);
       if (spec.peerAddress !== undefined) args.push('address', spec.peerAddress);
       if (spec.mtu !== undefined) args.push('mtu', String(spec.mtu));

@@ -2,7 +2,7 @@
 // shortened to 12. Docker re-draws an ID whose short form is all digits, so it
 // can never be mistaken for a number; plumb does the same.
 
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../kernel/random.js';
 
 export const SHORT_ID_LENGTH = 12;
 

@@ -2,7 +2,7 @@
 // batch of rules, fed on stdin, and `iptables-save` to read rules back.
 // Inside a namespace other than plumb's own, the same command runs under
 // `nsenter --net=<file>` (nsenter execs it, so it is still one process).
-import { spawn } from 'node:child_process';
+import { spawn } from './spawn.js';
 import { accessSync, constants as fsc, realpathSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { delimiter, join } from 'node:path';

@@ -1,4 +1,5 @@
-// Loads plumb's own N-API addon (native/): setns, unshare, mount, umount2, gettid.
+// Loads plumb's own N-API addon (native/): setns, unshare, mount, umount2, gettid,
+// getrandom, and a netlink socket (open, request).
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -9,6 +10,12 @@ export interface NativeAddon {
   mount(source: string | null, target: string, fstype: string | null, flags: number, data?: string | null): void;
   umount2(target: string, flags: number): void;
   gettid(): number;
+  /** `length` random bytes from the kernel (getrandom(2)). */
+  getrandom(length: number): Buffer;
+  /** A netlink socket in the calling thread's network namespace; replies wait at most timeoutMs. */
+  nlOpen(protocol: number, timeoutMs: number): number;
+  /** Sends one netlink message, returns the datagrams read up to the end of its answer (error/ack or dump end). */
+  nlRequest(fd: number, message: Buffer): Buffer[];
 }
 
 export const CLONE_NEWNS = 0x00020000;

@@ -5,7 +5,7 @@
 // Node runs JavaScript on one thread, and setns() moves only the calling thread,
 // so a namespace "window" is strictly synchronous: enter, do the work, leave.
 // Nothing may await inside it, or other callbacks would run in the wrong namespace.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CLONE_NEWNET, CLONE_NEWUTS, MNT_DETACH, MS_BIND, MS_REC, MS_SHARED, native } from './native.js';
 import type { Journal } from './ops.js';
@@ -97,12 +97,12 @@ export function releaseMountDir(dir: string): void {
  * Creates a persistent network namespace at `path` (like `ip netns add`):
  * unshare a fresh one on this thread, bind its handle onto the file, go home.
  */
-export function createNetns(journal: Journal, name: string, path: string, why?: string): Netns {
+export function createNetns(journal: Journal, name: string, path: string, why?: string, file: NsFileOptions = {}): Netns {
   return journal.runSync(
     { kind: 'netns.add', ns: name, path, why },
     () => {
       ensureSharedMountDir(dirname(path));
-      bindFreshNamespace(path, CLONE_NEWNET, 'net');
+      bindFreshNamespace(path, CLONE_NEWNET, 'net', file);
       return openNetns(path, name);
     },
     { name, path, fd: -1 },
@@ -110,19 +110,60 @@ export function createNetns(journal: Journal, name: string, path: string, why?: 
 }
 
 /** Creates a persistent UTS namespace at `path` whose hostname is `hostname`. */
-export function createUtsNs(journal: Journal, name: string, path: string, hostname: string, why?: string): void {
+export function createUtsNs(journal: Journal, name: string, path: string, hostname: string, why?: string, file: NsFileOptions = {}): void {
   journal.runSync({ kind: 'uts.add', ns: name, path, hostname, why }, () => {
     ensureSharedMountDir(dirname(path));
-    bindFreshNamespace(path, CLONE_NEWUTS, 'uts', () => writeFileSync('/proc/sys/kernel/hostname', hostname));
+    bindFreshNamespace(path, CLONE_NEWUTS, 'uts', file, () => writeFileSync('/proc/sys/kernel/hostname', hostname));
   });
 }
 
-function bindFreshNamespace(path: string, flag: number, kind: 'net' | 'uts', inside?: () => void): void {
+/**
+ * The empty file that new namespace files in a directory of plumb's own are
+ * hard links of (NsFileOptions.ownDir). A bind mount needs a file to sit on;
+ * a new link costs a directory entry, where a new file also costs an inode,
+ * the dearest write on some filesystems. Listings of namespace files skip it.
+ */
+export const MOUNT_POINT_TEMPLATE = '.mount-point';
+
+export interface NsFileOptions {
+  /**
+   * The file's directory holds nothing but plumb's namespace files (its run
+   * directory), so it may keep MOUNT_POINT_TEMPLATE. Never for a directory
+   * that `ip netns` lists, where the template would show up as a namespace.
+   */
+  ownDir?: boolean;
+}
+
+/** Creates `path` as an empty file for a namespace to be bound onto; fails with EEXIST if it exists. */
+function createMountPoint(path: string): void {
+  const template = join(dirname(path), MOUNT_POINT_TEMPLATE);
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    try {
+      linkSync(template, path);
+      return;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'EEXIST') throw err;
+      if (code !== 'ENOENT' || attempt === 2) break;
+    }
+    // The first namespace file of this directory: make the template (another process may just have).
+    try {
+      closeSync(openSync(template, 'wx', 0o444));
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'EEXIST') break;
+    }
+  }
+  // No template to link to (too many links, a filesystem without hard links, ...): a file of its own.
+  closeSync(openSync(path, 'wx', 0o444));
+}
+
+function bindFreshNamespace(path: string, flag: number, kind: 'net' | 'uts', file: NsFileOptions, inside?: () => void): void {
   const n = native();
   const home = openSync(threadNsPath(kind), 'r');
   try {
     try {
-      closeSync(openSync(path, 'wx', 0o444));
+      if (file.ownDir) createMountPoint(path);
+      else closeSync(openSync(path, 'wx', 0o444));
     } catch (err) {
       throw KernelError.from(err, `create namespace file ${path}`);
     }

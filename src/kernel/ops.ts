@@ -12,7 +12,7 @@ interface OpBase {
 
 export type LinkSpec =
   | { type: 'bridge'; mtu?: number; address?: string }
-  | { type: 'veth'; peer: string; peerNs: NsName; mtu?: number; peerAddress?: string }
+  | { type: 'veth'; peer: string; peerNs: NsName; mtu?: number; peerAddress?: string; master?: string; up?: boolean }
   | {
       type: 'vxlan';
       vni: number;

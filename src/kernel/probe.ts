@@ -2,7 +2,7 @@
 // really creating one of each inside a throwaway network namespace that exists
 // only for the life of one `ip -batch` process (`unshare --net`), so nothing is
 // ever created in plumb's own namespace and nothing can be left behind.
-import { spawn } from 'node:child_process';
+import { spawn } from './spawn.js';
 import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { iptablesVersion } from './iptables.js';

@@ -16,7 +16,8 @@
 // (one mount process instead of three). Binds follow the inode, so rewriting
 // the hosts file in place (truncate + write, never rename) reaches processes
 // that are already running.
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import type { ChildProcess, StdioOptions } from 'node:child_process';
+import { spawn } from './spawn.js';
 import { accessSync, closeSync, constants as fsc, existsSync, openSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve as resolvePath } from 'node:path';

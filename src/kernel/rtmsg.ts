@@ -2,21 +2,13 @@
 // and the few fields it reads back. Pure functions, no sockets, so every byte
 // can be unit-tested.
 //
-// Attribute formatters come from the `netlink` package. The nests it leaves to
-// us (IFLA_LINKINFO, the veth peer, IFLA_PROTINFO) are built here. We decode
-// replies ourselves rather than with the package's full parsers: those reject
-// attributes whose size changed in newer kernels, and we need only a handful.
-// Deep imports: the package's index also loads its genl/nl80211/wireguard
-// modules, which cost ~40 ms of start-up for nothing plumb uses. Loaded with
-// require, not import: importing CommonJS from ESM makes Node scan each file's
-// source for export names, which took ~30 ms here, more than loading them.
-import { createRequire } from 'node:module';
-import type { StreamData, ifla } from 'netlink';
+// Attributes are encoded and decoded here, for the handful plumb uses. The
+// `netlink` package's generated formatters and parsers cover every attribute
+// the kernel knows, and loading them cost a plumb process ~10 ms of start-up;
+// its full parsers also reject attributes whose size changed in newer
+// kernels. The unit tests still read plumb's bytes back with that package, as
+// an independent check of the layout.
 import { endianness } from 'node:os';
-
-const requireCjs = createRequire(import.meta.url);
-const nlStructs = requireCjs('netlink/dist/structs.js') as typeof import('netlink/dist/structs.js');
-const nlIfla = requireCjs('netlink/dist/rt/ifla.js') as typeof import('netlink/dist/rt/ifla.js');
 
 // Netlink is host byte order; ports and addresses are network order.
 const LE = endianness() === 'LE';
@@ -47,6 +39,8 @@ export const NLMSG_DONE = 3;
 
 /** Request flags (linux/netlink.h); REQUEST and ACK are added by the package. */
 export const NLM_F = {
+  /** Send the requester the notification of what it changed (a new link's message, with its ifindex). */
+  ECHO: 0x8,
   DUMP_INTR: 0x10,
   DUMP: 0x300,
   REPLACE: 0x100,
@@ -221,21 +215,60 @@ export function attr(type: number, data: Buffer, nested = false): Buffer {
   return pad(Buffer.concat([head, data]));
 }
 
-/** Flattens one of the package's attribute formatters into a padded buffer. */
-export function stream(data: StreamData): Buffer {
-  const s = new nlStructs.AttrStream();
-  s.emit(data);
-  return pad(Buffer.concat(s.bufs));
-}
-
 /** Boolean option as the u8 attribute the kernel expects; absent stays absent (kernel default). */
-function u8flag(v: boolean | undefined): number | undefined {
-  return v === undefined ? undefined : v ? 1 : 0;
+function u8flag(v: boolean | undefined): Buffer | undefined {
+  return v === undefined ? undefined : Buffer.from([v ? 1 : 0]);
 }
 
-/** Link attributes through the package's formatter (undefined fields are left out). */
-export function linkAttrs(a: ifla.LinkAttrs): Buffer {
-  return stream(nlIfla.formatLinkAttrs(a));
+/** A u32 attribute value; out-of-range numbers throw (RangeError), as for any Buffer write. */
+function u32Value(v: number): Buffer {
+  const b = Buffer.alloc(4);
+  if (LE) b.writeUInt32LE(v);
+  else b.writeUInt32BE(v);
+  return b;
+}
+
+/**
+ * Attributes from an object's fields, in the order the fields were given
+ * (undefined fields left out): `table` maps each field to its attribute type
+ * and encoding. A field the table does not know is a programming error.
+ */
+function encodeAttrs<T extends object>(fields: T, table: { [K in keyof T]-?: [number, (v: NonNullable<T[K]>) => Buffer] }): Buffer {
+  const parts: Buffer[] = [];
+  for (const key of Object.keys(fields) as Array<keyof T>) {
+    const value = fields[key];
+    if (value === undefined) continue;
+    const entry = table[key];
+    if (!entry) throw new Error(`Unknown key "${String(key)}"`);
+    parts.push(attr(entry[0], entry[1](value as NonNullable<T[typeof key]>)));
+  }
+  return Buffer.concat(parts);
+}
+
+/** The link attributes plumb sends (IFLA_*). */
+export interface LinkAttrs {
+  address?: Buffer;
+  ifname?: string;
+  mtu?: number;
+  /** IFLA_LINK: the lower device's ifindex, as 4 bytes. */
+  link?: Buffer;
+  master?: number;
+  netNsFd?: number;
+}
+
+const IFLA_NET_NS_FD = 28;
+const raw = (b: Buffer) => b;
+
+/** Link attributes (undefined fields are left out). */
+export function linkAttrs(a: LinkAttrs): Buffer {
+  return encodeAttrs(a, {
+    address: [IFLA_ADDRESS, raw],
+    ifname: [IFLA_IFNAME, cstr],
+    mtu: [IFLA_MTU, u32Value],
+    link: [IFLA_LINK, raw],
+    master: [IFLA_MASTER, u32Value],
+    netNsFd: [IFLA_NET_NS_FD, u32Value],
+  });
 }
 
 export function ifnameAttr(name: string): Buffer {
@@ -297,8 +330,9 @@ export interface VxlanData {
 export function vxlanData(o: VxlanData): Buffer {
   const port = Buffer.alloc(2);
   port.writeUInt16BE(o.port);
-  return stream(
-    nlIfla.formatVxlan({
+  // IFLA_VXLAN_*: ID 1, LINK 3, LOCAL 4, LEARNING 7, PROXY 11, L2MISS 13, L3MISS 14, PORT 15 (network order).
+  return encodeAttrs(
+    {
       id: o.vni,
       port,
       local: o.local === undefined ? undefined : ipv4Bytes(o.local),
@@ -307,12 +341,14 @@ export function vxlanData(o: VxlanData): Buffer {
       proxy: u8flag(o.proxy),
       l2miss: u8flag(o.l2miss),
       l3miss: u8flag(o.l3miss),
-    }),
+    },
+    { id: [1, u32Value], port: [15, raw], local: [4, raw], link: [3, u32Value], learning: [7, raw], proxy: [11, raw], l2miss: [13, raw], l3miss: [14, raw] },
   );
 }
 
 export function macvlanData(mode: MacvlanMode): Buffer {
-  return stream(nlIfla.formatMacvlan({ mode: MACVLAN_MODES[mode] }));
+  // IFLA_MACVLAN_MODE, a u32.
+  return attr(IFLA_MACVLAN_MODE, u32Value(MACVLAN_MODES[mode]));
 }
 
 export interface BridgePortChange {
@@ -327,13 +363,10 @@ export interface BridgePortChange {
  * bridge reads the payload as the old single-byte STP state.
  */
 export function brportProtinfo(c: BridgePortChange): Buffer {
-  const inner = stream(
-    nlIfla.formatBridgePort({
-      mode: u8flag(c.hairpin),
-      learning: u8flag(c.learning),
-      unicastFlood: u8flag(c.flood),
-      isolated: c.isolated === undefined ? undefined : Buffer.from([c.isolated ? 1 : 0]),
-    }),
+  // IFLA_BRPORT_*: MODE (hairpin) 4, LEARNING 8, UNICAST_FLOOD 9, ISOLATED 33; each a u8.
+  const inner = encodeAttrs(
+    { mode: u8flag(c.hairpin), learning: u8flag(c.learning), unicastFlood: u8flag(c.flood), isolated: u8flag(c.isolated) },
+    { mode: [4, raw], learning: [8, raw], unicastFlood: [9, raw], isolated: [33, raw] },
   );
   return attr(IFLA_PROTINFO, inner, true);
 }
@@ -513,8 +546,15 @@ export interface LinkInfo {
 const u8 = (b: Buffer) => b.readUInt8(0);
 const str = (b: Buffer) => b.toString('utf8').replace(/\0.*$/s, '');
 
+/** Calls fn for each attribute (type without the nested/byte-order flags); a bad length is malformed input. */
 function eachAttr(b: Buffer, fn: (type: number, data: Buffer) => void): void {
-  nlStructs.parseAttributes(b, (a) => fn(a.type, a.data));
+  for (let off = 0; off < b.length; ) {
+    if (b.length - off < 4) throw new Error('Not enough data');
+    const len = u16(b, off);
+    if (len < 4 || off + len > b.length) throw new Error(`Invalid attribute length (${len})`);
+    fn(u16(b, off + 2) & 0x3fff, b.subarray(off + 4, off + len));
+    off += (len + 3) & ~3;
+  }
 }
 
 function decodeVxlan(b: Buffer): VxlanInfo {

@@ -5,17 +5,12 @@
 //
 // A netlink socket belongs to the namespace it was created in, so `open`
 // creates it inside a synchronous namespace window and it stays there.
-// Only the package's plain netlink socket: its index loads much more, slowly,
-// and its rtnetlink wrapper (rt/rt.js) loads ~90 KB of generated parsers and
-// runs them on every reply, while plumb decodes the few fields it reads itself
-// (rtmsg.ts). Loaded with require: see rtmsg.ts for why not import.
-import { createRequire } from 'node:module';
-import type { NetlinkMessage, NetlinkSocket } from 'netlink';
+// Requests go out through plumb's own socket (netlink.ts), one at a time.
 import { KernelError, errnoName, errnoText, isErrno } from './errors.js';
+import { NetlinkSocket, type NetlinkMessage } from './netlink.js';
 import { withinNetns, type Netns } from './netns.js';
 import type { Journal, LinkSpec, NsName, Op } from './ops.js';
 
-const nlSocket = createRequire(import.meta.url)('netlink/dist/netlink.js') as typeof import('netlink/dist/netlink.js');
 /** NETLINK_ROUTE */
 const PROTOCOL_ROUTE = 0;
 import {
@@ -49,8 +44,6 @@ import {
   parseCidr,
   routeBody,
   s32,
-  u16,
-  u32,
   scopeName,
   skipStatsAttr,
   u32Bytes,
@@ -197,10 +190,6 @@ export class Rtnl {
    * stale entry fails with ENODEV rather than hitting another link).
    */
   private readonly indexes = new Map<string, number>();
-  /** Requests run one at a time: the kernel refuses a second dump on a busy socket. */
-  private queue: Promise<unknown> = Promise.resolve();
-  /** Dump trouble seen on the wire, by sequence number (the package hides the flags and DONE). */
-  private readonly trouble = new Map<number, { interrupted?: boolean; errno?: number }>();
   private cacheHits = 0;
   private closed = false;
 
@@ -208,13 +197,7 @@ export class Rtnl {
     readonly ns: Netns,
     private readonly journal: Journal,
     private readonly sock: NetlinkSocket | null,
-  ) {
-    if (!sock) return;
-    // Without a listener an 'error' event would throw; a failed receive
-    // surfaces as a timeout of the request that was waiting.
-    sock.on('error', () => undefined);
-    sock.socket.on('message', (buf: Buffer) => this.scan(buf));
-  }
+  ) {}
 
   /**
    * Opens a socket bound to `ns`. In a dry run on a namespace that was never
@@ -227,7 +210,7 @@ export class Rtnl {
       throw new KernelError(`open netlink socket in ${ns.name ?? 'host namespace'}: namespace is not open`, 'EBADF', 9);
     }
     try {
-      const sock = withinNetns(ns, () => nlSocket.createNetlink(PROTOCOL_ROUTE));
+      const sock = withinNetns(ns, () => new NetlinkSocket(PROTOCOL_ROUTE, REQUEST_TIMEOUT_MS));
       return new Rtnl(ns, journal, sock);
     } catch (err) {
       throw KernelError.from(err, `open netlink socket in ${ns.name ?? 'host namespace'}`);
@@ -387,21 +370,58 @@ export class Rtnl {
   }
 
   /**
-   * `ip link add NAME type veth peer name PEER netns PEERNS`: one request, the
-   * peer is born inside peerNs (IFLA_NET_NS_FD in the peer's attributes), so
-   * it never appears in this namespace. `mtu` applies to both ends.
+   * `ip link add NAME [master BR] [up] type veth peer name PEER netns PEERNS`:
+   * one request, the peer is born inside peerNs (IFLA_NET_NS_FD in the peer's
+   * attributes), so it never appears in this namespace. `mtu` applies to both
+   * ends. `master` and `up` apply to this end, which the kernel brings up and
+   * then plugs in; the peer cannot be brought up in the same request (the
+   * kernel refuses: its twin does not exist yet when it is configured).
    */
-  async addVeth(name: string, peer: string, peerNs: Netns, opts: { mtu?: number; peerAddress?: string } = {}, why?: string): Promise<void> {
+  async addVeth(
+    name: string,
+    peer: string,
+    peerNs: Netns,
+    opts: { mtu?: number; peerAddress?: string; master?: string; up?: boolean } = {},
+    why?: string,
+  ): Promise<{ peerIndex?: number }> {
     const doing = `add link ${name}`;
     checkName(name, doing);
     checkName(peer, doing);
     if (opts.peerAddress !== undefined) checked(doing, () => macBytes(opts.peerAddress!));
-    const spec: LinkSpec = tidy({ type: 'veth' as const, peer, peerNs: peerNs.name, mtu: opts.mtu, peerAddress: opts.peerAddress });
-    await this.journal.run(this.op({ kind: 'link.add', ns: this.ns.name, name, spec, why }), () => this.fresh(async () => {
+    const spec: LinkSpec = tidy({ type: 'veth' as const, peer, peerNs: peerNs.name, mtu: opts.mtu, peerAddress: opts.peerAddress, master: opts.master, up: opts.up });
+    const made = await this.journal.run(this.op({ kind: 'link.add', ns: this.ns.name, name, spec, why }), () => this.fresh(async () => {
+      const master = opts.master === undefined ? undefined : await this.index(opts.master, doing);
       const data = vethData({ name: peer, nsFd: peerNs.fd, mtu: opts.mtu, address: opts.peerAddress });
-      const body = Buffer.concat([ifinfomsg(), linkAttrs({ ifname: name, mtu: opts.mtu }), linkInfo('veth', data)]);
-      await this.exchange(RTM.NEWLINK, body, NLM_F.CREATE | NLM_F.EXCL, doing);
+      const head = ifinfomsg({ flags: opts.up ? IFF_UP : 0, change: opts.up ? IFF_UP : 0 });
+      const body = Buffer.concat([head, linkAttrs({ ifname: name, mtu: opts.mtu, master }), linkInfo('veth', data)]);
+      // ECHO: the new link's message comes back with the answer (kernels that do not echo send none).
+      const replies = await this.exchange(RTM.NEWLINK, body, NLM_F.CREATE | NLM_F.EXCL | NLM_F.ECHO, doing);
+      return this.learnCreated(replies, name);
     }));
+    return made ?? {};
+  }
+
+  /**
+   * Remembers the ifindex of a link just created, from the kernel's echo of it,
+   * and returns the index of its twin (IFLA_LINK: a veth's peer, as numbered
+   * in the peer's namespace), so no lookup has to ask for either.
+   */
+  private learnCreated(replies: NetlinkMessage[], name: string): { peerIndex?: number } {
+    const echo = replies.find((m) => m.type === RTM.NEWLINK);
+    if (!echo) return {};
+    const link = this.decode(() => decodeLink(echo.data), `add link ${name}`);
+    if (link.name !== name) return {};
+    this.indexes.set(name, link.index);
+    return { peerIndex: link.parentIndex };
+  }
+
+  /**
+   * An ifindex learnt elsewhere (a veth's twin, from the echo of its creation
+   * in another namespace). A stale one is caught like any cached index: ENODEV,
+   * then a lookup.
+   */
+  rememberIndex(name: string, index: number): void {
+    this.indexes.set(name, index);
   }
 
   /** `ip link add NAME type vxlan id VNI dstport PORT [local IP] [dev DEV] [nolearning] [proxy] [l2miss] [l3miss]` */
@@ -473,14 +493,20 @@ export class Rtnl {
       why,
     });
     await this.journal.run(op, () => this.fresh(async () => {
-      const index = await this.index(name, doing);
+      // Without a rename, a link whose index is not known yet is named in the request itself
+      // (ifi_index 0 + IFLA_IFNAME, which the kernel then reads as "which link"): no lookup first.
+      const byName = change.rename === undefined && !this.indexes.has(name);
+      const index = byName ? 0 : await this.index(name, doing);
       let master: number | undefined;
       if (change.master === null) master = 0;
       else if (change.master !== undefined) master = await this.index(change.master, doing);
       const head = ifinfomsg({ index, flags: change.up ? IFF_UP : 0, change: change.up === undefined ? 0 : IFF_UP });
-      const attrs = linkAttrs({ ifname: change.rename, mtu: change.mtu, address: mac, master, netNsFd: change.netns?.fd });
+      const attrs = linkAttrs({ ifname: byName ? name : change.rename, mtu: change.mtu, address: mac, master, netNsFd: change.netns?.fd });
       try {
         await this.exchange(RTM.SETLINK, Buffer.concat([head, attrs]), 0, doing);
+      } catch (err) {
+        if (byName && isErrno(err, 'ENODEV')) throw new KernelError(`${doing}: no such device ${name}`, 'ENODEV', ENODEV, { cause: err });
+        throw err;
       } finally {
         if (change.rename !== undefined || change.netns !== undefined) this.indexes.delete(name);
       }
@@ -697,68 +723,44 @@ export class Rtnl {
   }
 
   /**
-   * Sends one request and waits for its answer: the reply messages (a dump's
+   * Sends one request and reads its answer: the reply messages (a dump's
    * parts without DONE), or [] for a plain acknowledgement. Kernel errors
-   * become KernelErrors that say what was being done.
+   * become KernelErrors that say what was being done. Synchronous underneath
+   * (see netlink.ts), so requests never interleave on the socket.
    */
-  private exchange(type: number, body: Buffer, flags: number, doing: string): Promise<NetlinkMessage[]> {
-    const run = async (): Promise<NetlinkMessage[]> => {
-      const sock = this.sock;
-      if (!sock || this.closed) throw new KernelError(`${doing}: netlink socket is ${sock ? 'closed' : 'not open (dry run)'}`, 'EBADF', 9);
-      const seq = sock.generateSeq();
-      let msgs: NetlinkMessage[];
-      try {
-        [msgs] = await sock.request(type, body, { flags, seq, checkError: false, timeout: REQUEST_TIMEOUT_MS });
-      } catch (err) {
-        this.trouble.delete(seq);
-        if (err instanceof Error && /timeout/i.test(err.message)) {
-          throw new KernelError(`${doing}: no answer from the kernel within ${REQUEST_TIMEOUT_MS / 1000}s`, 'ETIMEDOUT', 110, { cause: err });
-        }
-        throw KernelError.from(err, doing);
+  private async exchange(type: number, body: Buffer, flags: number, doing: string): Promise<NetlinkMessage[]> {
+    const sock = this.sock;
+    if (!sock || this.closed) throw new KernelError(`${doing}: netlink socket is ${sock ? 'closed' : 'not open (dry run)'}`, 'EBADF', 9);
+    let msgs: NetlinkMessage[];
+    try {
+      msgs = sock.request(type, flags, body);
+    } catch (err) {
+      // SO_RCVTIMEO ran out: the read ends with EAGAIN.
+      if (isErrno(err, 'EAGAIN')) {
+        throw new KernelError(`${doing}: no answer from the kernel within ${REQUEST_TIMEOUT_MS / 1000}s`, 'ETIMEDOUT', 110, { cause: err });
       }
-      const note = this.trouble.get(seq);
-      this.trouble.delete(seq);
-      const first = msgs[0];
-      if (first?.type === NLMSG_ERROR) {
-        const errno = -s32(first.data, 0);
+      throw KernelError.from(err, doing);
+    }
+    const replies: NetlinkMessage[] = [];
+    let interrupted = false;
+    let doneErrno = 0;
+    for (const m of msgs) {
+      if (m.flags & NLM_F.DUMP_INTR) interrupted = true;
+      if (m.type === NLMSG_ERROR) {
+        const errno = -s32(m.data, 0);
         if (errno > 0) {
           if (errno === ENODEV) this.indexes.clear();
           throw new KernelError(`${doing}: ${errnoText(errno)}`, errnoName(errno), errno);
         }
-        return [];
+      } else if (m.type === NLMSG_DONE) {
+        if (m.data.length >= 4 && -s32(m.data, 0) > 0) doneErrno = -s32(m.data, 0);
+      } else {
+        replies.push(m);
       }
-      if (note?.errno) throw new KernelError(`${doing}: ${errnoText(note.errno)}`, errnoName(note.errno), note.errno);
-      if (note?.interrupted) throw new DumpInterrupted();
-      return msgs;
-    };
-    const result = this.queue.then(run, run);
-    this.queue = result.catch(() => undefined);
-    return result;
-  }
-
-  /**
-   * Looks at every datagram for what the package does not pass on: the
-   * DUMP_INTR flag (set on any part, or only on DONE) and an error in DONE.
-   */
-  private scan(buf: Buffer): void {
-    for (let off = 0; off + 16 <= buf.length; ) {
-      const len = u32(buf, off);
-      if (len < 16) return;
-      const msgType = u16(buf, off + 4);
-      const msgFlags = u16(buf, off + 6);
-      const seq = u32(buf, off + 8);
-      if (msgFlags & NLM_F.DUMP_INTR) this.troubleFor(seq).interrupted = true;
-      if (msgType === NLMSG_DONE && len >= 20) {
-        const errno = -s32(buf, off + 16);
-        if (errno > 0) this.troubleFor(seq).errno = errno;
-      }
-      off += (len + 3) & ~3;
     }
+    if (doneErrno) throw new KernelError(`${doing}: ${errnoText(doneErrno)}`, errnoName(doneErrno), doneErrno);
+    if (interrupted) throw new DumpInterrupted();
+    return replies;
   }
 
-  private troubleFor(seq: number): { interrupted?: boolean; errno?: number } {
-    let t = this.trouble.get(seq);
-    if (!t) this.trouble.set(seq, (t = {}));
-    return t;
-  }
 }

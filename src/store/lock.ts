@@ -25,13 +25,22 @@ function ownerAlive(content: string): boolean {
 }
 
 export class StoreLock {
-  private held = false;
+  /** How many acquire()s of this holder are not yet released: the lock nests, the outermost release frees it. */
+  private depth = 0;
 
   constructor(private readonly path: string) {}
 
+  /** Whether this process holds the lock now. */
+  get held(): boolean {
+    return this.depth > 0;
+  }
+
   /** Blocks until the lock is ours (or timeoutMs passes: then a clear error). */
   acquire(timeoutMs = 30_000): void {
-    if (this.held) return;
+    if (this.held) {
+      this.depth++;
+      return;
+    }
     mkdirSync(dirname(this.path), { recursive: true });
     const me = `${process.pid} ${startTime(process.pid)}\n`;
     const deadline = Date.now() + timeoutMs;
@@ -41,7 +50,7 @@ export class StoreLock {
         const fd = openSync(this.path, 'wx', 0o600);
         writeSync(fd, me);
         closeSync(fd);
-        this.held = true;
+        this.depth = 1;
         return;
       } catch (err) {
         if ((err as { code?: string }).code !== 'EEXIST') throw err;
@@ -72,7 +81,7 @@ export class StoreLock {
 
   release(): void {
     if (!this.held) return;
-    this.held = false;
+    if (--this.depth > 0) return;
     try {
       unlinkSync(this.path);
     } catch {

@@ -2,7 +2,8 @@
 // IPv4 addresses, routes, iptables-save (counters and comments dropped), plumb's
 // namespace files and ip_forward. Two equal states mean an operation left no trace.
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { MOUNT_POINT_TEMPLATE } from '../../src/kernel/netns.js';
 import type { Lab } from './lab.js';
 
 export interface HostState {
@@ -36,7 +37,11 @@ export function hostState(lab: Lab): HostState {
     .map((r) => `${r.dst}${r.gateway ? ` via ${r.gateway}` : ''}${r.dev ? ` dev ${r.dev}` : ''}`)
     .sort();
   const iptables = normaliseSave(lab.iptablesSave());
-  const nsFiles = [join(lab.root, 'run', 'netns'), join(lab.root, 'run', 'uts'), lab.netnsDir].flatMap(filesUnder).sort();
+  // Namespace files, not the empty file they are made from (kernel/netns.ts): it stays, like the directories, until system reset.
+  const nsFiles = [join(lab.root, 'run', 'netns'), join(lab.root, 'run', 'uts'), lab.netnsDir]
+    .flatMap(filesUnder)
+    .filter((f) => basename(f) !== MOUNT_POINT_TEMPLATE)
+    .sort();
   const ipForward = lab.execSync(['cat', '/proc/sys/net/ipv4/ip_forward']).stdout.trim();
   return { links, addresses, routes, iptables, nsFiles, ipForward };
 }

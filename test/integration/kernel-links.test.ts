@@ -100,6 +100,22 @@ describe('bridge with two sandboxes joined by veths', () => {
     expect(shown[0]).toMatchObject({ ifname: 'eth0', address: '02:42:0a:58:00:03' });
   });
 
+  it('is told by the kernel, with the answer, which ifindex the twin got, and can be born plugged in and up', async () => {
+    const c = lab('sbxc');
+    try {
+      const { peerIndex } = await host.rtnl.addVeth('veth9', 'eth0', c.ns, { master: 'br0', up: true });
+      expect(peerIndex).toBe((await c.rtnl.linkByName('eth0'))!.index);
+      expect(await host.rtnl.linkByName('veth9')).toMatchObject({ master: 'br0', up: true });
+      expect(await c.rtnl.linkByName('eth0')).toMatchObject({ up: false });
+      // A link named in a set request, with no index known: still the right one.
+      await c.rtnl.setLink('eth0', { up: true });
+      expect(await c.rtnl.linkByName('eth0')).toMatchObject({ up: true });
+      await expect(c.rtnl.setLink('nope0', { up: true })).rejects.toMatchObject({ code: 'ENODEV', message: 'set link nope0: no such device nope0' });
+    } finally {
+      await host.rtnl.deleteLink('veth9');
+    }
+  });
+
   it('reads back links, masters, addresses and routes', async () => {
     const br = await host.rtnl.linkByName('br0');
     expect(br).toMatchObject({ kind: 'bridge', up: true, mtu: 1400, address: '02:42:0a:58:00:01' });

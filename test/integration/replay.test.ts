@@ -96,8 +96,13 @@ async function buildInLabA(lab: Lab): Promise<void> {
     const sbRtnl = track(Rtnl.open(ns, journal));
     const veth = HOST_VETHS[i]!;
     const mac = `02:42:0a:4d:00:0${i + 2}`;
-    await hostRtnl.addVeth(veth, 'eth0', ns, { peerAddress: mac }, `a veth pair into ${sb}`);
-    await hostRtnl.setLink(veth, { master: BRIDGE, up: true });
+    // The first is born plugged in and up, as plumb's bridge driver makes them; the second is plugged in afterwards.
+    if (i === 0) {
+      await hostRtnl.addVeth(veth, 'eth0', ns, { peerAddress: mac, master: BRIDGE, up: true }, `a veth pair into ${sb}, plugged into the bridge`);
+    } else {
+      await hostRtnl.addVeth(veth, 'eth0', ns, { peerAddress: mac }, `a veth pair into ${sb}`);
+      await hostRtnl.setLink(veth, { master: BRIDGE, up: true });
+    }
     await sbRtnl.setLink('lo', { up: true });
     await sbRtnl.setLink('eth0', { up: true });
     await sbRtnl.addAddress('eth0', `10.77.0.${i + 2}/24`);
@@ -273,6 +278,7 @@ describe('an explained topology replays as a shell script', () => {
       `netns ${sbName('b', 'sb2')}`,
       `ip -n ${sbName('b', 'sb1')} route add default via 10.77.0.1`,
       `bridge link set dev vethsb1 hairpin on`,
+      `ip link add vethsb1 master ${BRIDGE} up type veth peer name eth0 address 02:42:0a:4d:00:02 netns ${sbName('b', 'sb1')}`,
       'bridge fdb append 00:00:00:00:00:00 dev vx-replay dst 192.0.2.11 self permanent',
       'ip neigh replace 10.77.0.9 lladdr 02:42:0a:4d:00:09 dev vx-replay nud permanent',
       'sysctl -w net.ipv4.ip_forward=1',

@@ -1,6 +1,6 @@
 // The engine's two safety nets: transactions that undo in reverse on failure,
 // and the store lock that serialises plumb processes (and survives a crashed owner).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -76,6 +76,17 @@ describe('StoreLock', () => {
     expect(existsSync(join(dir, 'lock'))).toBe(false);
   });
 
+  it('nests: only the outermost release frees it', () => {
+    dir = mkdtempSync(join(tmpdir(), 'plumb-lock-'));
+    const a = new StoreLock(join(dir, 'lock'));
+    a.acquire();
+    a.acquire();
+    a.release();
+    expect(() => new StoreLock(join(dir, 'lock')).acquire(50)).toThrow(/another plumb process holds the lock/);
+    a.release();
+    expect(existsSync(join(dir, 'lock'))).toBe(false);
+  });
+
   it('takes over a lock whose owner no longer exists', () => {
     dir = mkdtempSync(join(tmpdir(), 'plumb-lock-'));
     // PID 2^22+1 is above pid_max's default ceiling on most systems: no such process.
@@ -106,5 +117,51 @@ describe('Store', () => {
       commit();
     });
     expect(store.read().sysctls).toHaveLength(1);
+  });
+
+  it('replaces the store by rename, recycling the version before last as the next temporary file', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'plumb-store-'));
+    const paths = { state: join(dir, 'lib'), run: join(dir, 'run'), netnsNames: join(dir, 'names') };
+    const store = new Store(paths);
+    const file = join(paths.state, 'store.json');
+    const inodes: number[] = [];
+    for (const key of ['a', 'b', 'c', 'd']) {
+      await store.locked(async (data, commit) => {
+        data.sysctls.push({ key, original: '0' });
+        commit();
+      });
+      inodes.push(statSync(file).ino);
+    }
+    expect(store.read().sysctls.map((s) => s.key)).toEqual(['a', 'b', 'c', 'd']);
+    // Two files take turns: no new file after the second write.
+    expect(inodes[2]).toBe(inodes[0]);
+    expect(inodes[3]).toBe(inodes[1]);
+    expect(readdirSync(paths.state).sort()).toEqual(['store.json', 'store.json.spare']);
+    expect(JSON.parse(readFileSync(join(paths.state, 'store.json.spare'), 'utf8')).sysctls).toHaveLength(3);
+  });
+
+  it('writes on after a write cut short between its steps', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'plumb-store-'));
+    const paths = { state: join(dir, 'lib'), run: join(dir, 'run'), netnsNames: join(dir, 'names') };
+    const store = new Store(paths);
+    await store.locked(async (data, commit) => commit());
+    // As if killed after linking the old version and before the renames.
+    writeFileSync(join(paths.state, 'store.json.old'), 'stale');
+    await store.locked(async (data, commit) => {
+      data.sysctls.push({ key: 'k', original: '1' });
+      commit();
+    });
+    expect(store.read().sysctls).toEqual([{ key: 'k', original: '1' }]);
+    expect(readdirSync(paths.state).sort()).toEqual(['store.json', 'store.json.spare']);
+  });
+
+  it('is written only under its lock, and calls a store it cannot parse unreadable', () => {
+    dir = mkdtempSync(join(tmpdir(), 'plumb-store-'));
+    const paths = { state: join(dir, 'lib'), run: join(dir, 'run'), netnsNames: join(dir, 'names') };
+    const store = new Store(paths);
+    expect(() => store.write(store.read())).toThrow(/only with its lock held/);
+    mkdirSync(paths.state, { recursive: true });
+    writeFileSync(join(paths.state, 'store.json'), '{"version":1,');
+    expect(() => store.read()).toThrow(/is unreadable/);
   });
 });

@@ -93,6 +93,10 @@ describe('renderOp: every kind', () => {
     expect(
       one({ kind: 'link.add', ns: 'h', name: 'veth1', spec: { type: 'veth', peer: 'eth0', peerNs: null, mtu: 1450, peerAddress: '02:00:00:00:00:09' } }),
     ).toBe('ip -n h link add veth1 mtu 1450 type veth peer name eth0 address 02:00:00:00:00:09 mtu 1450');
+    // Born plugged in and up: master and up belong to this end, before `type`.
+    expect(
+      one({ kind: 'link.add', ns: null, name: 'veth1', spec: { type: 'veth', peer: 'eth0', peerNs: 'web', mtu: 1500, master: 'plumb0', up: true, peerAddress: '02:42:ac:11:00:02' } }),
+    ).toBe('ip link add veth1 mtu 1500 master plumb0 up type veth peer name eth0 address 02:42:ac:11:00:02 mtu 1500 netns web');
     expect(
       one({
         kind: 'link.add',
