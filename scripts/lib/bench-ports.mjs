@@ -31,7 +31,7 @@ const TARGET_RATIO = 0.9;
 const TARGET_FIREWALL_MS = 15;
 const PORTS = 200;
 
-const plumb = (args) => run([process.execPath, PLUMB, ...args]);
+const plumb = (args) => run([PLUMB, ...args]);
 
 async function iperf(argv) {
   const out = JSON.parse(await run([...argv, '-J', '-t', String(SECONDS), '-O', '1']));
@@ -57,8 +57,8 @@ async function throughput() {
   const gateway = (await plumb(['inspect', '-f', '{{.NetworkSettings.Gateway}}', 'srv'])).trim() || '172.17.0.1';
   await waitForServer(srvIp, 5201);
   const rows = {
-    'direct (container -> container)': () => iperf([process.execPath, PLUMB, 'exec', 'cli', 'iperf3', '-c', srvIp, '-p', '5201']),
-    [`published (container -> ${gateway}:15201)`]: () => iperf([process.execPath, PLUMB, 'exec', 'cli', 'iperf3', '-c', gateway, '-p', '15201']),
+    'direct (container -> container)': () => iperf([PLUMB, 'exec', 'cli', 'iperf3', '-c', srvIp, '-p', '5201']),
+    [`published (container -> ${gateway}:15201)`]: () => iperf([PLUMB, 'exec', 'cli', 'iperf3', '-c', gateway, '-p', '15201']),
     'published (host -> 127.0.0.1:15201)': () => iperf(['iperf3', '-c', '127.0.0.1', '-p', '15201']),
   };
   const results = Object.fromEntries(Object.keys(rows).map((k) => [k, []]));
