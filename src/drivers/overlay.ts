@@ -11,6 +11,7 @@
 // stays where the device was born, on the underlay, while the device itself
 // sits in the overlay namespace.
 import { createNetns, openNetns, registerNetns, removeNsFile, deleteNsFile, type Netns } from '../kernel/netns.js';
+import { KernelError } from '../kernel/errors.js';
 import type { Rtnl } from '../kernel/rtnl.js';
 import { setSysctl } from '../kernel/sysctl.js';
 import { existsSync } from 'node:fs';
@@ -81,7 +82,8 @@ export async function createOverlaySandbox(env: DriverEnv, steps: Steps, net: Ne
   await steps.step(
     `vxlan ${temp}`,
     () =>
-      host.addVxlan(
+      addVxlanOnceVniIsFree(
+        host,
         temp,
         { vni: net.vni!, port: VXLAN_UDP_PORT, local: vtep, learning: false, proxy: true, mtu },
         `a VXLAN tunnel end for VNI ${net.vni}: frames go out wrapped in UDP ${VXLAN_UDP_PORT} from ${vtep}; it is born here so its socket stays on the underlay, and learns nothing by itself: plumb tells it where every remote container lives`,
@@ -108,8 +110,51 @@ export function openOverlaySandbox(place: OverlayPlace | undefined, networkId: s
   }
 }
 
-/** Removes the namespace: br0, vxlan0 and every veth in it go with it. */
-export function deleteOverlaySandbox(env: DriverEnv, net: NetworkRecord, place: OverlayPlace): void {
+/** How long a new vxlan0 waits for the VNI to be let go by the one of a namespace the kernel is still destroying. */
+const VNI_RELEASE_WAIT_MS = 1000;
+
+/**
+ * `ip link add` of vxlan0's temporary name. The kernel refuses a second VXLAN
+ * device with the same VNI and port on one underlay (EEXIST, though no link
+ * has the name): a namespace deleted without removing its vxlan0 first (a
+ * crash, then gc) keeps the VNI until the kernel has destroyed it in the
+ * background, a few ms later. That wait is worth making; a VNI that stays
+ * taken is a leftover, and the error says how to clear it.
+ */
+async function addVxlanOnceVniIsFree(host: Rtnl, name: string, opts: Parameters<Rtnl['addVxlan']>[1], why: string): Promise<void> {
+  const deadline = Date.now() + VNI_RELEASE_WAIT_MS;
+  for (;;) {
+    try {
+      return await host.addVxlan(name, opts, why);
+    } catch (err) {
+      const vniTaken = err instanceof KernelError && err.code === 'EEXIST' && !(await host.linkByName(name));
+      if (!vniTaken) throw err;
+      if (Date.now() > deadline) {
+        throw new KernelError(
+          `add link ${name}: another VXLAN device on this host already uses VNI ${opts.vni} on UDP ${opts.port} (a leftover: run plumb system gc; or in a namespace some process still holds open)`,
+          'EEXIST',
+          17,
+          { cause: err },
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+}
+
+/**
+ * Removes the namespace: br0, vxlan0 and every veth in it go with it. vxlan0
+ * is deleted first, and waited for: the kernel destroys the rest of a
+ * namespace in the background, and until it has, a vxlan0 still holds its
+ * VNI on the underlay, so the next container of the network on this host
+ * could not build a new one.
+ */
+export async function deleteOverlaySandbox(env: DriverEnv, net: NetworkRecord, place: OverlayPlace): Promise<void> {
+  const ns = openOverlaySandbox(place, net.id);
+  if (ns) {
+    const ov = env.rtnlIn(ns);
+    if (await ov.linkByName(OVERLAY_VXLAN)) await ov.deleteLink(OVERLAY_VXLAN, `free VNI ${net.vni} now rather than when the kernel gets round to destroying the namespace`);
+  }
   if (existsSync(place.alias) && !env.dryRun) removeNsFile(place.alias);
   if (existsSync(place.netns)) {
     deleteNsFile(env.journal, overlayNsName(net.id), place.netns, 'netns.del', `no container of ${net.name} is left on this host: remove its namespace, br0 and vxlan0 with it`);
@@ -185,7 +230,7 @@ export const overlayDriver: NetworkDriver = {
     // Nothing on this host until a container joins (Docker creates the namespace lazily too).
   },
   deleteNetwork: async (env, net) => {
-    if (net.overlaySandbox) deleteOverlaySandbox(env, net, net.overlaySandbox);
+    if (net.overlaySandbox) await deleteOverlaySandbox(env, net, net.overlaySandbox);
   },
   joinEndpoint: async () => {
     throw new Error('overlay endpoints are joined through the cluster store (engine/overlay-endpoints.ts)');

@@ -162,7 +162,7 @@ export async function detachOverlayEndpoint(ctx: Context, data: StoreData, c: Co
   }
   const othersHere = Object.values(data.containers).some((o) => o.id !== c.id && o.endpoints[net.id]);
   if (!othersHere && net.overlaySandbox) {
-    deleteOverlaySandbox(ctx, net, net.overlaySandbox);
+    await deleteOverlaySandbox(ctx, net, net.overlaySandbox);
     if (!ctx.dryRun) forgetProgrammed(ctx.paths, net.id);
     net.overlaySandbox = undefined;
   }

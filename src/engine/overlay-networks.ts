@@ -168,7 +168,7 @@ export async function removeOverlayNetwork(ctx: Context, data: StoreData, net: N
     { needVtep: false },
   );
   if (net.overlaySandbox) {
-    deleteOverlaySandbox(ctx, net, net.overlaySandbox);
+    await deleteOverlaySandbox(ctx, net, net.overlaySandbox);
     forgetProgrammed(ctx.paths, net.id);
   }
   delete data.networks[net.id];

@@ -8,7 +8,7 @@
 // host on the overlays the asker shares, checked with real queries (dig, and
 // the seed's own `ping bbbox2`), the packet path of a query, scoping, and
 // removal; unknown names go to a fake upstream in the wan.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -304,6 +304,32 @@ describe('isolation and removal', () => {
     expect(await eventually(async () => (await dig(h1, 'bbbox1', 'bbbox2')).status === 'NXDOMAIN')).toBe(true);
     expect(await dig(h1, 'bbbox1', 'bbbox2.ov_net1')).toEqual({ status: 'NXDOMAIN', answers: [] });
     expect((await h1.plumb(['exec', 'bbbox1', 'ping', '-c1', '-W1', 'bbbox2'])).code).not.toBe(0);
+  });
+
+  it("a network's only container on a host can be replaced at once, even while someone holds the old overlay namespace open", async () => {
+    // A learner's `nsenter --net=<overlay namespace> tcpdump` keeps that namespace, and everything left
+    // in it, alive after plumb lets go of it. A vxlan0 left in it would keep the VNI on the underlay,
+    // and the kernel would refuse the next container's vxlan0 with EEXIST.
+    await h1.plumbOk(['network', 'create', '-d', 'overlay', 'ov_churn']);
+    const id = await networkId(h1, 'ov_churn');
+    await h3.plumbOk(['run', '-d', '--name', 'churn1', '--network', 'ov_churn', 'busybox']);
+    const holder = spawn('nsenter', [`--net=${h3.overlayNs(id)}`, 'sh', '-c', 'echo in; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      await new Promise((resolve, reject) => {
+        holder.stdout!.once('data', resolve);
+        holder.once('exit', () => reject(new Error('nsenter could not enter the overlay namespace')));
+      });
+      await h3.plumbOk(['rm', '-f', 'churn1']);
+      expect(existsSync(h3.overlayNs(id))).toBe(false);
+      await h3.plumbOk(['run', '-d', '--name', 'churn2', '--network', 'ov_churn', 'busybox']);
+      const vx = h3.ipJson<Array<{ ifname: string; linkinfo?: { info_data?: { id?: number } } }>>(['-d', 'link', 'show', 'vxlan0'], h3.overlayNs(id));
+      expect(vx[0]!.linkinfo?.info_data?.id).toBeGreaterThanOrEqual(256);
+    } finally {
+      holder.kill('SIGKILL');
+      await new Promise((r) => holder.once('exit', r));
+    }
+    await h3.plumbOk(['rm', '-f', 'churn2']);
+    await h1.plumbOk(['network', 'rm', 'ov_churn']);
   });
 });
 
