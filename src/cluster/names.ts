@@ -7,6 +7,7 @@
 // overlayNames() is a one-shot read; OverlayNameWatch keeps a copy current
 // from an etcd watch, for a resolver that lives long and answers often.
 import { clusterConfig } from './config.js';
+import type { ClusterWatch } from './etcd-watch.js';
 import { changesNames, type ClusterSnapshot } from './records.js';
 
 export interface OverlayName {
@@ -97,9 +98,11 @@ export class OverlayNameWatch {
   }
 
   /**
-   * Connects and reads once (without waiting for etcd beyond the client's
-   * deadline: the watch keeps trying and fills the copy once etcd answers).
-   * A no-op without a cluster store.
+   * Reads once, then watches. Resolves after the first read (which gives up
+   * after the client's deadline when etcd is away), before the watch is up:
+   * the watch needs the etcd3 gRPC client, ~170 ms of CPU to load, and its
+   * "connected" event reads everything again, so a change made in between is
+   * not missed. A no-op without a cluster store.
    */
   async start(env: NodeJS.ProcessEnv = process.env, log?: (line: string) => void): Promise<this> {
     const cfg = clusterConfig(env);
@@ -120,16 +123,31 @@ export class OverlayNameWatch {
           lastError = err.message;
         },
       );
-    const { watchCluster } = await import('./etcd-watch.js');
-    const w = await watchCluster(
-      cfg,
-      (change) => changesNames(change, cfg.prefix) && void refresh(),
-      (state) => state === 'connected' && void refresh(),
-    );
+    let stopped = false;
+    let watching: Promise<ClusterWatch | undefined> = Promise.resolve(undefined);
     this.closeFn = () => {
-      void w.close().finally(() => store.close());
+      stopped = true;
+      // The watch may still be starting: it is closed once it is up.
+      void watching.then((w) => w?.close()).finally(() => store.close());
     };
     await refresh();
+    if (!stopped) {
+      // After the first read, and after whatever the caller does with it (a
+      // macrotask later), so loading etcd3 holds up neither.
+      watching = new Promise((resolve) => setImmediate(resolve))
+        .then(() => import('./etcd-watch.js'))
+        .then(({ watchCluster }) =>
+          watchCluster(
+            cfg,
+            (change) => changesNames(change, cfg.prefix) && void refresh(),
+            (state) => state === 'connected' && void refresh(),
+          ),
+        )
+        .catch((err: Error) => {
+          log?.(`overlay names: cannot watch the cluster store (${err.message}); names stay as first read`);
+          return undefined;
+        });
+    }
     return this;
   }
 
