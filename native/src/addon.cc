@@ -1,5 +1,5 @@
 // plumb's native addon: the few system calls Node cannot make on its own.
-// Only setns, unshare, mount, umount2, gettid, getrandom and a netlink
+// Only setns, unshare, mount, umount2, gettid, getrandom, flock and a netlink
 // socket's open/request live here; everything else (message layout, parsing, policy)
 // stays in TypeScript. Every failure throws an Error carrying errno, code
 // (EPERM, ...) and the syscall name so callers can decide what it means.
@@ -10,6 +10,7 @@
 #include <linux/netlink.h>
 #include <sched.h>
 #include <string>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -205,6 +206,21 @@ Napi::Value GetRandom(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// flock(fd, operation): flock(2). True when done; false when LOCK_NB was
+// given and another open file holds the lock (EWOULDBLOCK).
+Napi::Value Flock(const Napi::CallbackInfo& info) {
+  if (!RequireArgs(info, 2, "flock(fd: number, operation: number)")) return info.Env().Undefined();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int operation = info[1].As<Napi::Number>().Int32Value();
+  int r;
+  do {
+    r = flock(fd, operation);
+  } while (r < 0 && errno == EINTR);
+  if (r == 0) return Napi::Boolean::New(info.Env(), true);
+  if (errno == EWOULDBLOCK) return Napi::Boolean::New(info.Env(), false);
+  return ThrowErrno(info.Env(), "flock", errno, "fd " + std::to_string(fd));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setns", Napi::Function::New(env, SetNs));
   exports.Set("unshare", Napi::Function::New(env, Unshare));
@@ -212,6 +228,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("umount2", Napi::Function::New(env, Umount2));
   exports.Set("gettid", Napi::Function::New(env, GetTid));
   exports.Set("getrandom", Napi::Function::New(env, GetRandom));
+  exports.Set("flock", Napi::Function::New(env, Flock));
   exports.Set("nlOpen", Napi::Function::New(env, NlOpen));
   exports.Set("nlRequest", Napi::Function::New(env, NlRequest));
   return exports;

@@ -1,5 +1,5 @@
 // Loads plumb's own N-API addon (native/): setns, unshare, mount, umount2, gettid,
-// getrandom, and a netlink socket (open, request).
+// getrandom, flock, and a netlink socket (open, request).
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -12,6 +12,8 @@ export interface NativeAddon {
   gettid(): number;
   /** `length` random bytes from the kernel (getrandom(2)). */
   getrandom(length: number): Buffer;
+  /** flock(2): true when done, false when LOCK_NB was given and another open file holds the lock. */
+  flock(fd: number, operation: number): boolean;
   /** A netlink socket in the calling thread's network namespace; replies wait at most timeoutMs. */
   nlOpen(protocol: number, timeoutMs: number): number;
   /** Sends one netlink message, returns the datagrams read up to the end of its answer (error/ack or dump end). */
@@ -27,6 +29,9 @@ export const MS_REC = 0x4000;
 export const MS_PRIVATE = 1 << 18;
 export const MS_SHARED = 1 << 20;
 export const MNT_DETACH = 2;
+
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
 
 let addon: NativeAddon | undefined;
 

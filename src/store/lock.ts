@@ -1,12 +1,21 @@
 // One lock for the whole store: every plumb operation is read-modify-write
 // under it, so two plumb processes never hand out the same address.
-// A lock file created with O_EXCL holds the owner's PID and start time; a lock
-// whose owner is gone (crash, SIGKILL) is stale and taken over.
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+//
+// flock(2) on a lock file that stays in place. The kernel releases the lock
+// when its holder's last descriptor closes, however the process ends (crash,
+// SIGKILL), so there is no stale lock to detect or take over. A new file per
+// operation (O_EXCL, then unlink) would cost two inode changes every time,
+// the dearest writes on some disks. The holder writes its PID and start time
+// into the file, for the message of whoever waits too long.
+import { closeSync, constants, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { LOCK_EX, LOCK_NB, native } from '../kernel/native.js';
 
 const sleepBuffer = new Int32Array(new SharedArrayBuffer(4));
 const sleep = (ms: number) => Atomics.wait(sleepBuffer, 0, 0, ms);
+
+/** Fixed width, so each holder overwrites the last in place and the file never grows or shrinks. */
+const HOLDER_WIDTH = 40;
 
 function startTime(pid: number): string | undefined {
   try {
@@ -17,16 +26,18 @@ function startTime(pid: number): string | undefined {
   }
 }
 
-function ownerAlive(content: string): boolean {
-  const [pid, start] = content.trim().split(' ');
-  const n = Number(pid);
-  if (!Number.isInteger(n) || n <= 0) return false;
-  return startTime(n) === start;
+function holderOf(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return '';
+  }
 }
 
 export class StoreLock {
   /** How many acquire()s of this holder are not yet released: the lock nests, the outermost release frees it. */
   private depth = 0;
+  private fd = -1;
 
   constructor(private readonly path: string) {}
 
@@ -42,50 +53,31 @@ export class StoreLock {
       return;
     }
     mkdirSync(dirname(this.path), { recursive: true });
-    const me = `${process.pid} ${startTime(process.pid)}\n`;
-    const deadline = Date.now() + timeoutMs;
-    let wait = 1;
-    for (;;) {
-      try {
-        const fd = openSync(this.path, 'wx', 0o600);
-        writeSync(fd, me);
-        closeSync(fd);
-        this.depth = 1;
-        return;
-      } catch (err) {
-        if ((err as { code?: string }).code !== 'EEXIST') throw err;
-      }
-      let content = '';
-      try {
-        content = readFileSync(this.path, 'utf8');
-      } catch {
-        continue; // released between our open and read
-      }
-      // An empty file is a lock being written right now; only a dead owner is stale.
-      if (content && !ownerAlive(content)) {
-        try {
-          // Remove only if it is still the same stale content.
-          if (readFileSync(this.path, 'utf8') === content) unlinkSync(this.path);
-        } catch {
-          /* someone else removed it */
+    const fd = openSync(this.path, constants.O_RDWR | constants.O_CREAT, 0o600);
+    try {
+      const deadline = Date.now() + timeoutMs;
+      let wait = 1;
+      while (!native().flock(fd, LOCK_EX | LOCK_NB)) {
+        if (Date.now() > deadline) {
+          throw new Error(`another plumb process holds the lock ${this.path} (pid and start time: ${holderOf(this.path) || 'unknown'}); wait for it to finish`);
         }
-        continue;
+        sleep(wait);
+        wait = Math.min(wait * 2, 20);
       }
-      if (Date.now() > deadline) {
-        throw new Error(`another plumb process holds the lock ${this.path} (owner ${content.trim() || 'unknown'}); wait for it or remove the file if that process is gone`);
-      }
-      sleep(wait);
-      wait = Math.min(wait * 2, 20);
+      writeSync(fd, `${process.pid} ${startTime(process.pid)}`.padEnd(HOLDER_WIDTH - 1) + '\n', 0);
+    } catch (err) {
+      closeSync(fd);
+      throw err;
     }
+    this.fd = fd;
+    this.depth = 1;
   }
 
   release(): void {
     if (!this.held) return;
     if (--this.depth > 0) return;
-    try {
-      unlinkSync(this.path);
-    } catch {
-      /* already gone */
-    }
+    // Closing the only descriptor of this open file releases the flock.
+    closeSync(this.fd);
+    this.fd = -1;
   }
 }

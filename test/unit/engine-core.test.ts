@@ -1,5 +1,6 @@
 // The engine's two safety nets: transactions that undo in reverse on failure,
-// and the store lock that serialises plumb processes (and survives a crashed owner).
+// and the store lock that serialises plumb processes (and is free again when its holder dies).
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,17 +64,27 @@ describe('Transaction', () => {
 describe('StoreLock', () => {
   let dir: string;
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const free = (path: string) => {
+    const probe = new StoreLock(path);
+    try {
+      probe.acquire(20);
+    } catch {
+      return false;
+    }
+    probe.release();
+    return true;
+  };
 
-  it('is exclusive while held and free after release', () => {
+  it('is exclusive while held and free after release, and names its holder to whoever waits', () => {
     dir = mkdtempSync(join(tmpdir(), 'plumb-lock-'));
     const a = new StoreLock(join(dir, 'lock'));
     const b = new StoreLock(join(dir, 'lock'));
     a.acquire();
-    expect(() => b.acquire(50)).toThrow(/another plumb process holds the lock/);
+    expect(() => b.acquire(50)).toThrow(new RegExp(`another plumb process holds the lock .*\\(pid and start time: ${process.pid} \\d+\\)`));
     a.release();
     b.acquire(50);
     b.release();
-    expect(existsSync(join(dir, 'lock'))).toBe(false);
+    expect(free(join(dir, 'lock'))).toBe(true);
   });
 
   it('nests: only the outermost release frees it', () => {
@@ -82,12 +93,29 @@ describe('StoreLock', () => {
     a.acquire();
     a.acquire();
     a.release();
-    expect(() => new StoreLock(join(dir, 'lock')).acquire(50)).toThrow(/another plumb process holds the lock/);
+    expect(free(join(dir, 'lock'))).toBe(false);
     a.release();
-    expect(existsSync(join(dir, 'lock'))).toBe(false);
+    expect(free(join(dir, 'lock'))).toBe(true);
   });
 
-  it('takes over a lock whose owner no longer exists', () => {
+  it('is free again when its holder is killed, whatever the file still says', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'plumb-lock-'));
+    const path = join(dir, 'lock');
+    // A holder in another process: one shell that takes the lock on its fd 9 with flock(1), then
+    // becomes `sleep` (same PID, same open file), so killing that PID is killing the holder.
+    const holder = spawn('sh', ['-c', 'exec 9>>"$0" && flock 9 && echo held && exec sleep 60', path], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const exited = new Promise((resolve) => holder.once('exit', resolve));
+    try {
+      await new Promise((resolve) => holder.stdout!.once('data', resolve));
+      expect(free(path)).toBe(false);
+    } finally {
+      holder.kill('SIGKILL');
+      await exited;
+    }
+    expect(free(path)).toBe(true);
+  });
+
+  it('takes a lock file left with a dead process in it', () => {
     dir = mkdtempSync(join(tmpdir(), 'plumb-lock-'));
     // PID 2^22+1 is above pid_max's default ceiling on most systems: no such process.
     writeFileSync(join(dir, 'lock'), '4194305 12345\n');
