@@ -1,5 +1,5 @@
-// etcd's v3 API over its HTTP gateway (built into etcd since 3.3; Debian's
-// etcd-server 3.4 serves it on the client port), for one-shot commands.
+// etcd's v3 API over its HTTP gateway, for one-shot commands. etcd serves the
+// gateway on its client port at /v3/ since 3.4 (Debian's etcd-server is 3.4).
 //
 // Why not the etcd3 gRPC client everywhere: loading it (grpc-js plus
 // protobufjs parsing etcd's .proto files) costs ~170 ms of CPU at every start,
