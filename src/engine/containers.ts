@@ -168,10 +168,11 @@ async function startInTx(ctx: Context, data: StoreData, c: ContainerRecord, tx: 
   c.exitCode = undefined;
   c.pid = undefined;
   // A later step may still fail: the rollback then puts the firewall back as it was.
-  if (c.ports.length || involvedInLinks(data, c)) await firewallCheckpoint(ctx, tx);
-  if (c.ports.length) await syncFirewall(ctx, data, tx, whyPublish(c));
+  const linked = involvedInLinks(data, c);
+  const justRead = c.ports.length || linked ? await firewallCheckpoint(ctx, tx) : undefined;
+  if (c.ports.length) await syncFirewall(ctx, data, tx, whyPublish(c), justRead);
   // Legacy links open their exposed ports where icc is off: their rules follow both ends' addresses.
-  else if (involvedInLinks(data, c)) await syncFirewall(ctx, data, tx, `the links of ${c.name}`);
+  else if (linked) await syncFirewall(ctx, data, tx, `the links of ${c.name}`, justRead);
   if (c.command.length && !ctx.dryRun) {
     rmSync(files.exit, { force: true });
     const { pid } = await tx.step(

@@ -55,12 +55,14 @@ export function firewallState(data: StoreData): FirewallState {
  * is fast, and whatever a firewall reload wiped is put back. With the ruleset
  * grouped by port ranges the read is small: ~2 ms in the port benchmark.
  * Remembering the last apply instead would save that read but go stale
- * (rollback, reset, `iptables -F`), and checking it costs a process anyway.
+ * (rollback, reset, `iptables -F`), and checking it costs a process anyway;
+ * only the read a checkpoint has just made is reused (`justRead`).
  * A dry run reads nothing and shows the rules built from scratch.
  */
-export async function syncFirewall(ctx: Context, data: StoreData, tx: Transaction, why: string): Promise<void> {
+export async function syncFirewall(ctx: Context, data: StoreData, tx: Transaction, why: string, justRead?: string): Promise<void> {
   await tx.step('firewall', async () => {
-    const current = ctx.dryRun ? '' : await saveIptables(ctx.hostNs());
+    // `justRead`: the rules firewallCheckpoint read a moment ago, with no apply in between (one iptables-save fewer).
+    const current = ctx.dryRun ? '' : (justRead ?? (await saveIptables(ctx.hostNs())));
     let text = updateText(buildRules(firewallState(data)), current);
     if (data.forwardPolicyBefore === 'pending') {
       data.forwardPolicyBefore = /^:FORWARD (\w+)/m.exec(current)?.[1] ?? 'ACCEPT';

@@ -64,14 +64,17 @@ export function restorePlumbFirewall(before: string, now: string): string {
 
 /**
  * Remembers plumb's firewall as it is now, once per transaction, and registers
- * the undo that brings it back. Call before the transaction's first firewall apply.
+ * the undo that brings it back. Call before the transaction's first firewall
+ * apply. Returns the rules it read (undefined when it read none: a dry run,
+ * or a second call), so a syncFirewall right after need not read them again.
  */
-export async function firewallCheckpoint(ctx: Context, tx: Transaction): Promise<void> {
-  if (ctx.dryRun || checkpointed.has(tx)) return;
+export async function firewallCheckpoint(ctx: Context, tx: Transaction): Promise<string | undefined> {
+  if (ctx.dryRun || checkpointed.has(tx)) return undefined;
   checkpointed.add(tx);
   const before = await saveIptables(ctx.hostNs());
   tx.onRollback('firewall', async () => {
     const text = restorePlumbFirewall(before, await saveIptables(ctx.hostNs()));
     if (text) await applyIptables(ctx.journal, ctx.hostNs(), text, 'roll back: put plumb\'s firewall back as it was before this operation');
   });
+  return before;
 }

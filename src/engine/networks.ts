@@ -100,8 +100,7 @@ export async function ensureBuiltins(ctx: Context, data: StoreData, tx: Transact
       },
     }, tx, true);
     data.networks[net.id] = net;
-    await firewallCheckpoint(ctx, tx);
-    await syncFirewall(ctx, data, tx, 'add the firewall rules of the default bridge');
+    await syncFirewall(ctx, data, tx, 'add the firewall rules of the default bridge', await firewallCheckpoint(ctx, tx));
   }
 }
 
@@ -118,8 +117,7 @@ export async function createNetwork(ctx: Context, req: CreateNetworkRequest): Pr
       }
       const net = req.driver === 'macvlan' ? await buildMacvlanNetwork(ctx, data, req, tx) : await buildBridgeNetwork(ctx, data, req, tx, false);
       data.networks[net.id] = net;
-      await firewallCheckpoint(ctx, tx);
-      await syncFirewall(ctx, data, tx, `add the firewall rules of ${net.name}`);
+      await syncFirewall(ctx, data, tx, `add the firewall rules of ${net.name}`, await firewallCheckpoint(ctx, tx));
       commit();
       return net;
     }),
