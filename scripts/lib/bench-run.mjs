@@ -228,8 +228,8 @@ async function main() {
   // The same with plumb's whole root on a private tmpfs: the time the kernel
   // work and plumb's own logic take, without this disk's cost of creating the
   // files every sandbox has (its directory, hosts, resolv.conf, hostname,
-  // the ip netns name, the lock). The first root is reset first, so the
-  // second makes its own default bridge in the same lab.
+  // the ip netns name). The first root is reset first, so the second makes
+  // its own default bridge in the same lab.
   let engineTmpfs;
   if (process.env.BENCH_TMPFS_ROOT) {
     await plumb(['system', 'reset']);
