@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Transaction } from '../../src/engine/transaction.js';
 import { StoreLock } from '../../src/store/lock.js';
 import { Store } from '../../src/store/store.js';
+import { lockIsFree } from '../helpers/lock.js';
 
 describe('Transaction', () => {
   it('runs undos in reverse order when a later step fails, and rethrows', async () => {
@@ -64,16 +65,6 @@ describe('Transaction', () => {
 describe('StoreLock', () => {
   let dir: string;
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
-  const free = (path: string) => {
-    const probe = new StoreLock(path);
-    try {
-      probe.acquire(20);
-    } catch {
-      return false;
-    }
-    probe.release();
-    return true;
-  };
 
   it('is exclusive while held and free after release, and names its holder to whoever waits', () => {
     dir = mkdtempSync(join(tmpdir(), 'plumb-lock-'));
@@ -84,7 +75,7 @@ describe('StoreLock', () => {
     a.release();
     b.acquire(50);
     b.release();
-    expect(free(join(dir, 'lock'))).toBe(true);
+    expect(lockIsFree(join(dir, 'lock'))).toBe(true);
   });
 
   it('nests: only the outermost release frees it', () => {
@@ -93,9 +84,9 @@ describe('StoreLock', () => {
     a.acquire();
     a.acquire();
     a.release();
-    expect(free(join(dir, 'lock'))).toBe(false);
+    expect(lockIsFree(join(dir, 'lock'))).toBe(false);
     a.release();
-    expect(free(join(dir, 'lock'))).toBe(true);
+    expect(lockIsFree(join(dir, 'lock'))).toBe(true);
   });
 
   it('is free again when its holder is killed, whatever the file still says', async () => {
@@ -107,12 +98,12 @@ describe('StoreLock', () => {
     const exited = new Promise((resolve) => holder.once('exit', resolve));
     try {
       await new Promise((resolve) => holder.stdout!.once('data', resolve));
-      expect(free(path)).toBe(false);
+      expect(lockIsFree(path)).toBe(false);
     } finally {
       holder.kill('SIGKILL');
       await exited;
     }
-    expect(free(path)).toBe(true);
+    expect(lockIsFree(path)).toBe(true);
   });
 
   it('takes a lock file left with a dead process in it', () => {

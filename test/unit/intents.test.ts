@@ -9,8 +9,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Context } from '../../src/engine/context.js';
 import { intentsDir, SHARED_LOG, staleIntents, withIntent } from '../../src/engine/intents.js';
 import type { Op } from '../../src/kernel/ops.js';
-import { StoreLock } from '../../src/store/lock.js';
 import { lockFile } from '../../src/store/paths.js';
+import { lockIsFree } from '../helpers/lock.js';
 
 let root: string;
 let ctx: Context;
@@ -20,17 +20,6 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-/** Whether another holder could take the store lock now. */
-function lockFree(): boolean {
-  const probe = new StoreLock(lockFile(ctx.paths));
-  try {
-    probe.acquire(20);
-  } catch {
-    return false;
-  }
-  probe.release();
-  return true;
-}
 const op = (name: string): Op => ({ kind: 'link.del', ns: null, name });
 const dir = () => intentsDir(ctx.paths);
 const shared = () => join(dir(), SHARED_LOG);
@@ -40,7 +29,7 @@ const DEAD = '4194305 12345';
 describe('withIntent', () => {
   it('logs each change while the lock is held, then empties the shared log and keeps the file', async () => {
     await withIntent(ctx, async () => {
-      expect(lockFree()).toBe(false);
+      expect(lockIsFree(lockFile(ctx.paths))).toBe(false);
       ctx.journal.runSync(op('a'), () => undefined);
       ctx.journal.runSync(op('b'), () => undefined);
       const lines = readFileSync(shared(), 'utf8').split('\n');
@@ -48,7 +37,7 @@ describe('withIntent', () => {
       expect(lines.slice(1, 3).map((l) => JSON.parse(l).name)).toEqual(['a', 'b']);
     });
     expect(readFileSync(shared(), 'utf8')).toBe('');
-    expect(lockFree()).toBe(true);
+    expect(lockIsFree(lockFile(ctx.paths))).toBe(true);
     expect(staleIntents(ctx.paths)).toEqual([]);
   });
 
