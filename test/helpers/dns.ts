@@ -3,6 +3,7 @@
 // question it gets, so a test can tell a name the embedded DNS answered itself
 // from one it forwarded.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO, type RunResult } from './lab.js';
 
@@ -122,4 +123,21 @@ export class FakeUpstream {
   stop(): void {
     if (this.child.pid && this.child.exitCode === null && this.child.signalCode === null) process.kill(this.child.pid, 'SIGKILL');
   }
+}
+
+/**
+ * Makes every plumb command this test process runs from now on take `nameservers`
+ * as the host's resolv.conf (PLUMB_HOST_RESOLV_CONF, a file written in `dir`;
+ * none at all for an empty list), so no resolver ever forwards to the machine's
+ * own. Returns the undo, for afterAll.
+ */
+export function useHostResolvConf(dir: string, nameservers: string[]): () => void {
+  const file = join(dir, 'host-resolv.conf');
+  writeFileSync(file, nameservers.map((ns) => `nameserver ${ns}\n`).join(''));
+  const saved = process.env.PLUMB_HOST_RESOLV_CONF;
+  process.env.PLUMB_HOST_RESOLV_CONF = file;
+  return () => {
+    if (saved === undefined) delete process.env.PLUMB_HOST_RESOLV_CONF;
+    else process.env.PLUMB_HOST_RESOLV_CONF = saved;
+  };
 }

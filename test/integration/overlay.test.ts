@@ -12,14 +12,14 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addresses, dig as digIn, FakeUpstream, type Dig } from '../helpers/dns.js';
+import { addresses, dig as digIn, FakeUpstream, useHostResolvConf, type Dig } from '../helpers/dns.js';
 import { PLUMB_BIN, REPO, runAsync } from '../helpers/lab.js';
 import { ETCD_IP, INTERNET_IP, MultiHost, type LabHost } from '../helpers/multihost.js';
 
 let lab: MultiHost;
 /** The fake upstream in the wan: its log of names is proof that a host's resolver did not answer them itself. */
 let upstream: FakeUpstream | undefined;
-const savedResolvConf = process.env.PLUMB_HOST_RESOLV_CONF;
+let restoreResolvConf: (() => void) | undefined;
 let h1: LabHost;
 let h2: LabHost;
 let h3: LabHost;
@@ -101,16 +101,13 @@ beforeAll(async () => {
   lab = await MultiHost.create({ hosts: 3, tag: 'ov' });
   [h1, h2, h3] = [lab.host(1), lab.host(2), lab.host(3)];
   // Every host's resolver forwards unknown names to the fake upstream, never to the machine's own resolvers.
-  const conf = join(h1.root, 'upstream-resolv.conf');
-  writeFileSync(conf, `nameserver ${INTERNET_IP}\n`);
-  process.env.PLUMB_HOST_RESOLV_CONF = conf;
+  restoreResolvConf = useHostResolvConf(h1.root, [INTERNET_IP]);
   upstream = await FakeUpstream.start(`/run/netns/${lab.wan}`, [INTERNET_IP]);
 }, 60_000);
 
 afterAll(async () => {
   upstream?.stop();
-  if (savedResolvConf === undefined) delete process.env.PLUMB_HOST_RESOLV_CONF;
-  else process.env.PLUMB_HOST_RESOLV_CONF = savedResolvConf;
+  restoreResolvConf?.();
   await lab?.teardown();
 }, 120_000);
 

@@ -3,10 +3,8 @@
 // describes. Where a command needs a program from an image, the host's own
 // program of the same name runs instead (there are no images).
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeUpstream } from '../helpers/dns.js';
+import { FakeUpstream, useHostResolvConf } from '../helpers/dns.js';
 import { Lab, PLUMB_BIN } from '../helpers/lab.js';
 import { INTERNET_IP, MultiHost, type LabHost } from '../helpers/multihost.js';
 
@@ -160,18 +158,11 @@ describe('seeds 000-002: names — --link, user networks, network connect', () =
   // the host's resolv.conf, so point plumb at an empty one (no nameserver: the
   // resolver library falls back to 127.0.0.1 inside the sandbox, where nothing
   // answers). Set for every plumb command from here on.
-  let saved: string | undefined;
-  beforeAll(async () => {
-    const { writeFileSync } = await import('node:fs');
-    const file = `${lab.root}/empty-resolv.conf`;
-    writeFileSync(file, '');
-    saved = process.env.PLUMB_HOST_RESOLV_CONF;
-    process.env.PLUMB_HOST_RESOLV_CONF = file;
+  let restoreResolvConf: (() => void) | undefined;
+  beforeAll(() => {
+    restoreResolvConf = useHostResolvConf(lab.root, []);
   });
-  afterAll(() => {
-    if (saved === undefined) delete process.env.PLUMB_HOST_RESOLV_CONF;
-    else process.env.PLUMB_HOST_RESOLV_CONF = saved;
-  });
+  afterAll(() => restoreResolvConf?.());
 
   const ipOf = async (name: string) => (await seedOk(`plumb inspect -f "{{.NetworkSettings.IPAddress}}" ${name}`)).trim();
   const id12 = async (name: string) => (await seedOk(`plumb inspect -f "{{.Id}}" ${name}`)).trim().slice(0, 12);
@@ -303,7 +294,7 @@ describe('seed 004 on a single host: overlay needs a cluster store', () => {
 describe('seed 004 across two hosts: overlay on a cluster store', () => {
   let hosts: MultiHost;
   let upstream: FakeUpstream | undefined;
-  const savedResolvConf = process.env.PLUMB_HOST_RESOLV_CONF;
+  let restoreResolvConf: (() => void) | undefined;
 
   /** Runs one seed line on a host, like seed() above. */
   async function seedOn(h: LabHost, line: string): Promise<string> {
@@ -338,16 +329,13 @@ describe('seed 004 across two hosts: overlay on a cluster store', () => {
   beforeAll(async () => {
     hosts = await MultiHost.create({ hosts: 2, tag: 's04' });
     // "The internet": www.baidu.com is answered by a DNS server in the lab's wan with the wan's own address.
-    const conf = join(hosts.host(1).root, 'upstream-resolv.conf');
-    writeFileSync(conf, `nameserver ${INTERNET_IP}\n`);
-    process.env.PLUMB_HOST_RESOLV_CONF = conf;
+    restoreResolvConf = useHostResolvConf(hosts.host(1).root, [INTERNET_IP]);
     upstream = await FakeUpstream.start(`/run/netns/${hosts.wan}`, [INTERNET_IP], [{ server: INTERNET_IP, zone: 'www.baidu.com', ip: INTERNET_IP }]);
   }, 60_000);
 
   afterAll(async () => {
     upstream?.stop();
-    if (savedResolvConf === undefined) delete process.env.PLUMB_HOST_RESOLV_CONF;
-    else process.env.PLUMB_HOST_RESOLV_CONF = savedResolvConf;
+    restoreResolvConf?.();
     await hosts?.teardown();
   }, 120_000);
 
