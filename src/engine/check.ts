@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { driverFor } from '../drivers/index.js';
+import { OVERLAY_BRIDGE, OVERLAY_VXLAN } from '../drivers/overlay.js';
 import { MANAGED_CHAINS, parseIptablesSave, renderRuleset, missingJumps, CHAIN, type Table } from '../firewall/index.js';
 import { deleteNsFile, MOUNT_POINT_TEMPLATE, registerNetns, type Netns } from '../kernel/netns.js';
 import { reapExited } from './containers.js';
@@ -98,7 +99,9 @@ function createdLinks(intents: StaleIntent[]): Set<string> {
 export async function findLeftovers(ctx: Context, data: StoreData, links: LinkInfo[]): Promise<Finding[]> {
   const out: Finding[] = [];
   const containers = Object.values(data.containers);
-  const ownedNetns = new Set(containers.map((c) => c.sandbox?.netns).filter(Boolean));
+  // An overlay network's namespace on this host (1-<id>) is owned by the network, not by a container.
+  const overlays = Object.values(data.networks).flatMap((n) => (n.overlaySandbox ? [n.overlaySandbox] : []));
+  const ownedNetns = new Set([...containers.map((c) => c.sandbox?.netns), ...overlays.map((o) => o.netns)].filter(Boolean));
   const ownedUts = new Set(containers.map((c) => c.sandbox?.uts).filter(Boolean));
   const intents = staleIntents(ctx.paths);
 
@@ -118,6 +121,7 @@ export async function findLeftovers(ctx: Context, data: StoreData, links: LinkIn
   // Names under `ip netns`: in a private directory every file is plumb's; in /run/netns only those provably ours.
   const privateNames = ctx.paths.netnsNames !== '/run/netns';
   const registered = new Set(containers.filter((c) => c.sandbox?.netns && !c.sandbox.joined).map((c) => c.name));
+  for (const o of overlays) if (o.aliasDir === ctx.paths.netnsNames) registered.add(basename(o.alias));
   const intentAliases = new Set(
     intents.flatMap((i) => i.ops.flatMap((op) => (op.kind === 'netns.register' && op.dir === ctx.paths.netnsNames ? [join(op.dir, op.alias)] : []))),
   );
@@ -181,6 +185,7 @@ async function checkNetworks(ctx: Context, data: StoreData, links: LinkInfo[]): 
     if (net.driver === 'macvlan' && net.parent && !links.some((l) => l.name === net.parent)) {
       out.push({ owner, problem: `parent interface ${net.parent} does not exist` });
     }
+    if (net.driver === 'overlay' && net.overlaySandbox) out.push(...(await checkOverlayNamespace(ctx, net, net.overlaySandbox.netns)));
     if (net.driver !== 'bridge' || !net.bridge || !net.ipam) continue;
     const link = links.find((l) => l.name === net.bridge);
     const gw = `${net.ipam.gateway}/${net.ipam.subnet.split('/')[1]}`;
@@ -196,6 +201,24 @@ async function checkNetworks(ctx: Context, data: StoreData, links: LinkInfo[]): 
     if (!addrs.some((a) => a.dev === net.bridge && a.cidr === gw)) {
       out.push({ owner, problem: `bridge ${net.bridge} lacks the gateway address ${gw}`, fix: () => ctx.hostRtnl().addAddress(net.bridge!, gw) });
     }
+  }
+  return out;
+}
+
+/** An overlay network's namespace on this host: br0 and vxlan0 there and up. */
+async function checkOverlayNamespace(ctx: Context, net: NetworkRecord, file: string): Promise<Finding[]> {
+  const owner = `network ${net.name}`;
+  const name = basename(file);
+  if (!existsSync(file)) {
+    return [{ owner, problem: `its overlay namespace ${name} is missing: remove and run its containers on this host again` }];
+  }
+  const rtnl = ctx.rtnlIn(ctx.openNs(file, name));
+  const links = await rtnl.links();
+  const out: Finding[] = [];
+  for (const dev of [OVERLAY_BRIDGE, OVERLAY_VXLAN]) {
+    const l = links.find((x) => x.name === dev);
+    if (!l) out.push({ owner, problem: `${dev} is missing from its overlay namespace ${name}: remove and run its containers on this host again` });
+    else if (!l.up) out.push({ owner, problem: `${dev} is down in its overlay namespace ${name}`, fix: () => rtnl.setLink(dev, { up: true }) });
   }
   return out;
 }
@@ -270,7 +293,8 @@ async function checkEndpoint(
     }
   }
   const iface = inside.find((l) => l.name === ep.ifname);
-  if (!iface) return [{ owner, problem: `${ep.ifname} (on ${net.name}) is missing in the sandbox`, fix: driver ? rejoin : undefined }];
+  const canRejoin = !!driver && net.driver !== 'overlay';
+  if (!iface) return [{ owner, problem: `${ep.ifname} (on ${net.name}) is missing in the sandbox`, fix: canRejoin ? rejoin : undefined }];
   const out: Finding[] = [];
   if (!iface.up) out.push({ owner, problem: `${ep.ifname} is down in the sandbox`, fix: () => rtnl.setLink(ep.ifname, { up: true }) });
   const cidr = `${ep.ip}/${ep.prefix}`;
