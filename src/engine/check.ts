@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import { driverFor } from '../drivers/index.js';
 import { OVERLAY_BRIDGE, OVERLAY_VXLAN } from '../drivers/overlay.js';
 import { MANAGED_CHAINS, parseIptablesSave, renderRuleset, missingJumps, CHAIN, type Table } from '../firewall/index.js';
-import { deleteNsFile, MOUNT_POINT_TEMPLATE, registerNetns, type Netns } from '../kernel/netns.js';
+import { deleteNsFile, isNamespaceFile, MOUNT_POINT_TEMPLATE, registerNetns, removeNsFile, type Netns } from '../kernel/netns.js';
 import { reapExited } from './containers.js';
 import { saveIptables } from '../kernel/iptables.js';
 import { isAlive } from '../kernel/process.js';
@@ -108,6 +108,10 @@ export async function findLeftovers(ctx: Context, data: StoreData, links: LinkIn
   const strayNetns = nsFilesIn(netnsDir(ctx.paths)).filter((f) => !ownedNetns.has(f));
   const strayInodes = new Set(strayNetns.map(nsInode).filter((i): i is number => i !== undefined));
   for (const file of strayNetns) {
+    if (!isNamespaceFile(file)) {
+      out.push({ owner: 'leftover', problem: plainFileProblem(file), fix: async () => removeNsFile(file) });
+      continue;
+    }
     const pids = processesIn(file);
     out.push({
       owner: 'leftover',
@@ -116,7 +120,8 @@ export async function findLeftovers(ctx: Context, data: StoreData, links: LinkIn
     });
   }
   for (const file of nsFilesIn(utsDir(ctx.paths)).filter((f) => !ownedUts.has(f))) {
-    out.push({ owner: 'leftover', problem: `UTS namespace ${file} belongs to no container`, fix: async () => deleteNsFile(ctx.journal, basename(file), file, 'uts.del') });
+    const problem = isNamespaceFile(file) ? `UTS namespace ${file} belongs to no container` : plainFileProblem(file);
+    out.push({ owner: 'leftover', problem, fix: async () => deleteNsFile(ctx.journal, basename(file), file, 'uts.del') });
   }
   // Names under `ip netns`: in a private directory every file is plumb's; in /run/netns only those provably ours.
   const privateNames = ctx.paths.netnsNames !== '/run/netns';
@@ -153,6 +158,10 @@ export async function findLeftovers(ctx: Context, data: StoreData, links: LinkIn
   return out;
 }
 
+function plainFileProblem(file: string): string {
+  return `${file} is a plain file where a namespace should be mounted (an operation was killed before mounting it)`;
+}
+
 async function removeFile(path: string): Promise<void> {
   rmSync(path, { force: true });
 }
@@ -167,7 +176,7 @@ async function removeStraySandbox(ctx: Context, file: string, pids: number[]): P
     }
   }
   const name = basename(file);
-  if (existsSync(file)) {
+  if (isNamespaceFile(file)) {
     const ns = ctx.openNs(file, name);
     const rtnl = ctx.rtnlIn(ns);
     for (const l of await rtnl.links()) if (l.name !== 'lo') await rtnl.deleteLink(l.name, `remove ${l.name} from the leftover sandbox ${name}`);
@@ -209,7 +218,7 @@ async function checkNetworks(ctx: Context, data: StoreData, links: LinkInfo[]): 
 async function checkOverlayNamespace(ctx: Context, net: NetworkRecord, file: string): Promise<Finding[]> {
   const owner = `network ${net.name}`;
   const name = basename(file);
-  if (!existsSync(file)) {
+  if (!isNamespaceFile(file)) {
     return [{ owner, problem: `its overlay namespace ${name} is missing: remove and run its containers on this host again` }];
   }
   const rtnl = ctx.rtnlIn(ctx.openNs(file, name));
@@ -232,11 +241,20 @@ async function checkContainers(ctx: Context, data: StoreData, links: LinkInfo[])
     const owner = `container ${c.name}`;
     if (c.pid && !isAlive(c.pid, c.pidStart)) {
       out.push({ owner, problem: `process ${c.pid} has ended but the container is recorded as running`, fix: () => reapExited(ctx, data) });
+      continue;
     }
-    if (c.sandbox?.uts && !existsSync(c.sandbox.uts)) out.push({ owner, problem: `UTS namespace ${c.sandbox.uts} is missing` });
+    if (c.sandbox?.uts && !isNamespaceFile(c.sandbox.uts)) out.push({ owner, problem: `UTS namespace ${c.sandbox.uts} is missing: restart the container` });
     if (!c.sandbox?.netns) continue;
-    if (!existsSync(c.sandbox.netns)) {
-      out.push({ owner, problem: `sandbox namespace ${c.sandbox.netns} is missing: stop and start the container` });
+    if (!isNamespaceFile(c.sandbox.netns)) {
+      // With its process gone too, gc reaps it (reapExited); a process still running holds the namespace unnamed.
+      const gone = !c.pid || !isAlive(c.pid, c.pidStart);
+      out.push({
+        owner,
+        problem: gone
+          ? `sandbox namespace ${c.sandbox.netns} is gone but the container is recorded as running`
+          : `sandbox namespace ${c.sandbox.netns} is missing while process ${c.pid} still runs: restart the container`,
+        fix: gone ? () => reapExited(ctx, data) : undefined,
+      });
       continue;
     }
     const ns = ctx.openNs(c.sandbox.netns, c.name);
@@ -244,12 +262,16 @@ async function checkContainers(ctx: Context, data: StoreData, links: LinkInfo[])
     const inside = await rtnl.links();
     const lo = inside.find((l) => l.name === 'lo');
     if (lo && !lo.up) out.push({ owner, problem: 'lo is down in the sandbox', fix: () => rtnl.setLink('lo', { up: true }) });
-    if (!c.sandbox.joined && !existsSync(join(ctx.paths.netnsNames, c.name))) {
+    const alias = join(ctx.paths.netnsNames, c.name);
+    if (!c.sandbox.joined && !isNamespaceFile(alias)) {
       const path = c.sandbox.netns;
       out.push({
         owner,
         problem: `not registered as ${c.name} for ip netns`,
-        fix: async () => registerNetns(ctx.journal, c.name, path, ctx.paths.netnsNames, c.name, 'register the sandbox again for ip netns'),
+        fix: async () => {
+          if (existsSync(alias)) removeNsFile(alias);
+          registerNetns(ctx.journal, c.name, path, ctx.paths.netnsNames, c.name, 'register the sandbox again for ip netns');
+        },
       });
     }
     for (const [i, spec] of c.networks.entries()) {

@@ -4,6 +4,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { newContainerId } from '../ipam/ids.js';
+import { isNamespaceFile } from '../kernel/netns.js';
 import { isAlive, processStartTime, readExitCode, runAttached, startDetached, stopProcess } from '../kernel/process.js';
 import type { ContainerRecord, EndpointRecord, NetworkRecord, StoreData } from '../store/model.js';
 import { containerDir } from '../store/paths.js';
@@ -216,11 +217,22 @@ async function stopInPlace(ctx: Context, data: StoreData, c: ContainerRecord, ti
   if (hadPorts || involvedInLinks(data, c)) await Transaction.run('firewall', (tx) => syncFirewall(ctx, data, tx, `withdraw ${c.name}'s published ports`));
 }
 
-/** A detached COMMAND that ended on its own: tear its sandbox down, as Docker does when a container exits. */
+/**
+ * Whether a container recorded as running has in fact ended: its detached
+ * COMMAND is gone (a zombie or a reused PID counts as gone), or it has no
+ * process and its sandbox namespace is no longer mounted (a reboot, or a
+ * crash that unmounted it): nothing holds its network stack any more.
+ */
+export function hasEnded(c: ContainerRecord): boolean {
+  if (c.state !== 'running') return false;
+  if (c.pid) return !isAlive(c.pid, c.pidStart);
+  return !!c.sandbox?.netns && !isNamespaceFile(c.sandbox.netns);
+}
+
+/** Containers that ended on their own (hasEnded): tear their sandboxes down, as Docker does when a container exits. */
 export async function reapExited(ctx: Context, data: StoreData): Promise<void> {
   for (const c of Object.values(data.containers)) {
-    if (c.state !== 'running' || !c.pid) continue;
-    if (isAlive(c.pid) && processStartTime(c.pid) === c.pidStart) continue;
+    if (!hasEnded(c)) continue;
     await stopInPlace(ctx, data, c, 0);
     if (c.autoRemove) removeRecord(ctx, data, c);
   }

@@ -1,6 +1,7 @@
 // plumb exec, ps, port, stop, start, restart, rm, inspect
 import type { Command } from 'commander';
 import {
+  hasEnded,
   execIn,
   removeContainers,
   restartContainers,
@@ -8,7 +9,6 @@ import {
   stopContainers,
 } from '../../engine/containers.js';
 import { PlumbError } from '../../engine/errors.js';
-import { isAlive } from '../../kernel/process.js';
 import { findContainer } from '../../store/store.js';
 import type { ContainerRecord } from '../../store/model.js';
 import { displayablePorts, formatPortLines, formatPortQuery, parsePortArg, noPublicPortError } from '../format/ports.js';
@@ -42,7 +42,7 @@ export async function exec(container: string, command: string[], o: { interactiv
 
 /** Whether a running record's process is still there (a COMMAND that ended shows as exited at once). */
 function liveState(c: ContainerRecord): ContainerRecord {
-  if (c.state === 'running' && c.pid && !isAlive(c.pid)) return { ...c, state: 'exited', finishedAt: new Date().toISOString() };
+  if (hasEnded(c)) return { ...c, state: 'exited', finishedAt: new Date().toISOString() };
   return c;
 }
 
