@@ -21,6 +21,7 @@ import { firewallState } from './firewall-sync.js';
 import { staleIntents, type StaleIntent } from './intents.js';
 import { TOUCHED_SYSCTLS } from './snapshot.js';
 import { Transaction } from './transaction.js';
+import { defaultRouteEndpoint } from './default-route.js';
 
 export interface Finding {
   /** Who the object belongs to: `network NAME`, `container NAME`, `firewall`, `host`, or `leftover` (no owner). */
@@ -274,11 +275,12 @@ async function checkContainers(ctx: Context, data: StoreData, links: LinkInfo[])
         },
       });
     }
-    for (const [i, spec] of c.networks.entries()) {
-      const ep = c.endpoints[spec.networkId];
-      const net = data.networks[spec.networkId];
-      if (!ep || !net) continue;
-      out.push(...(await checkEndpoint(ctx, c, net, ep, ns, rtnl, inside, links, i === 0)));
+    // Every endpoint, the plumb_gwbridge one of an overlay container too; one of them holds the default route.
+    const routeHolder = defaultRouteEndpoint(data, c);
+    for (const ep of Object.values(c.endpoints)) {
+      const net = data.networks[ep.networkId];
+      if (!net) continue;
+      out.push(...(await checkEndpoint(ctx, c, net, ep, ns, rtnl, inside, links, ep === routeHolder)));
     }
   }
   return out;
@@ -324,14 +326,13 @@ async function checkEndpoint(
     out.push({ owner, problem: `${ep.ifname} lacks its address ${cidr}`, fix: () => rtnl.addAddress(ep.ifname, cidr) });
   }
   if (primary && ep.gateway) {
-    const routes = await rtnl.routes();
-    if (!routes.some((r) => r.dst === 'default' && r.via === ep.gateway)) {
+    const defaults = (await rtnl.routes()).filter((r) => r.dst === 'default');
+    if (!defaults.some((r) => r.via === ep.gateway && (!r.dev || r.dev === ep.ifname))) {
+      const now = defaults.length ? ` (it goes via ${defaults.map((r) => `${r.via ?? '?'} dev ${r.dev ?? '?'}`).join(', ')})` : '';
       out.push({
         owner,
-        problem: `no default route via ${ep.gateway}`,
-        fix: async () => {
-          if (iface.up) await rtnl.addRoute({ dst: 'default', via: ep.gateway!, dev: ep.ifname });
-        },
+        problem: `default route should go via ${ep.gateway} dev ${ep.ifname} on ${net.name}${now}`,
+        fix: () => rtnl.replaceRoute({ dst: 'default', via: ep.gateway!, dev: ep.ifname }, `the default route belongs to ${net.name}`),
       });
     }
   }

@@ -7,10 +7,8 @@
 //     and it stays so after disconnect;
 //   - disconnect removes the interface and every hosts line of the hostname;
 //   - the default route belongs to the first network in Docker's endpoint
-//     order: networks with a gateway (not --internal) first, then by network
-//     name. So a container on `bridge` connected to `mynet` keeps its default
-//     route on bridge; when the network holding it is disconnected, the next
-//     one in that order takes it over.
+//     order (default-route.ts, the one rule check follows too); when the
+//     network holding it is disconnected, the next one in that order takes it over.
 import { applySandboxDns, type DnsTarget } from '../dns/sandbox-rules.js';
 import { configuredPort, ensureResolver } from '../dns/service.js';
 import { hasEmbeddedNames, reachesResolver } from '../dns/names.js';
@@ -24,19 +22,13 @@ import { PlumbError } from './errors.js';
 import { refreshLinkers, writeEtcFiles } from './etc-sync.js';
 import { syncFirewall } from './firewall-sync.js';
 import { Transaction } from './transaction.js';
+import { defaultRouteEndpoint } from './default-route.js';
+
+export { gatewayNetworkId } from './default-route.js';
 
 /** Whether the sandbox's resolv.conf should name the embedded DNS: it is on a user-defined network. */
 export function needsEmbeddedDns(data: StoreData, c: ContainerRecord): boolean {
   return c.networks.some((n) => hasEmbeddedNames(data.networks[n.networkId]));
-}
-
-/** Of these networks, the one Docker gives the default route: gateway-bearing (not internal) first, then by name. */
-export function gatewayNetworkId(data: StoreData, networkIds: string[]): string | undefined {
-  const nets = networkIds
-    .map((id) => data.networks[id])
-    .filter((n): n is NetworkRecord => !!n && !n.internal && !!n.ipam?.gateway);
-  nets.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return nets[0]?.id;
 }
 
 function ifIndex(ifname: string): number {
@@ -110,17 +102,23 @@ export async function connectContainer(ctx: Context, req: ConnectRequest): Promi
 
 async function joinRunning(ctx: Context, data: StoreData, c: ContainerRecord, net: NetworkRecord, spec: NetworkSpec, tx: Transaction): Promise<void> {
   const ns = ctx.openNs(c.sandbox!.netns!, c.name);
-  const before = gatewayNetworkId(data, Object.keys(c.endpoints));
-  // With no default route yet (no network, or only internal ones), the new network provides it as it joins.
-  const ep = await attachEndpoint(ctx, data, c, tx, spec, ns, !before && !net.internal && !!net.ipam?.gateway);
-  const after = gatewayNetworkId(data, Object.keys(c.endpoints));
-  if (before && after === net.id && ep.gateway) {
-    const old = c.endpoints[before]!;
+  const before = defaultRouteEndpoint(data, c);
+  await attachEndpoint(ctx, data, c, tx, spec, ns, false);
+  const after = defaultRouteEndpoint(data, c);
+  if (after && after !== before) {
     const rtnl = ctx.rtnlIn(ns);
+    const route = { dst: 'default', via: after.gateway!, dev: after.ifname };
     await tx.step(
       'move default route',
-      () => rtnl.replaceRoute({ dst: 'default', via: ep.gateway!, dev: ep.ifname }, `${net.name} comes first in Docker's order (by network name): the default route moves to it`),
-      () => rtnl.replaceRoute({ dst: 'default', via: old.gateway!, dev: old.ifname }, 'roll back: the default route goes back'),
+      () =>
+        rtnl.replaceRoute(
+          route,
+          before ? `${net.name} comes first in Docker's order (by network name): the default route moves to it` : `leave the sandbox through the gateway ${after.gateway}`,
+        ),
+      () =>
+        before
+          ? rtnl.replaceRoute({ dst: 'default', via: before.gateway!, dev: before.ifname }, 'roll back: the default route goes back')
+          : rtnl.deleteRoute(route, 'roll back: no default route'),
     );
   }
   if (c.hostsLines) c.hostsLines.push(net.id);
@@ -151,7 +149,7 @@ export async function disconnectContainer(ctx: Context, req: DisconnectRequest):
     const ep = c.endpoints[net.id];
     if (c.state === 'running' && ep && c.sandbox?.netns) {
       const ns = ctx.openNs(c.sandbox.netns, c.name);
-      const wasGateway = gatewayNetworkId(data, Object.keys(c.endpoints)) === net.id;
+      const before = defaultRouteEndpoint(data, c);
       try {
         await detachEndpoint(ctx, data, c, net, ep);
       } catch (err) {
@@ -163,12 +161,11 @@ export async function disconnectContainer(ctx: Context, req: DisconnectRequest):
       c.hostsLines = [];
       commit();
       await Transaction.run('network disconnect', async (tx) => {
-        const next = wasGateway ? gatewayNetworkId(data, Object.keys(c.endpoints)) : undefined;
-        const nextEp = next ? c.endpoints[next] : undefined;
-        if (nextEp?.gateway) {
+        const nextEp = defaultRouteEndpoint(data, c);
+        if (nextEp && nextEp !== before) {
           const rtnl = ctx.rtnlIn(ns);
           await tx.step('move default route', () =>
-            rtnl.replaceRoute({ dst: 'default', via: nextEp.gateway!, dev: nextEp.ifname }, `${net.name} held the default route; ${data.networks[next!]!.name} takes it over`),
+            rtnl.replaceRoute({ dst: 'default', via: nextEp.gateway!, dev: nextEp.ifname }, `${net.name} held the default route; ${data.networks[nextEp.networkId]!.name} takes it over`),
           );
         }
         await syncSandboxDns(ctx, data, c, ns, false);

@@ -21,7 +21,8 @@ import { buildSandbox, destroySandbox } from './sandbox.js';
 import { buildModeSandbox, planMode, writeModeEtcFiles } from './modes.js';
 import { withIntent } from './intents.js';
 import { firewallCheckpoint } from './firewall-undo.js';
-import { gatewayNetworkId, needsEmbeddedDns, syncSandboxDns } from './connect.js';
+import { needsEmbeddedDns, syncSandboxDns } from './connect.js';
+import { gatewayNetworkId } from './default-route.js';
 import { checkLinkTargets, involvedInLinks, linkEnv } from './links.js';
 import { Transaction } from './transaction.js';
 

@@ -40,6 +40,54 @@ async function gcClean(): Promise<string> {
   return r.stdout;
 }
 
+/** Default routes inside a container's sandbox, as the kernel reports them. */
+function defaultRoutes(name: string): Array<{ gateway?: string; dev: string }> {
+  const r = spawnSync('nsenter', [`--net=${join(lab.netnsDir, name)}`, 'ip', '-j', 'route', 'show', 'default'], { encoding: 'utf8' });
+  return JSON.parse(r.stdout || '[]');
+}
+
+describe('item 3: network connect moves the default route by the one rule, and check agrees', () => {
+  it('run --net un, connect bridge: the route moves to bridge ("bridge" < "un"); check ok, gc nothing to repair', async () => {
+    await lab.plumbOk(['network', 'create', '--subnet', '10.77.0.0/24', 'un']);
+    await lab.plumbOk(['run', '-d', '--name', 'u1', '--net', 'un', 'busybox']);
+    expect(defaultRoutes('u1')).toEqual([expect.objectContaining({ gateway: '10.77.0.1', dev: 'eth0' })]);
+    await lab.plumbOk(['network', 'connect', 'bridge', 'u1']);
+    const bridgeGw = '172.17.0.1';
+    expect(defaultRoutes('u1')).toEqual([expect.objectContaining({ gateway: bridgeGw, dev: 'eth1' })]);
+    await checkOk();
+    expect(await gcClean()).toBe('ok: nothing to repair\n');
+    expect(defaultRoutes('u1')).toEqual([expect.objectContaining({ gateway: bridgeGw, dev: 'eth1' })]);
+  });
+
+  it('run --net aaa, connect zzz: the route stays on aaa; check ok', async () => {
+    await lab.plumbOk(['network', 'create', '--subnet', '10.78.0.0/24', 'aaa']);
+    await lab.plumbOk(['network', 'create', '--subnet', '10.79.0.0/24', 'zzz']);
+    await lab.plumbOk(['run', '-d', '--name', 'a1', '--net', 'aaa', 'busybox']);
+    await lab.plumbOk(['network', 'connect', 'zzz', 'a1']);
+    expect(defaultRoutes('a1')).toEqual([expect.objectContaining({ gateway: '10.78.0.1', dev: 'eth0' })]);
+    await checkOk();
+  });
+
+  it('a default route moved by hand is found and put back by gc (replace, not add)', async () => {
+    const moved = await lab.exec(['nsenter', `--net=${join(lab.netnsDir, 'a1')}`, 'ip', 'route', 'replace', 'default', 'via', '10.79.0.1', 'dev', 'eth1']);
+    expect(moved.code, moved.stderr).toBe(0);
+    const check = await lab.plumb(['system', 'check']);
+    expect(check.code).toBe(1);
+    expect(check.stdout).toMatch(/^container a1: default route should go via 10\.78\.0\.1 dev eth0 on aaa \(it goes via 10\.79\.0\.1 dev eth1\)$/m);
+    await gcClean();
+    expect(defaultRoutes('a1')).toEqual([expect.objectContaining({ gateway: '10.78.0.1', dev: 'eth0' })]);
+    await checkOk();
+  });
+
+  it('disconnecting the network that holds it hands the route to the next one in the order', async () => {
+    await lab.plumbOk(['network', 'disconnect', 'bridge', 'u1']);
+    expect(defaultRoutes('u1')).toEqual([expect.objectContaining({ gateway: '10.77.0.1', dev: 'eth0' })]);
+    await checkOk();
+    for (const c of ['u1', 'a1']) await lab.plumbOk(['rm', '-f', c]);
+    for (const n of ['un', 'aaa', 'zzz']) await lab.plumbOk(['network', 'rm', n]);
+  });
+});
+
 describe('item 2: a namespace file left unmounted by a kill does not disable gc or reset', () => {
   it('SIGKILL injected into the namespace bind mount of plumb run leaves a plain file; check names it, gc removes it', async () => {
     await lab.plumbOk(['run', '-d', '--name', 'warm', 'busybox']);
