@@ -47,11 +47,28 @@ export async function openContext(cmd: Command, mutating: boolean, what: string)
  * to process.stdout, which handles it as before.
  */
 export function out(text: string): void {
+  // The reader went away (`plumb system check | head -1`): the rest of the output has no one to read it.
+  if (readerGone) return;
   const data = Buffer.from(text.endsWith('\n') || text === '' ? text : `${text}\n`);
   let done = 0;
   try {
     while (done < data.length) done += writeSync(1, data, done);
-  } catch {
+  } catch (err) {
+    if ((err as { code?: string }).code === 'EPIPE') {
+      readerGone = true;
+      return;
+    }
+    // The same for what goes through the stream: a closed pipe ends the output quietly, not with a stack trace.
+    if (!streamGuarded) {
+      streamGuarded = true;
+      process.stdout.on('error', (e: { code?: string }) => {
+        if (e.code !== 'EPIPE') throw e;
+        readerGone = true;
+      });
+    }
     process.stdout.write(data.subarray(done));
   }
 }
+
+let readerGone = false;
+let streamGuarded = false;

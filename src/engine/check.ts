@@ -15,7 +15,7 @@ import { isAlive } from '../kernel/process.js';
 import type { LinkInfo, Rtnl } from '../kernel/rtnl.js';
 import { readSysctl } from '../kernel/sysctl.js';
 import type { ContainerRecord, NetworkRecord, StoreData } from '../store/model.js';
-import { netnsDir, utsDir } from '../store/paths.js';
+import { containersDir, netnsDir, utsDir } from '../store/paths.js';
 import type { Context } from './context.js';
 import { firewallState } from './firewall-sync.js';
 import { staleIntents, type StaleIntent } from './intents.js';
@@ -34,7 +34,7 @@ export interface Finding {
 }
 
 export function formatFinding(f: Finding): string {
-  return `${f.owner}: ${f.problem}${f.fix ? '' : ' (gc cannot repair this)'}`;
+  return `${f.owner}: ${f.problem}${f.fix || f.fixKey ? '' : ' (gc cannot repair this)'}`;
 }
 
 const HOST_VETH = /^veth[0-9a-f]{7}$/;
@@ -152,6 +152,12 @@ export async function findLeftovers(ctx: Context, data: StoreData, links: LinkIn
         if (await ctx.hostRtnl().linkByName(l.name)) await ctx.hostRtnl().deleteLink(l.name, `remove leftover ${l.name}`);
       },
     });
+  }
+  // A container's directory (its /etc files, log, exit code) outlives no container: a failed or killed run left it.
+  const dirs = containersDir(ctx.paths);
+  for (const dir of filesIn(dirs)) {
+    if (data.containers[basename(dir)]) continue;
+    out.push({ owner: 'leftover', problem: `directory ${dir} belongs to no container`, fix: async () => rmSync(dir, { recursive: true, force: true }) });
   }
   for (const i of intents) {
     out.push({ owner: 'leftover', problem: `journal of an unfinished operation (pid ${i.pid}, ${i.ops.length} kernel changes): ${i.file}`, fix: async () => removeFile(i.file) });
@@ -399,8 +405,13 @@ async function checkFirewall(ctx: Context, data: StoreData): Promise<Finding[]> 
       }
     }
   }
-  const jumps = missingJumps(current);
-  for (const line of jumps.split('\n')) {
+  // A jump out of Docker's order comes back as a delete and a re-insert: report it once, as out of order.
+  const jumpLines = missingJumps(current).split('\n');
+  const moved = new Set(jumpLines.filter((l) => l.startsWith('-D ')).map((l) => l.slice(3)));
+  for (const line of jumpLines) {
+    if (line.startsWith('-D ')) out.push({ owner: 'firewall', problem: `jump out of order: -A ${line.slice(3)}`, fixKey: 'firewall' });
+    const insert = /^-I (\S+) \d+ (.*)$/.exec(line);
+    if (insert && moved.has(`${insert[1]} ${insert[2]}`)) continue;
     if (/^-[AI] /.test(line)) out.push({ owner: 'firewall', problem: `jump missing: ${line}`, fixKey: 'firewall' });
   }
   const user = have.get('filter');

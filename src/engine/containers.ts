@@ -1,7 +1,7 @@
 // Container lifecycle: run/create, start, stop, restart, rm, exec. A container
 // here is a sandbox plus, optionally, one process started from the host's
 // filesystem inside it. IMAGE is only a label.
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { newContainerId } from '../ipam/ids.js';
 import { isNamespaceFile } from '../kernel/netns.js';
@@ -148,7 +148,11 @@ async function startInTx(ctx: Context, data: StoreData, c: ContainerRecord, tx: 
     }
   }
   const files = containerFiles(ctx, c);
-  if (!ctx.dryRun) mkdirSync(files.dir, { recursive: true });
+  // A first start makes the container's directory; if that start fails, the directory goes with it.
+  if (!ctx.dryRun && !existsSync(files.dir)) {
+    mkdirSync(files.dir, { recursive: true, mode: 0o700 });
+    tx.onRollback('container directory', () => rmSync(files.dir, { recursive: true, force: true }));
+  }
   c.endpoints = {};
   c.nextIfIndex = 0;
   if (await buildModeSandbox(ctx, data, c, tx)) {

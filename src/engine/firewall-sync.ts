@@ -64,8 +64,12 @@ export async function syncFirewall(ctx: Context, data: StoreData, tx: Transactio
     // `justRead`: the rules firewallCheckpoint read a moment ago, with no apply in between (one iptables-save fewer).
     const current = ctx.dryRun ? '' : (justRead ?? (await saveIptables(ctx.hostNs())));
     let text = updateText(buildRules(firewallState(data)), current);
+    const policy = /^:FORWARD (\w+)/m.exec(current)?.[1];
     if (data.forwardPolicyBefore === 'pending') {
-      data.forwardPolicyBefore = /^:FORWARD (\w+)/m.exec(current)?.[1] ?? 'ACCEPT';
+      data.forwardPolicyBefore = policy ?? 'ACCEPT';
+      text = `*filter\n:FORWARD DROP [0:0]\nCOMMIT\n` + text;
+    } else if (data.forwardPolicyBefore && policy && policy !== 'DROP') {
+      // Someone set it back (iptables -P FORWARD ACCEPT): with forwarding on, that opens every unpublished port to routed hosts.
       text = `*filter\n:FORWARD DROP [0:0]\nCOMMIT\n` + text;
     }
     if (text) await applyIptables(ctx.journal, ctx.hostNs(), text, why);

@@ -9,7 +9,7 @@
 import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Op, OpSink } from '../kernel/ops.js';
-import { processStartTime } from '../kernel/process.js';
+import { isAlive, processStartTime } from '../kernel/process.js';
 import type { Paths } from '../store/paths.js';
 import type { Context } from './context.js';
 
@@ -133,7 +133,8 @@ export function staleIntents(paths: Paths): StaleIntent[] {
     return [];
   }
   const out: StaleIntent[] = [];
-  const gone = (pid: number, start: string) => pid !== process.pid && String(processStartTime(pid) ?? '') !== start;
+  // A zombie (killed, not yet reaped by its parent) or a reused PID is no live writer.
+  const gone = (pid: number, start: string) => pid !== process.pid && !isAlive(pid, Number(start));
   for (const name of names) {
     const file = join(dir, name);
     let text: string;

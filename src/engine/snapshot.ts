@@ -3,7 +3,8 @@
 // sysctls plumb touches. `plumb system reset --verify` compares the host with it
 // afterwards, so "reset removes everything" is shown, not promised. gc also reads
 // it to learn a sysctl's original value when a crash kept it out of the store.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { ensurePrivateDir } from '../store/private.js';
 import { join } from 'node:path';
 import { saveIptables } from '../kernel/iptables.js';
 import { readSysctl } from '../kernel/sysctl.js';
@@ -77,7 +78,7 @@ export function readSnapshot(paths: Paths): HostSnapshot | undefined {
 export async function takeSnapshotOnce(ctx: Context): Promise<void> {
   if (ctx.dryRun || existsSync(snapshotFile(ctx.paths))) return;
   const snap = await captureHost(ctx);
-  mkdirSync(ctx.paths.state, { recursive: true });
+  ensurePrivateDir(ctx.paths.state);
   writeFileSync(snapshotFile(ctx.paths), JSON.stringify(snap, null, 1));
 }
 

@@ -97,10 +97,17 @@ function jumpLinesForChain(existing: string[][], jumps: readonly Jump[]): Explai
   let previous = -1;
   for (const jump of jumps) {
     const full = specWithComment(jump.spec, BASE_OWNER);
-    const found = rules.findIndex((r) => sameRule(r, full));
+    // Found after the previous wanted jump: in order. Found before it: out of order, so it is moved.
+    const found = rules.findIndex((r, i) => i > previous && sameRule(r, full));
     if (found >= 0) {
       previous = found;
       continue;
+    }
+    const misplaced = rules.findIndex((r) => sameRule(r, full));
+    if (misplaced >= 0) {
+      lines.push({ line: `-D ${jump.chain} ${formatArgs(rules[misplaced]!)}`, why: `${jump.spec.at(-1)} is out of order in ${jump.chain}: move it back (${jump.why})` });
+      rules.splice(misplaced, 1);
+      previous--;
     }
     if (jump.mode === 'append') {
       lines.push({ line: `-A ${jump.chain} ${formatArgs(full)}`, why: jump.why });
@@ -119,7 +126,8 @@ function jumpLinesForChain(existing: string[][], jumps: readonly Jump[]): Explai
 /**
  * What plumb needs in built-in chains and `saved` lacks, per table: the jumps,
  * in Docker's order, and the PLUMB-USER chain (created once, never flushed).
- * Jumps that exist but in another order are left alone. The lines expect the
+ * Jumps that exist in another order are moved back into it (the order is part
+ * of what plumb wants: PLUMB-USER must see packets first). The lines expect the
  * jumps' target chains to be declared earlier in the same restore.
  */
 export function missingJumpLines(saved: Map<string, SavedTable>, table: Table): ExplainedLine[] {

@@ -7,7 +7,8 @@
 // operation (O_EXCL, then unlink) would cost two inode changes every time,
 // the dearest writes on some disks. The holder writes its PID and start time
 // into the file, for the message of whoever waits too long.
-import { closeSync, constants, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs';
+import { ensurePrivateDir, isPermissionError, rootOnly } from './private.js';
 import { dirname } from 'node:path';
 import { LOCK_EX, LOCK_NB, native } from '../kernel/native.js';
 
@@ -52,8 +53,14 @@ export class StoreLock {
       this.depth++;
       return;
     }
-    mkdirSync(dirname(this.path), { recursive: true });
-    const fd = openSync(this.path, constants.O_RDWR | constants.O_CREAT, 0o600);
+    let fd: number;
+    try {
+      ensurePrivateDir(dirname(this.path));
+      fd = openSync(this.path, constants.O_RDWR | constants.O_CREAT, 0o600);
+    } catch (err) {
+      if (isPermissionError(err)) throw rootOnly(dirname(this.path));
+      throw err;
+    }
     try {
       const deadline = Date.now() + timeoutMs;
       let wait = 1;
