@@ -9,7 +9,7 @@ import { driverFor } from '../drivers/index.js';
 import { OVERLAY_BRIDGE, OVERLAY_VXLAN } from '../drivers/overlay.js';
 import { MANAGED_CHAINS, parseIptablesSave, renderRuleset, missingJumps, CHAIN, type Table } from '../firewall/index.js';
 import { deleteNsFile, isNamespaceFile, MOUNT_POINT_TEMPLATE, registerNetns, removeNsFile, type Netns } from '../kernel/netns.js';
-import { reapExited } from './containers.js';
+import { finishRemoval, reapExited } from './containers.js';
 import { saveIptables } from '../kernel/iptables.js';
 import { isAlive } from '../kernel/process.js';
 import type { LinkInfo, Rtnl } from '../kernel/rtnl.js';
@@ -159,10 +159,29 @@ export async function findLeftovers(ctx: Context, data: StoreData, links: LinkIn
     if (data.containers[basename(dir)]) continue;
     out.push({ owner: 'leftover', problem: `directory ${dir} belongs to no container`, fix: async () => rmSync(dir, { recursive: true, force: true }) });
   }
+  if (Object.values(data.networks).some((n) => n.driver === 'overlay')) {
+    const overlay = await import('./overlay-endpoints.js');
+    for (const ep of await overlay.orphanedClusterEndpoints(ctx, data)) {
+      out.push({
+        owner: 'leftover',
+        problem: `overlay endpoint ${ep.ip} of ${ep.containerName} is registered in the cluster store for this host, but no container here has it`,
+        fix: () => overlay.withdrawClusterEndpoint(ctx, ep),
+      });
+    }
+  }
+  for (const c of interruptedRemovals(ctx, data)) {
+    out.push({ owner: `container ${c.name}`, problem: 'its removal (rm) was cut short', fix: () => finishRemoval(ctx, data, c) });
+  }
   for (const i of intents) {
     out.push({ owner: 'leftover', problem: `journal of an unfinished operation (pid ${i.pid}, ${i.ops.length} kernel changes): ${i.file}`, fix: async () => removeFile(i.file) });
   }
   return out;
+}
+
+/** Containers an `rm` was removing when its process died: gc finishes the removal. */
+export function interruptedRemovals(ctx: Context, data: StoreData): ContainerRecord[] {
+  const ids = new Set(staleIntents(ctx.paths).flatMap((i) => i.declared.filter((d) => d.op === 'rm').map((d) => d.container)));
+  return [...ids].flatMap((id) => (data.containers[id] ? [data.containers[id]] : []));
 }
 
 function plainFileProblem(file: string): string {
@@ -243,8 +262,9 @@ async function checkOverlayNamespace(ctx: Context, net: NetworkRecord, file: str
 
 async function checkContainers(ctx: Context, data: StoreData, links: LinkInfo[]): Promise<Finding[]> {
   const out: Finding[] = [];
+  const going = new Set(interruptedRemovals(ctx, data));
   for (const c of Object.values(data.containers)) {
-    if (c.state !== 'running') continue;
+    if (c.state !== 'running' || going.has(c)) continue;
     const owner = `container ${c.name}`;
     if (c.pid && !isAlive(c.pid, c.pidStart)) {
       out.push({ owner, problem: `process ${c.pid} has ended but the container is recorded as running`, fix: () => reapExited(ctx, data) });

@@ -19,7 +19,7 @@ import { syncFirewall } from './firewall-sync.js';
 import { ensureBuiltins } from './networks.js';
 import { buildSandbox, destroySandbox } from './sandbox.js';
 import { buildModeSandbox, planMode, writeModeEtcFiles } from './modes.js';
-import { withIntent } from './intents.js';
+import { declareIntent, withIntent } from './intents.js';
 import { firewallCheckpoint } from './firewall-undo.js';
 import { needsEmbeddedDns, syncSandboxDns } from './connect.js';
 import { gatewayNetworkId } from './default-route.js';
@@ -280,17 +280,22 @@ export async function restartContainers(ctx: Context, refs: string[], timeoutSec
 }
 
 export async function removeContainers(ctx: Context, refs: string[], force: boolean): Promise<{ done: string[]; errors: string[] }> {
-  return forEachLocked(ctx, refs, async (data, c) => {
-    if (c.state === 'running') {
-      if (!force) {
-        throw new PlumbError(
-          `You cannot remove a running container ${c.id}. Stop the container before attempting removal or force remove`,
-        );
+  // Journaled: a removal cut short is finished by gc (finishRemoval), not left half done.
+  return withIntent(ctx, () =>
+    forEachLocked(ctx, refs, async (data, c) => {
+      if (c.state === 'running' && !force) {
+        throw new PlumbError(`You cannot remove a running container ${c.id}. Stop the container before attempting removal or force remove`);
       }
-      await stopInPlace(ctx, data, c, 0, 137);
-    }
-    removeRecord(ctx, data, c);
-  });
+      declareIntent({ op: 'rm', container: c.id });
+      await finishRemoval(ctx, data, c);
+    }),
+  );
+}
+
+/** Tears a container down (if it runs) and forgets it: rm -f, and gc finishing an rm that was cut short. */
+export async function finishRemoval(ctx: Context, data: StoreData, c: ContainerRecord): Promise<void> {
+  if (c.state === 'running') await stopInPlace(ctx, data, c, 0, 137);
+  removeRecord(ctx, data, c);
 }
 
 async function forEachLocked(

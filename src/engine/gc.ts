@@ -8,8 +8,8 @@ import { CHAIN, commentText, formatArgs, BASE_OWNER, parseIptablesSave } from '.
 import { applyIptables, saveIptables } from '../kernel/iptables.js';
 import { readSysctl, setSysctl } from '../kernel/sysctl.js';
 import type { StoreData } from '../store/model.js';
-import { findLeftovers, findProblems, formatFinding, type Finding } from './check.js';
-import { reapExited } from './containers.js';
+import { findLeftovers, findProblems, formatFinding, interruptedRemovals, type Finding } from './check.js';
+import { finishRemoval, reapExited } from './containers.js';
 import type { Context } from './context.js';
 import { syncFirewall } from './firewall-sync.js';
 import { ensureHostSysctls } from './host-setup.js';
@@ -23,6 +23,9 @@ export interface GcResult {
   remaining: string[];
 }
 
+/** How many times gc looks again after repairing. */
+const GC_ROUNDS = 3;
+
 export async function checkHost(ctx: Context): Promise<string[]> {
   const data = ctx.store.read();
   const found = await findProblems(ctx, data);
@@ -31,27 +34,39 @@ export async function checkHost(ctx: Context): Promise<string[]> {
 
 export async function collectGarbage(ctx: Context): Promise<GcResult> {
   return ctx.store.locked(async (data, commit) => {
-    // Containers whose process ended are torn down first, as any command would.
-    await reapExited(ctx, data);
-    await adoptSettingsOfCrashedRuns(ctx, data);
-    const found = await findProblems(ctx, data);
     const repaired: string[] = [];
     const failed: string[] = [];
-    const shared = new Set<string>();
-    for (const f of found) {
-      try {
-        if (f.fixKey) {
-          if (!shared.has(f.fixKey)) await sharedFix(ctx, data, f.fixKey);
-          shared.add(f.fixKey);
-        } else if (f.fix) {
-          await f.fix();
-        } else {
-          continue;
+    // Removals cut short are finished first: nothing else about those containers needs repair.
+    for (const c of interruptedRemovals(ctx, data)) {
+      await finishRemoval(ctx, data, c);
+      repaired.push(`container ${c.name}: its removal (rm) was cut short`);
+    }
+    // Containers whose process ended are torn down next, as any command would.
+    await reapExited(ctx, data);
+    await adoptSettingsOfCrashedRuns(ctx, data);
+    // One repair can reveal the next (a leftover veth removed takes a wrong default route with it):
+    // look again, a few rounds at most, trying each finding once.
+    const tried = new Set<string>();
+    for (let round = 0; round < GC_ROUNDS; round++) {
+      const found = (await findProblems(ctx, data)).filter((f) => (f.fix || f.fixKey) && !tried.has(formatFinding(f)));
+      if (!found.length) break;
+      const shared = new Set<string>();
+      for (const f of found) {
+        tried.add(formatFinding(f));
+        try {
+          if (f.fixKey) {
+            if (!shared.has(f.fixKey)) await sharedFix(ctx, data, f.fixKey);
+            shared.add(f.fixKey);
+          } else {
+            await f.fix!();
+          }
+          repaired.push(formatFinding(f));
+        } catch (err) {
+          failed.push(`${formatFinding(f)}: repair failed: ${(err as Error).message.split('\n')[0]}`);
         }
-        repaired.push(formatFinding(f));
-      } catch (err) {
-        failed.push(`${formatFinding(f)}: repair failed: ${(err as Error).message.split('\n')[0]}`);
       }
+      commit();
+      if (ctx.dryRun) break;
     }
     commit();
     if (ctx.dryRun) return { repaired, remaining: failed };

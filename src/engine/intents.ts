@@ -46,6 +46,14 @@ class IntentLog implements OpSink {
     private readonly seq: number,
   ) {}
 
+  /** Names the operation under way (`# intent {...}`), so gc can finish it if it is cut short. */
+  declare(what: DeclaredIntent): void {
+    if (!this.active) return;
+    let line = `# intent ${JSON.stringify(what)}\n`;
+    if (this.fd < 0) line = this.open() + line;
+    writeSync(this.fd, line);
+  }
+
   record(op: Op): void {
     if (!this.active) return;
     let line = `${JSON.stringify(op)}\n`;
@@ -93,6 +101,22 @@ class IntentLog implements OpSink {
 }
 
 let seq = 0;
+/** The log of the operation this process runs under withIntent, if any. */
+let current: IntentLog | undefined;
+
+/**
+ * An operation that gc finishes rather than rolls back when it is cut short:
+ * `rm` of a container (its teardown may be half done; the user asked for it gone).
+ */
+export interface DeclaredIntent {
+  op: 'rm';
+  container: string;
+}
+
+/** Declares what the running operation is about to do (a no-op outside withIntent). */
+export function declareIntent(what: DeclaredIntent): void {
+  current?.declare(what);
+}
 
 /**
  * Runs `body` with the store lock held and every kernel change logged ahead.
@@ -106,6 +130,8 @@ export async function withIntent<T>(ctx: Context, body: () => Promise<T>): Promi
   return ctx.store.exclusive(async () => {
     const log = new IntentLog(intentsDir(ctx.paths), process.pid, processStartTime(process.pid) ?? 0, seq++);
     ctx.journal.addSink(log);
+    const outer = current;
+    current = log;
     try {
       const result = await body();
       log.close(false);
@@ -113,6 +139,8 @@ export async function withIntent<T>(ctx: Context, body: () => Promise<T>): Promi
     } catch (err) {
       log.close(/rollback failed/.test((err as Error)?.message ?? ''));
       throw err;
+    } finally {
+      current = outer;
     }
   });
 }
@@ -121,6 +149,8 @@ export interface StaleIntent {
   file: string;
   pid: number;
   ops: Op[];
+  /** Operations it declared (declareIntent) that gc finishes. */
+  declared: DeclaredIntent[];
 }
 
 /** Logs whose writer is gone: what crashed (or badly failed) operations did to the kernel. */
@@ -157,7 +187,16 @@ export function staleIntents(paths: Paths): StaleIntent[] {
       text = readFileSync(file, 'utf8');
     }
     const ops: Op[] = [];
+    const declared: DeclaredIntent[] = [];
     for (const line of text.split('\n')) {
+      if (line.startsWith('# intent ')) {
+        try {
+          declared.push(JSON.parse(line.slice('# intent '.length)) as DeclaredIntent);
+        } catch {
+          // cut short by the crash: the operation had not begun
+        }
+        continue;
+      }
       if (!line.trim() || line.startsWith('# ')) continue;
       try {
         ops.push(JSON.parse(line) as Op);
@@ -165,7 +204,7 @@ export function staleIntents(paths: Paths): StaleIntent[] {
         // a line cut short by the crash: the op it describes never ran
       }
     }
-    out.push({ file, pid, ops });
+    out.push({ file, pid, ops, declared });
   }
   return out;
 }

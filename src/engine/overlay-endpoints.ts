@@ -194,3 +194,27 @@ export async function withdrawLocalEndpoints(ctx: Context, data: StoreData): Pro
   }
   return failures;
 }
+
+/**
+ * Endpoints the cluster store lists for this host that no local container
+ * has: an overlay run killed after claiming its address. Other hosts program
+ * tunnel entries for them; gc withdraws them. Only when this host has overlay
+ * networks and a cluster store; an unreachable store reports nothing.
+ */
+export async function orphanedClusterEndpoints(ctx: Context, data: StoreData): Promise<ClusterEndpoint[]> {
+  if (!Object.values(data.networks).some((n) => n.driver === 'overlay')) return [];
+  const { clusterConfig } = await import('../cluster/config.js');
+  const config = clusterConfig();
+  if (!config) return [];
+  const local = new Set(Object.values(data.containers).flatMap((c) => Object.values(c.endpoints).map((e) => e.id)));
+  try {
+    const all = await withCluster(ctx, (c) => c.store.endpoints(), { needVtep: false, timeoutMs: 2000 });
+    return all.filter((e) => e.node === config.nodeName && !local.has(e.id));
+  } catch {
+    return [];
+  }
+}
+
+export async function withdrawClusterEndpoint(ctx: Context, ep: ClusterEndpoint): Promise<void> {
+  await withdraw(ctx, ep);
+}

@@ -11,6 +11,7 @@ import { closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs
 import { ensurePrivateDir, isPermissionError, rootOnly } from './private.js';
 import { dirname } from 'node:path';
 import { LOCK_EX, LOCK_NB, native } from '../kernel/native.js';
+import { lockTaken } from '../kernel/crash-hooks.js';
 
 const sleepBuffer = new Int32Array(new SharedArrayBuffer(4));
 const sleep = (ms: number) => Atomics.wait(sleepBuffer, 0, 0, ms);
@@ -78,6 +79,7 @@ export class StoreLock {
     }
     this.fd = fd;
     this.depth = 1;
+    lockTaken();
   }
 
   release(): void {
