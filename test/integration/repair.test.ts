@@ -6,6 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hostState } from '../helpers/host-state.js';
 import { Lab, PLUMB_BIN, runAsync, type RunResult } from '../helpers/lab.js';
 
 let lab: Lab;
@@ -327,5 +328,26 @@ describe('item 14: state is root-only', () => {
       expect(r.stderr).toMatch(/run plumb as root/);
     }
     await lab.plumbOk(['rm', '-f', 'secret']);
+  });
+});
+
+describe('item 7: gc finishes an rm -f that was killed half-way', () => {
+  it('at every recorded step of rm -f: gc exits 0, the container is gone, check is clean, nothing of it is left', async () => {
+    await lab.plumbOk(['network', 'create', '--subnet', '10.84.0.0/24', 'rmnet']);
+    const base = hostState(lab);
+    let step = 1;
+    for (; step < 40; step++) {
+      await lab.plumbOk(['run', '-d', '--name', 'gone', '--net', 'rmnet', '-p', '8095:80', 'busybox', 'sleep', '600']);
+      const r = await lab.plumb(['rm', '-f', 'gone'], { env: { PLUMB_CRASH_AT_OP: String(step) } });
+      if (r.code === 0) break;
+      expect(r.code, `step ${step}: killed`).toBe(128);
+      const gc = await lab.plumb(['system', 'gc']);
+      expect(gc.code, `step ${step}: ${gc.stdout}${gc.stderr}`).toBe(0);
+      expect((await lab.plumb(['inspect', 'gone'])).code, `step ${step}: the removal was finished`).not.toBe(0);
+      await checkOk();
+      expect(hostState(lab), `step ${step}`).toEqual(base);
+    }
+    expect(step, 'rm -f has recorded kernel changes to kill it at').toBeGreaterThan(2);
+    await lab.plumbOk(['network', 'rm', 'rmnet']);
   });
 });
