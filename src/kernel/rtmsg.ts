@@ -9,6 +9,7 @@
 // kernels. The unit tests still read plumb's bytes back with that package, as
 // an independent check of the layout.
 import { endianness } from 'node:os';
+import { formatIpv4, ipv4BroadcastOf, ipv4Bytes, ipv4FromBytes, isIpv4, parseIpv4Prefix } from '../net/address.js';
 
 // Netlink is host byte order; ports and addresses are network order.
 const LE = endianness() === 'LE';
@@ -152,23 +153,15 @@ export interface Cidr {
   prefixLen: number;
 }
 
-export function ipv4Bytes(ip: string): Buffer {
-  const parts = ip.split('.');
-  const bytes = parts.map((p) => (/^\d{1,3}$/.test(p) ? Number(p) : NaN));
-  if (bytes.length !== 4 || bytes.some((n) => !(n >= 0 && n <= 255))) throw new TypeError(`not an IPv4 address: ${ip}`);
-  return Buffer.from(bytes);
-}
+export { ipv4Bytes };
+export const ipv4String = ipv4FromBytes;
 
-export function ipv4String(b: Buffer): string {
-  return [...b.subarray(0, 4)].join('.');
-}
-
+/** "10.0.0.1/24", or a bare address (a /32), as the kernel layer takes it. */
 export function parseCidr(cidr: string): Cidr {
-  const [address, len, extra] = cidr.split('/');
-  const prefixLen = len === undefined ? 32 : /^\d{1,2}$/.test(len) ? Number(len) : NaN;
-  if (extra !== undefined || !(prefixLen >= 0 && prefixLen <= 32)) throw new TypeError(`not an IPv4 CIDR: ${cidr}`);
-  ipv4Bytes(address!);
-  return { address: address!, prefixLen };
+  if (isIpv4(cidr)) return { address: cidr, prefixLen: 32 };
+  const p = parseIpv4Prefix(cidr);
+  if (!p) throw new TypeError(`not an IPv4 CIDR: ${cidr}`);
+  return { address: formatIpv4(p.ip), prefixLen: p.prefix };
 }
 
 /**
@@ -177,11 +170,8 @@ export function parseCidr(cidr: string): Cidr {
  */
 export function broadcastOf(c: Cidr): string | undefined {
   if (c.prefixLen >= 31) return undefined;
-  const host = c.prefixLen === 0 ? 0xffffffff : (1 << (32 - c.prefixLen)) - 1;
-  const n = (ipv4Bytes(c.address).readUInt32BE(0) | host) >>> 0;
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n);
-  return ipv4String(b);
+  const p = parseIpv4Prefix(`${c.address}/${c.prefixLen}`)!;
+  return formatIpv4(ipv4BroadcastOf(p));
 }
 
 export function macBytes(mac: string): Buffer {
