@@ -298,6 +298,11 @@ export function isAlive(pid: number, startTime?: number): boolean {
   return startTime === undefined || st.startTime === startTime;
 }
 
+/** True while the very process plumb recorded runs: same PID, same start time (an unknown start time proves nothing). */
+export function isRecordedProcessAlive(pid: number, startTime: number | undefined): boolean {
+  return startTime !== undefined && isAlive(pid, startTime);
+}
+
 /** Live members of process group `pgid` (by scanning /proc). */
 export function groupMembers(pgid: number): number[] {
   const members: number[] = [];
