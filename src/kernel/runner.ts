@@ -84,6 +84,8 @@ export async function runOnTerminal(
     stdin: opts.stdin ? 'inherit' : 'ignore',
     stdout: 'inherit',
     stderr: 'inherit',
+    // A passed-on SIGTERM is the program's to handle, as with `docker run`'s signal proxy: no SIGKILL after it.
+    forceKillAfterDelay: false,
   });
   const forward = (sig: NodeJS.Signals) => () => {
     if (child.exitCode === null && child.signalCode === null) child.kill(sig);
