@@ -1,4 +1,4 @@
-// iptables through its own programs, run by the one runner (runner.ts): one
+// iptables through its own programs, run by the runner (runner.ts): one
 // `iptables-restore --noflush --wait` process per batch of rules, fed on
 // stdin, and `iptables-save` to read rules back. Inside a namespace other
 // than plumb's own, the same command runs under `nsenter --net=<file>`.
@@ -7,14 +7,15 @@ import { delimiter, join } from 'node:path';
 import type { Journal } from './ops.js';
 import type { Netns } from './netns.js';
 import { KernelError } from './errors.js';
-import { inNetnsArgv, runProgram } from './runner.js';
+import { inNetnsArgv, runProgramDirect } from './runner.js';
 
 export type IptablesTable = 'filter' | 'nat' | 'mangle' | 'raw';
 
 export { inNetnsArgv };
 
+// The runner's direct path, not execa: these run inside `run -p` and `rm -f`, where loading execa was measured to cost too much (runner.ts).
 function run(argv: string[], input: string | undefined, doing: string) {
-  return runProgram(argv, { input, doing });
+  return runProgramDirect(argv, { input, doing });
 }
 
 /** The 1-based line number iptables-restore blames, from its stderr (legacy and nf_tables wording). */

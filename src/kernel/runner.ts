@@ -6,9 +6,13 @@
 // bundle, import() becomes a lazy module initialiser (scripts/bundle.mjs), so
 // execa's code is there but runs only when a program does.
 //
+// One path does not use execa: iptables-restore / -save of the firewall
+// (runProgramDirect), measured to be too dear on `run -p` and `rm -f`.
+//
 // Exit statuses are the shell's: the program's code, or 128+N when signal N
 // ended it.
 import { closeSync, openSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
 import type { Options, ResultPromise } from 'execa';
 import { KernelError } from './errors.js';
@@ -66,6 +70,35 @@ export async function runProgram(
   const failure = startFailure(r, opts.doing ?? argv[0]!, argv[0]!);
   if (failure) throw failure;
   return { code: statusOf(r), stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+}
+
+/**
+ * runProgram for the one path where loading execa was measured to cost too
+ * much: the firewall's iptables-restore / iptables-save, which `run -p` and
+ * `rm -f` of a published container run once each. Loading execa there added
+ * about a quarter to those whole commands (README, design notes), so this
+ * path spawns the program with child_process directly (loaded on first use,
+ * like execa). Same contract as runProgram: status and output whatever the
+ * status, rejection only when the program cannot start.
+ */
+export function runProgramDirect(argv: string[], opts: { input?: string; doing?: string } = {}): Promise<ProgramResult> {
+  const { spawn } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout!.on('data', (b: Buffer) => out.push(b));
+    child.stderr!.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (e) => reject(KernelError.from(e, `${opts.doing ?? argv[0]}: cannot run ${argv[0]}`)));
+    child.on('close', (code, signal) =>
+      resolve({ code: statusOf({ exitCode: code ?? undefined, signal: signal ?? undefined }), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
+    );
+    if (opts.input !== undefined) {
+      // A program that dies early closes its stdin; its status tells the story.
+      child.stdin!.on('error', () => {});
+      child.stdin!.end(opts.input);
+    }
+  });
 }
 
 /**

@@ -5,11 +5,24 @@ import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { daemonEnv, inNetnsArgv, runProgram, startInBackground } from '../../src/kernel/runner.js';
+import { daemonEnv, inNetnsArgv, runProgram, runProgramDirect, startInBackground } from '../../src/kernel/runner.js';
 import { KernelError } from '../../src/kernel/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'plumb-runner-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('runProgramDirect (the firewall\'s path), same contract as runProgram', () => {
+  it('feeds stdin, returns output as written and the status', async () => {
+    expect(await runProgramDirect(['sh', '-c', 'cat; echo oops >&2; exit 3'], { input: 'a\nb\n' })).toEqual({ code: 3, stdout: 'a\nb\n', stderr: 'oops\n' });
+    expect((await runProgramDirect(['sh', '-c', 'kill -TERM $$'])).code).toBe(143);
+  });
+
+  it('rejects with a KernelError naming the program when it cannot start', async () => {
+    const err = await runProgramDirect(['/nonexistent/plumb-no-such-program'], { doing: 'test run' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KernelError);
+    expect((err as Error).message).toMatch(/test run: cannot run \/nonexistent\/plumb-no-such-program/);
+  });
+});
 
 describe('runProgram', () => {
   it('feeds stdin and returns stdout and stderr exactly as written, trailing newline included', async () => {
