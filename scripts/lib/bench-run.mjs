@@ -39,6 +39,14 @@ function cliSeries(cli) {
   );
 }
 
+/** The same with a published port (one host port each: all N exist at the peak): firewall rules in and out, through iptables-save/-restore. */
+function cliPublishSeries(cli) {
+  return series(
+    (i) => cli(['run', '-d', '-p', `${8080 + i}:80`, '--name', `q${i}`, 'alpine']),
+    (i) => cli(['rm', '-f', `q${i}`]),
+  );
+}
+
 function ipScriptSeries() {
   const ns = (i) => `${ID}-i${i}`;
   const ip = (i) => `10.210.${(i + 2) >> 8}.${(i + 2) & 255}`;
@@ -211,6 +219,7 @@ async function main() {
   const rows = [];
   const add = (what, r) => rows.push({ what, r });
   add('plumb run -d / rm -f (whole process)', await cliSeries(plumb));
+  add('plumb run -d -p 8080:80 / rm -f (whole process)', await cliPublishSeries(plumb));
   // Some machines set NODE_EXTRA_CA_CERTS, which makes every node process parse
   // a CA bundle before it starts (tens of ms). bin/plumb's shebang drops it
   // (plumb makes no TLS connection); `node bin/plumb` cannot, as this row shows.

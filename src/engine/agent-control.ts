@@ -3,12 +3,12 @@
 // while the first lives. Commands that put this host on an overlay start it on
 // demand, detached, with the cluster settings they were given; `plumb system
 // reset` stops it. Nothing here loads the etcd client.
-import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClusterConfig } from '../cluster/config.js';
 import { isAlive, processStartTime, stopProcess } from '../kernel/process.js';
+import { startDaemon } from '../kernel/runner.js';
 import type { Paths } from '../store/paths.js';
 import type { Context } from './context.js';
 
@@ -67,32 +67,18 @@ function rootOf(paths: Paths): string | undefined {
 }
 
 /** Starts the agent in the background unless one runs already. Returns its PID (undefined in a dry run). */
-export function ensureAgent(ctx: Context, config: ClusterConfig): number | undefined {
+export async function ensureAgent(ctx: Context, config: ClusterConfig): Promise<number | undefined> {
   if (ctx.dryRun) return undefined;
   const running = runningAgent(ctx.paths);
   if (running) return running;
   mkdirSync(ctx.paths.run, { recursive: true });
-  const log = openSync(agentLogFile(ctx.paths), 'a', 0o640);
-  const root = rootOf(ctx.paths);
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    PLUMB_CLUSTER_STORE: config.store,
-    PLUMB_NODE_NAME: config.nodeName,
-    ...(config.advertise ? { PLUMB_CLUSTER_ADVERTISE: config.advertise } : {}),
-    ...(root ? { PLUMB_ROOT: root } : {}),
-  };
-  // The agent must not inherit a step-crash hook meant for this command.
-  delete env.PLUMB_CRASH_AT_STEP;
-  delete env.PLUMB_FAIL_AT_STEP;
-  // As bin/plumb does: no TLS here, so no CA bundle to parse at start.
-  delete env.NODE_EXTRA_CA_CERTS;
-  try {
-    const child = spawn(process.execPath, [PLUMB_BIN, 'agent'], { detached: true, stdio: ['ignore', log, log], env, cwd: '/' });
-    child.unref();
-    return child.pid;
-  } finally {
-    closeSync(log);
-  }
+  const started = await startDaemon(['agent'], {
+    plumbBin: PLUMB_BIN,
+    logFile: agentLogFile(ctx.paths),
+    env: { PLUMB_CLUSTER_STORE: config.store, PLUMB_NODE_NAME: config.nodeName, PLUMB_CLUSTER_ADVERTISE: config.advertise, PLUMB_ROOT: rootOf(ctx.paths) },
+    cwd: '/',
+  });
+  return started.pid;
 }
 
 /** Stops the agent (SIGTERM, then SIGKILL after 3 s) if one runs. Returns whether one did. */

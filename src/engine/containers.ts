@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { newContainerId } from '../ipam/ids.js';
 import { isNamespaceFile } from '../kernel/netns.js';
-import { isAlive, processStartTime, readExitCode, runAttached, startDetached, stopProcess } from '../kernel/process.js';
+import { isAlive, isRecordedProcessAlive, processStartTime, readExitCode, runAttached, startDetached, stopProcess } from '../kernel/process.js';
 import type { ContainerRecord, EndpointRecord, NetworkRecord, StoreData } from '../store/model.js';
 import { containerDir } from '../store/paths.js';
 import { findContainer, findNetwork } from '../store/store.js';
@@ -205,7 +205,7 @@ export function processSpec(ctx: Context, c: ContainerRecord, argv: string[] = c
 
 /** Tears down what start built: process, endpoints, sandbox. Leaves the record. */
 async function stopInPlace(ctx: Context, data: StoreData, c: ContainerRecord, timeoutMs: number, exitCode?: number): Promise<void> {
-  if (c.pid && !ctx.dryRun && isAlive(c.pid) && processStartTime(c.pid) === c.pidStart) await stopProcess(c.pid, timeoutMs);
+  if (c.pid && !ctx.dryRun && isRecordedProcessAlive(c.pid, c.pidStart)) await stopProcess(c.pid, timeoutMs);
   const code = exitCode ?? readExitCode(containerFiles(ctx, c).exit) ?? (c.pid ? 137 : 0);
   // The sandbox is deleted next; its links go with it (see LeaveOptions) — unless a container:NAME
   // container still shares it: the namespace then lives on, and Docker leaves it only lo.

@@ -6,7 +6,7 @@ import { ClusterConfigError, requireClusterConfig, type ClusterConfig } from '..
 import type { ClusterStore } from '../cluster/etcd.js';
 import type { OverlayPlace } from '../drivers/overlay.js';
 import { overlayNsName } from '../drivers/overlay.js';
-import { isIp } from '../ipam/cidr.js';
+import { isIpv4 as isIp } from '../net/address.js';
 import { netnsDir, type Paths } from '../store/paths.js';
 import type { Context } from './context.js';
 import { PlumbError } from './errors.js';

@@ -130,7 +130,7 @@ export async function attachOverlayEndpoint(
     });
     if (snapshot) {
       await reconcilePeers(ctx, snapshot, cluster.vtep, [net.id]);
-      ensureAgent(ctx, cluster.config);
+      await ensureAgent(ctx, cluster.config);
     }
     return rec;
   });

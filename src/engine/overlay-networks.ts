@@ -136,7 +136,7 @@ export async function createOverlayNetwork(ctx: Context, req: CreateNetworkReque
     const id = newNetworkId();
     if (ctx.dryRun) return planOverlayNetwork(req, await c.store.networks(), id);
     const net = await c.store.createNetwork((existing) => planOverlayNetwork(req, existing, id));
-    ensureAgent(ctx, c.config);
+    await ensureAgent(ctx, c.config);
     return net;
   });
   if (ctx.dryRun) return localRecord(created);

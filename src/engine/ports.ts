@@ -15,6 +15,7 @@
 // its docker-proxy fails to listen there. plumb runs no proxy, so it reads the
 // sockets bound in the host namespace from /proc/net instead: a published
 // port would otherwise silently take the traffic of a host service.
+import { ipv4FromBytes, ipv4OfIpv6, ipv6FromBytes } from '../net/address.js';
 import { readFileSync } from 'node:fs';
 import { withinNetns, type Netns } from '../kernel/netns.js';
 import { readSysctl } from '../kernel/sysctl.js';
@@ -45,8 +46,7 @@ const TCP_LISTEN = '0A';
 
 /** `0100007F` (little-endian hex, as /proc/net/tcp writes IPv4) -> 127.0.0.1. */
 function procIpv4(hex: string): string {
-  const n = parseInt(hex, 16);
-  return [n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24].join('.');
+  return ipv4FromBytes(Buffer.from(hex, 'hex').reverse());
 }
 
 /**
@@ -55,10 +55,11 @@ function procIpv4(hex: string): string {
  * IPv4 address; any other IPv6 address cannot clash with an IPv4 binding.
  */
 function procIpv6AsIpv4(hex: string): string | undefined {
-  if (/^0{32}$/.test(hex)) return '0.0.0.0';
-  // four 32-bit words, each little-endian: ::ffff:a.b.c.d is 0 0 0000FFFF <a.b.c.d>
-  if (/^0{16}FFFF0000[0-9A-F]{8}$/i.test(hex)) return procIpv4(hex.slice(24));
-  return undefined;
+  // four 32-bit words, each little-endian
+  const words = Buffer.from(hex, 'hex');
+  if (words.length !== 16) return undefined;
+  for (let i = 0; i < 16; i += 4) words.subarray(i, i + 4).reverse();
+  return ipv4OfIpv6(ipv6FromBytes(words));
 }
 
 /** Parses one /proc/net/{tcp,udp}{,6} table into bound sockets (listening ones only for TCP). */

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { removeAll } from '../firewall/index.js';
 import { releaseMountDir, removeNsFile } from '../kernel/netns.js';
 import { applyIptables, saveIptables } from '../kernel/iptables.js';
-import { isAlive, processStartTime, stopProcess } from '../kernel/process.js';
+import { isRecordedProcessAlive, stopProcess } from '../kernel/process.js';
 import { netnsDir, utsDir } from '../store/paths.js';
 import { driverFor } from '../drivers/index.js';
 import type { Context } from './context.js';
@@ -28,7 +28,7 @@ export async function resetAll(ctx: Context): Promise<string[]> {
     // What crashed operations left (stray sandboxes with their interfaces, half-made links) goes first.
     if (!ctx.dryRun) for (const line of await removeLeftovers(ctx, data)) removed.push(line);
     for (const c of Object.values(data.containers)) {
-      if (c.pid && isAlive(c.pid) && processStartTime(c.pid) === c.pidStart) await stopProcess(c.pid, 0);
+      if (c.pid && isRecordedProcessAlive(c.pid, c.pidStart)) await stopProcess(c.pid, 0);
       for (const ep of Object.values(c.endpoints)) {
         const net = data.networks[ep.networkId];
         if (net) await driverFor(net.driver)?.leaveEndpoint(ctx, net, ep);

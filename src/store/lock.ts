@@ -12,6 +12,7 @@ import { ensurePrivateDir, isPermissionError, rootOnly } from './private.js';
 import { dirname } from 'node:path';
 import { LOCK_EX, LOCK_NB, native } from '../kernel/native.js';
 import { lockTaken } from '../kernel/crash-hooks.js';
+import { processStartTime } from '../kernel/process.js';
 
 const sleepBuffer = new Int32Array(new SharedArrayBuffer(4));
 const sleep = (ms: number) => Atomics.wait(sleepBuffer, 0, 0, ms);
@@ -19,14 +20,6 @@ const sleep = (ms: number) => Atomics.wait(sleepBuffer, 0, 0, ms);
 /** Fixed width, so each holder overwrites the last in place and the file never grows or shrinks. */
 const HOLDER_WIDTH = 40;
 
-function startTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
 
 function holderOf(path: string): string {
   try {
@@ -72,7 +65,7 @@ export class StoreLock {
         sleep(wait);
         wait = Math.min(wait * 2, 20);
       }
-      writeSync(fd, `${process.pid} ${startTime(process.pid)}`.padEnd(HOLDER_WIDTH - 1) + '\n', 0);
+      writeSync(fd, `${process.pid} ${processStartTime(process.pid)}`.padEnd(HOLDER_WIDTH - 1) + '\n', 0);
     } catch (err) {
       closeSync(fd);
       throw err;
