@@ -1,7 +1,7 @@
 // The bridge driver: a Linux bridge per network (docker0-style), a veth pair per
 // endpoint with the host end on the bridge and the other end as ethN inside the
 // sandbox. Firewall rules are not made here: they are rendered for all networks
-// at once by the engine (see engine/firewall-sync.ts).
+// at once by the engine (see engine/firewall/sync.ts).
 import { randomBytes } from '../kernel/random.js';
 import type { Rtnl } from '../kernel/rtnl.js';
 import { ifaceSysctlKey, setSysctl } from '../kernel/sysctl.js';

@@ -5,7 +5,7 @@
 // sandbox gets a veth whose far end is a port of br0. Frames for a container
 // on another host leave through vxlan0, wrapped in UDP to that host's VTEP,
 // as told by permanent neighbour and FDB entries (programmed from the
-// cluster store by the engine; see engine/overlay-peers.ts).
+// cluster store by the engine; see engine/overlay/peers.ts).
 //
 // vxlan0 is created in plumb's own namespace and then moved: its UDP socket
 // stays where the device was born, on the underlay, while the device itself

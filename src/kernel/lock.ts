@@ -9,7 +9,7 @@
 // into the file, for the message of whoever waits too long.
 import { closeSync, constants, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { LOCK_EX, LOCK_NB, native } from '../kernel/native.js';
+import { LOCK_EX, LOCK_NB, native } from './native.js';
 
 const sleepBuffer = new Int32Array(new SharedArrayBuffer(4));
 const sleep = (ms: number) => Atomics.wait(sleepBuffer, 0, 0, ms);

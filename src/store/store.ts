@@ -10,7 +10,7 @@
 // rewritten, and read() then reads again.
 import { linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { StoreLock } from './lock.js';
+import { StoreLock } from '../kernel/lock.js';
 import { emptyStore, type ContainerRecord, type NetworkRecord, type StoreData } from './model.js';
 import { lockFile, storeFile, type Paths } from './paths.js';
 

@@ -6,8 +6,8 @@ import {
   restartContainers,
   startContainers,
   stopContainers,
-} from '../../engine/containers.js';
-import { PlumbError } from '../../engine/errors.js';
+} from '../../engine/containers/lifecycle.js';
+import { PlumbError } from '../../engine/core/errors.js';
 import { isAlive } from '../../kernel/process.js';
 import { findContainer } from '../../store/store.js';
 import type { ContainerRecord } from '../../store/model.js';

@@ -39,7 +39,7 @@ export async function info(_o: unknown, cmd: Command): Promise<number> {
 export async function reset(o: { verify?: boolean }, cmd: Command): Promise<number> {
   const ctx = await openContext(cmd, true, 'plumb system reset');
   try {
-    const { resetAndVerify } = await import('../../engine/system.js');
+    const { resetAndVerify } = await import('../../engine/system/reset.js');
     const { removed, differences } = await resetAndVerify(ctx);
     for (const r of removed) out(`removed ${r}`);
     if (!o.verify) return 0;
@@ -59,7 +59,7 @@ export async function reset(o: { verify?: boolean }, cmd: Command): Promise<numb
 export async function check(_o: unknown, cmd: Command): Promise<number> {
   const ctx = await openContext(cmd, true, 'plumb system check');
   try {
-    const { checkHost } = await import('../../engine/gc.js');
+    const { checkHost } = await import('../../engine/system/gc.js');
     const problems = await checkHost(ctx);
     for (const p of problems) out(p);
     if (!problems.length) out('ok: the kernel matches the store');
@@ -73,7 +73,7 @@ export async function check(_o: unknown, cmd: Command): Promise<number> {
 export async function gc(_o: unknown, cmd: Command): Promise<number> {
   const ctx = await openContext(cmd, true, 'plumb system gc');
   try {
-    const { collectGarbage } = await import('../../engine/gc.js');
+    const { collectGarbage } = await import('../../engine/system/gc.js');
     const { repaired, remaining } = await collectGarbage(ctx);
     for (const r of repaired) out(r.startsWith('leftover: ') ? `removed ${r.slice('leftover: '.length)}` : `repaired ${r}`);
     for (const r of remaining) out(`still wrong: ${r}`);

@@ -1,10 +1,10 @@
 // Keeps each sandbox's /etc/hosts and /etc/resolv.conf in step with the store:
 // its own addresses, --add-host entries, legacy links (which follow their
 // target to a new address), and the resolver it should use.
-import type { ContainerRecord, StoreData } from '../store/model.js';
-import { containerDir } from '../store/paths.js';
-import { findContainer } from '../store/store.js';
-import type { Context } from './context.js';
+import type { ContainerRecord, StoreData } from '../../store/model.js';
+import { containerDir } from '../../store/paths.js';
+import { findContainer } from '../../store/store.js';
+import type { Context } from '../core/context.js';
 import { readHostResolvConf, renderHosts, renderResolvConf, writeSandboxFiles } from './etc-files.js';
 import { legacyLinkEndpoint, usesLegacyLinks } from './links.js';
 

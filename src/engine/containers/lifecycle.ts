@@ -3,26 +3,26 @@
 // filesystem inside it. IMAGE is only a label.
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { newContainerId } from '../ipam/ids.js';
-import { isAlive, processStartTime, readExitCode, runAttached, startDetached, stopProcess } from '../kernel/process.js';
-import type { ContainerRecord, EndpointRecord, NetworkRecord, StoreData } from '../store/model.js';
-import { containerDir } from '../store/paths.js';
-import { findContainer, findNetwork } from '../store/store.js';
-import type { Context } from './context.js';
-import { PlumbError } from './errors.js';
-import { attachEndpoint, detachEndpoint } from './endpoints.js';
+import { newContainerId } from '../../ipam/ids.js';
+import { isAlive, processStartTime, readExitCode, runAttached, startDetached, stopProcess } from '../../kernel/process.js';
+import type { ContainerRecord, EndpointRecord, NetworkRecord, StoreData } from '../../store/model.js';
+import { containerDir } from '../../store/paths.js';
+import { findContainer, findNetwork } from '../../store/store.js';
+import type { Context } from '../core/context.js';
+import { PlumbError } from '../core/errors.js';
+import { attachEndpoint, detachEndpoint } from '../networks/endpoints.js';
 import { sandboxFiles } from './etc-files.js';
 import { refreshLinkers, writeEtcFiles } from './etc-sync.js';
 import { bindPorts, whyPublish } from './ports.js';
-import { syncFirewall } from './firewall-sync.js';
-import { ensureBuiltins } from './networks.js';
+import { syncFirewall } from '../firewall/sync.js';
+import { ensureBuiltins } from '../networks/lifecycle.js';
 import { buildSandbox, destroySandbox } from './sandbox.js';
 import { buildModeSandbox, planMode, writeModeEtcFiles } from './modes.js';
-import { withIntent } from './intents.js';
-import { firewallCheckpoint } from './firewall-undo.js';
-import { gatewayNetworkId, needsEmbeddedDns, syncSandboxDns } from './connect.js';
+import { withIntent } from '../core/intents.js';
+import { firewallCheckpoint } from '../firewall/checkpoint.js';
+import { gatewayNetworkId, needsEmbeddedDns, syncSandboxDns } from '../networks/connect.js';
 import { checkLinkTargets, involvedInLinks, linkEnv } from './links.js';
-import { Transaction } from './transaction.js';
+import { Transaction } from '../core/transaction.js';
 
 export interface RunRequest {
   name?: string;
@@ -60,7 +60,7 @@ export function containerFiles(ctx: Context, c: ContainerRecord) {
 export async function createAndStart(ctx: Context, req: RunRequest, start = true): Promise<ContainerRecord> {
   // A network this host has not seen may be an overlay created on another host.
   if (req.network && !/^(bridge|host|none|container:.*)$/.test(req.network) && !findNetwork(ctx.store.read(), req.network)) {
-    await (await import('./overlay-networks.js')).refreshClusterNetworks(ctx, { tolerant: true });
+    await (await import('../overlay/networks.js')).refreshClusterNetworks(ctx, { tolerant: true });
   }
   // Every kernel change is logged ahead, so a crash half-way leaves gc a list of what to remove.
   return withIntent(ctx, () => ctx.store.locked(async (data, commit) => {

@@ -4,10 +4,10 @@
 // those ports when icc is off (firewall-sync.ts), and a refusal to exec into
 // the linking container once its target is gone. On a user-defined network a
 // link is only a name the embedded DNS gives the linking container (dns/names.ts).
-import type { FirewallLink } from '../firewall/index.js';
-import type { ContainerRecord, EndpointRecord, StoreData } from '../store/model.js';
-import { findContainer, findNetwork } from '../store/store.js';
-import { PlumbError } from './errors.js';
+import type { FirewallLink } from '../../firewall/index.js';
+import type { ContainerRecord, EndpointRecord, StoreData } from '../../store/model.js';
+import { findContainer, findNetwork } from '../../store/store.js';
+import { PlumbError } from '../core/errors.js';
 
 /** Whether c's links are legacy ones: it was started on the default bridge (Docker decides by its network mode). */
 export function usesLegacyLinks(data: StoreData, c: ContainerRecord): boolean {

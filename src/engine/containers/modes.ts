@@ -4,15 +4,15 @@
 // its sandbox is made of, and the /etc files its processes see — as Docker 20.10.
 import { readFileSync } from 'node:fs';
 import { hostname as machineHostname } from 'node:os';
-import { createUtsNs, registerNetns, removeNsFile } from '../kernel/netns.js';
-import type { ContainerRecord, NetworkRecord, StoreData } from '../store/model.js';
-import { containerDir, netnsDir } from '../store/paths.js';
-import { findContainer, findNetwork } from '../store/store.js';
-import type { Context } from './context.js';
-import { PlumbError } from './errors.js';
+import { createUtsNs, registerNetns, removeNsFile } from '../../kernel/netns.js';
+import type { ContainerRecord, NetworkRecord, StoreData } from '../../store/model.js';
+import { containerDir, netnsDir } from '../../store/paths.js';
+import { findContainer, findNetwork } from '../../store/store.js';
+import type { Context } from '../core/context.js';
+import { PlumbError } from '../core/errors.js';
 import { readHostResolvConf, renderHosts, renderResolvConf, sandboxFiles, writeSandboxFiles } from './etc-files.js';
 import { sandboxNsFiles, sandboxPaths } from './sandbox.js';
-import type { Transaction } from './transaction.js';
+import type { Transaction } from '../core/transaction.js';
 
 // Docker's own wording (runconfig/errors.go), so course material still matches.
 export const CONFLICT = {

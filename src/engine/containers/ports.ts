@@ -16,10 +16,10 @@
 // sockets bound in the host namespace from /proc/net instead: a published
 // port would otherwise silently take the traffic of a host service.
 import { readFileSync } from 'node:fs';
-import { withinNetns, type Netns } from '../kernel/netns.js';
-import { readSysctl } from '../kernel/sysctl.js';
-import type { ContainerRecord, PortBinding, StoreData } from '../store/model.js';
-import { PlumbError } from './errors.js';
+import { withinNetns, type Netns } from '../../kernel/netns.js';
+import { readSysctl } from '../../kernel/sysctl.js';
+import type { ContainerRecord, PortBinding, StoreData } from '../../store/model.js';
+import { PlumbError } from '../core/errors.js';
 
 type Proto = PortBinding['proto'];
 export type PortRequest = ContainerRecord['publish'][number];

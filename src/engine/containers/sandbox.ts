@@ -3,13 +3,13 @@
 // hostname, and the /etc files its processes see. Building and tearing one
 // down, and the endpoints that plug it into networks.
 import { join } from 'node:path';
-import { createNetns, createUtsNs, deleteNsFile, registerNetns, removeNsFile, type Netns, type NsFileOptions } from '../kernel/netns.js';
-import { setSysctl } from '../kernel/sysctl.js';
+import { createNetns, createUtsNs, deleteNsFile, registerNetns, removeNsFile, type Netns, type NsFileOptions } from '../../kernel/netns.js';
+import { setSysctl } from '../../kernel/sysctl.js';
 import { existsSync } from 'node:fs';
-import type { ContainerRecord } from '../store/model.js';
-import { netnsDir, utsDir } from '../store/paths.js';
-import type { Context } from './context.js';
-import type { Transaction } from './transaction.js';
+import type { ContainerRecord } from '../../store/model.js';
+import { netnsDir, utsDir } from '../../store/paths.js';
+import type { Context } from '../core/context.js';
+import type { Transaction } from '../core/transaction.js';
 
 export function sandboxPaths(ctx: Context, c: ContainerRecord): { netns: string; uts: string; alias: string } {
   const short = c.id.slice(0, 12);

@@ -1,11 +1,11 @@
 // What one plumb operation works with: paths, the store, the journal that
 // records (and in a dry run, withholds) kernel changes, and netlink handles
 // opened once per namespace for the duration of the operation.
-import { Journal, type OpSink } from '../kernel/ops.js';
-import { closeNetns, hostNetns, openNetns, type Netns } from '../kernel/netns.js';
-import { Rtnl } from '../kernel/rtnl.js';
-import { Store } from '../store/store.js';
-import { resolvePaths, type Paths } from '../store/paths.js';
+import { Journal, type OpSink } from '../../kernel/ops.js';
+import { closeNetns, hostNetns, openNetns, type Netns } from '../../kernel/netns.js';
+import { Rtnl } from '../../kernel/rtnl.js';
+import { Store } from '../../store/store.js';
+import { resolvePaths, type Paths } from '../../store/paths.js';
 
 export interface ContextOptions {
   root?: string;

@@ -8,9 +8,9 @@
 // real Docker on the same host).
 import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Op, OpSink } from '../kernel/ops.js';
-import { processStartTime } from '../kernel/process.js';
-import type { Paths } from '../store/paths.js';
+import type { Op, OpSink } from '../../kernel/ops.js';
+import { processStartTime } from '../../kernel/process.js';
+import type { Paths } from '../../store/paths.js';
 import type { Context } from './context.js';
 
 export const intentsDir = (p: Paths) => join(p.run, 'intents');

@@ -4,10 +4,10 @@
 // first apply, and a rollback puts exactly that back: plumb's chains with
 // their old rules, no jumps that were not there, chains it added removed, the
 // FORWARD policy as it was.
-import { formatArgs, isPlumbChain, parseIptablesSave, TABLES } from '../firewall/index.js';
-import { applyIptables, saveIptables } from '../kernel/iptables.js';
-import type { Context } from './context.js';
-import type { Transaction } from './transaction.js';
+import { formatArgs, isPlumbChain, parseIptablesSave, TABLES } from '../../firewall/index.js';
+import { applyIptables, saveIptables } from '../../kernel/iptables.js';
+import type { Context } from '../core/context.js';
+import type { Transaction } from '../core/transaction.js';
 
 const checkpointed = new WeakSet<Transaction>();
 

@@ -3,12 +3,12 @@
 // differs from the kernel in one iptables-restore, together with any jump from
 // a built-in chain that is missing. That makes each apply idempotent, and
 // repairs rules a firewall reload wiped.
-import { buildRules, updateText, type FirewallState } from '../firewall/index.js';
-import { applyIptables, saveIptables } from '../kernel/iptables.js';
-import type { StoreData } from '../store/model.js';
-import type { Context } from './context.js';
-import { firewallLinks } from './links.js';
-import type { Transaction } from './transaction.js';
+import { buildRules, updateText, type FirewallState } from '../../firewall/index.js';
+import { applyIptables, saveIptables } from '../../kernel/iptables.js';
+import type { StoreData } from '../../store/model.js';
+import type { Context } from '../core/context.js';
+import { firewallLinks } from '../containers/links.js';
+import type { Transaction } from '../core/transaction.js';
 
 export function firewallState(data: StoreData): FirewallState {
   const networks = Object.values(data.networks)

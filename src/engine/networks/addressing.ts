@@ -1,13 +1,13 @@
 // Glue between the store and the pure IPAM: which subnets are taken on this
 // host, a new bridge network's address plan, and endpoint addresses.
-import { allocateAddress, checkSubnetOverlap, validateNetworkConfig } from '../ipam/allocator.js';
-import { formatCidr, parseCidr, prefixLength } from '../ipam/cidr.js';
-import { IpamError } from '../ipam/errors.js';
-import { macFromIp } from '../ipam/mac.js';
-import { chooseSubnet, LOCAL_DEFAULT_POOLS } from '../ipam/pools.js';
-import type { EndpointRecord, IpamRecord, NetworkRecord, StoreData } from '../store/model.js';
-import type { Context } from './context.js';
-import { PlumbError } from './errors.js';
+import { allocateAddress, checkSubnetOverlap, validateNetworkConfig } from '../../ipam/allocator.js';
+import { formatCidr, parseCidr, prefixLength } from '../../ipam/cidr.js';
+import { IpamError } from '../../ipam/errors.js';
+import { macFromIp } from '../../ipam/mac.js';
+import { chooseSubnet, LOCAL_DEFAULT_POOLS } from '../../ipam/pools.js';
+import type { EndpointRecord, IpamRecord, NetworkRecord, StoreData } from '../../store/model.js';
+import type { Context } from '../core/context.js';
+import { PlumbError } from '../core/errors.js';
 
 /** Subnets already in use: other networks, and the host's own addresses and routes (Docker skips those pools). */
 export async function hostNetworksInUse(ctx: Context, data: StoreData): Promise<{ networks: string[]; host: string[] }> {

@@ -11,19 +11,19 @@
 //     name. So a container on `bridge` connected to `mynet` keeps its default
 //     route on bridge; when the network holding it is disconnected, the next
 //     one in that order takes it over.
-import { applySandboxDns, type DnsTarget } from '../dns/sandbox-rules.js';
-import { configuredPort, ensureResolver } from '../dns/service.js';
-import { hasEmbeddedNames, reachesResolver } from '../dns/names.js';
-import type { Netns } from '../kernel/netns.js';
-import type { ContainerRecord, NetworkRecord, StoreData } from '../store/model.js';
-import { findContainer, findNetwork } from '../store/store.js';
-import { reapExited } from './containers.js';
-import type { Context } from './context.js';
+import { applySandboxDns, type DnsTarget } from '../../firewall/sandbox-dns.js';
+import { configuredPort, ensureResolver } from '../../dns/service.js';
+import { hasEmbeddedNames, reachesResolver } from '../../dns/names.js';
+import type { Netns } from '../../kernel/netns.js';
+import type { ContainerRecord, NetworkRecord, StoreData } from '../../store/model.js';
+import { findContainer, findNetwork } from '../../store/store.js';
+import { reapExited } from '../containers/lifecycle.js';
+import type { Context } from '../core/context.js';
 import { attachEndpoint, detachEndpoint, type NetworkSpec } from './endpoints.js';
-import { PlumbError } from './errors.js';
-import { refreshLinkers, writeEtcFiles } from './etc-sync.js';
-import { syncFirewall } from './firewall-sync.js';
-import { Transaction } from './transaction.js';
+import { PlumbError } from '../core/errors.js';
+import { refreshLinkers, writeEtcFiles } from '../containers/etc-sync.js';
+import { syncFirewall } from '../firewall/sync.js';
+import { Transaction } from '../core/transaction.js';
 
 /** Whether the sandbox's resolv.conf should name the embedded DNS: it is on a user-defined network. */
 export function needsEmbeddedDns(data: StoreData, c: ContainerRecord): boolean {

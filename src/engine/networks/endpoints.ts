@@ -1,14 +1,14 @@
 // Endpoints: one sandbox joined to one network. Allocation of the address,
 // the driver's kernel work, and the reverse.
-import { driverFor } from '../drivers/index.js';
-import type { LeaveOptions } from '../drivers/types.js';
-import { newEndpointId } from '../ipam/ids.js';
-import type { Netns } from '../kernel/netns.js';
-import type { ContainerRecord, EndpointRecord, NetworkRecord, StoreData } from '../store/model.js';
+import { driverFor } from '../../drivers/index.js';
+import type { LeaveOptions } from '../../drivers/types.js';
+import { newEndpointId } from '../../ipam/ids.js';
+import type { Netns } from '../../kernel/netns.js';
+import type { ContainerRecord, EndpointRecord, NetworkRecord, StoreData } from '../../store/model.js';
 import { allocateEndpointAddress, releaseEndpointAddress } from './addressing.js';
-import type { Context } from './context.js';
-import { PlumbError } from './errors.js';
-import type { Transaction } from './transaction.js';
+import type { Context } from '../core/context.js';
+import { PlumbError } from '../core/errors.js';
+import type { Transaction } from '../core/transaction.js';
 
 export type NetworkSpec = ContainerRecord['networks'][number];
 
@@ -32,7 +32,7 @@ export async function attachEndpoint(
   const net = data.networks[spec.networkId];
   if (!net) throw new PlumbError(`network ${spec.networkId} not found`);
   // Overlay addresses come from the cluster store, and the join adds a plumb_gwbridge endpoint.
-  if (net.driver === 'overlay') return (await import('./overlay-endpoints.js')).attachOverlayEndpoint(ctx, data, c, tx, spec, ns, defaultRoute);
+  if (net.driver === 'overlay') return (await import('../overlay/endpoints.js')).attachOverlayEndpoint(ctx, data, c, tx, spec, ns, defaultRoute);
   const driver = driverFor(net.driver);
   if (!driver) throw new PlumbError(`network ${net.name} (driver ${net.driver}) cannot be joined by a sandbox`);
   const ep = allocateEndpointAddress(net, newEndpointId(), spec.staticIp, spec.mac);
@@ -56,7 +56,7 @@ export async function detachEndpoint(
   ep: EndpointRecord,
   how: LeaveOptions = {},
 ): Promise<void> {
-  if (net?.driver === 'overlay') return (await import('./overlay-endpoints.js')).detachOverlayEndpoint(ctx, data, c, net, ep);
+  if (net?.driver === 'overlay') return (await import('../overlay/endpoints.js')).detachOverlayEndpoint(ctx, data, c, net, ep);
   if (net) {
     await driverFor(net.driver)?.leaveEndpoint(ctx, net, ep, how);
     releaseEndpointAddress(net, ep.ip);

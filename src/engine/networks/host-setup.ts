@@ -2,9 +2,9 @@
 // in the store so `plumb system reset` can put them back. Docker does the same:
 // ip_forward=1 (and the FORWARD policy to DROP when it had to turn forwarding
 // on), bridge-nf-call-iptables=1 so bridged traffic meets the filter table.
-import { readSysctl, setSysctl } from '../kernel/sysctl.js';
-import type { Context } from './context.js';
-import type { StoreData } from '../store/model.js';
+import { readSysctl, setSysctl } from '../../kernel/sysctl.js';
+import type { Context } from '../core/context.js';
+import type { StoreData } from '../../store/model.js';
 
 const WANTED: Array<{ key: string; value: string; why: string }> = [
   { key: 'net.ipv4.ip_forward', value: '1', why: 'let the host route packets between container bridges and its uplink' },

@@ -1,21 +1,21 @@
 // Network operations: create, remove, prune, and the built-in networks
 // (bridge/host/none) that appear on first use, as in Docker.
-import { driverFor } from '../drivers/index.js';
-import { newNetworkId } from '../ipam/ids.js';
-import type { NetworkRecord, StoreData } from '../store/model.js';
-import { findNetwork } from '../store/store.js';
+import { driverFor } from '../../drivers/index.js';
+import { newNetworkId } from '../../ipam/ids.js';
+import type { NetworkRecord, StoreData } from '../../store/model.js';
+import { findNetwork } from '../../store/store.js';
 import { planBridgeIpam, hostNetworksInUse } from './addressing.js';
-import type { Context } from './context.js';
-import { PlumbError } from './errors.js';
-import { syncFirewall } from './firewall-sync.js';
+import type { Context } from '../core/context.js';
+import { PlumbError } from '../core/errors.js';
+import { syncFirewall } from '../firewall/sync.js';
 import { ensureHostSysctls } from './host-setup.js';
-import { setSysctl } from '../kernel/sysctl.js';
-import { MACVLAN_MODES } from '../drivers/macvlan.js';
-import { withIntent } from './intents.js';
-import { takeSnapshotOnce } from './snapshot.js';
-import { firewallCheckpoint } from './firewall-undo.js';
-import { Transaction } from './transaction.js';
-import { defaultBridgeIcc } from '../cluster/config.js';
+import { setSysctl } from '../../kernel/sysctl.js';
+import { MACVLAN_MODES } from '../../drivers/macvlan.js';
+import { withIntent } from '../core/intents.js';
+import { takeSnapshotOnce } from '../system/snapshot.js';
+import { firewallCheckpoint } from '../firewall/checkpoint.js';
+import { Transaction } from '../core/transaction.js';
+import { defaultBridgeIcc } from '../../cluster/config.js';
 
 export const DEFAULT_BRIDGE = 'plumb0';
 const BRIDGE_OPT = 'com.docker.network.bridge.';
@@ -106,7 +106,7 @@ export async function ensureBuiltins(ctx: Context, data: StoreData, tx: Transact
 
 export async function createNetwork(ctx: Context, req: CreateNetworkRequest): Promise<NetworkRecord> {
   // Overlay networks live in the cluster store (loaded only for them).
-  if (req.driver === 'overlay') return (await import('./overlay-networks.js')).createOverlayNetwork(ctx, req);
+  if (req.driver === 'overlay') return (await import('../overlay/networks.js')).createOverlayNetwork(ctx, req);
   return withIntent(ctx, () => ctx.store.locked(async (data, commit) =>
     Transaction.run('network create', async (tx) => {
       await ensureBuiltins(ctx, data, tx);
@@ -226,7 +226,7 @@ export async function removeNetworks(ctx: Context, refs: string[]): Promise<{ re
   const removed: string[] = [];
   const errors: string[] = [];
   // Overlay networks created on other hosts become known here first (no-op without a cluster store).
-  await (await import('./overlay-networks.js')).refreshClusterNetworks(ctx, { tolerant: true });
+  await (await import('../overlay/networks.js')).refreshClusterNetworks(ctx, { tolerant: true });
   await ctx.store.locked(async (data, commit) => {
     for (const ref of refs) {
       try {
@@ -234,7 +234,7 @@ export async function removeNetworks(ctx: Context, refs: string[]): Promise<{ re
         if (!net) throw new PlumbError(`No such network: ${ref}`);
         if (net.builtin) throw new PlumbError(`${net.name} is a pre-defined network and cannot be removed`);
         if (net.driver === 'overlay') {
-          await (await import('./overlay-networks.js')).removeOverlayNetwork(ctx, data, net);
+          await (await import('../overlay/networks.js')).removeOverlayNetwork(ctx, data, net);
           commit();
           removed.push(ref);
           continue;

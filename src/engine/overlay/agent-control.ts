@@ -3,19 +3,16 @@
 // while the first lives. Commands that put this host on an overlay start it on
 // demand, detached, with the cluster settings they were given; `plumb system
 // reset` stops it. Nothing here loads the etcd client.
-import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { ClusterConfig } from '../cluster/config.js';
-import { isAlive, processStartTime, stopProcess } from '../kernel/process.js';
-import type { Paths } from '../store/paths.js';
-import type { Context } from './context.js';
+import type { ClusterConfig } from '../../cluster/config.js';
+import { launchDaemon } from '../../kernel/daemon.js';
+import { isAlive, processStartTime, stopProcess } from '../../kernel/process.js';
+import type { Paths } from '../../store/paths.js';
+import type { Context } from '../core/context.js';
 
 export const agentPidFile = (paths: Paths) => join(paths.run, 'agent.pid');
 export const agentLogFile = (paths: Paths) => join(paths.run, 'agent.log');
-
-const PLUMB_BIN = fileURLToPath(new URL('../../bin/plumb', import.meta.url));
 
 /** The running agent's PID, or undefined (a stale pid file counts as none). */
 export function runningAgent(paths: Paths): number | undefined {
@@ -72,27 +69,14 @@ export function ensureAgent(ctx: Context, config: ClusterConfig): number | undef
   const running = runningAgent(ctx.paths);
   if (running) return running;
   mkdirSync(ctx.paths.run, { recursive: true });
-  const log = openSync(agentLogFile(ctx.paths), 'a', 0o640);
   const root = rootOf(ctx.paths);
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
+  const extraEnv: NodeJS.ProcessEnv = {
     PLUMB_CLUSTER_STORE: config.store,
     PLUMB_NODE_NAME: config.nodeName,
     ...(config.advertise ? { PLUMB_CLUSTER_ADVERTISE: config.advertise } : {}),
     ...(root ? { PLUMB_ROOT: root } : {}),
   };
-  // The agent must not inherit a step-crash hook meant for this command.
-  delete env.PLUMB_CRASH_AT_STEP;
-  delete env.PLUMB_FAIL_AT_STEP;
-  // As bin/plumb does: no TLS here, so no CA bundle to parse at start.
-  delete env.NODE_EXTRA_CA_CERTS;
-  try {
-    const child = spawn(process.execPath, [PLUMB_BIN, 'agent'], { detached: true, stdio: ['ignore', log, log], env, cwd: '/' });
-    child.unref();
-    return child.pid;
-  } finally {
-    closeSync(log);
-  }
+  return launchDaemon(['agent'], { logFile: agentLogFile(ctx.paths), extraEnv }).pid;
 }
 
 /** Stops the agent (SIGTERM, then SIGKILL after 3 s) if one runs. Returns whether one did. */

@@ -6,15 +6,15 @@
 // an etcd outage or the agent's own restart ends in a full resync, and every
 // RESYNC_MS as a safety net. Kernel changes are narrated in its log as the
 // equivalent ip/bridge commands.
-import type { ClusterConfig } from '../cluster/config.js';
-import type { ClusterStore } from '../cluster/etcd.js';
-import { changesPeersOf, type ClusterChange } from '../cluster/records.js';
-import type { OpSink } from '../kernel/ops.js';
+import type { ClusterConfig } from '../../cluster/config.js';
+import type { ClusterStore } from '../../cluster/etcd.js';
+import { changesPeersOf, type ClusterChange } from '../../cluster/records.js';
+import type { OpSink } from '../../kernel/ops.js';
 import { claimAgentPidFile, releaseAgentPidFile, runningAgent } from './agent-control.js';
-import { Context } from './context.js';
-import { PlumbError } from './errors.js';
-import { overlayConfig, resolveVtep } from './overlay-cluster.js';
-import { reconcilePeers } from './overlay-peers.js';
+import { Context } from '../core/context.js';
+import { PlumbError } from '../core/errors.js';
+import { overlayConfig, resolveVtep } from './cluster.js';
+import { reconcilePeers } from './peers.js';
 
 const RESYNC_MS = 10_000;
 const RETRY_MS = 250;
@@ -38,7 +38,7 @@ export async function runAgent(opts: AgentOptions = {}): Promise<number> {
     probe.close();
   }
   if (!claimAgentPidFile(paths)) throw new PlumbError(`a plumb agent already runs on this host (pid ${runningAgent(paths)})`);
-  const { ClusterStore } = await import('../cluster/etcd.js');
+  const { ClusterStore } = await import('../../cluster/etcd.js');
   const store: ClusterStore = await ClusterStore.connect(config, { timeoutMs: 2000 });
   log(`agent ${process.pid} on ${config.nodeName}: VTEP ${vtep}, cluster store ${config.store}`);
 
@@ -78,7 +78,7 @@ export async function runAgent(opts: AgentOptions = {}): Promise<number> {
       });
   };
 
-  const { watchCluster } = await import('../cluster/etcd-watch.js');
+  const { watchCluster } = await import('../../cluster/etcd-watch.js');
   // A change only this host made (its own container came or went) needs no
   // pass: the command already did the work, and a pass would hold the peers
   // lock that very command is about to take.

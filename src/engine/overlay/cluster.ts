@@ -2,14 +2,14 @@
 // configuration, a connection to the store, this host's VTEP address, and
 // where a network's overlay namespace lives on this host.
 import { join } from 'node:path';
-import { ClusterConfigError, requireClusterConfig, type ClusterConfig } from '../cluster/config.js';
-import type { ClusterStore } from '../cluster/etcd.js';
-import type { OverlayPlace } from '../drivers/overlay.js';
-import { overlayNsName } from '../drivers/overlay.js';
-import { isIp } from '../ipam/cidr.js';
-import { netnsDir, type Paths } from '../store/paths.js';
-import type { Context } from './context.js';
-import { PlumbError } from './errors.js';
+import { ClusterConfigError, requireClusterConfig, type ClusterConfig } from '../../cluster/config.js';
+import type { ClusterStore } from '../../cluster/etcd.js';
+import type { OverlayPlace } from '../../drivers/overlay.js';
+import { overlayNsName } from '../../drivers/overlay.js';
+import { isIp } from '../../ipam/cidr.js';
+import { netnsDir, type Paths } from '../../store/paths.js';
+import type { Context } from '../core/context.js';
+import { PlumbError } from '../core/errors.js';
 
 export interface ClusterHandle {
   config: ClusterConfig;
@@ -44,7 +44,7 @@ export async function resolveVtep(ctx: Context, config: ClusterConfig): Promise<
 export async function openCluster(ctx: Context, opts: { timeoutMs?: number; needVtep?: boolean } = {}): Promise<ClusterHandle> {
   const config = overlayConfig();
   const vtep = opts.needVtep === false ? '' : await resolveVtep(ctx, config);
-  const { ClusterStore } = await import('../cluster/etcd.js');
+  const { ClusterStore } = await import('../../cluster/etcd.js');
   const store = await ClusterStore.connect(config, { timeoutMs: opts.timeoutMs });
   return { config, store, vtep };
 }
@@ -55,7 +55,7 @@ export async function withCluster<T>(ctx: Context, fn: (c: ClusterHandle) => Pro
   try {
     return await fn(c);
   } catch (err) {
-    const { ClusterStoreError, ClusterConflict } = await import('../cluster/etcd.js');
+    const { ClusterStoreError, ClusterConflict } = await import('../../cluster/etcd.js');
     if (err instanceof ClusterStoreError || err instanceof ClusterConflict) throw new PlumbError(err.message);
     throw err;
   } finally {

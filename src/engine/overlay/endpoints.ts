@@ -11,24 +11,24 @@
 //     plumb_gwbridge bridge gives the container its default route out;
 //  6. the host agent is started if it is not running.
 // Leaving is the reverse; the namespace goes with the last local container.
-import type { ClusterEndpoint, ClusterSnapshot } from '../cluster/records.js';
-import { createOverlaySandbox, deleteOverlaySandbox, joinOverlay, leaveOverlay, openOverlaySandbox } from '../drivers/overlay.js';
-import { allocateAddress } from '../ipam/allocator.js';
-import { IpamError } from '../ipam/errors.js';
-import { newEndpointId } from '../ipam/ids.js';
-import { macFromIp } from '../ipam/mac.js';
-import { prefixLength } from '../ipam/cidr.js';
-import type { Netns } from '../kernel/netns.js';
-import type { ContainerRecord, EndpointRecord, NetworkRecord, StoreData } from '../store/model.js';
+import type { ClusterEndpoint, ClusterSnapshot } from '../../cluster/records.js';
+import { createOverlaySandbox, deleteOverlaySandbox, joinOverlay, leaveOverlay, openOverlaySandbox } from '../../drivers/overlay.js';
+import { allocateAddress } from '../../ipam/allocator.js';
+import { IpamError } from '../../ipam/errors.js';
+import { newEndpointId } from '../../ipam/ids.js';
+import { macFromIp } from '../../ipam/mac.js';
+import { prefixLength } from '../../ipam/cidr.js';
+import type { Netns } from '../../kernel/netns.js';
+import type { ContainerRecord, EndpointRecord, NetworkRecord, StoreData } from '../../store/model.js';
 import { ensureAgent } from './agent-control.js';
-import type { Context } from './context.js';
-import { attachEndpoint, nextIfname, type NetworkSpec } from './endpoints.js';
-import { PlumbError } from './errors.js';
-import { syncFirewall } from './firewall-sync.js';
-import { createGatewayBridge, GWBRIDGE } from './overlay-gwbridge.js';
-import { overlayPlace, withCluster, type ClusterHandle } from './overlay-cluster.js';
-import { forgetProgrammed, reconcilePeers } from './overlay-peers.js';
-import type { Transaction } from './transaction.js';
+import type { Context } from '../core/context.js';
+import { attachEndpoint, nextIfname, type NetworkSpec } from '../networks/endpoints.js';
+import { PlumbError } from '../core/errors.js';
+import { syncFirewall } from '../firewall/sync.js';
+import { createGatewayBridge, GWBRIDGE } from './gwbridge.js';
+import { overlayPlace, withCluster, type ClusterHandle } from './cluster.js';
+import { forgetProgrammed, reconcilePeers } from './peers.js';
+import type { Transaction } from '../core/transaction.js';
 
 function pickAddress(net: NetworkRecord, taken: string[], requested?: string): string {
   const ipam = net.ipam!;

@@ -3,11 +3,11 @@
 // a second endpoint on it with the default route; the bridge masquerades
 // traffic leaving the host, and forbids traffic between its containers (they
 // talk over the overlay, never through this bridge).
-import { GATEWAY_BRIDGE } from '../dns/names.js';
-import type { NetworkRecord, StoreData } from '../store/model.js';
-import type { Context } from './context.js';
-import { buildBridgeNetwork } from './networks.js';
-import type { Transaction } from './transaction.js';
+import { GATEWAY_BRIDGE } from '../../dns/names.js';
+import type { NetworkRecord, StoreData } from '../../store/model.js';
+import type { Context } from '../core/context.js';
+import { buildBridgeNetwork } from '../networks/lifecycle.js';
+import type { Transaction } from '../core/transaction.js';
 
 /** Named where the embedded DNS can see it too: it must not scope names (dns/names.ts). */
 export const GWBRIDGE = GATEWAY_BRIDGE;

@@ -4,11 +4,11 @@
 // store) next to the ones the kernel actually has, so a broken path shows up
 // as a mismatch in one place.
 import { existsSync } from 'node:fs';
-import { FLOOD_MAC, OVERLAY_VXLAN, VXLAN_UDP_PORT, openOverlaySandbox, overlayNsName } from '../drivers/overlay.js';
-import type { NetworkRecord } from '../store/model.js';
-import type { Context } from './context.js';
-import { overlayPlace, withCluster } from './overlay-cluster.js';
-import { fdbOk, neighOk, readActual, remoteEndpoints, type Actual } from './overlay-peers.js';
+import { FLOOD_MAC, OVERLAY_VXLAN, VXLAN_UDP_PORT, openOverlaySandbox, overlayNsName } from '../../drivers/overlay.js';
+import type { NetworkRecord } from '../../store/model.js';
+import type { Context } from '../core/context.js';
+import { overlayPlace, withCluster } from './cluster.js';
+import { fdbOk, neighOk, readActual, remoteEndpoints, type Actual } from './peers.js';
 
 export interface OverlayInspect {
   peers: Array<{ name: string; ip: string }>;

@@ -2,20 +2,20 @@
 // host. Each host keeps a copy of the definitions in its local store (scope
 // "global"), refreshed from etcd by the commands that need them, so the rest
 // of the engine finds an overlay network like any other.
-import { checkSubnetOverlap, validateNetworkConfig } from '../ipam/allocator.js';
-import { IpamError } from '../ipam/errors.js';
-import { newNetworkId } from '../ipam/ids.js';
-import { chooseSubnet, GLOBAL_DEFAULT_POOLS } from '../ipam/pools.js';
-import { clusterConfig } from '../cluster/config.js';
-import { FIRST_VNI, OVERLAY_MTU, type ClusterEndpoint, type ClusterNetwork } from '../cluster/records.js';
-import { deleteOverlaySandbox } from '../drivers/overlay.js';
-import type { NetworkRecord, StoreData } from '../store/model.js';
-import type { Context } from './context.js';
-import { PlumbError } from './errors.js';
+import { checkSubnetOverlap, validateNetworkConfig } from '../../ipam/allocator.js';
+import { IpamError } from '../../ipam/errors.js';
+import { newNetworkId } from '../../ipam/ids.js';
+import { chooseSubnet, GLOBAL_DEFAULT_POOLS } from '../../ipam/pools.js';
+import { clusterConfig } from '../../cluster/config.js';
+import { FIRST_VNI, OVERLAY_MTU, type ClusterEndpoint, type ClusterNetwork } from '../../cluster/records.js';
+import { deleteOverlaySandbox } from '../../drivers/overlay.js';
+import type { NetworkRecord, StoreData } from '../../store/model.js';
+import type { Context } from '../core/context.js';
+import { PlumbError } from '../core/errors.js';
 import { ensureAgent } from './agent-control.js';
-import { withCluster } from './overlay-cluster.js';
-import { forgetProgrammed } from './overlay-peers.js';
-import type { CreateNetworkRequest } from './networks.js';
+import { withCluster } from './cluster.js';
+import { forgetProgrammed } from './peers.js';
+import type { CreateNetworkRequest } from '../networks/lifecycle.js';
 
 const MTU_OPTION = 'com.docker.network.driver.mtu';
 const KNOWN_OVERLAY_OPTIONS = new Set([MTU_OPTION]);

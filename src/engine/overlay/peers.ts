@@ -11,7 +11,7 @@
 // agent, one at a time under a lock file.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { ClusterEndpoint, ClusterNetwork, ClusterSnapshot } from '../cluster/records.js';
+import type { ClusterEndpoint, ClusterNetwork, ClusterSnapshot } from '../../cluster/records.js';
 import {
   addFloodEntry,
   addRemoteEndpoint,
@@ -20,12 +20,12 @@ import {
   openOverlaySandbox,
   removeFloodEntry,
   removeRemoteEndpoint,
-} from '../drivers/overlay.js';
-import type { FdbInfo, NeighInfo, Rtnl } from '../kernel/rtnl.js';
-import { StoreLock } from '../store/lock.js';
-import type { Paths } from '../store/paths.js';
-import type { Context } from './context.js';
-import { overlayPlace } from './overlay-cluster.js';
+} from '../../drivers/overlay.js';
+import type { FdbInfo, NeighInfo, Rtnl } from '../../kernel/rtnl.js';
+import { StoreLock } from '../../kernel/lock.js';
+import type { Paths } from '../../store/paths.js';
+import type { Context } from '../core/context.js';
+import { overlayPlace } from './cluster.js';
 
 /** What plumb programmed into one network's namespace on this host. */
 export interface Programmed {

@@ -5,21 +5,21 @@
 // and the firewall last (its rules name interfaces that must exist).
 import { existsSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { driverFor } from '../drivers/index.js';
-import { MANAGED_CHAINS, parseIptablesSave, renderRuleset, missingJumps, CHAIN, type Table } from '../firewall/index.js';
-import { deleteNsFile, MOUNT_POINT_TEMPLATE, registerNetns, type Netns } from '../kernel/netns.js';
-import { reapExited } from './containers.js';
-import { saveIptables } from '../kernel/iptables.js';
-import { isAlive } from '../kernel/process.js';
-import type { LinkInfo, Rtnl } from '../kernel/rtnl.js';
-import { readSysctl } from '../kernel/sysctl.js';
-import type { ContainerRecord, NetworkRecord, StoreData } from '../store/model.js';
-import { netnsDir, utsDir } from '../store/paths.js';
-import type { Context } from './context.js';
-import { firewallState } from './firewall-sync.js';
-import { staleIntents, type StaleIntent } from './intents.js';
+import { driverFor } from '../../drivers/index.js';
+import { MANAGED_CHAINS, parseIptablesSave, renderRuleset, missingJumps, CHAIN, type Table } from '../../firewall/index.js';
+import { deleteNsFile, MOUNT_POINT_TEMPLATE, registerNetns, type Netns } from '../../kernel/netns.js';
+import { reapExited } from '../containers/lifecycle.js';
+import { saveIptables } from '../../kernel/iptables.js';
+import { isAlive } from '../../kernel/process.js';
+import type { LinkInfo, Rtnl } from '../../kernel/rtnl.js';
+import { readSysctl } from '../../kernel/sysctl.js';
+import type { ContainerRecord, NetworkRecord, StoreData } from '../../store/model.js';
+import { netnsDir, utsDir } from '../../store/paths.js';
+import type { Context } from '../core/context.js';
+import { firewallState } from '../firewall/sync.js';
+import { staleIntents, type StaleIntent } from '../core/intents.js';
 import { TOUCHED_SYSCTLS } from './snapshot.js';
-import { Transaction } from './transaction.js';
+import { Transaction } from '../core/transaction.js';
 
 export interface Finding {
   /** Who the object belongs to: `network NAME`, `container NAME`, `firewall`, `host`, or `leftover` (no owner). */

@@ -4,17 +4,17 @@
 // `iptables -F` or a firewall reload, a bridge someone deleted, an address
 // gone). Each repair is an ordinary journaled kernel change, so --explain and
 // --dry-run show them. Running it again finds nothing to do.
-import { CHAIN, commentText, formatArgs, BASE_OWNER, parseIptablesSave } from '../firewall/index.js';
-import { applyIptables, saveIptables } from '../kernel/iptables.js';
-import { readSysctl, setSysctl } from '../kernel/sysctl.js';
-import type { StoreData } from '../store/model.js';
+import { CHAIN, commentText, formatArgs, BASE_OWNER, parseIptablesSave } from '../../firewall/index.js';
+import { applyIptables, saveIptables } from '../../kernel/iptables.js';
+import { readSysctl, setSysctl } from '../../kernel/sysctl.js';
+import type { StoreData } from '../../store/model.js';
 import { findLeftovers, findProblems, formatFinding, type Finding } from './check.js';
-import { reapExited } from './containers.js';
-import type { Context } from './context.js';
-import { syncFirewall } from './firewall-sync.js';
-import { ensureHostSysctls } from './host-setup.js';
+import { reapExited } from '../containers/lifecycle.js';
+import type { Context } from '../core/context.js';
+import { syncFirewall } from '../firewall/sync.js';
+import { ensureHostSysctls } from '../networks/host-setup.js';
 import { readSnapshot } from './snapshot.js';
-import { Transaction } from './transaction.js';
+import { Transaction } from '../core/transaction.js';
 
 export interface GcResult {
   /** What was found and repaired, one line each. */

@@ -4,26 +4,26 @@
 // (namespace files of a crashed run).
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { removeAll } from '../firewall/index.js';
-import { releaseMountDir, removeNsFile } from '../kernel/netns.js';
-import { applyIptables, saveIptables } from '../kernel/iptables.js';
-import { isAlive, processStartTime, stopProcess } from '../kernel/process.js';
-import { netnsDir, utsDir } from '../store/paths.js';
-import { driverFor } from '../drivers/index.js';
-import type { Context } from './context.js';
-import { restoreHostSysctls } from './host-setup.js';
-import { stopResolver } from '../dns/service.js';
+import { removeAll } from '../../firewall/index.js';
+import { releaseMountDir, removeNsFile } from '../../kernel/netns.js';
+import { applyIptables, saveIptables } from '../../kernel/iptables.js';
+import { isAlive, processStartTime, stopProcess } from '../../kernel/process.js';
+import { netnsDir, utsDir } from '../../store/paths.js';
+import { driverFor } from '../../drivers/index.js';
+import type { Context } from '../core/context.js';
+import { restoreHostSysctls } from '../networks/host-setup.js';
+import { stopResolver } from '../../dns/service.js';
 import { removeLeftovers } from './gc.js';
 import { captureHost, diffSnapshots, readSnapshot } from './snapshot.js';
 
 export async function resetAll(ctx: Context): Promise<string[]> {
   const removed: string[] = [];
   // The overlay agent goes first, so it does not re-program what is being removed.
-  if (!ctx.dryRun && (await (await import('./agent-control.js')).stopAgent(ctx.paths))) removed.push('overlay agent');
+  if (!ctx.dryRun && (await (await import('../overlay/agent-control.js')).stopAgent(ctx.paths))) removed.push('overlay agent');
   await ctx.store.locked(async (data, commit) => {
     // Other hosts stop forwarding to this host's overlay containers (best effort: etcd may be down).
     if (!ctx.dryRun) {
-      for (const w of await (await import('./overlay-endpoints.js')).withdrawLocalEndpoints(ctx, data)) process.stderr.write(`WARNING: ${w}\n`);
+      for (const w of await (await import('../overlay/endpoints.js')).withdrawLocalEndpoints(ctx, data)) process.stderr.write(`WARNING: ${w}\n`);
     }
     // What crashed operations left (stray sandboxes with their interfaces, half-made links) goes first.
     if (!ctx.dryRun) for (const line of await removeLeftovers(ctx, data)) removed.push(line);

@@ -5,13 +5,13 @@
 // it to learn a sysctl's original value when a crash kept it out of the store.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { saveIptables } from '../kernel/iptables.js';
-import { readSysctl } from '../kernel/sysctl.js';
-import { parseIptablesSave } from '../firewall/index.js';
-import type { Paths } from '../store/paths.js';
-import type { Context } from './context.js';
+import { saveIptables } from '../../kernel/iptables.js';
+import { readSysctl } from '../../kernel/sysctl.js';
+import { parseIptablesSave } from '../../firewall/index.js';
+import type { Paths } from '../../store/paths.js';
+import type { Context } from '../core/context.js';
 
-/** Host sysctls plumb may change (engine/host-setup.ts). */
+/** Host sysctls plumb may change (engine/networks/host-setup.ts). */
 export const TOUCHED_SYSCTLS = ['net.ipv4.ip_forward', 'net.bridge.bridge-nf-call-iptables'];
 
 const BUILTIN_CHAINS = new Set(['INPUT', 'FORWARD', 'OUTPUT', 'PREROUTING', 'POSTROUTING']);
