@@ -2,16 +2,13 @@
 // here is a sandbox plus, optionally, one process started from the host's
 // filesystem inside it. IMAGE is only a label.
 import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { newContainerId } from '../../ipam/ids.js';
-import { isAlive, processStartTime, readExitCode, runAttached, startDetached, stopProcess } from '../../kernel/process.js';
-import type { ContainerRecord, EndpointRecord, NetworkRecord, StoreData } from '../../store/model.js';
-import { containerDir } from '../../store/paths.js';
+import { isAlive, processStartTime, runAttached, startDetached, stopProcess } from '../../kernel/process.js';
+import type { ContainerRecord, NetworkRecord, StoreData } from '../../store/model.js';
 import { findContainer, findNetwork } from '../../store/store.js';
 import type { Context } from '../core/context.js';
 import { PlumbError } from '../core/errors.js';
-import { attachEndpoint, detachEndpoint } from '../networks/endpoints.js';
-import { sandboxFiles } from './etc-files.js';
+import { attachEndpoint } from '../networks/endpoints.js';
 import { refreshLinkers, writeEtcFiles } from './etc-sync.js';
 import { bindPorts, whyPublish } from './ports.js';
 import { syncFirewall } from '../firewall/sync.js';
@@ -21,6 +18,7 @@ import { buildModeSandbox, planMode, writeModeEtcFiles } from './modes.js';
 import { withIntent } from '../core/intents.js';
 import { firewallCheckpoint } from '../firewall/checkpoint.js';
 import { gatewayNetworkId, needsEmbeddedDns, syncSandboxDns } from '../networks/connect.js';
+import { containerFiles, reapExited, removeRecord, stopInPlace } from './teardown.js';
 import { checkLinkTargets, involvedInLinks, linkEnv } from './links.js';
 import { Transaction } from '../core/transaction.js';
 
@@ -49,12 +47,6 @@ export interface RunRequest {
 }
 
 const NAME_RULE = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
-
-/** Files of a container: its /etc files, the log and exit code of its process. */
-export function containerFiles(ctx: Context, c: ContainerRecord) {
-  const dir = containerDir(ctx.paths, c.id);
-  return { dir, ...sandboxFiles(dir), log: join(dir, 'output.log'), exit: join(dir, 'exit-code') };
-}
 
 /** Creates the record and starts it; returns the record as stored. */
 export async function createAndStart(ctx: Context, req: RunRequest, start = true): Promise<ContainerRecord> {
@@ -195,40 +187,6 @@ export function processSpec(ctx: Context, c: ContainerRecord, argv: string[] = c
     // Docker's order: HOSTNAME, the legacy links' variables, then -e (which may override them).
     env: { HOSTNAME: c.hostname, ...(data ? linkEnv(data, c) : {}), ...c.env },
   };
-}
-
-/** Tears down what start built: process, endpoints, sandbox. Leaves the record. */
-async function stopInPlace(ctx: Context, data: StoreData, c: ContainerRecord, timeoutMs: number, exitCode?: number): Promise<void> {
-  if (c.pid && !ctx.dryRun && isAlive(c.pid) && processStartTime(c.pid) === c.pidStart) await stopProcess(c.pid, timeoutMs);
-  const code = exitCode ?? readExitCode(containerFiles(ctx, c).exit) ?? (c.pid ? 137 : 0);
-  // The sandbox is deleted next; its links go with it (see LeaveOptions) — unless a container:NAME
-  // container still shares it: the namespace then lives on, and Docker leaves it only lo.
-  const sandboxGoing = !Object.values(data.containers).some((o) => o.state === 'running' && o.sandbox?.joined === c.id);
-  for (const [netId, ep] of Object.entries(c.endpoints)) await detachEndpoint(ctx, data, c, data.networks[netId], ep, { sandboxGoing });
-  c.endpoints = {};
-  const hadPorts = c.ports.length > 0;
-  c.ports = [];
-  destroySandbox(ctx, c);
-  c.state = 'exited';
-  c.exitCode = code;
-  c.pid = undefined;
-  c.finishedAt = new Date().toISOString();
-  if (hadPorts || involvedInLinks(data, c)) await Transaction.run('firewall', (tx) => syncFirewall(ctx, data, tx, `withdraw ${c.name}'s published ports`));
-}
-
-/** A detached COMMAND that ended on its own: tear its sandbox down, as Docker does when a container exits. */
-export async function reapExited(ctx: Context, data: StoreData): Promise<void> {
-  for (const c of Object.values(data.containers)) {
-    if (c.state !== 'running' || !c.pid) continue;
-    if (isAlive(c.pid) && processStartTime(c.pid) === c.pidStart) continue;
-    await stopInPlace(ctx, data, c, 0);
-    if (c.autoRemove) removeRecord(ctx, data, c);
-  }
-}
-
-function removeRecord(ctx: Context, data: StoreData, c: ContainerRecord): void {
-  delete data.containers[c.id];
-  if (!ctx.dryRun) rmSync(containerFiles(ctx, c).dir, { recursive: true, force: true });
 }
 
 function mustFind(data: StoreData, ref: string): ContainerRecord {

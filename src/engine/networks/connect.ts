@@ -17,7 +17,7 @@ import { hasEmbeddedNames, reachesResolver } from '../../dns/names.js';
 import type { Netns } from '../../kernel/netns.js';
 import type { ContainerRecord, NetworkRecord, StoreData } from '../../store/model.js';
 import { findContainer, findNetwork } from '../../store/store.js';
-import { reapExited } from '../containers/lifecycle.js';
+import { reapExited } from '../containers/teardown.js';
 import type { Context } from '../core/context.js';
 import { attachEndpoint, detachEndpoint, type NetworkSpec } from './endpoints.js';
 import { PlumbError } from '../core/errors.js';

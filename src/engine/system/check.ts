@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import { driverFor } from '../../drivers/index.js';
 import { MANAGED_CHAINS, parseIptablesSave, renderRuleset, missingJumps, CHAIN, type Table } from '../../firewall/index.js';
 import { deleteNsFile, MOUNT_POINT_TEMPLATE, registerNetns, type Netns } from '../../kernel/netns.js';
-import { reapExited } from '../containers/lifecycle.js';
+import { reapExited } from '../containers/teardown.js';
 import { saveIptables } from '../../kernel/iptables.js';
 import { isAlive } from '../../kernel/process.js';
 import type { LinkInfo, Rtnl } from '../../kernel/rtnl.js';

@@ -9,7 +9,7 @@ import { applyIptables, saveIptables } from '../../kernel/iptables.js';
 import { readSysctl, setSysctl } from '../../kernel/sysctl.js';
 import type { StoreData } from '../../store/model.js';
 import { findLeftovers, findProblems, formatFinding, type Finding } from './check.js';
-import { reapExited } from '../containers/lifecycle.js';
+import { reapExited } from '../containers/teardown.js';
 import type { Context } from '../core/context.js';
 import { syncFirewall } from '../firewall/sync.js';
 import { ensureHostSysctls } from '../networks/host-setup.js';
