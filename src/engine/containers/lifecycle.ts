@@ -2,7 +2,7 @@
 // here is a sandbox plus, optionally, one process started from the host's
 // filesystem inside it. IMAGE is only a label.
 import { mkdirSync, rmSync } from 'node:fs';
-import { newContainerId } from '../../ipam/ids.js';
+import { newContainerId, type RandomBytes } from '../../ipam/ids.js';
 import { isAlive, processStartTime, runAttached, startDetached, stopProcess } from '../../kernel/process.js';
 import type { ContainerRecord, NetworkRecord, StoreData } from '../../store/model.js';
 import { findContainer, findNetwork } from '../../store/store.js';
@@ -59,7 +59,7 @@ export async function createAndStart(ctx: Context, req: RunRequest, start = true
     await reapExited(ctx, data);
     return Transaction.run('run', async (tx) => {
       await ensureBuiltins(ctx, data, tx);
-      const c = newRecord(data, req);
+      const c = newRecord(data, req, ctx.random);
       data.containers[c.id] = c;
       tx.onRollback('record', () => {
         delete data.containers[c.id];
@@ -71,7 +71,7 @@ export async function createAndStart(ctx: Context, req: RunRequest, start = true
   }));
 }
 
-function newRecord(data: StoreData, req: RunRequest): ContainerRecord {
+function newRecord(data: StoreData, req: RunRequest, random: RandomBytes): ContainerRecord {
   const taken = new Set(Object.values(data.containers).map((c) => c.name));
   let name = req.name;
   if (name !== undefined) {
@@ -87,7 +87,7 @@ function newRecord(data: StoreData, req: RunRequest): ContainerRecord {
   } else {
     name = req.randomName(taken);
   }
-  const id = newContainerId();
+  const id = newContainerId(random);
   const modePlan = planMode(data, req);
   const mode = modePlan?.networkMode ?? (req.network || 'bridge');
   const networks: ContainerRecord['networks'] = [];

@@ -3,7 +3,9 @@
 // opened once per namespace for the duration of the operation.
 import { Journal, type OpSink } from '../../kernel/ops.js';
 import { closeNetns, hostNetns, openNetns, type Netns } from '../../kernel/netns.js';
+import { randomBytes } from '../../kernel/random.js';
 import { Rtnl } from '../../kernel/rtnl.js';
+import type { RandomBytes } from '../../ipam/ids.js';
 import { Store } from '../../store/store.js';
 import { resolvePaths, type Paths } from '../../store/paths.js';
 
@@ -18,6 +20,8 @@ export class Context {
   readonly paths: Paths;
   readonly store: Store;
   readonly journal: Journal;
+  /** Where IDs and MACs get their randomness (the kernel's getrandom). */
+  readonly random: RandomBytes = randomBytes;
   private host?: Rtnl;
   private readonly opened: Array<{ ns: Netns; rtnl?: Rtnl }> = [];
 

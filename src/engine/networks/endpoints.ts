@@ -35,7 +35,7 @@ export async function attachEndpoint(
   if (net.driver === 'overlay') return (await import('../overlay/endpoints.js')).attachOverlayEndpoint(ctx, data, c, tx, spec, ns, defaultRoute);
   const driver = driverFor(net.driver);
   if (!driver) throw new PlumbError(`network ${net.name} (driver ${net.driver}) cannot be joined by a sandbox`);
-  const ep = allocateEndpointAddress(net, newEndpointId(), spec.staticIp, spec.mac);
+  const ep = allocateEndpointAddress(net, newEndpointId(ctx.random), spec.staticIp, spec.mac);
   tx.onRollback('release address', () => releaseEndpointAddress(net, ep.ip));
   ep.ifname = nextIfname(c);
   ep.aliases = spec.aliases;

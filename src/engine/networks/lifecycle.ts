@@ -65,7 +65,7 @@ export async function ensureBuiltins(ctx: Context, data: StoreData, tx: Transact
     ['none', 'null'],
   ] as const) {
     if (!findNetwork(data, name)) {
-      const id = newNetworkId();
+      const id = newNetworkId(ctx.random);
       data.networks[id] = {
         id,
         name,
@@ -140,7 +140,7 @@ export async function buildBridgeNetwork(
       throw new PlumbError(`unknown bridge option ${key}`);
     }
   }
-  const id = newNetworkId();
+  const id = newNetworkId(ctx.random);
   const bridge = req.options[`${BRIDGE_OPT}name`] ?? `br-${id.slice(0, 12)}`;
   checkIfName(bridge);
   if (Object.values(data.networks).some((n) => n.bridge === bridge)) {
@@ -194,7 +194,7 @@ async function buildMacvlanNetwork(ctx: Context, data: StoreData, req: CreateNet
   if (!(MACVLAN_MODES as readonly string[]).includes(mode)) {
     throw new PlumbError(`requested macvlan mode '${mode}' is not valid, 'bridge' mode is the macvlan driver default`);
   }
-  const id = newNetworkId();
+  const id = newNetworkId(ctx.random);
   const other = Object.values(data.networks).find((n) => n.driver === 'macvlan' && n.parent === parent);
   if (other) throw new PlumbError(`network dm-${other.id.slice(0, 12)} is already using parent interface ${parent}`);
   const ipam = planBridgeIpam(req, await hostNetworksInUse(ctx, data), data);

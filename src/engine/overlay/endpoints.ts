@@ -58,7 +58,7 @@ async function claimEndpoint(
   net: NetworkRecord,
   spec: NetworkSpec,
 ): Promise<{ endpoint: ClusterEndpoint; snapshot?: ClusterSnapshot }> {
-  const id = newEndpointId();
+  const id = newEndpointId(ctx.random);
   const plan = (taken: string[]): ClusterEndpoint => {
     const ip = pickAddress(net, taken, spec.staticIp);
     return {

@@ -133,7 +133,7 @@ export async function createOverlayNetwork(ctx: Context, req: CreateNetworkReque
     const local = ctx.store.read();
     const clash = Object.values(local.networks).find((n) => n.name === req.name && n.driver !== 'overlay');
     if (clash) throw new PlumbError(`network with name ${req.name} already exists`);
-    const id = newNetworkId();
+    const id = newNetworkId(ctx.random);
     if (ctx.dryRun) return planOverlayNetwork(req, await c.store.networks(), id);
     const net = await c.store.createNetwork((existing) => planOverlayNetwork(req, existing, id));
     ensureAgent(ctx, c.config);
