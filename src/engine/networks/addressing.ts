@@ -1,11 +1,11 @@
 // Glue between the store and the pure IPAM: which subnets are taken on this
-// host, a new bridge network's address plan, and endpoint addresses.
-import { allocateAddress, checkSubnetOverlap, validateNetworkConfig } from '../../ipam/allocator.js';
-import { formatCidr, parseCidr, prefixLength } from '../../ipam/cidr.js';
+// host and a new local network's address plan (endpoint addresses are the
+// drivers': drivers/local-addresses.ts, or the cluster store for overlay).
+import { checkSubnetOverlap, validateNetworkConfig } from '../../ipam/allocator.js';
+import { formatCidr, parseCidr } from '../../ipam/cidr.js';
 import { IpamError } from '../../ipam/errors.js';
-import { macFromIp } from '../../ipam/mac.js';
 import { chooseSubnet, LOCAL_DEFAULT_POOLS } from '../../ipam/pools.js';
-import type { EndpointRecord, IpamRecord, NetworkRecord, StoreData } from '../../store/model.js';
+import type { IpamRecord, StoreData } from '../../store/model.js';
 import type { Context } from '../core/context.js';
 import { PlumbError } from '../core/errors.js';
 
@@ -52,41 +52,4 @@ export function planBridgeIpam(
       userGateway: !!req.gateway,
     };
   });
-}
-
-/** Hands out the lowest free address (or the requested one) and records it on the network. */
-export function allocateEndpointAddress(net: NetworkRecord, endpointId: string, requested?: string, mac?: string): EndpointRecord {
-  const ipam = net.ipam!;
-  if (requested && !ipam.userSubnet) {
-    throw new PlumbError('user specified IP address is supported only when connecting to networks with user configured subnets', 125);
-  }
-  const ip = wrap(() =>
-    allocateAddress(
-      {
-        subnet: ipam.subnet,
-        gateway: ipam.gateway,
-        ipRange: ipam.ipRange,
-        auxAddresses: ipam.aux,
-        allocated: Object.keys(net.allocated),
-        networkName: net.name,
-        networkId: net.id,
-      },
-      requested,
-    ),
-  );
-  net.allocated[ip] = endpointId;
-  return {
-    id: endpointId,
-    networkId: net.id,
-    ifname: 'eth0',
-    ip,
-    prefix: prefixLength(ipam.subnet),
-    mac: mac ?? macFromIp(ip),
-    aliases: [],
-    staticIp: requested,
-  };
-}
-
-export function releaseEndpointAddress(net: NetworkRecord, ip: string): void {
-  delete net.allocated[ip];
 }

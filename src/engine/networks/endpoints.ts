@@ -1,14 +1,15 @@
-// Endpoints: one sandbox joined to one network. Allocation of the address,
-// the driver's kernel work, and the reverse.
+// Endpoints: one sandbox joined to one network. The network's driver hands
+// out the address and does the kernel work; the engine records the endpoint,
+// names its interface, and adds the plumb_gwbridge endpoint a driver asks for.
 import { driverFor } from '../../drivers/index.js';
 import type { LeaveOptions } from '../../drivers/types.js';
-import { newEndpointId } from '../../ipam/ids.js';
 import type { Netns } from '../../kernel/netns.js';
 import type { ContainerRecord, EndpointRecord, NetworkRecord, StoreData } from '../../store/model.js';
-import { allocateEndpointAddress, releaseEndpointAddress } from './addressing.js';
 import type { Context } from '../core/context.js';
 import { PlumbError } from '../core/errors.js';
 import type { Transaction } from '../core/transaction.js';
+import { driverEnv } from './driver-env.js';
+import { joinGatewayBridge } from './gateway-bridge.js';
 
 export type NetworkSpec = ContainerRecord['networks'][number];
 
@@ -31,20 +32,22 @@ export async function attachEndpoint(
 ): Promise<EndpointRecord> {
   const net = data.networks[spec.networkId];
   if (!net) throw new PlumbError(`network ${spec.networkId} not found`);
-  // Overlay addresses come from the cluster store, and the join adds a plumb_gwbridge endpoint.
-  if (net.driver === 'overlay') return (await import('../overlay/endpoints.js')).attachOverlayEndpoint(ctx, data, c, tx, spec, ns, defaultRoute);
   const driver = driverFor(net.driver);
-  if (!driver) throw new PlumbError(`network ${net.name} (driver ${net.driver}) cannot be joined by a sandbox`);
-  const ep = allocateEndpointAddress(net, newEndpointId(ctx.random), spec.staticIp, spec.mac);
-  tx.onRollback('release address', () => releaseEndpointAddress(net, ep.ip));
+  const env = driverEnv(ctx);
+  const ep = await driver.addEndpoint(tx, { env, net, container: { id: c.id, name: c.name }, spec });
   ep.ifname = nextIfname(c);
-  ep.aliases = spec.aliases;
-  ep.gateway = net.internal ? undefined : net.ipam?.gateway;
-  await driver.joinEndpoint({ env: ctx, steps: tx, net, ep, sandboxNs: ns, sandboxName: c.name, defaultRoute });
+  // A second endpoint for the way out takes the default route instead (Docker's gateway endpoint).
+  const viaGatewayBridge = driver.egressThroughGatewayBridge(net);
+  await driver.joinEndpoint({ env, steps: tx, net, ep, sandboxNs: ns, sandboxName: c.name, defaultRoute: defaultRoute && !viaGatewayBridge });
   c.endpoints[net.id] = ep;
   tx.onRollback('endpoint record', () => {
     delete c.endpoints[net.id];
   });
+  if (viaGatewayBridge) {
+    const gwEp = await joinGatewayBridge(ctx, data, tx, (gw) => attachEndpoint(ctx, data, c, tx, { networkId: gw.id, aliases: [] }, ns, defaultRoute));
+    // Docker names this endpoint gateway_<sandbox id>; it is not one of the container's networks.
+    gwEp.aliases = [];
+  }
   return ep;
 }
 
@@ -56,10 +59,15 @@ export async function detachEndpoint(
   ep: EndpointRecord,
   how: LeaveOptions = {},
 ): Promise<void> {
-  if (net?.driver === 'overlay') return (await import('../overlay/endpoints.js')).detachOverlayEndpoint(ctx, data, c, net, ep);
   if (net) {
-    await driverFor(net.driver)?.leaveEndpoint(ctx, net, ep, how);
-    releaseEndpointAddress(net, ep.ip);
+    const driver = driverFor(net.driver);
+    const env = driverEnv(ctx);
+    const lastHere = !Object.values(data.containers).some((o) => o.id !== c.id && o.endpoints[net.id]);
+    const opts = { ...how, lastHere, containerName: c.name };
+    await driver.leaveEndpoint(env, net, ep, opts);
+    delete c.endpoints[ep.networkId];
+    await driver.removeEndpoint(env, net, ep, opts);
+    return;
   }
   delete c.endpoints[ep.networkId];
 }

@@ -1,6 +1,8 @@
 // Network operations: create, remove, prune, and the built-in networks
 // (bridge/host/none) that appear on first use, as in Docker.
-import { driverFor } from '../../drivers/index.js';
+import { BRIDGE_OPTIONS } from '../../drivers/bridge.js';
+import { driverFor, requestedDriver } from '../../drivers/index.js';
+import type { NetworkDriver, NetworkRequest } from '../../drivers/types.js';
 import { newNetworkId } from '../../ipam/ids.js';
 import type { NetworkRecord, StoreData } from '../../store/model.js';
 import { findNetwork } from '../../store/store.js';
@@ -10,50 +12,17 @@ import { PlumbError } from '../core/errors.js';
 import { syncFirewall } from '../firewall/sync.js';
 import { ensureHostSysctls } from './host-setup.js';
 import { setSysctl } from '../../kernel/sysctl.js';
-import { MACVLAN_MODES } from '../../drivers/macvlan.js';
 import { withIntent } from '../core/intents.js';
 import { takeSnapshotOnce } from '../system/snapshot.js';
 import { firewallCheckpoint } from '../firewall/checkpoint.js';
 import { Transaction } from '../core/transaction.js';
 import { defaultBridgeIcc } from '../../cluster/config.js';
+import { driverEnv } from './driver-env.js';
 
 export const DEFAULT_BRIDGE = 'plumb0';
-const BRIDGE_OPT = 'com.docker.network.bridge.';
-const KNOWN_BRIDGE_OPTIONS = new Set([
-  `${BRIDGE_OPT}name`,
-  `${BRIDGE_OPT}enable_icc`,
-  `${BRIDGE_OPT}enable_ip_masquerade`,
-  `${BRIDGE_OPT}host_binding_ipv4`,
-  `${BRIDGE_OPT}default_bridge`,
-  'com.docker.network.driver.mtu',
-]);
 
-export interface CreateNetworkRequest {
-  name: string;
-  driver: string;
-  subnet?: string;
-  gateway?: string;
-  ipRange?: string;
-  aux: Record<string, string>;
-  internal: boolean;
-  attachable: boolean;
-  labels: Record<string, string>;
-  options: Record<string, string>;
-}
-
-function parseBool(value: string | undefined, key: string, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (/^(1|t|true)$/i.test(value)) return true;
-  if (/^(0|f|false)$/i.test(value)) return false;
-  throw new PlumbError(`invalid value for ${key}: ${value} (use true or false)`);
-}
-
-/** Kernel interface names are at most 15 bytes. */
-function checkIfName(name: string): void {
-  if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(name) || name === '.' || name === '..') {
-    throw new PlumbError(`invalid bridge name "${name}": interface names are 1-15 characters of letters, digits, '_', '.' and '-'`);
-  }
-}
+/** What `network create` was asked; each driver validates its own options (NetworkDriver.configure). */
+export type CreateNetworkRequest = NetworkRequest;
 
 /** Records for host and none (no kernel objects) plus the default bridge, created when first needed. */
 export async function ensureBuiltins(ctx: Context, data: StoreData, tx: Transaction): Promise<void> {
@@ -90,13 +59,13 @@ export async function ensureBuiltins(ctx: Context, data: StoreData, tx: Transact
       attachable: false,
       labels: {},
       options: {
-        [`${BRIDGE_OPT}default_bridge`]: 'true',
+        [BRIDGE_OPTIONS.defaultBridge]: 'true',
         // dockerd --icc: the daemon's setting for the default bridge (PLUMB_ICC, or "icc" in the config file).
-        [`${BRIDGE_OPT}enable_icc`]: String(defaultBridgeIcc()),
-        [`${BRIDGE_OPT}enable_ip_masquerade`]: 'true',
-        [`${BRIDGE_OPT}host_binding_ipv4`]: '0.0.0.0',
-        [`${BRIDGE_OPT}name`]: DEFAULT_BRIDGE,
-        'com.docker.network.driver.mtu': '1500',
+        [BRIDGE_OPTIONS.icc]: String(defaultBridgeIcc()),
+        [BRIDGE_OPTIONS.masquerade]: 'true',
+        [BRIDGE_OPTIONS.hostBindingIpv4]: '0.0.0.0',
+        [BRIDGE_OPTIONS.name]: DEFAULT_BRIDGE,
+        [BRIDGE_OPTIONS.mtu]: '1500',
       },
     }, tx, true);
     data.networks[net.id] = net;
@@ -105,17 +74,14 @@ export async function ensureBuiltins(ctx: Context, data: StoreData, tx: Transact
 }
 
 export async function createNetwork(ctx: Context, req: CreateNetworkRequest): Promise<NetworkRecord> {
-  // Overlay networks live in the cluster store (loaded only for them).
-  if (req.driver === 'overlay') return (await import('../overlay/networks.js')).createOverlayNetwork(ctx, req);
+  const driver = requestedDriver(req.driver);
+  // Networks defined in the cluster store (overlay) are made there, for every host (the etcd client is loaded only for them).
+  if (driver.scope === 'global') return (await import('../overlay/networks.js')).createGlobalNetwork(ctx, req, driver);
   return withIntent(ctx, () => ctx.store.locked(async (data, commit) =>
     Transaction.run('network create', async (tx) => {
       await ensureBuiltins(ctx, data, tx);
       if (findNetworkByExactName(data, req.name)) throw new PlumbError(`network with name ${req.name} already exists`);
-      if (req.driver === 'host' || req.driver === 'null') throw new PlumbError(`only one instance of "${req.driver}" network is allowed`);
-      if (req.driver !== 'bridge' && req.driver !== 'macvlan') {
-        throw new PlumbError(`plugin "${req.driver}" not found: this version of plumb supports -d bridge and -d macvlan (host and none are built in)`);
-      }
-      const net = req.driver === 'macvlan' ? await buildMacvlanNetwork(ctx, data, req, tx) : await buildBridgeNetwork(ctx, data, req, tx, false);
+      const net = await buildLocalNetwork(ctx, data, driver, req, tx, false);
       data.networks[net.id] = net;
       await syncFirewall(ctx, data, tx, `add the firewall rules of ${net.name}`, await firewallCheckpoint(ctx, tx));
       commit();
@@ -128,35 +94,28 @@ function findNetworkByExactName(data: StoreData, name: string): NetworkRecord | 
   return Object.values(data.networks).find((n) => n.name === name);
 }
 
-export async function buildBridgeNetwork(
+/** A bridge network (plumb_gwbridge and the default bridge are made this way too). */
+export function buildBridgeNetwork(ctx: Context, data: StoreData, req: CreateNetworkRequest, tx: Transaction, isDefault: boolean): Promise<NetworkRecord> {
+  return buildLocalNetwork(ctx, data, driverFor('bridge'), req, tx, isDefault);
+}
+
+/** A network of this host: the driver's settings, an address plan that avoids the host's routes, then its kernel objects. */
+async function buildLocalNetwork(
   ctx: Context,
   data: StoreData,
+  driver: NetworkDriver,
   req: CreateNetworkRequest,
   tx: Transaction,
   isDefault: boolean,
 ): Promise<NetworkRecord> {
-  for (const key of Object.keys(req.options)) {
-    if (key.startsWith('com.docker.network.') && !KNOWN_BRIDGE_OPTIONS.has(key)) {
-      throw new PlumbError(`unknown bridge option ${key}`);
-    }
-  }
   const id = newNetworkId(ctx.random);
-  const bridge = req.options[`${BRIDGE_OPT}name`] ?? `br-${id.slice(0, 12)}`;
-  checkIfName(bridge);
-  if (Object.values(data.networks).some((n) => n.bridge === bridge)) {
-    throw new PlumbError(`bridge name ${bridge} is already used by another network`);
-  }
-  const mtuText = req.options['com.docker.network.driver.mtu'];
-  const mtu = mtuText === undefined ? undefined : Number(mtuText);
-  if (mtu !== undefined && (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535)) {
-    throw new PlumbError(`invalid MTU ${mtuText}: use a number from 68 to 65535`);
-  }
+  const settings = driver.configure(req, Object.values(data.networks), id);
   const inUse = await hostNetworksInUse(ctx, data);
   const ipam = planBridgeIpam(req, inUse, data);
-  const net: NetworkRecord = {
+  const net = {
     id,
     name: req.name,
-    driver: 'bridge',
+    driver: driver.name,
     scope: 'local',
     created: new Date().toISOString(),
     internal: req.internal,
@@ -165,18 +124,17 @@ export async function buildBridgeNetwork(
     labels: req.labels,
     options: req.options,
     ipam,
-    bridge,
-    mtu,
-    icc: parseBool(req.options[`${BRIDGE_OPT}enable_icc`], `${BRIDGE_OPT}enable_icc`, true),
-    masquerade: parseBool(req.options[`${BRIDGE_OPT}enable_ip_masquerade`], `${BRIDGE_OPT}enable_ip_masquerade`, true),
-    hostBindingIpv4: req.options[`${BRIDGE_OPT}host_binding_ipv4`] ?? '0.0.0.0',
+    ...settings,
     allocated: {},
-  };
-  await driverFor('bridge')!.createNetwork(ctx, tx, net);
-  const known = data.sysctls.length;
-  if (ensureHostSysctls(ctx, data) && data.forwardPolicyBefore === undefined) data.forwardPolicyBefore = 'pending';
-  // A later step may still fail: put back what this operation changed first.
-  tx.onRollback('host sysctls', () => restoreHostSysctlsSince(ctx, data, known));
+  } as NetworkRecord;
+  await driver.createNetwork(driverEnv(ctx), tx, net);
+  if (driver.routesThroughHost) {
+    // Routing between bridges and the uplink needs ip_forward (and bridged traffic must meet iptables).
+    const known = data.sysctls.length;
+    if (ensureHostSysctls(ctx, data) && data.forwardPolicyBefore === undefined) data.forwardPolicyBefore = 'pending';
+    // A later step may still fail: put back what this operation changed first.
+    tx.onRollback('host sysctls', () => restoreHostSysctlsSince(ctx, data, known));
+  }
   return net;
 }
 
@@ -184,42 +142,6 @@ export async function buildBridgeNetwork(
 function restoreHostSysctlsSince(ctx: Context, data: StoreData, known: number): void {
   for (const s of data.sysctls.splice(known).reverse()) setSysctl(ctx.journal, ctx.hostNs(), s.key, s.original, `roll back: restore ${s.key}`);
   if (data.forwardPolicyBefore === 'pending') data.forwardPolicyBefore = undefined;
-}
-
-/** A macvlan network: IPAM like a bridge network's, children of an existing host interface, no kernel objects of its own. */
-async function buildMacvlanNetwork(ctx: Context, data: StoreData, req: CreateNetworkRequest, tx: Transaction): Promise<NetworkRecord> {
-  const parent = req.options.parent;
-  if (!parent) throw new PlumbError('-o parent=IFACE is required: this version of plumb does not create dummy parents for macvlan networks');
-  const mode = req.options.macvlan_mode || 'bridge';
-  if (!(MACVLAN_MODES as readonly string[]).includes(mode)) {
-    throw new PlumbError(`requested macvlan mode '${mode}' is not valid, 'bridge' mode is the macvlan driver default`);
-  }
-  const id = newNetworkId(ctx.random);
-  const other = Object.values(data.networks).find((n) => n.driver === 'macvlan' && n.parent === parent);
-  if (other) throw new PlumbError(`network dm-${other.id.slice(0, 12)} is already using parent interface ${parent}`);
-  const ipam = planBridgeIpam(req, await hostNetworksInUse(ctx, data), data);
-  const net: NetworkRecord = {
-    id,
-    name: req.name,
-    driver: 'macvlan',
-    scope: 'local',
-    created: new Date().toISOString(),
-    internal: req.internal,
-    attachable: req.attachable,
-    builtin: false,
-    labels: req.labels,
-    options: req.options,
-    ipam,
-    parent,
-    macvlanMode: mode as NetworkRecord['macvlanMode'],
-    allocated: {},
-  };
-  try {
-    await driverFor('macvlan')!.createNetwork(ctx, tx, net);
-  } catch (err) {
-    throw new PlumbError((err as Error).message);
-  }
-  return net;
 }
 
 export async function removeNetworks(ctx: Context, refs: string[]): Promise<{ removed: string[]; errors: string[] }> {
@@ -233,8 +155,8 @@ export async function removeNetworks(ctx: Context, refs: string[]): Promise<{ re
         const net = findNetwork(data, ref);
         if (!net) throw new PlumbError(`No such network: ${ref}`);
         if (net.builtin) throw new PlumbError(`${net.name} is a pre-defined network and cannot be removed`);
-        if (net.driver === 'overlay') {
-          await (await import('../overlay/networks.js')).removeOverlayNetwork(ctx, data, net);
+        if (net.scope === 'global') {
+          await (await import('../overlay/networks.js')).removeGlobalNetwork(ctx, data, net);
           commit();
           removed.push(ref);
           continue;
@@ -244,7 +166,7 @@ export async function removeNetworks(ctx: Context, refs: string[]): Promise<{ re
         await Transaction.run('network rm', async (tx) => {
           delete data.networks[net.id];
           await syncFirewall(ctx, data, tx, `remove the firewall rules of ${net.name}`);
-          await driverFor(net.driver)?.deleteNetwork(ctx, net);
+          await driverFor(net.driver).deleteNetwork(driverEnv(ctx), net);
         });
         commit();
         removed.push(ref);

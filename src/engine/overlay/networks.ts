@@ -7,18 +7,16 @@ import { IpamError } from '../../ipam/errors.js';
 import { newNetworkId } from '../../ipam/ids.js';
 import { chooseSubnet, GLOBAL_DEFAULT_POOLS } from '../../ipam/pools.js';
 import { clusterConfig } from '../../cluster/config.js';
-import { FIRST_VNI, OVERLAY_MTU, type ClusterEndpoint, type ClusterNetwork } from '../../cluster/records.js';
-import { deleteOverlaySandbox } from '../../drivers/overlay.js';
+import { FIRST_VNI, type ClusterEndpoint, type ClusterNetwork } from '../../cluster/records.js';
+import { overlayDriver } from '../../drivers/overlay.js';
+import type { NetworkDriver, NetworkRequest } from '../../drivers/types.js';
+import { DriverError } from '../../drivers/errors.js';
 import type { NetworkRecord, StoreData } from '../../store/model.js';
 import type { Context } from '../core/context.js';
 import { PlumbError } from '../core/errors.js';
 import { ensureAgent } from './agent-control.js';
 import { withCluster } from './cluster.js';
 import { forgetProgrammed } from './peers.js';
-import type { CreateNetworkRequest } from '../networks/lifecycle.js';
-
-const MTU_OPTION = 'com.docker.network.driver.mtu';
-const KNOWN_OVERLAY_OPTIONS = new Set([MTU_OPTION]);
 
 /** The lowest VNI from 256 up that no network uses. */
 export function nextVni(existing: readonly ClusterNetwork[]): number {
@@ -28,21 +26,16 @@ export function nextVni(existing: readonly ClusterNetwork[]): number {
   return vni;
 }
 
-function parseMtu(options: Record<string, string>): number {
-  const text = options[MTU_OPTION];
-  if (text === undefined) return OVERLAY_MTU;
-  const mtu = Number(text);
-  if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw new PlumbError(`invalid MTU ${text}: use a number from 68 to 65535`);
-  return mtu;
-}
-
 /** Plans the new network against those that exist everywhere (pure; etcd checks the result again in its transaction). */
-export function planOverlayNetwork(req: CreateNetworkRequest, existing: readonly ClusterNetwork[], id: string): ClusterNetwork {
+export function planOverlayNetwork(req: NetworkRequest, existing: readonly ClusterNetwork[], id: string, driver: NetworkDriver = overlayDriver): ClusterNetwork {
   if (existing.some((n) => n.name === req.name)) throw new PlumbError(`network with name ${req.name} already exists`);
-  for (const key of Object.keys(req.options)) {
-    if (key.startsWith('com.docker.network.') && !KNOWN_OVERLAY_OPTIONS.has(key)) throw new PlumbError(`unknown overlay option ${key}`);
+  let mtu: number | undefined;
+  try {
+    mtu = driver.configure(req, [], id).mtu;
+  } catch (err) {
+    if (err instanceof DriverError) throw new PlumbError(err.message);
+    throw err;
   }
-  const mtu = parseMtu(req.options);
   try {
     if (!req.subnet && (req.gateway || req.ipRange || Object.keys(req.aux).length)) {
       throw new IpamError('ip-range, gateway and aux-address options require the --subnet option', 'INVALID_CONFIG');
@@ -63,7 +56,7 @@ export function planOverlayNetwork(req: CreateNetworkRequest, existing: readonly
       options: req.options,
       ipam: { subnet: cfg.subnet, gateway: cfg.gateway, ipRange: cfg.ipRange, aux: cfg.aux, userSubnet: !!req.subnet, userGateway: !!req.gateway },
       vni: nextVni(existing),
-      mtu,
+      mtu: mtu!,
     };
   } catch (err) {
     if (err instanceof IpamError) throw new PlumbError(err.message);
@@ -97,7 +90,7 @@ export function mergeClusterNetworks(data: StoreData, networks: readonly Cluster
   const live = new Set(networks.map((n) => n.id));
   for (const n of networks) data.networks[n.id] = localRecord(n, data.networks[n.id]);
   for (const n of Object.values(data.networks)) {
-    if (n.driver !== 'overlay' || live.has(n.id)) continue;
+    if (n.scope !== 'global' || live.has(n.id)) continue;
     const used = Object.values(data.containers).some((c) => c.networks.some((s) => s.networkId === n.id) || c.endpoints[n.id]);
     if (!used && !n.overlaySandbox) delete data.networks[n.id];
   }
@@ -120,7 +113,7 @@ export async function refreshClusterNetworks(ctx: Context, opts: { tolerant?: bo
   }
   const data = ctx.store.read();
   const same = JSON.stringify(networks.map((n) => localRecord(n, data.networks[n.id])).sort((a, b) => a.id.localeCompare(b.id)));
-  const mine = JSON.stringify(Object.values(data.networks).filter((n) => n.driver === 'overlay').sort((a, b) => a.id.localeCompare(b.id)));
+  const mine = JSON.stringify(Object.values(data.networks).filter((n) => n.scope === 'global').sort((a, b) => a.id.localeCompare(b.id)));
   if (same === mine) return;
   await ctx.store.locked(async (d, commit) => {
     mergeClusterNetworks(d, networks);
@@ -128,14 +121,15 @@ export async function refreshClusterNetworks(ctx: Context, opts: { tolerant?: bo
   });
 }
 
-export async function createOverlayNetwork(ctx: Context, req: CreateNetworkRequest): Promise<NetworkRecord> {
+/** `network create` of a network defined in the cluster store (overlay): claimed there for every host. */
+export async function createGlobalNetwork(ctx: Context, req: NetworkRequest, driver: NetworkDriver): Promise<NetworkRecord> {
   const created = await withCluster(ctx, async (c) => {
     const local = ctx.store.read();
-    const clash = Object.values(local.networks).find((n) => n.name === req.name && n.driver !== 'overlay');
+    const clash = Object.values(local.networks).find((n) => n.name === req.name && n.scope !== 'global');
     if (clash) throw new PlumbError(`network with name ${req.name} already exists`);
     const id = newNetworkId(ctx.random);
-    if (ctx.dryRun) return planOverlayNetwork(req, await c.store.networks(), id);
-    const net = await c.store.createNetwork((existing) => planOverlayNetwork(req, existing, id));
+    if (ctx.dryRun) return planOverlayNetwork(req, await c.store.networks(), id, driver);
+    const net = await c.store.createNetwork((existing) => planOverlayNetwork(req, existing, id, driver));
     ensureAgent(ctx, c.config);
     return net;
   });
@@ -149,7 +143,7 @@ export async function createOverlayNetwork(ctx: Context, req: CreateNetworkReque
 }
 
 /** `network rm` of an overlay: refused while any host has a container on it; removes this host's namespace too. */
-export async function removeOverlayNetwork(ctx: Context, data: StoreData, net: NetworkRecord): Promise<void> {
+export async function removeGlobalNetwork(ctx: Context, data: StoreData, net: NetworkRecord): Promise<void> {
   const local = Object.values(data.containers).filter((c) => c.networks.some((s) => s.networkId === net.id));
   if (local.length) throw new PlumbError(`error while removing network: network ${net.name} id ${net.id} has active endpoints`);
   if (ctx.dryRun) return;
@@ -168,7 +162,7 @@ export async function removeOverlayNetwork(ctx: Context, data: StoreData, net: N
     { needVtep: false },
   );
   if (net.overlaySandbox) {
-    await deleteOverlaySandbox(ctx, net, net.overlaySandbox);
+    await overlayDriver.deleteNetwork(ctx, net);
     forgetProgrammed(ctx.paths, net.id);
   }
   delete data.networks[net.id];

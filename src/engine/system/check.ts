@@ -6,6 +6,8 @@
 import { existsSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { driverFor } from '../../drivers/index.js';
+import type { Finding as DriverFinding, KernelView, Steps as DriverSteps } from '../../drivers/types.js';
+import { driverEnv } from '../networks/driver-env.js';
 import { MANAGED_CHAINS, parseIptablesSave, renderRuleset, missingJumps, CHAIN, type Table } from '../../firewall/index.js';
 import { deleteNsFile, MOUNT_POINT_TEMPLATE, registerNetns, type Netns } from '../../kernel/netns.js';
 import { reapExited } from '../containers/teardown.js';
@@ -175,29 +177,22 @@ async function removeStraySandbox(ctx: Context, file: string, pids: number[]): P
 
 async function checkNetworks(ctx: Context, data: StoreData, links: LinkInfo[]): Promise<Finding[]> {
   const out: Finding[] = [];
-  const addrs = await ctx.hostRtnl().addresses();
+  const view = kernelView(links);
   for (const net of Object.values(data.networks)) {
-    const owner = `network ${net.name}`;
-    if (net.driver === 'macvlan' && net.parent && !links.some((l) => l.name === net.parent)) {
-      out.push({ owner, problem: `parent interface ${net.parent} does not exist` });
-    }
-    if (net.driver !== 'bridge' || !net.bridge || !net.ipam) continue;
-    const link = links.find((l) => l.name === net.bridge);
-    const gw = `${net.ipam.gateway}/${net.ipam.subnet.split('/')[1]}`;
-    if (!link) {
-      out.push({
-        owner,
-        problem: `bridge ${net.bridge} is missing`,
-        fix: () => Transaction.run('gc', (tx) => driverFor('bridge')!.createNetwork(ctx, tx, net)),
-      });
-      continue;
-    }
-    if (!link.up) out.push({ owner, problem: `bridge ${net.bridge} is down`, fix: () => ctx.hostRtnl().setLink(net.bridge!, { up: true }) });
-    if (!addrs.some((a) => a.dev === net.bridge && a.cidr === gw)) {
-      out.push({ owner, problem: `bridge ${net.bridge} lacks the gateway address ${gw}`, fix: () => ctx.hostRtnl().addAddress(net.bridge!, gw) });
-    }
+    for (const f of await driverFor(net.driver).checkNetwork(driverEnv(ctx), net, view)) out.push(asFinding(f));
   }
   return out;
+}
+
+/** What the drivers compare the store with, read once per check. */
+function kernelView(links: LinkInfo[]): KernelView {
+  return { hostLinks: new Map(links.map((l) => [l.name, { up: l.up, master: l.master }])) };
+}
+
+/** A driver's finding, its repair run as one transaction (undone if a later step fails). */
+function asFinding(f: DriverFinding, owner = f.owner): Finding {
+  const fix = f.fix;
+  return { owner, problem: f.problem, fix: fix ? () => Transaction.run('gc', async (tx) => void (await fix(tx))) : undefined };
 }
 
 // ---------------------------------------------------------------- containers
@@ -252,25 +247,15 @@ async function checkEndpoint(
 ): Promise<Finding[]> {
   const owner = `container ${c.name}`;
   const driver = driverFor(net.driver);
-  const rejoin = async () => {
+  const env = driverEnv(ctx);
+  const rejoin = async (tx: DriverSteps) => {
     if (await rtnl.linkByName(ep.ifname)) await rtnl.deleteLink(ep.ifname, `remove the broken ${ep.ifname} before rebuilding it`);
-    await Transaction.run('gc', (tx) => driver!.joinEndpoint({ env: ctx, steps: tx, net, ep, sandboxNs: ns, sandboxName: c.name, defaultRoute: primary }));
+    await driver.joinEndpoint({ env, steps: tx, net, ep, sandboxNs: ns, sandboxName: c.name, defaultRoute: primary });
   };
-  if (net.driver === 'bridge' && ep.hostVeth) {
-    const veth = hostLinks.find((l) => l.name === ep.hostVeth);
-    if (!veth) return [{ owner, problem: `veth ${ep.hostVeth} (its ${ep.ifname} on ${net.name}) is missing`, fix: rejoin }];
-    if (veth.master !== net.bridge || !veth.up) {
-      return [
-        {
-          owner,
-          problem: `veth ${ep.hostVeth} is ${veth.master ? `on ${veth.master}` : 'on no bridge'}${veth.up ? '' : ', down'}; it belongs on ${net.bridge}`,
-          fix: () => ctx.hostRtnl().setLink(ep.hostVeth!, { master: net.bridge!, up: true }),
-        },
-      ];
-    }
-  }
+  const outside = await driver.checkEndpoint(env, net, ep, kernelView(hostLinks), rejoin);
+  if (outside.length) return outside.map((f) => asFinding(f, owner));
   const iface = inside.find((l) => l.name === ep.ifname);
-  if (!iface) return [{ owner, problem: `${ep.ifname} (on ${net.name}) is missing in the sandbox`, fix: driver ? rejoin : undefined }];
+  if (!iface) return [asFinding({ owner, problem: `${ep.ifname} (on ${net.name}) is missing in the sandbox`, fix: rejoin })];
   const out: Finding[] = [];
   if (!iface.up) out.push({ owner, problem: `${ep.ifname} is down in the sandbox`, fix: () => rtnl.setLink(ep.ifname, { up: true }) });
   const cidr = `${ep.ip}/${ep.prefix}`;

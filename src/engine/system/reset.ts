@@ -23,7 +23,7 @@ export async function resetAll(ctx: Context): Promise<string[]> {
   await ctx.store.locked(async (data, commit) => {
     // Other hosts stop forwarding to this host's overlay containers (best effort: etcd may be down).
     if (!ctx.dryRun) {
-      for (const w of await (await import('../overlay/endpoints.js')).withdrawLocalEndpoints(ctx, data)) process.stderr.write(`WARNING: ${w}\n`);
+      for (const w of await (await import('../overlay/services.js')).withdrawLocalEndpoints(ctx, data)) process.stderr.write(`WARNING: ${w}\n`);
     }
     // What crashed operations left (stray sandboxes with their interfaces, half-made links) goes first.
     if (!ctx.dryRun) for (const line of await removeLeftovers(ctx, data)) removed.push(line);
