@@ -13,10 +13,9 @@
 // Docker instead opens sockets inside each sandbox; the rules here have the
 // same names as Docker's chains (DOCKER_OUTPUT / DOCKER_POSTROUTING) with
 // plumb's prefix.
-import { applyIptables, saveIptables } from '../kernel/iptables.js';
-import type { Journal } from '../kernel/ops.js';
-import type { Netns } from '../kernel/netns.js';
-import { setSysctl } from '../kernel/sysctl.js';
+//
+// Pure: the rule text only. engine/firewall/sandbox-dns.ts applies it (and the
+// route_localnet sysctl it needs) inside the sandbox.
 
 export const EMBEDDED_DNS_IP = '127.0.0.11';
 export const OUTPUT_CHAIN = 'PLUMB_DNS_OUTPUT';
@@ -37,6 +36,11 @@ const JUMPS = [
 ];
 
 /**
+ * Owner: the sandbox (container NAME); made when it joins its first
+ * user-defined network, rewritten on connect/disconnect, gone with the sandbox's
+ * namespace. The rules live in the sandbox's own nat table, never the host's.
+ * Golden file: test/unit/golden/firewall/sandbox-dns*.rules.
+ *
  * The nat table text for a sandbox (iptables-restore --noflush): declaring the
  * two chains flushes them, so re-applying with a new target replaces the old
  * one. `withJumps` adds the jumps from OUTPUT / POSTROUTING (once per sandbox).
@@ -60,26 +64,7 @@ export function sandboxDnsRules(target: DnsTarget | undefined, withJumps: boolea
   return lines.join('\n') + '\n';
 }
 
-/** Whether the sandbox already has the jumps into plumb's DNS chains. */
-export async function hasDnsJumps(ns: Netns): Promise<boolean> {
-  const nat = await saveIptables(ns, 'nat');
-  return nat.includes(JUMPS[0]!);
-}
-
-/** Points the sandbox's 127.0.0.11 at `target` (or at nothing). `fresh`: a new sandbox, no rules yet. */
-export async function applySandboxDns(journal: Journal, ns: Netns, sandboxName: string, target: DnsTarget | undefined, fresh: boolean): Promise<void> {
-  const withJumps = fresh || journal.dryRun ? fresh : !(await hasDnsJumps(ns));
-  if (withJumps) {
-    setSysctl(
-      journal,
-      ns,
-      'net.ipv4.conf.all.route_localnet',
-      '1',
-      `let DNS queries to ${EMBEDDED_DNS_IP} leave ${sandboxName} after they are redirected to the resolver`,
-    );
-  }
-  const why = target
-    ? `${sandboxName} asks ${EMBEDDED_DNS_IP}:53; send that to plumb's resolver at ${target.gateway}:${target.port}, from ${target.ownIp} so it knows who asks`
-    : `${sandboxName} has no network left to reach the resolver through`;
-  await applyIptables(journal, ns, sandboxDnsRules(target, withJumps), why);
+/** Whether an iptables-save text of a sandbox's nat table has the jumps into plumb's DNS chains. */
+export function hasDnsJumps(natSaveText: string): boolean {
+  return natSaveText.includes(JUMPS[0]!);
 }

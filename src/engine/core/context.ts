@@ -2,6 +2,7 @@
 // records (and in a dry run, withholds) kernel changes, and netlink handles
 // opened once per namespace for the duration of the operation.
 import { Journal, type OpSink } from '../../kernel/ops.js';
+import { firewallBackend, type HostFirewall } from '../firewall/backend.js';
 import { closeNetns, hostNetns, openNetns, type Netns } from '../../kernel/netns.js';
 import { randomBytes } from '../../kernel/random.js';
 import { Rtnl } from '../../kernel/rtnl.js';
@@ -14,6 +15,8 @@ export interface ContextOptions {
   dryRun?: boolean;
   sinks?: OpSink[];
   env?: NodeJS.ProcessEnv;
+  /** The firewall backend (iptables unless a test gives a recording one). */
+  firewall?: HostFirewall;
 }
 
 export class Context {
@@ -22,6 +25,8 @@ export class Context {
   readonly journal: Journal;
   /** Where IDs and MACs get their randomness (the kernel's getrandom). */
   readonly random: RandomBytes = randomBytes;
+  /** Where rule text goes (firewall/backend.ts). */
+  readonly firewall: HostFirewall;
   private host?: Rtnl;
   private readonly opened: Array<{ ns: Netns; rtnl?: Rtnl }> = [];
 
@@ -30,6 +35,7 @@ export class Context {
     this.store = new Store(this.paths, !!opts.dryRun);
     this.journal = new Journal(!!opts.dryRun);
     for (const sink of opts.sinks ?? []) this.journal.addSink(sink);
+    this.firewall = firewallBackend(this.journal, opts.firewall);
   }
 
   get dryRun(): boolean {

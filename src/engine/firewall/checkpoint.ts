@@ -5,7 +5,6 @@
 // their old rules, no jumps that were not there, chains it added removed, the
 // FORWARD policy as it was.
 import { formatArgs, isPlumbChain, parseIptablesSave, TABLES } from '../../firewall/index.js';
-import { applyIptables, saveIptables } from '../../kernel/iptables.js';
 import type { Context } from '../core/context.js';
 import type { Transaction } from '../core/transaction.js';
 
@@ -71,10 +70,10 @@ export function restorePlumbFirewall(before: string, now: string): string {
 export async function firewallCheckpoint(ctx: Context, tx: Transaction): Promise<string | undefined> {
   if (ctx.dryRun || checkpointed.has(tx)) return undefined;
   checkpointed.add(tx);
-  const before = await saveIptables(ctx.hostNs());
+  const before = await ctx.firewall.save(ctx.hostNs());
   tx.onRollback('firewall', async () => {
-    const text = restorePlumbFirewall(before, await saveIptables(ctx.hostNs()));
-    if (text) await applyIptables(ctx.journal, ctx.hostNs(), text, 'roll back: put plumb\'s firewall back as it was before this operation');
+    const text = restorePlumbFirewall(before, await ctx.firewall.save(ctx.hostNs()));
+    if (text) await ctx.firewall.apply(ctx.hostNs(), text, 'roll back: put plumb\'s firewall back as it was before this operation');
   });
   return before;
 }

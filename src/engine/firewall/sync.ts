@@ -3,8 +3,7 @@
 // differs from the kernel in one iptables-restore, together with any jump from
 // a built-in chain that is missing. That makes each apply idempotent, and
 // repairs rules a firewall reload wiped.
-import { buildRules, updateText, type FirewallState } from '../../firewall/index.js';
-import { applyIptables, saveIptables } from '../../kernel/iptables.js';
+import { buildRules, forwardPolicyOf, forwardPolicyText, updateText, type FirewallState } from '../../firewall/index.js';
 import type { StoreData } from '../../store/model.js';
 import type { Context } from '../core/context.js';
 import { firewallLinks } from '../containers/links.js';
@@ -62,12 +61,12 @@ export function firewallState(data: StoreData): FirewallState {
 export async function syncFirewall(ctx: Context, data: StoreData, tx: Transaction, why: string, justRead?: string): Promise<void> {
   await tx.step('firewall', async () => {
     // `justRead`: the rules firewallCheckpoint read a moment ago, with no apply in between (one iptables-save fewer).
-    const current = ctx.dryRun ? '' : (justRead ?? (await saveIptables(ctx.hostNs())));
+    const current = ctx.dryRun ? '' : (justRead ?? (await ctx.firewall.save(ctx.hostNs())));
     let text = updateText(buildRules(firewallState(data)), current);
     if (data.forwardPolicyBefore === 'pending') {
-      data.forwardPolicyBefore = /^:FORWARD (\w+)/m.exec(current)?.[1] ?? 'ACCEPT';
-      text = `*filter\n:FORWARD DROP [0:0]\nCOMMIT\n` + text;
+      data.forwardPolicyBefore = forwardPolicyOf(current) ?? 'ACCEPT';
+      text = forwardPolicyText('DROP') + text;
     }
-    if (text) await applyIptables(ctx.journal, ctx.hostNs(), text, why);
+    if (text) await ctx.firewall.apply(ctx.hostNs(), text, why);
   });
 }

@@ -11,7 +11,8 @@
 //     name. So a container on `bridge` connected to `mynet` keeps its default
 //     route on bridge; when the network holding it is disconnected, the next
 //     one in that order takes it over.
-import { applySandboxDns, type DnsTarget } from '../../firewall/sandbox-dns.js';
+import type { DnsTarget } from '../../firewall/sandbox-dns.js';
+import { applySandboxDns } from '../firewall/sandbox-dns.js';
 import { configuredPort, ensureResolver } from '../../dns/service.js';
 import { hasEmbeddedNames, reachesResolver } from '../../dns/names.js';
 import type { Netns } from '../../kernel/netns.js';
@@ -59,7 +60,7 @@ export function dnsTarget(data: StoreData, c: ContainerRecord, port: number): Dn
 export async function syncSandboxDns(ctx: Context, data: StoreData, c: ContainerRecord, ns: Netns, fresh: boolean): Promise<void> {
   if (!c.embeddedDns) return;
   const port = ctx.dryRun ? configuredPort() : (await ensureResolver(ctx.paths)).port;
-  await applySandboxDns(ctx.journal, ns, c.name, dnsTarget(data, c, port), fresh);
+  await applySandboxDns(ctx, ns, c.name, dnsTarget(data, c, port), fresh);
 }
 
 export interface ConnectRequest {

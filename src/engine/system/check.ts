@@ -8,10 +8,9 @@ import { basename, join } from 'node:path';
 import { driverFor } from '../../drivers/index.js';
 import type { Finding as DriverFinding, KernelView, Steps as DriverSteps } from '../../drivers/types.js';
 import { driverEnv } from '../networks/driver-env.js';
-import { MANAGED_CHAINS, parseIptablesSave, renderRuleset, missingJumps, CHAIN, type Table } from '../../firewall/index.js';
+import { forwardPolicyOf, MANAGED_CHAINS, parseIptablesSave, renderRuleset, missingJumps, CHAIN, type Table } from '../../firewall/index.js';
 import { deleteNsFile, MOUNT_POINT_TEMPLATE, registerNetns, type Netns } from '../../kernel/netns.js';
 import { reapExited } from '../containers/teardown.js';
-import { saveIptables } from '../../kernel/iptables.js';
 import { isAlive } from '../../kernel/process.js';
 import type { LinkInfo, Rtnl } from '../../kernel/rtnl.js';
 import { readSysctl } from '../../kernel/sysctl.js';
@@ -309,7 +308,7 @@ function ownerOf(args: string[]): string {
 }
 
 async function checkFirewall(ctx: Context, data: StoreData): Promise<Finding[]> {
-  const current = await saveIptables(ctx.hostNs());
+  const current = await ctx.firewall.save(ctx.hostNs());
   const want = parseIptablesSave(renderRuleset(firewallState(data)));
   const have = parseIptablesSave(current);
   const out: Finding[] = [];
@@ -345,7 +344,7 @@ async function checkFirewall(ctx: Context, data: StoreData): Promise<Finding[]> 
   if (user?.chains.has(CHAIN.user) && !(user.rules.get(CHAIN.user)?.length)) {
     out.push({ owner: 'firewall', problem: `chain ${CHAIN.user} lost its RETURN rule`, fixKey: 'firewall' });
   }
-  const policy = /^:FORWARD (\w+)/m.exec(current)?.[1];
+  const policy = forwardPolicyOf(current);
   if (data.forwardPolicyBefore && data.forwardPolicyBefore !== 'pending' && policy !== 'DROP') {
     out.push({ owner: 'firewall', problem: `FORWARD policy is ${policy}; plumb set it to DROP when it turned forwarding on`, fixKey: 'firewall' });
   }

@@ -4,8 +4,7 @@
 // `iptables -F` or a firewall reload, a bridge someone deleted, an address
 // gone). Each repair is an ordinary journaled kernel change, so --explain and
 // --dry-run show them. Running it again finds nothing to do.
-import { CHAIN, commentText, formatArgs, BASE_OWNER, parseIptablesSave } from '../../firewall/index.js';
-import { applyIptables, saveIptables } from '../../kernel/iptables.js';
+import { CHAIN, forwardPolicyOf, forwardPolicyText, parseIptablesSave, userChainReturnText } from '../../firewall/index.js';
 import { readSysctl, setSysctl } from '../../kernel/sysctl.js';
 import type { StoreData } from '../../store/model.js';
 import { findLeftovers, findProblems, formatFinding, type Finding } from './check.js';
@@ -68,10 +67,9 @@ async function sharedFix(ctx: Context, data: StoreData, key: string): Promise<vo
   if (key === 'firewall') {
     await Transaction.run('gc', (tx) => syncFirewall(ctx, data, tx, 'repair the firewall: re-render every plumb chain from the store'));
     // PLUMB-USER is the learner's chain and is never flushed; refill it only when a flush emptied it.
-    const filter = parseIptablesSave(await saveIptables(ctx.hostNs(), 'filter')).get('filter');
+    const filter = parseIptablesSave(await ctx.firewall.save(ctx.hostNs(), 'filter')).get('filter');
     if (filter?.chains.has(CHAIN.user) && !filter.rules.get(CHAIN.user)?.length) {
-      const rule = formatArgs(['-m', 'comment', '--comment', commentText(BASE_OWNER), '-j', 'RETURN']);
-      await applyIptables(ctx.journal, ctx.hostNs(), `*filter\n-A ${CHAIN.user} ${rule}\nCOMMIT\n`, `give ${CHAIN.user} back its RETURN rule`);
+      await ctx.firewall.apply(ctx.hostNs(), userChainReturnText(), `give ${CHAIN.user} back its RETURN rule`);
     }
   }
 }
@@ -94,10 +92,10 @@ async function adoptSettingsOfCrashedRuns(ctx: Context, data: StoreData): Promis
   }
   if (data.forwardPolicyBefore !== undefined) return;
   const before = snap.iptables.find((l) => l.startsWith('filter :FORWARD '))?.split(' ')[2] ?? 'ACCEPT';
-  const now = /^:FORWARD (\w+)/m.exec(await saveIptables(ctx.hostNs(), 'filter'))?.[1];
+  const now = forwardPolicyOf(await ctx.firewall.save(ctx.hostNs(), 'filter'));
   if (now !== 'DROP' || before === 'DROP') return;
   if (needed) data.forwardPolicyBefore = before;
-  else await applyIptables(ctx.journal, ctx.hostNs(), `*filter\n:FORWARD ${before} [0:0]\nCOMMIT\n`, 'put back the FORWARD policy: no plumb network needs DROP');
+  else await ctx.firewall.apply(ctx.hostNs(), forwardPolicyText(before), 'put back the FORWARD policy: no plumb network needs DROP');
 }
 
 /** Removes what crashed operations left (system reset runs this before removing what the store knows). */

@@ -4,9 +4,8 @@
 // (namespace files of a crashed run).
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { removeAll } from '../../firewall/index.js';
+import { forwardPolicyText, removeAll } from '../../firewall/index.js';
 import { releaseMountDir, removeNsFile } from '../../kernel/netns.js';
-import { applyIptables, saveIptables } from '../../kernel/iptables.js';
 import { isAlive, processStartTime, stopProcess } from '../../kernel/process.js';
 import { netnsDir, utsDir } from '../../store/paths.js';
 import { driverFor } from '../../drivers/index.js';
@@ -41,12 +40,12 @@ export async function resetAll(ctx: Context): Promise<string[]> {
       if (!n.builtin || n.driver === 'bridge') removed.push(`network ${n.name}`);
     }
     data.networks = {};
-    const current = await saveIptables(ctx.hostNs());
+    const current = await ctx.firewall.save(ctx.hostNs());
     let text = removeAll(current);
     if (data.forwardPolicyBefore && data.forwardPolicyBefore !== 'pending') {
-      text = `*filter\n:FORWARD ${data.forwardPolicyBefore} [0:0]\nCOMMIT\n` + text;
+      text = forwardPolicyText(data.forwardPolicyBefore) + text;
     }
-    if (text.trim()) await applyIptables(ctx.journal, ctx.hostNs(), text, 'remove every rule and chain plumb made');
+    if (text.trim()) await ctx.firewall.apply(ctx.hostNs(), text, 'remove every rule and chain plumb made');
     data.forwardPolicyBefore = undefined;
     restoreHostSysctls(ctx, data);
     commit();

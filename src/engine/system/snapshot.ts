@@ -5,7 +5,6 @@
 // it to learn a sysctl's original value when a crash kept it out of the store.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { saveIptables } from '../../kernel/iptables.js';
 import { readSysctl } from '../../kernel/sysctl.js';
 import { parseIptablesSave } from '../../firewall/index.js';
 import type { Paths } from '../../store/paths.js';
@@ -60,7 +59,7 @@ export async function captureHost(ctx: Context): Promise<HostSnapshot> {
     links: links.sort(),
     addresses: addresses.sort(),
     routes: routes.sort(),
-    iptables: normaliseIptables(await saveIptables(ctx.hostNs())),
+    iptables: normaliseIptables(await ctx.firewall.save(ctx.hostNs())),
     sysctls,
   };
 }
