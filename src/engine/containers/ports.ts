@@ -15,8 +15,8 @@
 // its docker-proxy fails to listen there. plumb runs no proxy, so it reads the
 // sockets bound in the host namespace from /proc/net instead: a published
 // port would otherwise silently take the traffic of a host service.
-import { readFileSync } from 'node:fs';
-import { withinNetns, type Netns } from '../../kernel/netns.js';
+import type { Netns } from '../../kernel/netns.js';
+import { readSocketTables } from '../../kernel/proc.js';
 import { readSysctl } from '../../kernel/sysctl.js';
 import type { ContainerRecord, PortBinding, StoreData } from '../../store/model.js';
 import { PlumbError } from '../core/errors.js';
@@ -76,29 +76,13 @@ export function parseProcNet(text: string, proto: Proto, v6: boolean): HostSocke
   return found;
 }
 
-/**
- * Reads the host namespace's bound sockets and local port range. /proc/net
- * shows the tables of the namespace of the thread that reads it, hence the
- * namespace window and /proc/thread-self.
- */
+/** The host namespace's bound sockets and local port range. */
 export function readHostPortFacts(host: Netns): HostPortFacts {
-  return withinNetns(host, () => {
-    const sockets: HostSocket[] = [];
-    for (const proto of ['tcp', 'udp'] as const) {
-      for (const v6 of [false, true]) {
-        let text: string;
-        try {
-          text = readFileSync(`/proc/thread-self/net/${proto}${v6 ? '6' : ''}`, 'utf8');
-        } catch {
-          continue; // no IPv6 in this kernel
-        }
-        sockets.push(...parseProcNet(text, proto, v6));
-      }
-    }
-    const m = /^(\d+)\s+(\d+)$/.exec(readSysctl(host, 'net.ipv4.ip_local_port_range')?.trim() ?? '');
-    const range: [number, number] = m && Number(m[1]) <= Number(m[2]) ? [Number(m[1]), Number(m[2])] : FALLBACK_RANGE;
-    return { sockets, range };
-  });
+  const sockets: HostSocket[] = [];
+  for (const t of readSocketTables(host)) sockets.push(...parseProcNet(t.text, t.proto, t.v6));
+  const m = /^(\d+)\s+(\d+)$/.exec(readSysctl(host, 'net.ipv4.ip_local_port_range')?.trim() ?? '');
+  const range: [number, number] = m && Number(m[1]) <= Number(m[2]) ? [Number(m[1]), Number(m[2])] : FALLBACK_RANGE;
+  return { sockets, range };
 }
 
 /** Two bindings of one protocol and port collide when their addresses overlap (0.0.0.0 overlaps all). */

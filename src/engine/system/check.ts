@@ -3,7 +3,7 @@
 // carries (when plumb can) the repair `plumb system gc` applies. Findings come
 // in repair order: leftovers first, then networks, endpoints, host settings,
 // and the firewall last (its rules name interfaces that must exist).
-import { existsSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { driverFor } from '../../drivers/index.js';
 import type { Finding as DriverFinding, KernelView, Steps as DriverSteps } from '../../drivers/types.js';
@@ -12,6 +12,7 @@ import { forwardPolicyOf, MANAGED_CHAINS, parseIptablesSave, renderRuleset, miss
 import { deleteNsFile, MOUNT_POINT_TEMPLATE, registerNetns, type Netns } from '../../kernel/netns.js';
 import { reapExited } from '../containers/teardown.js';
 import { isAlive } from '../../kernel/process.js';
+import { nsInode, processesInNetns } from '../../kernel/proc.js';
 import type { LinkInfo, Rtnl } from '../../kernel/rtnl.js';
 import { readSysctl } from '../../kernel/sysctl.js';
 import type { ContainerRecord, NetworkRecord, StoreData } from '../../store/model.js';
@@ -53,29 +54,6 @@ export async function findProblems(ctx: Context, data: StoreData): Promise<Findi
 
 // ---------------------------------------------------------------- leftovers
 
-function nsInode(path: string): number | undefined {
-  try {
-    return statSync(path).ino;
-  } catch {
-    return undefined;
-  }
-}
-
-/** PIDs whose network namespace is the one bound at `path`. */
-function processesIn(path: string): number[] {
-  const ino = nsInode(path);
-  if (ino === undefined) return [];
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      if (readlinkSync(`/proc/${entry}/ns/net`) === `net:[${ino}]`) pids.push(Number(entry));
-    } catch {
-      /* ended meanwhile */
-    }
-  }
-  return pids;
-}
 
 function filesIn(dir: string): string[] {
   try {
@@ -106,7 +84,7 @@ export async function findLeftovers(ctx: Context, data: StoreData, links: LinkIn
   const strayNetns = nsFilesIn(netnsDir(ctx.paths)).filter((f) => !ownedNetns.has(f));
   const strayInodes = new Set(strayNetns.map(nsInode).filter((i): i is number => i !== undefined));
   for (const file of strayNetns) {
-    const pids = processesIn(file);
+    const pids = processesInNetns(file);
     out.push({
       owner: 'leftover',
       problem: `sandbox namespace ${file} belongs to no container${pids.length ? ` (processes ${pids.join(' ')} still run in it)` : ''}`,
