@@ -7,6 +7,7 @@ import type { Rtnl } from '../kernel/rtnl.js';
 import { ifaceSysctlKey, setSysctl } from '../kernel/sysctl.js';
 import type { EndpointRecord, NetworkRecord } from '../store/model.js';
 import { DriverError } from './errors.js';
+import { DRIVER_TRAITS } from './traits.js';
 import { allocateLocalEndpoint, releaseLocalAddress } from './local-addresses.js';
 import { mtuOption, parseBoolOption, rejectUnknownOptions } from './options.js';
 import type { Description, DriverEnv, EndpointJoin, Finding, KernelView, LeaveOptions, NetworkDriver, NetworkRequest, Steps } from './types.js';
@@ -198,8 +199,7 @@ export function describeBridge(net: NetworkRecord, endpoints: ReadonlyArray<{ co
 
 export const bridgeDriver: NetworkDriver = {
   name: 'bridge',
-  routesThroughHost: true,
-  scope: 'local',
+  ...DRIVER_TRAITS.bridge,
   configure: configureBridge,
   createNetwork: async (env: DriverEnv, steps: Steps, net: NetworkRecord) => {
     await createBridge(steps, env.hostRtnl(), net);

@@ -5,6 +5,7 @@
 // to them is refused, as Docker refuses it.
 import type { DriverName } from '../store/model.js';
 import { DriverError } from './errors.js';
+import { DRIVER_TRAITS } from './traits.js';
 import type { NetworkDriver } from './types.js';
 
 function builtinDriver(name: Extract<DriverName, 'host' | 'null'>, network: string): NetworkDriver {
@@ -13,8 +14,7 @@ function builtinDriver(name: Extract<DriverName, 'host' | 'null'>, network: stri
   };
   return {
     name,
-    scope: 'local',
-    routesThroughHost: false,
+    ...DRIVER_TRAITS[name],
     configure: () => {
       throw new DriverError(`only one instance of "${name}" network is allowed`);
     },

@@ -8,6 +8,7 @@ import { openNetns, closeNetns } from '../kernel/netns.js';
 import { Rtnl } from '../kernel/rtnl.js';
 import type { EndpointRecord, NetworkRecord } from '../store/model.js';
 import { DriverError } from './errors.js';
+import { DRIVER_TRAITS } from './traits.js';
 import { allocateLocalEndpoint, releaseLocalAddress } from './local-addresses.js';
 import { MTU_OPTION, mtuOption, rejectUnknownOptions } from './options.js';
 import type { Description, DriverEnv, EndpointJoin, Finding, KernelView, NetworkDriver, NetworkRequest, Steps, LeaveOptions } from './types.js';
@@ -111,8 +112,7 @@ function describeMacvlan(net: NetworkRecord, endpoints: ReadonlyArray<{ containe
 
 export const macvlanDriver: NetworkDriver = {
   name: 'macvlan',
-  routesThroughHost: false,
-  scope: 'local',
+  ...DRIVER_TRAITS.macvlan,
   configure: configureMacvlan,
   createNetwork: createMacvlanNetwork,
   deleteNetwork: deleteMacvlanNetwork,

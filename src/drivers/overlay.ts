@@ -18,6 +18,7 @@ import { existsSync } from 'node:fs';
 import type { EndpointRecord, NetworkRecord } from '../store/model.js';
 import { hostVethName } from './bridge.js';
 import { DriverError } from './errors.js';
+import { DRIVER_TRAITS } from './traits.js';
 import { MTU_OPTION, mtuOption, rejectUnknownOptions } from './options.js';
 import type { Description, DriverEnv, EndpointJoin, LeaveOptions, NetworkDriver, NetworkRequest, OverlayPlace, OverlayServices, Steps } from './types.js';
 
@@ -295,8 +296,7 @@ function describeOverlay(net: NetworkRecord, endpoints: ReadonlyArray<{ containe
 
 export const overlayDriver: NetworkDriver = {
   name: 'overlay',
-  routesThroughHost: false,
-  scope: 'global',
+  ...DRIVER_TRAITS.overlay,
   configure: configureOverlay,
   createNetwork: async () => {
     // Nothing on this host until a container joins (Docker creates the namespace lazily too).

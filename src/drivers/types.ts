@@ -9,6 +9,7 @@ import type { Journal } from '../kernel/ops.js';
 import type { Netns } from '../kernel/netns.js';
 import type { Rtnl } from '../kernel/rtnl.js';
 import type { DriverName, EndpointRecord, NetworkRecord } from '../store/model.js';
+import type { DriverTraits } from './traits.js';
 
 /** Runs a named step and registers its undo (the engine's Transaction fits this shape). */
 export interface Steps {
@@ -136,12 +137,8 @@ export interface Description {
   edges: GraphEdge[];
 }
 
-export interface NetworkDriver {
+export interface NetworkDriver extends DriverTraits {
   readonly name: DriverName;
-  /** 'global' networks are defined in the cluster store, once for every host. */
-  readonly scope: 'local' | 'global';
-  /** Its containers' traffic is routed by this host (ip_forward, bridged traffic through iptables, the FORWARD policy). */
-  readonly routesThroughHost: boolean;
   /**
    * Validates the request's options (-o, --internal, IPAM flags) against the
    * networks that exist and returns the driver's typed settings, which become

@@ -2,6 +2,7 @@
 // here is a sandbox plus, optionally, one process started from the host's
 // filesystem inside it. IMAGE is only a label.
 import { mkdirSync, rmSync } from 'node:fs';
+import { traitsOf } from '../../drivers/traits.js';
 import { newContainerId, type RandomBytes } from '../../ipam/ids.js';
 import { isAlive, processStartTime, runAttached, startDetached, stopProcess } from '../../kernel/process.js';
 import type { ContainerRecord, NetworkRecord, StoreData } from '../../store/model.js';
@@ -94,7 +95,7 @@ function newRecord(data: StoreData, req: RunRequest, random: RandomBytes): Conta
   if (!modePlan) {
     const net = findNetwork(data, mode);
     if (!net) throw new PlumbError(`network ${mode} not found`, 125);
-    if (net.driver !== 'bridge' && net.driver !== 'macvlan' && net.driver !== 'overlay') {
+    if (!traitsOf(net).attach.run) {
       throw new PlumbError(`network ${mode} uses driver ${net.driver}, which this version of plumb cannot attach containers to`, 125);
     }
     if (req.aliases.length && net.name === 'bridge') throw new PlumbError('network-scoped alias is supported only for containers in user defined networks', 125);

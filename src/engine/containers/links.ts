@@ -12,7 +12,7 @@ import { PlumbError } from '../core/errors.js';
 /** Whether c's links are legacy ones: it was started on the default bridge (Docker decides by its network mode). */
 export function usesLegacyLinks(data: StoreData, c: ContainerRecord): boolean {
   const mode = findNetwork(data, c.networkMode);
-  return !!mode && mode.driver === 'bridge' && mode.name === 'bridge';
+  return !!mode && mode.builtin && mode.name === 'bridge';
 }
 
 /** The target's endpoint a legacy link points at: its default-bridge one. */

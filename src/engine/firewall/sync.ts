@@ -4,6 +4,7 @@
 // a built-in chain that is missing. That makes each apply idempotent, and
 // repairs rules a firewall reload wiped.
 import { buildRules, forwardPolicyOf, forwardPolicyText, updateText, type FirewallState } from '../../firewall/index.js';
+import { traitsOf } from '../../drivers/traits.js';
 import type { StoreData } from '../../store/model.js';
 import type { Context } from '../core/context.js';
 import { firewallLinks } from '../containers/links.js';
@@ -11,7 +12,7 @@ import type { Transaction } from '../core/transaction.js';
 
 export function firewallState(data: StoreData): FirewallState {
   const networks = Object.values(data.networks)
-    .filter((n) => n.driver === 'bridge' && n.bridge && n.ipam)
+    .filter((n) => traitsOf(n).routesThroughHost && n.bridge && n.ipam)
     .sort((a, b) => a.created.localeCompare(b.created))
     .map((n) => ({
       id: n.id,

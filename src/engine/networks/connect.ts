@@ -15,6 +15,7 @@ import type { DnsTarget } from '../../firewall/sandbox-dns.js';
 import { applySandboxDns } from '../firewall/sandbox-dns.js';
 import { configuredPort, ensureResolver } from '../../dns/service.js';
 import { hasEmbeddedNames, reachesResolver } from '../../dns/names.js';
+import { traitsOf } from '../../drivers/traits.js';
 import type { Netns } from '../../kernel/netns.js';
 import type { ContainerRecord, NetworkRecord, StoreData } from '../../store/model.js';
 import { findContainer, findNetwork } from '../../store/store.js';
@@ -75,7 +76,7 @@ function lookup(data: StoreData, networkRef: string, containerRef: string): { c:
   if (!c) throw new PlumbError(`No such container: ${containerRef}`);
   const net = findNetwork(data, networkRef);
   if (!net) throw new PlumbError(`network ${networkRef} not found`);
-  if (net.driver === 'host' || c.networkMode === 'host') {
+  if (traitsOf(net).mode === 'host' || c.networkMode === 'host') {
     throw new PlumbError('container cannot be disconnected from host network or connected to host network');
   }
   return { c, net };
@@ -85,13 +86,13 @@ export async function connectContainer(ctx: Context, req: ConnectRequest): Promi
   await ctx.store.locked(async (data, commit) => {
     await reapExited(ctx, data);
     const { c, net } = lookup(data, req.network, req.container);
-    if (net.driver === 'null' || c.networkMode === 'none') {
+    if (traitsOf(net).mode === 'none' || c.networkMode === 'none') {
       throw new PlumbError('container cannot be connected to multiple networks with one of the networks in private (none) mode');
     }
     if (c.networkMode.startsWith('container:')) {
       throw new PlumbError('container sharing network namespace with another container or host cannot be connected to any other network');
     }
-    if (net.driver !== 'bridge') throw new PlumbError(`network ${net.name} uses driver ${net.driver}, which this version of plumb cannot attach containers to`);
+    if (!traitsOf(net).attach.connect) throw new PlumbError(`network ${net.name} uses driver ${net.driver}, which this version of plumb cannot attach containers to`);
     if (c.networks.some((n) => n.networkId === net.id)) throw new PlumbError(`endpoint with name ${c.name} already exists in network ${net.name}`);
     if (!hasEmbeddedNames(net)) {
       if (req.aliases.length) throw new PlumbError('network-scoped alias is supported only for containers in user defined networks');

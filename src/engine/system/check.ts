@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { driverFor } from '../../drivers/index.js';
+import { traitsOf } from '../../drivers/traits.js';
 import type { Finding as DriverFinding, KernelView, Steps as DriverSteps } from '../../drivers/types.js';
 import { driverEnv } from '../networks/driver-env.js';
 import { forwardPolicyOf, MANAGED_CHAINS, parseIptablesSave, renderRuleset, missingJumps, CHAIN, type Table } from '../../firewall/index.js';
@@ -257,7 +258,7 @@ async function checkEndpoint(
 // ---------------------------------------------------------------- host settings and firewall
 
 function needsForwarding(data: StoreData): boolean {
-  return Object.values(data.networks).some((n) => n.driver === 'bridge');
+  return Object.values(data.networks).some((n) => traitsOf(n).routesThroughHost);
 }
 
 function checkHostSysctls(ctx: Context, data: StoreData): Finding[] {

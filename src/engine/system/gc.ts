@@ -6,6 +6,7 @@
 // --dry-run show them. Running it again finds nothing to do.
 import { CHAIN, forwardPolicyOf, forwardPolicyText, parseIptablesSave, userChainReturnText } from '../../firewall/index.js';
 import { readSysctl, setSysctl } from '../../kernel/sysctl.js';
+import { traitsOf } from '../../drivers/traits.js';
 import type { StoreData } from '../../store/model.js';
 import { findLeftovers, findProblems, formatFinding, type Finding } from './check.js';
 import { reapExited } from '../containers/teardown.js';
@@ -82,7 +83,7 @@ async function sharedFix(ctx: Context, data: StoreData, key: string): Promise<vo
 async function adoptSettingsOfCrashedRuns(ctx: Context, data: StoreData): Promise<void> {
   const snap = readSnapshot(ctx.paths);
   if (!snap) return;
-  const needed = Object.values(data.networks).some((n) => n.driver === 'bridge');
+  const needed = Object.values(data.networks).some((n) => traitsOf(n).routesThroughHost);
   for (const [key, original] of Object.entries(snap.sysctls)) {
     if (data.sysctls.some((s) => s.key === key)) continue;
     const now = readSysctl(ctx.hostNs(), key);

@@ -9,6 +9,7 @@ import { releaseMountDir, removeNsFile } from '../../kernel/netns.js';
 import { isAlive, processStartTime, stopProcess } from '../../kernel/process.js';
 import { netnsDir, utsDir } from '../../store/paths.js';
 import { driverFor } from '../../drivers/index.js';
+import { traitsOf } from '../../drivers/traits.js';
 import type { Context } from '../core/context.js';
 import { restoreHostSysctls } from '../networks/host-setup.js';
 import { stopResolver } from '../../dns/service.js';
@@ -37,7 +38,8 @@ export async function resetAll(ctx: Context): Promise<string[]> {
     data.containers = {};
     for (const n of Object.values(data.networks)) {
       await driverFor(n.driver)?.deleteNetwork(ctx, n);
-      if (!n.builtin || n.driver === 'bridge') removed.push(`network ${n.name}`);
+      // The default bridge is built in but has kernel objects of its own; host and none have none.
+      if (!n.builtin || !traitsOf(n).mode) removed.push(`network ${n.name}`);
     }
     data.networks = {};
     const current = await ctx.firewall.save(ctx.hostNs());
