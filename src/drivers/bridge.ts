@@ -2,7 +2,7 @@
 // endpoint with the host end on the bridge and the other end as ethN inside the
 // sandbox. Firewall rules are not made here: they are rendered for all networks
 // at once by the engine (see engine/firewall/sync.ts).
-import { randomBytes } from '../kernel/random.js';
+import type { RandomBytes } from '../ipam/ids.js';
 import type { Rtnl } from '../kernel/rtnl.js';
 import { ifaceSysctlKey, setSysctl } from '../kernel/sysctl.js';
 import type { EndpointRecord, NetworkRecord } from '../store/model.js';
@@ -45,8 +45,8 @@ export function configureBridge(req: NetworkRequest, existing: readonly NetworkR
 }
 
 /** Docker gives its bridges a 02:42 locally administered MAC; so do we, so learners recognise it. */
-export function randomBridgeMac(): string {
-  const tail = [...randomBytes(4)].map((b) => b.toString(16).padStart(2, '0'));
+export function randomBridgeMac(random: RandomBytes): string {
+  const tail = [...random(4)].map((b) => b.toString(16).padStart(2, '0'));
   return ['02', '42', ...tail].join(':');
 }
 
@@ -55,7 +55,7 @@ export function hostVethName(endpointId: string): string {
   return `veth${endpointId.slice(0, 7)}`;
 }
 
-export async function createBridge(tx: Steps, host: Rtnl, net: NetworkRecord): Promise<void> {
+export async function createBridge(tx: Steps, host: Rtnl, net: NetworkRecord, random: RandomBytes): Promise<void> {
   const name = net.bridge!;
   const ipam = net.ipam!;
   const prefix = ipam.subnet.split('/')[1];
@@ -66,7 +66,7 @@ export async function createBridge(tx: Steps, host: Rtnl, net: NetworkRecord): P
     () =>
       host.addBridge(
         name,
-        { mtu: net.mtu, address: randomBridgeMac() },
+        { mtu: net.mtu, address: randomBridgeMac(random) },
         `${net.name} is a Linux bridge named ${name}: a virtual switch that every container on the network plugs into`,
       ),
     () => host.deleteLink(name, `roll back: remove bridge ${name}`),
@@ -202,7 +202,7 @@ export const bridgeDriver: NetworkDriver = {
   ...DRIVER_TRAITS.bridge,
   configure: configureBridge,
   createNetwork: async (env: DriverEnv, steps: Steps, net: NetworkRecord) => {
-    await createBridge(steps, env.hostRtnl(), net);
+    await createBridge(steps, env.hostRtnl(), net, env.random);
     await enableRouteLocalnet(env, steps, net);
   },
   deleteNetwork: (env: DriverEnv, net: NetworkRecord) => deleteBridge(env.hostRtnl(), net),
@@ -215,6 +215,7 @@ export const bridgeDriver: NetworkDriver = {
     if (!how?.sandboxGoing) await leaveBridge(env.hostRtnl(), ep);
   },
   egressThroughGatewayBridge: () => false,
+  ownedNamespaces: () => [],
   checkNetwork: checkBridgeNetwork,
   checkEndpoint: checkBridgeEndpoint,
   describe: describeBridge,

@@ -25,6 +25,7 @@ function builtinDriver(name: Extract<DriverName, 'host' | 'null'>, network: stri
     joinEndpoint: async () => refuse(),
     leaveEndpoint: async () => {},
     egressThroughGatewayBridge: () => false,
+    ownedNamespaces: () => [],
     checkNetwork: async () => [],
     checkEndpoint: async () => [],
     describe: () => ({ nodes: [{ id: `${name}:${network}`, kind: name === 'host' ? 'host' : 'namespace', label: network }], edges: [] }),

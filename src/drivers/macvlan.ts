@@ -121,6 +121,7 @@ export const macvlanDriver: NetworkDriver = {
   joinEndpoint: joinMacvlan,
   leaveEndpoint: leaveMacvlan,
   egressThroughGatewayBridge: () => false,
+  ownedNamespaces: () => [],
   checkNetwork: checkMacvlanNetwork,
   // Nothing of the endpoint lives outside the sandbox.
   checkEndpoint: async () => [],

@@ -313,6 +313,8 @@ export const overlayDriver: NetworkDriver = {
   leaveEndpoint: leaveOverlayEndpoint,
   // Containers leave the host through plumb_gwbridge: the gateway on br0 lives in the overlay's own namespace.
   egressThroughGatewayBridge: (net) => !net.internal,
+  // This host's namespace of the network (br0 + vxlan0), while it has containers on it.
+  ownedNamespaces: (net) => (net.overlaySandbox ? [net.overlaySandbox] : []),
   // The peers (neighbour and FDB entries) are checked against the cluster store by `network inspect`.
   checkNetwork: async () => [],
   // Nothing of the endpoint lives outside the sandbox but its veth's host end, which goes with the interface inside.

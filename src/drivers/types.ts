@@ -172,6 +172,8 @@ export interface NetworkDriver extends DriverTraits {
    * it has: the repair when a host end is missing.
    */
   checkEndpoint(env: DriverEnv, net: NetworkRecord, ep: EndpointRecord, view: KernelView, rejoin: Finding['fix']): Promise<Finding[]>;
+  /** Namespaces the network itself holds on this host (not its sandboxes'): system check must not take them for leftovers. */
+  ownedNamespaces(net: NetworkRecord): OverlayPlace[];
   /** Kernel objects of the network and how they connect, for a graph. */
   describe(net: NetworkRecord, endpoints: ReadonlyArray<{ container: string; ep: EndpointRecord }>): Description;
 }

@@ -17,6 +17,8 @@ export interface ContextOptions {
   env?: NodeJS.ProcessEnv;
   /** The firewall backend (iptables unless a test gives a recording one). */
   firewall?: HostFirewall;
+  /** The source of IDs and MACs (the kernel's getrandom unless a test gives fixed bytes). */
+  random?: RandomBytes;
 }
 
 export class Context {
@@ -24,7 +26,7 @@ export class Context {
   readonly store: Store;
   readonly journal: Journal;
   /** Where IDs and MACs get their randomness (the kernel's getrandom). */
-  readonly random: RandomBytes = randomBytes;
+  readonly random: RandomBytes;
   /** Where rule text goes (firewall/backend.ts). */
   readonly firewall: HostFirewall;
   private host?: Rtnl;
@@ -36,6 +38,7 @@ export class Context {
     this.journal = new Journal(!!opts.dryRun);
     for (const sink of opts.sinks ?? []) this.journal.addSink(sink);
     this.firewall = firewallBackend(this.journal, opts.firewall);
+    this.random = opts.random ?? randomBytes;
   }
 
   get dryRun(): boolean {

@@ -78,7 +78,9 @@ function createdLinks(intents: StaleIntent[]): Set<string> {
 export async function findLeftovers(ctx: Context, data: StoreData, links: LinkInfo[]): Promise<Finding[]> {
   const out: Finding[] = [];
   const containers = Object.values(data.containers);
-  const ownedNetns = new Set(containers.map((c) => c.sandbox?.netns).filter(Boolean));
+  // Networks hold namespaces of their own too (an overlay's br0 + vxlan0 on this host).
+  const networkNs = Object.values(data.networks).flatMap((n) => driverFor(n.driver).ownedNamespaces(n));
+  const ownedNetns = new Set([...containers.map((c) => c.sandbox?.netns), ...networkNs.map((p) => p.netns)].filter(Boolean));
   const ownedUts = new Set(containers.map((c) => c.sandbox?.uts).filter(Boolean));
   const intents = staleIntents(ctx.paths);
 
@@ -97,7 +99,10 @@ export async function findLeftovers(ctx: Context, data: StoreData, links: LinkIn
   }
   // Names under `ip netns`: in a private directory every file is plumb's; in /run/netns only those provably ours.
   const privateNames = ctx.paths.netnsNames !== '/run/netns';
-  const registered = new Set(containers.filter((c) => c.sandbox?.netns && !c.sandbox.joined).map((c) => c.name));
+  const registered = new Set([
+    ...containers.filter((c) => c.sandbox?.netns && !c.sandbox.joined).map((c) => c.name),
+    ...networkNs.filter((p) => p.aliasDir === ctx.paths.netnsNames).map((p) => basename(p.alias)),
+  ]);
   const intentAliases = new Set(
     intents.flatMap((i) => i.ops.flatMap((op) => (op.kind === 'netns.register' && op.dir === ctx.paths.netnsNames ? [join(op.dir, op.alias)] : []))),
   );
