@@ -289,7 +289,7 @@ const COMMANDS = ['network', 'run', 'create', 'exec', 'ps', 'port', 'stop', 'res
 
 /** What `plumb run` loads before it starts work (its command module, the CLI helpers, the engine context), for scripts/bench-run to time. */
 export async function loadRunModules(): Promise<void> {
-  await Promise.all([import('./commands/run.js'), import('./output.js'), import('../engine/context.js')]);
+  await Promise.all([import('./commands/run.js'), import('./output.js'), import('../engine/core/context.js')]);
 }
 
 export async function main(argv: string[]): Promise<void> {

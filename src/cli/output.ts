@@ -2,7 +2,7 @@
 // context wired to --explain / --dry-run.
 import type { Command } from 'commander';
 import { writeSync } from 'node:fs';
-import type { Context } from '../engine/context.js';
+import type { Context } from '../engine/core/context.js';
 
 export function reportError(err: unknown): number {
   const e = err as { message?: string; exitCode?: number; name?: string };
@@ -28,7 +28,7 @@ export function requireRoot(what: string): void {
 export async function openContext(cmd: Command, mutating: boolean, what: string): Promise<Context> {
   const g = globals(cmd);
   if (mutating && !g.dryRun) requireRoot(what);
-  const { Context } = await import('../engine/context.js');
+  const { Context } = await import('../engine/core/context.js');
   const sinks = [];
   if (g.explain || g.dryRun) {
     const { ExplainPrinter } = await import('../explain/printer.js');

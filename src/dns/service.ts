@@ -12,7 +12,6 @@ import { clusterConfig, type ClusterConfig } from '../cluster/config.js';
 import { OverlayNameWatch } from '../cluster/names.js';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { isAlive, processStartTime, stopProcess } from '../kernel/process.js';
 import { startDaemon } from '../kernel/runner.js';
 import type { Paths } from '../store/paths.js';
@@ -79,12 +78,11 @@ export async function ensureResolver(p: Paths): Promise<ResolverStatus> {
   if (running && (!cluster || running.cluster === clusterKey(cluster))) return running;
   if (running) await stopResolver(p);
   rmSync(resolverStatusFile(p), { force: true });
-  const bin = fileURLToPath(new URL('../../bin/plumb', import.meta.url));
   // Settings from flags or a config file travel explicitly, like the agent's.
   const child = await startDaemon(['dns', 'serve', '--state', p.state, '--run', p.run, '--port', String(configuredPort())], {
-    plumbBin: bin,
     logFile: resolverLogFile(p),
     env: { PLUMB_CLUSTER_STORE: cluster?.store, PLUMB_NODE_NAME: cluster?.nodeName },
+    cwd: process.cwd(),
   });
   for (let waited = 0; waited < 10_000; waited += 20) {
     const s = readStatus(p);

@@ -11,6 +11,7 @@
 //
 // Exit statuses are the shell's: the program's code, or 128+N when signal N
 // ended it.
+import { fileURLToPath } from 'node:url';
 import { closeSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
@@ -183,6 +184,10 @@ export async function startInBackground(
  * way); the step-failure hooks of tests are meant for this command, not for
  * a daemon it starts.
  */
+// This file sits two directories below the repository, like the bundle
+// (dist/bundle/plumb.cjs), so the same relative path works from both.
+const PLUMB_BIN = fileURLToPath(new URL('../../bin/plumb', import.meta.url));
+
 export function daemonEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const key of ['NODE_EXTRA_CA_CERTS', 'PLUMB_CRASH_AT_STEP', 'PLUMB_FAIL_AT_STEP']) delete env[key];
@@ -194,10 +199,10 @@ export function daemonEnv(extra: Record<string, string | undefined>): NodeJS.Pro
  * Starts plumb itself as a daemon (`plumb dns serve`, `plumb agent`): its own
  * session, output appended to `logFile`, environment from daemonEnv.
  */
-export async function startDaemon(args: string[], opts: { plumbBin: string; logFile: string; env: Record<string, string | undefined>; cwd?: string }): Promise<StartedProgram> {
+export async function startDaemon(args: string[], opts: { logFile: string; env: Record<string, string | undefined>; cwd?: string }): Promise<StartedProgram> {
   const log = openSync(opts.logFile, 'a', 0o640);
   try {
-    const started = await startInBackground([process.execPath, opts.plumbBin, ...args], { stdout: log, stderr: log }, { env: daemonEnv(opts.env), cwd: opts.cwd, doing: `start plumb ${args[0]}` });
+    const started = await startInBackground([process.execPath, PLUMB_BIN, ...args], { stdout: log, stderr: log }, { env: daemonEnv(opts.env), cwd: opts.cwd, doing: `start plumb ${args[0]}` });
     return { pid: started.pid, exited: started.exited };
   } finally {
     closeSync(log);

@@ -9,9 +9,9 @@
 // that held the file open across two writes could see the spare being
 // rewritten, and read() then reads again.
 import { chmodSync, linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { ensurePrivateDir, isPermissionError, PRIVATE_FILE_MODE, rootOnly } from './private.js';
+import { ensurePrivateDir, isPermissionError, PRIVATE_FILE_MODE, rootOnly } from '../kernel/private.js';
 import { dirname } from 'node:path';
-import { StoreLock } from './lock.js';
+import { StoreLock } from '../kernel/lock.js';
 import { emptyStore, type ContainerRecord, type NetworkRecord, type StoreData } from './model.js';
 import { lockFile, storeFile, type Paths } from './paths.js';
 

@@ -3,7 +3,7 @@
 // wins, whatever order the container joined them in; an overlay network's
 // route goes through the container's plumb_gwbridge endpoint.
 import { describe, expect, it } from 'vitest';
-import { defaultRouteEndpoint } from '../../src/engine/default-route.js';
+import { defaultRouteEndpoint } from '../../src/engine/networks/default-route.js';
 import type { ContainerRecord, StoreData } from '../../src/store/model.js';
 import { containerRecord, networkRecord } from '../helpers/records.js';
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   AddressAllocator,
@@ -290,10 +291,17 @@ describe('mac', () => {
 });
 
 describe('ids', () => {
+  it('are drawn again while their short form is all digits (the random source is injected)', () => {
+    const draws = [Buffer.alloc(32, 0x11), Buffer.alloc(32, 0x11), Buffer.alloc(32, 0xab)];
+    const id = randomId(() => draws.shift()!);
+    expect(id).toBe('ab'.repeat(32));
+    expect(draws).toHaveLength(0);
+  });
+
   it('are 64 hex characters with a 12-character short form that is never all digits', () => {
     const seen = new Set<string>();
     for (let i = 0; i < 200; i++) {
-      const id = randomId();
+      const id = randomId(randomBytes);
       expect(isFullId(id)).toBe(true);
       expect(shortId(id)).toHaveLength(12);
       expect(shortId(id)).not.toMatch(/^\d+$/);

@@ -1,14 +1,14 @@
 // plumb exec, ps, port, stop, start, restart, rm, inspect
 import type { Command } from 'commander';
 import {
-  hasEnded,
   execIn,
   removeContainers,
   restartContainers,
   startContainers,
   stopContainers,
-} from '../../engine/containers.js';
-import { PlumbError } from '../../engine/errors.js';
+} from '../../engine/containers/lifecycle.js';
+import { PlumbError } from '../../engine/core/errors.js';
+import { liveContainer } from '../../engine/system/queries.js';
 import { findContainer } from '../../store/store.js';
 import type { ContainerRecord } from '../../store/model.js';
 import { displayablePorts, formatPortLines, formatPortQuery, parsePortArg, noPublicPortError } from '../format/ports.js';
@@ -41,10 +41,7 @@ export async function exec(container: string, command: string[], o: { interactiv
 }
 
 /** Whether a running record's process is still there (a COMMAND that ended shows as exited at once). */
-function liveState(c: ContainerRecord): ContainerRecord {
-  if (hasEnded(c)) return { ...c, state: 'exited', finishedAt: new Date().toISOString() };
-  return c;
-}
+const liveState = liveContainer;
 
 function statusText(c: ContainerRecord, now: number): string {
   return containerStatus(

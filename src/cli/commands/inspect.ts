@@ -2,10 +2,10 @@
 // kernel, and hands it to the Docker-shaped builders in format/inspect.ts.
 // plumb adds what Docker cannot tell you: host veth names and ifindexes, and
 // the firewall rules each network or container owns.
-import type { Context } from '../../engine/context.js';
-import { firewallState } from '../../engine/firewall-sync.js';
-import { sandboxPaths } from '../../engine/sandbox.js';
-import { modeNetwork } from '../../engine/modes.js';
+import type { Context } from '../../engine/core/context.js';
+import { firewallState } from '../../engine/firewall/sync.js';
+import { sandboxPaths } from '../../engine/containers/sandbox.js';
+import { modeNetwork } from '../../engine/containers/modes.js';
 import { join } from 'node:path';
 import { rulesOwnedBy } from '../../firewall/index.js';
 import { findNetwork } from '../../store/store.js';

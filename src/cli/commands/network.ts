@@ -1,9 +1,9 @@
 // plumb network create|ls|inspect|rm|prune
 import type { Command } from 'commander';
-import { createNetwork, ensureBuiltinNetworks, pruneNetworks, removeNetworks } from '../../engine/networks.js';
+import { createNetwork, ensureBuiltinNetworks, pruneNetworks, removeNetworks } from '../../engine/networks/lifecycle.js';
 import { formatTable } from '../format/table.js';
 import { openContext, out } from '../output.js';
-import type { Context } from '../../engine/context.js';
+import type { Context } from '../../engine/core/context.js';
 import { networkFilterFromFlags, parseAuxAddresses, parseKeyValues, parseLabels } from '../parse/options.js';
 import { networkInspectJson } from './inspect.js';
 import { renderFormat, renderTemplate } from '../format/template.js';
@@ -122,14 +122,14 @@ export async function prune(o: { force?: boolean }, cmd: Command): Promise<numbe
 
 /** Without a cluster store this does nothing and loads nothing. */
 async function refreshClusterNetworks(ctx: Context): Promise<void> {
-  await (await import('../../engine/overlay-networks.js')).refreshClusterNetworks(ctx, { tolerant: true });
+  await (await import('../../engine/overlay/networks.js')).refreshClusterNetworks(ctx, { tolerant: true });
 }
 
 /** Overlay networks: Docker's Peers list, and plumb's expected-vs-actual forwarding entries under Plumb.Overlay. */
 async function addOverlayFacts(ctx: Context, items: Array<Record<string, unknown>>): Promise<void> {
   const overlays = items.filter((i) => i.Driver === 'overlay');
   if (!overlays.length) return;
-  const { inspectOverlay } = await import('../../engine/overlay-inspect.js');
+  const { inspectOverlay } = await import('../../engine/overlay/inspect.js');
   const data = ctx.store.read();
   for (const item of overlays) {
     const net = data.networks[item.Id as string];
