@@ -113,7 +113,7 @@ export async function createNetwork(ctx: Context, req: CreateNetworkRequest): Pr
       if (findNetworkByExactName(data, req.name)) throw new PlumbError(`network with name ${req.name} already exists`);
       if (req.driver === 'host' || req.driver === 'null') throw new PlumbError(`only one instance of "${req.driver}" network is allowed`);
       if (req.driver !== 'bridge' && req.driver !== 'macvlan') {
-        throw new PlumbError(`plugin "${req.driver}" not found: this version of plumb supports -d bridge and -d macvlan (host and none are built in)`);
+        throw new PlumbError(`plugin "${req.driver}" not found: plumb supports -d bridge, -d macvlan and -d overlay (host and none are built in)`);
       }
       const net = req.driver === 'macvlan' ? await buildMacvlanNetwork(ctx, data, req, tx) : await buildBridgeNetwork(ctx, data, req, tx, false);
       data.networks[net.id] = net;
