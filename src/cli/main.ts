@@ -110,9 +110,13 @@ function defineContainerCommands(parent: Command, want: (names: string) => boole
       .aliases(inGroup ? ['ps', 'list'] : [])
       .description('List containers')
       .option('-a, --all', 'show all containers (default shows just running)')
+      .option('-f, --filter <filter>', 'filter output based on conditions provided (name, id, status, exited, network, label, ancestor, publish, expose, before, since)', collect, [])
+      .option('-n, --last <n>', 'show n last created containers (includes all states)')
+      .option('-l, --latest', 'show the latest created container (includes all states)')
+      .option('-s, --size', 'display total file sizes')
       .option('-q, --quiet', 'only display container IDs')
       .option('--no-trunc', 'do not truncate output')
-      .option('--format <template>', 'pretty-print containers using a Go template')
+      .option('--format <template>', "pretty-print containers using a Go template, or 'json'")
       .action(lazy(async () => (await import('./commands/containers.js')).ps));
   }
 
@@ -210,7 +214,7 @@ export function buildProgram(only?: string): Command {
       .option('-q, --quiet', 'only display network IDs')
       .option('--no-trunc', 'do not truncate the output')
       .option('-f, --filter <filter>', 'provide filter values (e.g. driver=bridge)', collect, [])
-      .option('--format <template>', 'pretty-print networks using a Go template')
+      .option('--format <template>', "pretty-print networks using a Go template, or 'json'")
       .action(lazy(async () => (await import('./commands/network.js')).list));
     network
       .command('connect')

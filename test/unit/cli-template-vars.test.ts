@@ -85,3 +85,17 @@ describe("Docker's functions", () => {
     expect(t('{{println .Name}}')).toBe('/web\n\n');
   });
 });
+
+describe('--format json', () => {
+  it('prints each row as one line of JSON with its keys in Go map order, methods left out', () => {
+    const rows = [{ Name: 'b', ID: '2', Label: () => '' }, { Name: 'a', ID: '1', Label: () => '' }];
+    expect(renderFormat('json', rows)).toBe('{"ID":"2","Name":"b"}\n{"ID":"1","Name":"a"}\n');
+    expect(renderFormat(' json ', [])).toBe('');
+  });
+  it('inspect --format json is {{json .}}', () => {
+    expect(renderTemplate('json', { B: 1, A: [1] })).toBe('{"B":1,"A":[1]}\n');
+  });
+  it('the word json inside a template is still a function', () => {
+    expect(renderFormat('{{json .Name}}', [{ Name: 'x' }])).toBe('"x"\n');
+  });
+});

@@ -16,7 +16,7 @@
 // evaluate field Foo in type *formatter.networkContext`); Docker prints them
 // after `Template parsing error: `, which TemplateError's message includes.
 
-import { goJson, isGoStruct } from './json.js';
+import { goJson, isGoStruct, sortedMap } from './json.js';
 import { tabwrite } from './table.js';
 
 export class TemplateError extends Error {
@@ -812,6 +812,8 @@ export interface RenderOptions {
  * Docker's tabwriter settings. Throws TemplateError.
  */
 export function renderFormat(format: string, rows: readonly object[], options: RenderOptions = {}): string {
+  // `--format json` (Docker 23+): each row as one line of JSON, its keys in Go's map order.
+  if (format.trim() === 'json') return rows.map((row) => goJson(sortedMap(row as Record<string, unknown>)) + '\n').join('');
   const prepared = prepareFormat(format);
   const strict = options.typeName ? new WeakSet<object>(rows) : undefined;
   const execOpts: ExecOptions = { strict, typeName: options.typeName };
@@ -828,5 +830,7 @@ export function renderFormat(format: string, rows: readonly object[], options: R
  * Missing fields print `<no value>`. Throws TemplateError.
  */
 export function renderTemplate(format: string, data: unknown): string {
+  // `inspect --format json` is `{{json .}}` (Docker 23+).
+  if (format.trim() === 'json') return goJson(data) + '\n';
   return execute(parseTemplate(format), data) + '\n';
 }
