@@ -161,12 +161,22 @@ function defineContainerCommands(parent: Command, want: (names: string) => boole
       .action(lazy(async () => (await import('./commands/containers.js')).remove));
   }
 
+  if (want('rename')) {
+    parent
+      .command('rename')
+      .description('Rename a container')
+      .argument('<container>')
+      .argument('<new-name>')
+      .action(lazy(async () => (await import('./commands/containers.js')).rename));
+  }
+
   if (want('inspect')) {
     parent
       .command('inspect')
       .description('Return low-level information on containers or networks')
       .argument('<name...>')
-      .option('-f, --format <template>', 'format the output using the given Go template')
+      .option('-f, --format <template>', "format the output using the given Go template, or 'json'")
+      .option('--type <type>', 'return JSON for the given type only (container or network)', inGroup ? 'container' : undefined)
       .action(lazy(async () => (await import('./commands/containers.js')).inspect));
   }
 
@@ -256,6 +266,31 @@ export function buildProgram(only?: string): Command {
     defineContainerCommands(container, () => true, true);
   }
 
+  if (want('completion')) {
+    program
+      .command('completion')
+      .description('Print a shell completion script: source <(plumb completion bash)')
+      .argument('<shell>', 'bash or zsh')
+      .action(async (shell: string) => {
+        const { bashCompletion, zshCompletion } = await import('./completion.js');
+        if (shell !== 'bash' && shell !== 'zsh') {
+          process.stderr.write(`Error: unsupported shell "${shell}": use bash or zsh\n`);
+          process.exitCode = 1;
+          return;
+        }
+        const full = buildProgram();
+        process.stdout.write(shell === 'bash' ? bashCompletion(full) : zshCompletion(full));
+      });
+  }
+
+  if (want('version')) {
+    program
+      .command('version')
+      .description('Show the plumb version, the Docker API it follows, the kernel and the iptables backend')
+      .option('-f, --format <template>', "format the output using the given Go template, or 'json'")
+      .action(lazy(async () => (await import('./commands/version.js')).makeVersion(version())));
+  }
+
   // The flags reach the engine (and the agent it starts) the same way as the environment does.
   program.hook('preAction', (cmd) => {
     const g = cmd.opts<{ clusterStore?: string; clusterAdvertise?: string }>();
@@ -305,7 +340,7 @@ export function buildProgram(only?: string): Command {
 }
 
 /** Top-level commands, as buildProgram() defines them. */
-const COMMANDS = ['network', 'container', 'run', 'create', 'exec', 'ps', 'port', 'stop', 'restart', 'start', 'rm', 'inspect', 'agent', 'system', 'dns'];
+const COMMANDS = ['network', 'container', 'rename', 'version', 'completion', 'run', 'create', 'exec', 'ps', 'port', 'stop', 'restart', 'start', 'rm', 'inspect', 'agent', 'system', 'dns'];
 
 /** What `plumb run` loads before it starts work (its command module, the CLI helpers, the engine context), for scripts/bench-run to time. */
 export async function loadRunModules(): Promise<void> {

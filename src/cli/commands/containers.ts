@@ -227,26 +227,42 @@ export async function remove(refs: string[], o: { force?: boolean }, cmd: Comman
   }
 }
 
-export async function inspect(refs: string[], o: { format?: string }, cmd: Command): Promise<number> {
+export async function inspect(refs: string[], o: { format?: string; type?: string }, cmd: Command): Promise<number> {
+  if (o.type !== undefined && o.type !== 'container' && o.type !== 'network') {
+    throw new PlumbError(`"${o.type}" is not a valid value for --type: plumb has containers and networks`);
+  }
   const ctx = await openContext(cmd, false, 'plumb inspect');
   try {
     const data = ctx.store.read();
     const items: unknown[] = [];
     const missing: string[] = [];
     for (const ref of refs) {
-      const c = findContainer(data, ref);
+      const c = o.type === 'network' ? undefined : findContainer(data, ref);
       if (c) {
         items.push(containerInspectJson(ctx, data, liveState(c)));
         continue;
       }
-      const nets = await networkInspectJson(ctx, [ref]);
+      const nets = o.type === 'container' ? { json: [] } : await networkInspectJson(ctx, [ref]);
       if (nets.json.length) items.push(...nets.json);
       else missing.push(ref);
     }
     if (o.format) for (const item of items) process.stdout.write(renderTemplate(o.format, item));
     else out(renderInspect(items));
-    for (const m of missing) process.stderr.write(`Error: No such object: ${m}\n`);
+    // Docker names what it looked for: "No such container: x" with --type container, "No such object: x" without.
+    const kind = o.type ?? 'object';
+    for (const m of missing) process.stderr.write(`Error: No such ${kind}: ${m}\n`);
     return missing.length ? 1 : 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+export async function rename(ref: string, name: string, _o: unknown, cmd: Command): Promise<number> {
+  const ctx = await openContext(cmd, true, 'plumb rename');
+  try {
+    const { renameContainer } = await import('../../engine/rename.js');
+    await renameContainer(ctx, ref, name);
+    return 0;
   } finally {
     ctx.close();
   }
