@@ -15,9 +15,8 @@ import { withIntent } from './intents.js';
 import { takeSnapshotOnce } from './snapshot.js';
 import { firewallCheckpoint } from './firewall-undo.js';
 import { Transaction } from './transaction.js';
-import { defaultBridgeIcc } from '../cluster/config.js';
+import { defaultBridgeIcc, defaultBridgeName } from '../cluster/config.js';
 
-export const DEFAULT_BRIDGE = 'plumb0';
 const BRIDGE_OPT = 'com.docker.network.bridge.';
 const KNOWN_BRIDGE_OPTIONS = new Set([
   `${BRIDGE_OPT}name`,
@@ -95,7 +94,8 @@ export async function ensureBuiltins(ctx: Context, data: StoreData, tx: Transact
         [`${BRIDGE_OPT}enable_icc`]: String(defaultBridgeIcc()),
         [`${BRIDGE_OPT}enable_ip_masquerade`]: 'true',
         [`${BRIDGE_OPT}host_binding_ipv4`]: '0.0.0.0',
-        [`${BRIDGE_OPT}name`]: DEFAULT_BRIDGE,
+        // dockerd --bridge: plumb0 unless "bridge-name" (or PLUMB_BRIDGE_NAME) says otherwise, e.g. docker0 for a course.
+        [`${BRIDGE_OPT}name`]: defaultBridgeName(),
         'com.docker.network.driver.mtu': '1500',
       },
     }, tx, true);
