@@ -245,7 +245,9 @@ export function buildProgram(only?: string): Command {
       .command('inspect')
       .description('Display detailed information on one or more networks')
       .argument('<network...>')
-      .option('-f, --format <template>', 'format the output using the given Go template')
+      .option('-f, --format <template>', "format the output using the given Go template, or 'json'")
+      // Docker's --verbose adds swarm service details; plumb's inspect always carries its diagnostics (overlay peers and their entries).
+      .option('-v, --verbose', 'verbose output for diagnostics (plumb always includes them)')
       .action(lazy(async () => (await import('./commands/network.js')).inspect));
     network
       .command('rm')
