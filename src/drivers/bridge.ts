@@ -60,7 +60,11 @@ export async function createBridge(tx: Steps, host: Rtnl, net: NetworkRecord, ra
   const ipam = net.ipam!;
   const prefix = ipam.subnet.split('/')[1];
   const existing = await host.linkByName(name);
-  if (existing) throw new Error(`cannot create network ${net.name}: a link named ${name} already exists on this host`);
+  if (existing) {
+    // Never adopt a bridge plumb did not make (a real Docker's docker0, say): its rules and containers are not plumb's.
+    const hint = net.builtin ? ': set "bridge-name" in /etc/plumb/config.json (or PLUMB_BRIDGE_NAME) to a name no other program uses' : '';
+    throw new Error(`cannot create network ${net.name}: a link named ${name} already exists on this host${hint}`);
+  }
   await tx.step(
     `add bridge ${name}`,
     () =>

@@ -142,6 +142,9 @@ function checkSpec(spec: SandboxProcessSpec): { env: NodeJS.ProcessEnv; cwd: str
   if (!env.PATH) env.PATH = DEFAULT_PATH;
   // The mount namespace only changes three files in /etc, so the command can be looked up from here.
   if (!findExecutable(spec.argv[0], env.PATH, cwd)) {
+    // A path to a file that exists but cannot be run is refused as Docker's runtime words it (and exits 126, not 127).
+    const named = spec.argv[0].includes('/') ? resolvePath(cwd, spec.argv[0]) : undefined;
+    if (named && existsSync(named)) throw new KernelError(`exec: "${spec.argv[0]}": permission denied`, 'EACCES', 13);
     throw new KernelError(`exec: "${spec.argv[0]}": executable file not found in $PATH`, 'ENOENT', 2);
   }
   return { env, cwd };

@@ -141,6 +141,8 @@ describe('seed 00x: ports', () => {
   it('001: -p 80:80 makes web reachable from outside', async () => {
     await seedOk('plumb run -d --name=web -p 80:80 nginx');
     expect(await portsColumn('web')).toBe('0.0.0.0:80->80/tcp');
+    // the tutorial lists it with the container group: "... Up 2 minutes   0.0.0.0:80->80/tcp   web"
+    expect(await seedOk('plumb container ls')).toMatch(/ Up .* {3}0\.0\.0\.0:80->80\/tcp {3}web$/m);
     // stand-in for nginx: answer one connection on port 80 inside web
     const server = lab.plumb(['exec', 'web', 'socat', '-T5', 'TCP-LISTEN:80,reuseaddr', 'SYSTEM:echo welcome to nginx']);
     let reply = '';

@@ -288,7 +288,21 @@ export async function execIn(ctx: Context, ref: string, argv: string[], interact
   checkLinkTargets(data, c);
   const spec = processSpec(ctx, c, argv, data);
   spec.env = { ...spec.env, ...env };
-  return runAttached(spec, { stdin: interactive });
+  return runAttached(spec, { stdin: interactive }).catch((err: unknown) => {
+    throw commandStartError(err);
+  });
+}
+
+/**
+ * A command that cannot be started exits as a shell's would, and as Docker's
+ * exec does: 127 when it is not found, 126 when it is found but cannot run.
+ */
+export function commandStartError(err: unknown): unknown {
+  const code = (err as { code?: string }).code;
+  const message = (err as Error).message ?? String(err);
+  if (code === 'ENOENT' && message.includes('exec: ')) return new PlumbError(message.slice(message.indexOf('exec: ')), 127);
+  if (code === 'EACCES' && message.includes('exec: ')) return new PlumbError(message.slice(message.indexOf('exec: ')), 126);
+  return err;
 }
 
 export function listNetworksOf(data: StoreData, c: ContainerRecord): NetworkRecord[] {

@@ -16,10 +16,9 @@ import { withIntent } from '../core/intents.js';
 import { takeSnapshotOnce } from '../system/snapshot.js';
 import { firewallCheckpoint } from '../firewall/checkpoint.js';
 import { Transaction } from '../core/transaction.js';
-import { defaultBridgeIcc } from '../../cluster/config.js';
+import { defaultBridgeIcc, defaultBridgeName } from '../../cluster/config.js';
 import { driverEnv } from './driver-env.js';
 
-export const DEFAULT_BRIDGE = 'plumb0';
 
 /** What `network create` was asked; each driver validates its own options (NetworkDriver.configure). */
 export type CreateNetworkRequest = NetworkRequest;
@@ -64,7 +63,8 @@ export async function ensureBuiltins(ctx: Context, data: StoreData, tx: Transact
         [BRIDGE_OPTIONS.icc]: String(defaultBridgeIcc()),
         [BRIDGE_OPTIONS.masquerade]: 'true',
         [BRIDGE_OPTIONS.hostBindingIpv4]: '0.0.0.0',
-        [BRIDGE_OPTIONS.name]: DEFAULT_BRIDGE,
+        // dockerd --bridge: plumb0 unless "bridge-name" (or PLUMB_BRIDGE_NAME) says otherwise, e.g. docker0 for a course.
+        [BRIDGE_OPTIONS.name]: defaultBridgeName(),
         [BRIDGE_OPTIONS.mtu]: '1500',
       },
     }, tx, true);
