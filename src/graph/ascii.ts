@@ -1,0 +1,238 @@
+// Topology -> text for an 80-column terminal, in the order a packet meets
+// things: the outside world and the uplink, the host's bridges with a veth
+// "cable" (═══) to each container's ethN, the sandboxes and who lives in them,
+// published ports, and last what is wrong. A line about something with drift
+// starts with "!"; something the store expects but the kernel lacks says
+// "(missing)".
+import type { TopoEdge, TopoNode, Topology } from '../topology/model.js';
+
+const WIDTH = 80;
+
+/** Joins words into lines of at most WIDTH columns: `first` starts the first line, `cont` the others. */
+function wrap(first: string, cont: string, words: string[]): string[] {
+  const out: string[] = [];
+  let line = first;
+  let fresh = true;
+  for (const w of words.filter(Boolean)) {
+    const candidate = fresh ? line + w : `${line} ${w}`;
+    if (!fresh && candidate.length > WIDTH) {
+      out.push(line);
+      line = cont + w;
+    } else {
+      line = candidate;
+    }
+    fresh = false;
+  }
+  out.push(line);
+  return out;
+}
+
+class Picture {
+  private readonly byId: Map<string, TopoNode>;
+  readonly lines: string[] = [];
+  constructor(readonly t: Topology) {
+    this.byId = new Map(t.nodes.map((n) => [n.id, n]));
+  }
+  node(id: string): TopoNode | undefined {
+    return this.byId.get(id);
+  }
+  nodes(pred: (n: TopoNode) => boolean): TopoNode[] {
+    return this.t.nodes.filter(pred);
+  }
+  edges(pred: (e: TopoEdge) => boolean): TopoEdge[] {
+    return this.t.edges.filter(pred);
+  }
+  /** Adds a line (wrapped); `bad` puts the drift marker in the first column. */
+  add(bad: boolean, indent: string, cont: string, words: string[]): void {
+    const mark = bad ? '!' : ' ';
+    for (const [i, l] of wrap(indent, cont, words).entries()) this.lines.push(`${i === 0 ? mark : ' '}${l}`);
+  }
+  blank(): void {
+    if (this.lines.length && this.lines[this.lines.length - 1] !== '') this.lines.push('');
+  }
+}
+
+const bad = (...xs: Array<TopoNode | TopoEdge | undefined>) => xs.some((x) => !!x?.drift?.length);
+const missing = (...xs: Array<TopoNode | TopoEdge | undefined>) => (xs.some((x) => x?.absent) ? '(missing)' : '');
+
+/** "[web]" or "[web +side]": the sandbox an interface sits in, by its containers. */
+function sandboxTag(p: Picture, iface: TopoNode): string {
+  const box = iface.parent ? p.node(iface.parent) : undefined;
+  return box ? `[${box.label}]` : '';
+}
+
+/** Cables hanging off a bridge-like node, as tree lines under it. */
+function cables(p: Picture, bridgeId: string, indent: string): void {
+  const ports = p.edges((e) => e.kind === 'port' && e.to === bridgeId && p.node(e.from)?.kind === 'veth');
+  ports.forEach((portEdge, i) => {
+    const last = i === ports.length - 1;
+    const veth = p.node(portEdge.from)!;
+    const cable = p.edges((e) => e.kind === 'cable' && e.from === veth.id)[0];
+    const iface = cable ? p.node(cable.to) : undefined;
+    const words = [veth.label, portEdge.absent ? '(unplugged)' : '', missing(veth)];
+    if (iface) words.push('═══', iface.label, iface.attrs.ip ?? '', iface.attrs.mac ?? '', missing(iface), '──', sandboxTag(p, iface));
+    else words.push(...veth.details);
+    p.add(bad(veth, portEdge, cable, iface), `${indent}${last ? '└─ ' : '├─ '}`, `${indent}${last ? '   ' : '│  '}     `, words);
+  });
+}
+
+function header(p: Picture): void {
+  p.add(false, '', '', [`plumb graph: the network of ${p.t.host}`]);
+  p.add(false, '', '', ['═══ veth cable (host end ═══ end inside the sandbox)   ──▶ packets   ! drift']);
+  p.blank();
+}
+
+function outside(p: Picture): void {
+  const uplinks = p.nodes((n) => n.kind === 'uplink');
+  if (!uplinks.length) {
+    p.add(false, '', '', ['no default route: the host has no way out']);
+    return;
+  }
+  p.add(false, '', '', ['outside world']);
+  for (const u of uplinks) {
+    const e = p.edges((x) => x.kind === 'uplink' && x.from === u.id)[0];
+    p.add(false, '   ', '   ', ['║', e?.label ?? '']);
+    p.add(bad(u), '', '    ', [u.label, ...u.details.filter((d) => d !== 'uplink'), '(uplink)']);
+    for (const m of p.edges((x) => x.kind === 'masquerade' && x.to === u.id)) {
+      const from = p.node(m.from)!;
+      p.add(bad(m), '   ▲ ', '     ', [m.label ?? 'MASQUERADE', 'from', from.label, `(${from.attrs.network}):`, 'leaves with the host address']);
+    }
+  }
+  p.blank();
+}
+
+function hostStack(p: Picture): void {
+  const host = p.node('host');
+  p.add(bad(host), '', '', ['host network namespace', ...(host?.drift?.length ? [`(${host.drift.length} finding${host.drift.length > 1 ? 's' : ''} below)`] : [])]);
+  type Item = () => void;
+  const items: Array<(last: boolean) => void> = [];
+  for (const b of p.nodes((n) => n.kind === 'bridge' && n.parent === 'host')) {
+    items.push((last) => {
+      const gw = b.details.filter((d) => d.startsWith('gateway ')).join(' ');
+      const rest = b.details.filter((d) => !d.startsWith('gateway ') && !d.startsWith('network '));
+      p.add(bad(b), last ? '└─ ' : '├─ ', last ? '      ' : '│     ', ['bridge', b.label, `(network ${b.attrs.network})`, gw, ...rest, missing(b)]);
+      cables(p, b.id, last ? '   ' : '│  ');
+    });
+  }
+  for (const h of p.nodes((n) => n.kind === 'host-if' || (n.kind === 'uplink' && !!n.attrs.macvlanParentOf))) {
+    const children = p.edges((e) => e.kind === 'macvlan' && e.from === h.id);
+    if (!children.length && !h.attrs.macvlanParentOf) continue;
+    items.push((last) => {
+      p.add(bad(h), last ? '└─ ' : '├─ ', last ? '      ' : '│     ', [h.label, ...h.details, missing(h)]);
+      const ind = last ? '   ' : '│  ';
+      children.forEach((e, i) => {
+        const c = p.node(e.to)!;
+        const l = i === children.length - 1;
+        p.add(bad(e, c), `${ind}${l ? '└─ ' : '├─ '}`, `${ind}${l ? '   ' : '│  '}     `, ['≈≈≈', c.label, c.attrs.ip ?? '', c.attrs.mac ?? '', missing(c), '──', sandboxTag(p, c), e.label ?? '']);
+      });
+    });
+  }
+  for (const ns of p.nodes((n) => n.kind === 'overlay-ns')) {
+    items.push((last) => {
+      const ind = last ? '   ' : '│  ';
+      p.add(bad(ns), last ? '└─ ' : '├─ ', `${ind}   `, ['overlay', ns.attrs.network ?? '', `in namespace ${ns.label}`, missing(ns)]);
+      const br = p.nodes((n) => n.parent === ns.id && n.kind === 'bridge')[0];
+      const vx = p.nodes((n) => n.parent === ns.id && n.kind === 'vxlan')[0];
+      if (br) {
+        p.add(bad(br), `${ind}├─ `, `${ind}│     `, ['br0', ...br.details.filter((d) => !d.startsWith('network ')), missing(br)]);
+        cables(p, br.id, `${ind}│  `);
+      }
+      if (vx) {
+        p.add(bad(vx), `${ind}└─ `, `${ind}      `, ['vxlan0', ...vx.details, missing(vx)]);
+        const tunnels = p.edges((e) => e.kind === 'tunnel' && e.from === vx.id);
+        tunnels.forEach((tun, i) => {
+          const vtep = p.node(tun.to)!;
+          const peer = vtep.parent ? p.node(vtep.parent) : undefined;
+          const l = i === tunnels.length - 1;
+          const sub = `${ind}   ${l ? '   ' : '│  '}`;
+          p.add(bad(tun), `${ind}   ${l ? '└─ ' : '├─ '}`, `${sub}   `, ['◀══▶', peer?.label ?? '', vtep.label, `(${tun.label})`]);
+          for (const r of p.nodes((n) => n.kind === 'remote' && n.parent === peer?.id && n.networks.includes(ns.attrs.network ?? ''))) {
+            p.add(bad(r), `${sub}   · `, `${sub}     `, [r.label, ...r.details, ...(r.drift ?? []).map((d) => `(${d})`)]);
+          }
+        });
+      }
+    });
+  }
+  const walls = p.edges((e) => e.kind === 'isolation');
+  if (walls.length) {
+    items.push((last) => {
+      const pairs = walls.map((w) => `${p.node(w.from)!.label} ✕ ${p.node(w.to)!.label}`);
+      p.add(false, last ? '└─ ' : '├─ ', last ? '   ' : '│  ', ['isolated (the firewall drops traffic between them):', ...pairs.map((x, i) => (i < pairs.length - 1 ? `${x},` : x))]);
+    });
+  }
+  const resolver = p.node('resolver');
+  if (resolver) items.push((last) => p.add(bad(resolver), last ? '└─ ' : '├─ ', '   ', [resolver.label, ...resolver.details, '(embedded DNS for every sandbox)']));
+  const hosted = p.nodes((n) => n.kind === 'container' && n.parent === 'host');
+  if (hosted.length) {
+    items.push((last) =>
+      p.add(bad(...hosted), last ? '└─ ' : '├─ ', last ? '   ' : '│  ', ['--network host:', ...hosted.map((c, i) => (i < hosted.length - 1 ? `${c.label},` : c.label)), "(no sandbox: they use this stack)"]),
+    );
+  }
+  items.forEach((f, i) => f(i === items.length - 1));
+  if (!items.length) p.add(false, '└─ ', '   ', ['no networks with kernel objects yet']);
+  void (undefined as unknown as Item);
+  p.blank();
+}
+
+function sandboxes(p: Picture): void {
+  const boxes = p.nodes((n) => n.kind === 'sandbox');
+  if (!boxes.length) return;
+  p.add(false, '', '', ['sandboxes: one network stack each (look inside: ip netns exec NAME ip addr)']);
+  for (const box of boxes) {
+    const members = p.nodes((n) => n.kind === 'container' && n.parent === box.id);
+    const names = members.map((c) => (c.attrs.sharesWith ? `${c.label} (--network container:${c.attrs.sharesWith})` : c.label));
+    p.add(bad(box), '┌ ', '│   ', [`${box.label}`, missing(box), '─ containers:', ...names.map((x, i) => (i < names.length - 1 ? `${x},` : x))]);
+    if (box.attrs.mode === 'none') p.add(false, '│ ', '│   ', ['--network none: only lo, no way in or out']);
+    for (const i of p.nodes((n) => n.kind === 'iface' && n.parent === box.id)) {
+      const on = i.attrs.network ? `on ${i.attrs.network}` : (i.details[0] ?? '');
+      p.add(bad(i), '│ ', '│     ', [i.label, i.attrs.cidr ?? '', i.attrs.mac ?? '', on, i.attrs.via && i.attrs.via !== 'veth' ? `(${i.attrs.via})` : '', missing(i), ...(i.drift && !i.attrs.network ? ['(belongs to no endpoint)'] : [])]);
+    }
+    const dns = p.nodes((n) => n.kind === 'dns' && n.parent === box.id)[0];
+    if (dns) {
+      const hop = p.edges((e) => e.kind === 'dns' && e.from === dns.id)[0];
+      const res = hop ? p.edges((e) => e.kind === 'dns' && e.from === hop.to)[0] : undefined;
+      p.add(bad(dns, p.node('resolver')), '│ ', '│     ', ['DNS', dns.label, '──▶', dns.attrs.target ?? '?', ...(res ? ['──▶', 'plumb resolver'] : ['(no bridge has that gateway)'])]);
+    }
+    for (const c of members) {
+      for (const l of p.edges((e) => e.kind === 'link' && e.from === c.id)) {
+        const target = p.node(l.to)!;
+        p.add(bad(l), '│ ', '│     ', [l.label ?? '--link', `──▶ ${target.label}`, `(a line in ${c.label}'s /etc/hosts)`]);
+      }
+    }
+    p.lines.push(' └');
+  }
+  p.blank();
+}
+
+function ports(p: Picture): void {
+  const published = p.nodes((n) => n.kind === 'port');
+  if (!published.length) return;
+  p.add(false, '', '', ["published ports (DNAT: the host's port is rewritten to the container's)"]);
+  for (const port of published) {
+    const e = p.edges((x) => x.kind === 'dnat' && x.from === port.id)[0];
+    const target = e ? p.node(e.to) : undefined;
+    const box = target?.parent ? p.node(target.parent) : undefined;
+    p.add(bad(port, e), '  ', '      ', [port.label, '──DNAT──▶', box ? box.label : '?', `${port.attrs.toIp}:${port.attrs.toPorts}`, target ? `(${target.label})` : '']);
+  }
+  p.blank();
+}
+
+function drift(p: Picture): void {
+  if (!p.t.drift.length) {
+    p.add(false, '', '', ['no drift: the kernel matches what plumb expects']);
+    return;
+  }
+  p.add(false, '', '', ['drift: the kernel differs from what plumb expects (plumb system gc repairs)']);
+  for (const line of p.t.drift) p.add(true, ' ', '   ', line.split(' '));
+}
+
+export function renderAscii(t: Topology): string {
+  const p = new Picture(t);
+  header(p);
+  outside(p);
+  hostStack(p);
+  sandboxes(p);
+  ports(p);
+  drift(p);
+  return p.lines.join('\n').replace(/[ \t]+$/gm, '') + '\n';
+}

@@ -1,0 +1,96 @@
+// Topology -> Graphviz DOT. Left to right: the outside world, the host's
+// uplink and bridges, the veth host ends, then the sandboxes with their
+// interfaces and containers. Boxes are clusters. Drift is red and dashed;
+// what the store expects but the kernel lacks is grey and dashed.
+import type { EdgeKind, NodeKind, TopoEdge, TopoNode, Topology } from '../topology/model.js';
+import { boxTree, nodeLines } from './tree.js';
+
+const quote = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+
+const NODE_STYLE: Record<NodeKind, string> = {
+  host: '',
+  sandbox: '',
+  'overlay-ns': '',
+  peer: '',
+  internet: 'shape=ellipse, fillcolor="#e9ecef"',
+  uplink: 'fillcolor="#dee2e6"',
+  'host-if': 'fillcolor="#dee2e6"',
+  bridge: 'fillcolor="#cfe2ff", penwidth=1.5',
+  veth: 'fillcolor="#fff3cd"',
+  iface: 'fillcolor="#d1e7dd"',
+  container: 'shape=box3d, style=filled, fillcolor="#ffffff"',
+  vxlan: 'fillcolor="#e0cffc"',
+  vtep: 'fillcolor="#e0cffc"',
+  remote: 'fillcolor="#d1e7dd"',
+  port: 'shape=cds, style=filled, fillcolor="#f8d7da"',
+  dns: 'shape=note, style=filled, fillcolor="#d1e7dd"',
+  resolver: 'shape=component, style=filled, fillcolor="#d1e7dd"',
+};
+
+const BOX_STYLE: Partial<Record<NodeKind, string>> = {
+  host: 'style="rounded,filled"; fillcolor="#f8f9fa"; color="#495057"',
+  sandbox: 'style="rounded,filled"; fillcolor="#f0faf4"; color="#198754"',
+  'overlay-ns': 'style="rounded,filled"; fillcolor="#f5f0ff"; color="#6f42c1"',
+  peer: 'style="rounded,dashed"; color="#6c757d"',
+};
+
+const EDGE_STYLE: Record<EdgeKind, string> = {
+  cable: 'dir=none, penwidth=2.5, color="#212529"',
+  port: 'dir=none, color="#495057"',
+  uplink: 'dir=none, penwidth=2, color="#495057"',
+  macvlan: 'dir=none, penwidth=2, color="#6f42c1", fontcolor="#6f42c1"',
+  dnat: 'color="#0d6efd", fontcolor="#0d6efd"',
+  masquerade: 'color="#fd7e14", fontcolor="#fd7e14"',
+  isolation: 'dir=none, style=dotted, penwidth=2, color="#dc3545", fontcolor="#dc3545", constraint=false',
+  dns: 'color="#198754", fontcolor="#198754", arrowhead=vee',
+  tunnel: 'dir=both, penwidth=2.5, color="#6f42c1", fontcolor="#6f42c1"',
+  link: 'color="#6c757d", fontcolor="#6c757d", arrowhead=onormal, constraint=false',
+};
+
+const DRIFT = 'color="#dc3545", fontcolor="#dc3545", penwidth=2.5';
+
+function nodeAttrs(n: TopoNode): string {
+  const attrs = [`label=${quote(nodeLines(n).join('\n'))}`];
+  if (NODE_STYLE[n.kind]) attrs.push(NODE_STYLE[n.kind]);
+  const base = n.kind === 'container' || n.kind === 'port' || n.kind === 'dns' || n.kind === 'resolver' ? 'filled' : 'rounded,filled';
+  if (n.drift?.length) attrs.push(`style="${base},dashed"`, DRIFT, `tooltip=${quote(n.drift.join('\n'))}`);
+  else if (n.absent) attrs.push(`style="${base},dashed"`, 'color="#adb5bd"', 'fontcolor="#6c757d"');
+  return attrs.join(', ');
+}
+
+function edgeAttrs(e: TopoEdge): string {
+  const attrs: string[] = [EDGE_STYLE[e.kind]];
+  if (e.label) attrs.unshift(`label=${quote(e.label)}`);
+  if (e.drift?.length) attrs.push('style=dashed', DRIFT, `tooltip=${quote(e.drift.join('\n'))}`);
+  else if (e.absent) attrs.push('style=dashed', 'color="#adb5bd"');
+  return attrs.join(', ');
+}
+
+export function renderDot(t: Topology): string {
+  const tree = boxTree(t);
+  const lines = [
+    'digraph plumb {',
+    `  graph [rankdir=LR, fontname="Helvetica", fontsize=12, labeljust=l, nodesep=0.25, ranksep=0.7, newrank=true, label=${quote(`plumb: the network of ${t.host}`)}, labelloc=t];`,
+    '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10, margin="0.12,0.06"];',
+    '  edge [fontname="Helvetica", fontsize=9];',
+  ];
+  let clusters = 0;
+  const emit = (parent: string, indent: string) => {
+    for (const n of tree.children(parent)) {
+      if (tree.isBox(n)) {
+        lines.push(`${indent}subgraph cluster_${clusters++} {`);
+        lines.push(`${indent}  label=${quote([n.label, ...n.details, ...(n.absent ? ['(missing in the kernel)'] : []), ...(n.drift?.length ? ['! drift'] : [])].join('\n'))};`);
+        const style = n.drift?.length ? 'style="rounded,dashed"; color="#dc3545"; fontcolor="#dc3545"; penwidth=2' : n.absent ? 'style="rounded,dashed"; color="#adb5bd"' : BOX_STYLE[n.kind];
+        if (style) lines.push(`${indent}  ${style};`);
+        emit(n.id, `${indent}  `);
+        lines.push(`${indent}}`);
+      } else {
+        lines.push(`${indent}${quote(n.id)} [${nodeAttrs(n)}];`);
+      }
+    }
+  };
+  emit('', '  ');
+  for (const e of t.edges) lines.push(`  ${quote(e.from)} -> ${quote(e.to)} [${edgeAttrs(e)}];`);
+  lines.push('}');
+  return lines.join('\n') + '\n';
+}
