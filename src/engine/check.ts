@@ -8,6 +8,7 @@ import { basename, join } from 'node:path';
 import { driverFor } from '../drivers/index.js';
 import { MANAGED_CHAINS, parseIptablesSave, renderRuleset, missingJumps, CHAIN, type Table } from '../firewall/index.js';
 import { deleteNsFile, MOUNT_POINT_TEMPLATE, registerNetns, type Netns } from '../kernel/netns.js';
+import { gatewayNetworkId } from './connect.js';
 import { reapExited } from './containers.js';
 import { saveIptables } from '../kernel/iptables.js';
 import { isAlive } from '../kernel/process.js';
@@ -229,14 +230,27 @@ async function checkContainers(ctx: Context, data: StoreData, links: LinkInfo[])
         fix: async () => registerNetns(ctx.journal, c.name, path, ctx.paths.netnsNames, c.name, 'register the sandbox again for ip netns'),
       });
     }
-    for (const [i, spec] of c.networks.entries()) {
+    const routeHolder = defaultRouteNetwork(data, c);
+    for (const spec of c.networks) {
       const ep = c.endpoints[spec.networkId];
       const net = data.networks[spec.networkId];
       if (!ep || !net) continue;
-      out.push(...(await checkEndpoint(ctx, c, net, ep, ns, rtnl, inside, links, i === 0)));
+      out.push(...(await checkEndpoint(ctx, c, net, ep, ns, rtnl, inside, links, spec.networkId === routeHolder)));
     }
   }
   return out;
+}
+
+/**
+ * The network whose endpoint holds the sandbox's default route. Among bridge
+ * networks, the one Docker's order picks (connect.ts moves the route there on
+ * connect and disconnect); otherwise the first joined, which provides it as it
+ * joins (an overlay container's route is on its plumb_gwbridge endpoint).
+ */
+function defaultRouteNetwork(data: StoreData, c: ContainerRecord): string | undefined {
+  const joined = c.networks.map((n) => n.networkId).filter((id) => c.endpoints[id]);
+  if (joined.length > 1 && joined.every((id) => data.networks[id]?.driver === 'bridge')) return gatewayNetworkId(data, joined);
+  return c.networks[0]?.networkId;
 }
 
 async function checkEndpoint(

@@ -15,7 +15,8 @@ function wrap(first: string, cont: string, words: string[]): string[] {
   let fresh = true;
   for (const w of words.filter(Boolean)) {
     const candidate = fresh ? line + w : `${line} ${w}`;
-    if (!fresh && candidate.length > WIDTH) {
+    // One column is the drift marker's.
+    if (!fresh && candidate.length > WIDTH - 1) {
       out.push(line);
       line = cont + w;
     } else {
@@ -93,9 +94,11 @@ function outside(p: Picture): void {
     const e = p.edges((x) => x.kind === 'uplink' && x.from === u.id)[0];
     p.add(false, '   ', '   ', ['║', e?.label ?? '']);
     p.add(bad(u), '', '    ', [u.label, ...u.details.filter((d) => d !== 'uplink'), '(uplink)']);
-    for (const m of p.edges((x) => x.kind === 'masquerade' && x.to === u.id)) {
+    const masq = p.edges((x) => x.kind === 'masquerade' && x.to === u.id);
+    if (masq.length) p.add(false, '   ▲ ', '     ', ["MASQUERADE: these subnets leave with the host's address"]);
+    for (const m of masq) {
       const from = p.node(m.from)!;
-      p.add(bad(m), '   ▲ ', '     ', [m.label ?? 'MASQUERADE', 'from', from.label, `(${from.attrs.network}):`, 'leaves with the host address']);
+      p.add(bad(m), '   ▲   ', '         ', [from.attrs.masquerade ?? '', 'from', `${from.attrs.network}`, `(${from.label})`]);
     }
   }
   p.blank();
@@ -104,7 +107,6 @@ function outside(p: Picture): void {
 function hostStack(p: Picture): void {
   const host = p.node('host');
   p.add(bad(host), '', '', ['host network namespace', ...(host?.drift?.length ? [`(${host.drift.length} finding${host.drift.length > 1 ? 's' : ''} below)`] : [])]);
-  type Item = () => void;
   const items: Array<(last: boolean) => void> = [];
   for (const b of p.nodes((n) => n.kind === 'bridge' && n.parent === 'host')) {
     items.push((last) => {
@@ -170,7 +172,6 @@ function hostStack(p: Picture): void {
   }
   items.forEach((f, i) => f(i === items.length - 1));
   if (!items.length) p.add(false, '└─ ', '   ', ['no networks with kernel objects yet']);
-  void (undefined as unknown as Item);
   p.blank();
 }
 
