@@ -53,6 +53,12 @@ class Picture {
   }
 }
 
+/** An IPv4 address as a number, for sorting; no address sorts last. */
+function ipOrder(ip: string | undefined): number {
+  if (!ip || !/^\d+\.\d+\.\d+\.\d+$/.test(ip)) return Number.MAX_SAFE_INTEGER;
+  return ip.split('.').reduce((n, b) => n * 256 + Number(b), 0);
+}
+
 const bad = (...xs: Array<TopoNode | TopoEdge | undefined>) => xs.some((x) => !!x?.drift?.length);
 const missing = (...xs: Array<TopoNode | TopoEdge | undefined>) => (xs.some((x) => x?.absent) ? '(missing)' : '');
 
@@ -64,15 +70,21 @@ function sandboxTag(p: Picture, iface: TopoNode): string {
 
 /** Cables hanging off a bridge-like node, as tree lines under it. */
 function cables(p: Picture, bridgeId: string, indent: string): void {
-  const ports = p.edges((e) => e.kind === 'port' && e.to === bridgeId && p.node(e.from)?.kind === 'veth');
-  ports.forEach((portEdge, i) => {
-    const last = i === ports.length - 1;
-    const veth = p.node(portEdge.from)!;
-    const cable = p.edges((e) => e.kind === 'cable' && e.from === veth.id)[0];
-    const iface = cable ? p.node(cable.to) : undefined;
-    const words = [veth.label, portEdge.absent ? '(unplugged)' : '', missing(veth)];
-    if (iface) words.push('═══', iface.label, iface.attrs.ip ?? '', iface.attrs.mac ?? '', missing(iface), '──', sandboxTag(p, iface));
-    else words.push(...veth.details);
+  const rows = p
+    .edges((e) => e.kind === 'port' && e.to === bridgeId && p.node(e.from)?.kind === 'veth')
+    .map((portEdge) => {
+      const veth = p.node(portEdge.from)!;
+      const cable = p.edges((e) => e.kind === 'cable' && e.from === veth.id)[0];
+      return { portEdge, veth, cable, iface: cable ? p.node(cable.to) : undefined };
+    })
+    // In address order, as `ip neigh` or a course's drawing would list them; host ends with no cable last.
+    .sort((a, b) => ipOrder(a.iface?.attrs.ip) - ipOrder(b.iface?.attrs.ip) || a.veth.label.localeCompare(b.veth.label));
+  rows.forEach(({ portEdge, veth, cable, iface }, i) => {
+    const last = i === rows.length - 1;
+    const state = [...(portEdge.absent ? ['unplugged'] : []), ...(veth.attrs.state === 'DOWN' ? ['DOWN'] : [])];
+    const words = [veth.label, state.length ? `(${state.join(', ')})` : '', missing(veth)];
+    if (iface) words.push('═══', iface.label, iface.attrs.ip ?? '', iface.attrs.mac ?? '', missing(iface), `── ${sandboxTag(p, iface)}`);
+    else words.push('(belongs to no endpoint)');
     p.add(bad(veth, portEdge, cable, iface), `${indent}${last ? '└─ ' : '├─ '}`, `${indent}${last ? '   ' : '│  '}     `, words);
   });
 }
@@ -120,12 +132,13 @@ function hostStack(p: Picture): void {
     const children = p.edges((e) => e.kind === 'macvlan' && e.from === h.id);
     if (!children.length && !h.attrs.macvlanParentOf) continue;
     items.push((last) => {
-      p.add(bad(h), last ? '└─ ' : '├─ ', last ? '      ' : '│     ', [h.label, ...h.details, missing(h)]);
+      const addrs = h.details.filter((d) => /^\d+\.\d+\.\d+\.\d+\//.test(d));
+      p.add(bad(h), last ? '└─ ' : '├─ ', last ? '      ' : '│     ', [h.label, ...addrs, `(host interface, macvlan parent of ${h.attrs.macvlanParentOf})`, missing(h)]);
       const ind = last ? '   ' : '│  ';
       children.forEach((e, i) => {
         const c = p.node(e.to)!;
         const l = i === children.length - 1;
-        p.add(bad(e, c), `${ind}${l ? '└─ ' : '├─ '}`, `${ind}${l ? '   ' : '│  '}     `, ['≈≈≈', c.label, c.attrs.ip ?? '', c.attrs.mac ?? '', missing(c), '──', sandboxTag(p, c), e.label ?? '']);
+        p.add(bad(e, c), `${ind}${l ? '└─ ' : '├─ '}`, `${ind}${l ? '   ' : '│  '}     `, ['≈≈≈', c.label, c.attrs.ip ?? '', c.attrs.mac ?? '', missing(c), `── ${sandboxTag(p, c)}`, e.label ?? '']);
       });
     });
   }
@@ -180,7 +193,8 @@ function sandboxes(p: Picture): void {
   if (!boxes.length) return;
   p.add(false, '', '', ['sandboxes: one network stack each (look inside: ip netns exec NAME ip addr)']);
   for (const box of boxes) {
-    const members = p.nodes((n) => n.kind === 'container' && n.parent === box.id);
+    // The sandbox's own container first, then those sharing it.
+    const members = p.nodes((n) => n.kind === 'container' && n.parent === box.id).sort((a, b) => Number(!!a.attrs.sharesWith) - Number(!!b.attrs.sharesWith) || a.label.localeCompare(b.label));
     const names = members.map((c) => (c.attrs.sharesWith ? `${c.label} (--network container:${c.attrs.sharesWith})` : c.label));
     p.add(bad(box), '┌ ', '│   ', [`${box.label}`, missing(box), '─ containers:', ...names.map((x, i) => (i < names.length - 1 ? `${x},` : x))]);
     if (box.attrs.mode === 'none') p.add(false, '│ ', '│   ', ['--network none: only lo, no way in or out']);
@@ -206,7 +220,10 @@ function sandboxes(p: Picture): void {
 }
 
 function ports(p: Picture): void {
-  const published = p.nodes((n) => n.kind === 'port');
+  const first = (ports: string | undefined) => Number((ports ?? '').split('-')[0]) || 0;
+  const published = p
+    .nodes((n) => n.kind === 'port')
+    .sort((a, b) => first(a.attrs.hostPorts) - first(b.attrs.hostPorts) || (a.attrs.proto ?? '').localeCompare(b.attrs.proto ?? '') || ipOrder(a.attrs.hostIp) - ipOrder(b.attrs.hostIp));
   if (!published.length) return;
   p.add(false, '', '', ["published ports (DNAT: the host's port is rewritten to the container's)"]);
   for (const port of published) {
