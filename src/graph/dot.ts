@@ -60,7 +60,8 @@ function nodeAttrs(n: TopoNode): string {
 
 function edgeAttrs(e: TopoEdge): string {
   const attrs: string[] = [EDGE_STYLE[e.kind]];
-  if (e.label) attrs.unshift(`label=${quote(e.label)}`);
+  // A cable is recognisable by its weight; a label on each would crowd the picture.
+  if (e.label && e.kind !== 'cable') attrs.unshift(`label=${quote(e.label)}`);
   if (e.drift?.length) attrs.push('style=dashed', DRIFT, `tooltip=${quote(e.drift.join('\n'))}`);
   else if (e.absent) attrs.push('style=dashed', 'color="#adb5bd"');
   return attrs.join(', ');
@@ -79,7 +80,8 @@ export function renderDot(t: Topology): string {
     for (const n of tree.children(parent)) {
       if (tree.isBox(n)) {
         lines.push(`${indent}subgraph cluster_${clusters++} {`);
-        lines.push(`${indent}  label=${quote([n.label, ...n.details, ...(n.absent ? ['(missing in the kernel)'] : []), ...(n.drift?.length ? ['! drift'] : [])].join('\n'))};`);
+        const title = n.kind === 'sandbox' ? `sandbox ${n.label}` : n.label;
+        lines.push(`${indent}  label=${quote([title, ...n.details, ...(n.absent ? ['(missing in the kernel)'] : []), ...(n.drift?.length ? ['! drift'] : [])].join('\n'))};`);
         const style = n.drift?.length ? 'style="rounded,dashed"; color="#dc3545"; fontcolor="#dc3545"; penwidth=2' : n.absent ? 'style="rounded,dashed"; color="#adb5bd"' : BOX_STYLE[n.kind];
         if (style) lines.push(`${indent}  ${style};`);
         emit(n.id, `${indent}  `);
@@ -90,7 +92,22 @@ export function renderDot(t: Topology): string {
     }
   };
   emit('', '  ');
-  for (const e of t.edges) lines.push(`  ${quote(e.from)} -> ${quote(e.to)} [${edgeAttrs(e)}];`);
+  if (t.drift.length) {
+    // The findings in words, on the picture itself: a PNG has no tooltips.
+    const text = ['drift (plumb system check; plumb system gc repairs):', ...t.drift.map((d) => `! ${d}`)].map((l) => l.replace(/\\/g, '\\\\').replace(/"/g, '\\"')).join('\\l') + '\\l';
+    lines.push(`  "drift" [shape=note, style=filled, fillcolor="#fff5f5", color="#dc3545", fontcolor="#dc3545", label="${text}"];`);
+  }
+  const kindOf = new Map(t.nodes.map((n) => [n.id, n.kind]));
+  for (const e of t.edges) {
+    // Graphviz ranks an edge's tail left of its head. Laid out so a packet
+    // leaving a container reads left to right (ethN, veth, bridge, uplink,
+    // world), some edges are written tail-last: undirected ones simply swapped,
+    // a DNAT arrow drawn backwards.
+    const flip = e.kind === 'cable' || e.kind === 'macvlan' || e.kind === 'dnat' || (e.kind === 'port' && (kindOf.get(e.from) === 'remote' || kindOf.get(e.from) === 'vxlan'));
+    const [tail, head] = flip ? [e.to, e.from] : [e.from, e.to];
+    const extra = flip && !e.undirected ? ', dir=back' : '';
+    lines.push(`  ${quote(tail)} -> ${quote(head)} [${edgeAttrs(e)}${extra}];`);
+  }
   lines.push('}');
   return lines.join('\n') + '\n';
 }
