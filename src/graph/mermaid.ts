@@ -10,6 +10,9 @@ function idMap(t: Topology): Map<string, string> {
 
 const text = (s: string) => s.replace(/"/g, '#quot;').replace(/</g, '#lt;').replace(/>/g, '#gt;');
 
+/** Several lines of text in one Mermaid label. */
+const lines_ = (xs: string[]) => xs.map(text).join('<br/>');
+
 const SHAPE: Partial<Record<TopoNode['kind'], [string, string]>> = {
   internet: ['((', '))'],
   port: ['>', ']'],
@@ -38,12 +41,13 @@ export function renderMermaid(t: Topology): string {
   const emit = (parent: string, indent: string) => {
     for (const n of tree.children(parent)) {
       if (tree.isBox(n)) {
-        lines.push(`${indent}subgraph ${id.get(n.id)}["${text([n.label, ...n.details].join('<br/>'))}${n.drift?.length ? '<br/>! drift' : ''}"]`);
+        const title = n.kind === 'sandbox' ? `sandbox ${n.label}` : n.label;
+        lines.push(`${indent}subgraph ${id.get(n.id)}["${lines_([title, ...n.details, ...(n.absent ? ['(missing in the kernel)'] : []), ...(n.drift?.length ? ['! drift'] : [])])}"]`);
         emit(n.id, `${indent}  `);
         lines.push(`${indent}end`);
       } else {
         const [open, close] = SHAPE[n.kind] ?? ['[', ']'];
-        lines.push(`${indent}${id.get(n.id)}${open}"${text(nodeLines(n).join('<br/>'))}"${close}`);
+        lines.push(`${indent}${id.get(n.id)}${open}"${lines_(nodeLines(n))}"${close}`);
       }
     }
   };
