@@ -99,7 +99,9 @@ function createdLinks(intents: StaleIntent[]): Set<string> {
 export async function findLeftovers(ctx: Context, data: StoreData, links: LinkInfo[]): Promise<Finding[]> {
   const out: Finding[] = [];
   const containers = Object.values(data.containers);
-  const ownedNetns = new Set(containers.map((c) => c.sandbox?.netns).filter(Boolean));
+  // Overlay networks own a namespace too (br0 + vxlan0), registered under its own name.
+  const overlays = Object.values(data.networks).flatMap((n) => (n.overlaySandbox ? [n.overlaySandbox] : []));
+  const ownedNetns = new Set([...containers.map((c) => c.sandbox?.netns), ...overlays.map((o) => o.netns)].filter(Boolean));
   const ownedUts = new Set(containers.map((c) => c.sandbox?.uts).filter(Boolean));
   const intents = staleIntents(ctx.paths);
 
@@ -118,7 +120,10 @@ export async function findLeftovers(ctx: Context, data: StoreData, links: LinkIn
   }
   // Names under `ip netns`: in a private directory every file is plumb's; in /run/netns only those provably ours.
   const privateNames = ctx.paths.netnsNames !== '/run/netns';
-  const registered = new Set(containers.filter((c) => c.sandbox?.netns && !c.sandbox.joined).map((c) => c.name));
+  const registered = new Set([
+    ...containers.filter((c) => c.sandbox?.netns && !c.sandbox.joined).map((c) => c.name),
+    ...overlays.filter((o) => o.aliasDir === ctx.paths.netnsNames).map((o) => basename(o.alias)),
+  ]);
   const intentAliases = new Set(
     intents.flatMap((i) => i.ops.flatMap((op) => (op.kind === 'netns.register' && op.dir === ctx.paths.netnsNames ? [join(op.dir, op.alias)] : []))),
   );

@@ -124,7 +124,7 @@ function hostStack(p: Picture): void {
     items.push((last) => {
       const gw = b.details.filter((d) => d.startsWith('gateway ')).join(' ');
       const rest = b.details.filter((d) => !d.startsWith('gateway ') && !d.startsWith('network '));
-      p.add(bad(b), last ? '└─ ' : '├─ ', last ? '      ' : '│     ', ['bridge', b.label, `(network ${b.attrs.network})`, gw, ...rest, missing(b)]);
+      p.add(bad(b), last ? '└─ ' : '├─ ', last ? '      ' : '│     ', ['bridge', b.label, b.attrs.network === b.label ? '' : `(network ${b.attrs.network})`, gw, ...rest, missing(b)]);
       cables(p, b.id, last ? '   ' : '│  ');
     });
   }

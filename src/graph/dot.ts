@@ -3,7 +3,7 @@
 // interfaces and containers. Boxes are clusters. Drift is red and dashed;
 // what the store expects but the kernel lacks is grey and dashed.
 import type { EdgeKind, NodeKind, TopoEdge, TopoNode, Topology } from '../topology/model.js';
-import { boxTree, nodeLines } from './tree.js';
+import { boxLines, boxTree, nodeLines } from './tree.js';
 
 const quote = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 
@@ -80,8 +80,7 @@ export function renderDot(t: Topology): string {
     for (const n of tree.children(parent)) {
       if (tree.isBox(n)) {
         lines.push(`${indent}subgraph cluster_${clusters++} {`);
-        const title = n.kind === 'sandbox' ? `sandbox ${n.label}` : n.label;
-        lines.push(`${indent}  label=${quote([title, ...n.details, ...(n.absent ? ['(missing in the kernel)'] : []), ...(n.drift?.length ? ['! drift'] : [])].join('\n'))};`);
+        lines.push(`${indent}  label=${quote(boxLines(n).join('\n'))};`);
         const style = n.drift?.length ? 'style="rounded,dashed"; color="#dc3545"; fontcolor="#dc3545"; penwidth=2' : n.absent ? 'style="rounded,dashed"; color="#adb5bd"' : BOX_STYLE[n.kind];
         if (style) lines.push(`${indent}  ${style};`);
         emit(n.id, `${indent}  `);

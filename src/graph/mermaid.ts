@@ -1,7 +1,7 @@
 // Topology -> Mermaid flowchart, for course notes in Markdown. Boxes are
 // subgraphs; drift is a red dashed class (nodes) and a red link style (edges).
 import type { EdgeKind, TopoNode, Topology } from '../topology/model.js';
-import { boxTree, nodeLines } from './tree.js';
+import { boxLines, boxTree, nodeLines } from './tree.js';
 
 /** Mermaid ids must be plain words: n0, n1, ... in identifier order. */
 function idMap(t: Topology): Map<string, string> {
@@ -41,8 +41,7 @@ export function renderMermaid(t: Topology): string {
   const emit = (parent: string, indent: string) => {
     for (const n of tree.children(parent)) {
       if (tree.isBox(n)) {
-        const title = n.kind === 'sandbox' ? `sandbox ${n.label}` : n.label;
-        lines.push(`${indent}subgraph ${id.get(n.id)}["${lines_([title, ...n.details, ...(n.absent ? ['(missing in the kernel)'] : []), ...(n.drift?.length ? ['! drift'] : [])])}"]`);
+        lines.push(`${indent}subgraph ${id.get(n.id)}["${lines_(boxLines(n))}"]`);
         emit(n.id, `${indent}  `);
         lines.push(`${indent}end`);
       } else {

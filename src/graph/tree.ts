@@ -23,3 +23,15 @@ export function boxTree(t: Topology): BoxTree {
 export function nodeLines(n: TopoNode): string[] {
   return [n.label, ...n.details, ...(n.absent ? ['(missing in the kernel)'] : []), ...(n.drift?.length ? ['! drift'] : [])];
 }
+
+/** A box's title: what it is, then its kernel name. */
+export function boxTitle(n: TopoNode): string {
+  if (n.kind === 'sandbox') return `sandbox ${n.label}`;
+  if (n.kind === 'overlay-ns') return `overlay ${n.attrs.network}: namespace ${n.label}`;
+  return n.label;
+}
+
+/** The lines of a box's title. */
+export function boxLines(n: TopoNode): string[] {
+  return [boxTitle(n), ...n.details, ...(n.absent ? ['(missing in the kernel)'] : []), ...(n.drift?.length ? ['! drift'] : [])];
+}

@@ -29,7 +29,7 @@ export function describeOverlayNetwork(d: Describe, net: NetworkRecord): Fragmen
     fragment.nodes.push(
       node(nsId, 'overlay-ns', overlayNsName(net.id), {
         parent: ids.host(),
-        details: [`namespace of overlay ${net.name}`],
+        details: [`ip netns exec ${overlayNsName(net.id)}`],
         networks: [net.name],
         attrs: { network: net.name, driver: 'overlay', netns: overlayNsName(net.id) },
         absent: !view,
