@@ -67,6 +67,16 @@ function edgeAttrs(e: TopoEdge): string {
   return attrs.join(', ');
 }
 
+/**
+ * Graphviz starts its crossing minimisation from the order nodes are written
+ * in: host ends written in the order of the sandboxes they lead to (which are
+ * written by name) give it fewer veth cables crossing to undo.
+ */
+function layoutOrder(nodes: TopoNode[]): TopoNode[] {
+  const key = (n: TopoNode) => (n.kind === 'veth' && n.attrs.peer ? `veth ${n.attrs.peer}` : `${n.kind === 'veth' ? 'veth ~' : ''}${n.id}`);
+  return [...nodes].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
 export function renderDot(t: Topology): string {
   const tree = boxTree(t);
   const lines = [
@@ -77,7 +87,7 @@ export function renderDot(t: Topology): string {
   ];
   let clusters = 0;
   const emit = (parent: string, indent: string) => {
-    for (const n of tree.children(parent)) {
+    for (const n of layoutOrder(tree.children(parent))) {
       if (tree.isBox(n)) {
         lines.push(`${indent}subgraph cluster_${clusters++} {`);
         lines.push(`${indent}  label=${quote(boxLines(n).join('\n'))};`);
