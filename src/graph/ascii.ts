@@ -105,7 +105,7 @@ function outside(p: Picture): void {
   for (const u of uplinks) {
     const e = p.edges((x) => x.kind === 'uplink' && x.from === u.id)[0];
     p.add(false, '   ', '   ', ['║', e?.label ?? '']);
-    p.add(bad(u), '', '    ', [u.label, ...u.details.filter((d) => d !== 'uplink'), '(uplink)']);
+    p.add(bad(u), '', '    ', [u.label, ...u.details.filter((d) => /^\d+\.\d+\.\d+\.\d+\//.test(d)), '(uplink)']);
     const masq = p.edges((x) => x.kind === 'masquerade' && x.to === u.id);
     if (masq.length) p.add(false, '   ▲ ', '     ', ["MASQUERADE: these subnets leave with the host's address"]);
     for (const m of masq) {

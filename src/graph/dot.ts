@@ -38,7 +38,8 @@ const EDGE_STYLE: Record<EdgeKind, string> = {
   cable: 'dir=none, penwidth=2.5, color="#212529"',
   port: 'dir=none, color="#495057"',
   uplink: 'dir=none, penwidth=2, color="#495057"',
-  macvlan: 'dir=none, penwidth=2, color="#6f42c1", fontcolor="#6f42c1"',
+  // A macvlan child is as far from its parent as a veth's inside end is from the uplink (ethN, veth, bridge, uplink): its sandbox then lines up with the others.
+  macvlan: 'dir=none, penwidth=2, color="#6f42c1", fontcolor="#6f42c1", minlen=3',
   dnat: 'color="#0d6efd", fontcolor="#0d6efd"',
   masquerade: 'color="#fd7e14", fontcolor="#fd7e14"',
   isolation: 'dir=none, style=dotted, penwidth=2, color="#dc3545", fontcolor="#dc3545", constraint=false',
@@ -61,7 +62,9 @@ function nodeAttrs(n: TopoNode): string {
 function edgeAttrs(e: TopoEdge): string {
   const attrs: string[] = [EDGE_STYLE[e.kind]];
   // A cable is recognisable by its weight; a label on each would crowd the picture.
-  if (e.label && e.kind !== 'cable') attrs.unshift(`label=${quote(e.label)}`);
+  // Isolation walls are many (every pair of networks): a short mark each, the legend says what it means.
+  if (e.kind === 'isolation') attrs.unshift('label="✕"');
+  else if (e.label && e.kind !== 'cable') attrs.unshift(`label=${quote(e.label)}`);
   if (e.drift?.length) attrs.push('style=dashed', DRIFT, `tooltip=${quote(e.drift.join('\n'))}`);
   else if (e.absent) attrs.push('style=dashed', 'color="#adb5bd"');
   return attrs.join(', ');
@@ -75,6 +78,25 @@ function edgeAttrs(e: TopoEdge): string {
 function layoutOrder(nodes: TopoNode[]): TopoNode[] {
   const key = (n: TopoNode) => (n.kind === 'veth' && n.attrs.peer ? `veth ${n.attrs.peer}` : `${n.kind === 'veth' ? 'veth ~' : ''}${n.id}`);
   return [...nodes].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+const LEGEND: Array<[EdgeKind | 'drift', string, string]> = [
+  ['cable', '#212529', 'veth cable: host end to ethN'],
+  ['macvlan', '#6f42c1', 'macvlan child on its parent'],
+  ['tunnel', '#6f42c1', 'VXLAN tunnel to another host'],
+  ['dnat', '#0d6efd', 'published port (DNAT)'],
+  ['masquerade', '#fd7e14', "MASQUERADE: leaves with the host's address"],
+  ['dns', '#198754', 'DNS: 127.0.0.11 to the resolver'],
+  ['isolation', '#dc3545', '✕ networks isolated from each other'],
+  ['link', '#6c757d', '--link (a line in /etc/hosts)'],
+  ['drift', '#dc3545', 'dashed red: drift (not as plumb expects)'],
+];
+
+/** One legend row per kind of edge the picture has. */
+function legendRows(t: Topology): string[] {
+  const kinds = new Set<string>(t.edges.map((e) => e.kind));
+  if (t.nodes.some((n) => n.drift?.length) || t.edges.some((e) => e.drift?.length)) kinds.add('drift');
+  return LEGEND.filter(([k]) => kinds.has(k)).map(([, color, text]) => `<tr><td align="left"><font color="${color}">━━</font></td><td align="left"><font point-size="9">${text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}</font></td></tr>`);
 }
 
 export function renderDot(t: Topology): string {
@@ -101,6 +123,10 @@ export function renderDot(t: Topology): string {
     }
   };
   emit('', '  ');
+  const legend = legendRows(t);
+  if (legend.length) {
+    lines.push(`  "legend" [shape=plaintext, style="", margin=0, label=<<table border="0" cellborder="0" cellspacing="2">${legend.join('')}</table>>];`);
+  }
   if (t.drift.length) {
     // The findings in words, on the picture itself: a PNG has no tooltips.
     const text = ['drift (plumb system check; plumb system gc repairs):', ...t.drift.map((d) => `! ${d}`)].map((l) => l.replace(/\\/g, '\\\\').replace(/"/g, '\\"')).join('\\l') + '\\l';

@@ -73,6 +73,10 @@ beforeAll(async () => {
   await lab.plumbOk(['run', '-d', '--name', 'side', '--network', 'container:web', 'busybox']);
   await lab.plumbOk(['run', '-d', '--name', 'old', 'busybox']);
   await lab.plumbOk(['run', '-d', '--name', 'linker', '--link', 'old:legacy', 'busybox']);
+  await lab.plumbOk(['network', 'create', '-d', 'macvlan', '-o', 'parent=eth0', '--subnet', '203.0.113.0/24', '--ip-range', '203.0.113.128/25', '--gateway', WAN_IP, 'pub']);
+  await lab.plumbOk(['run', '-d', '--name', 'cam', '--network', 'pub', 'busybox']);
+  await lab.plumbOk(['run', '-d', '--name', 'tools', '--network', 'host', 'busybox']);
+  await lab.plumbOk(['run', '-d', '--name', 'lone', '--network', 'none', 'busybox']);
 }, 120_000);
 
 afterAll(async () => {
@@ -103,7 +107,7 @@ describe('plumb graph on a real lab', () => {
   it('draws each veth as a cable to the ethN the sandbox has, with the IP and MAC the sandbox reports', async () => {
     const t = await topology();
     const hostLinks = lab.ipJson<IpLink[]>(['link', 'show']);
-    for (const sandbox of ['web', 'db', 'old', 'linker']) {
+    for (const sandbox of ['web', 'db', 'old', 'linker', 'cam']) {
       const links = inSandbox<IpLink[]>(sandbox, ['link', 'show']).filter((l) => l.ifname !== 'lo');
       const addrs = inSandbox<IpAddr[]>(sandbox, ['addr', 'show']);
       expect(links.length).toBeGreaterThan(0);
@@ -114,6 +118,15 @@ describe('plumb graph on a real lab', () => {
         expect(n!.attrs.mac).toBe(l.address);
         const a = addrs.find((x) => x.ifname === l.ifname)!.addr_info.find((x) => x.family === 'inet')!;
         expect(n!.attrs.cidr).toBe(`${a.local}/${a.prefixlen}`);
+        if (sandbox === 'cam') {
+          // A macvlan child: no veth, hung off its parent, which is the interface the kernel names as its link.
+          const parent = t.edges.find((e) => e.kind === 'macvlan' && e.to === n!.id);
+          expect(parent?.from).toBe('hostif:eth0');
+          const d = inSandbox<Array<IpLink & { link_index?: number }>>(sandbox, ['-d', 'link', 'show', l.ifname])[0]!;
+          expect(d.linkinfo?.info_kind).toBe('macvlan');
+          expect(d.link_index).toBe(lab.ipJson<Array<{ ifindex: number }>>(['link', 'show', 'eth0'])[0]!.ifindex);
+          continue;
+        }
         const cable = t.edges.find((e) => e.kind === 'cable' && e.to === n!.id);
         expect(cable, `cable to ${sandbox} ${l.ifname}`).toBeDefined();
         // The host end drawn is the veth whose peer is this interface in the kernel.
@@ -149,6 +162,11 @@ describe('plumb graph on a real lab', () => {
     expect(t.nodes.find((n) => n.id === 'container:side')!.parent).toBe('sandbox:web');
     expect(t.nodes.find((n) => n.id === 'container:web')!.parent).toBe('sandbox:web');
     expect(t.nodes.some((n) => n.id === 'sandbox:side')).toBe(false);
+    // Host mode has no sandbox: the container sits in the host's stack. None mode has a box with only lo.
+    expect(t.nodes.find((n) => n.id === 'container:tools')!.parent).toBe('host');
+    expect(t.nodes.some((n) => n.id === 'sandbox:tools')).toBe(false);
+    expect(inSandbox<IpLink[]>('lone', ['link', 'show']).map((l) => l.ifname)).toEqual(['lo']);
+    expect(t.nodes.filter((n) => n.parent === 'sandbox:lone').map((n) => n.id)).toEqual(['container:lone']);
     expect(t.edges.find((e) => e.kind === 'link')).toMatchObject({ from: 'container:linker', to: 'container:old' });
     // The DNS path goes to the gateway the sandbox's nat table names.
     const nat = lab.execSync(['nsenter', `--net=${join(lab.netnsDir, 'db')}`, 'iptables-save', '-t', 'nat']).stdout;
