@@ -60,7 +60,3 @@ export function linkState(l: LinkInfo): string {
   if (!l.up) return 'DOWN';
   return l.lowerUp ? 'up' : 'up, no carrier';
 }
-
-export function networkLabel(net: NetworkRecord): string {
-  return net.name;
-}

@@ -1,6 +1,7 @@
 // One endpoint as drawn by every driver that gives a sandbox an interface:
 // the interface inside the sandbox (ethN with its IP and MAC as the kernel
 // reports them), and, for veth-based drivers, the host end and the cable.
+import type { LinkInfo } from '../kernel/rtnl.js';
 import type { ContainerRecord, EndpointRecord, NetworkRecord } from '../store/model.js';
 import { ipv4Of, linkIn, linkState, sandboxMembers, type Describe } from './common.js';
 import { edge, ids, node, type Fragment, type TopoNode } from './model.js';
@@ -32,7 +33,7 @@ export function vethEndpoint(
   c: ContainerRecord,
   net: NetworkRecord,
   ep: EndpointRecord,
-  place: { where: string; box: string; links: import('../kernel/rtnl.js').LinkInfo[] | undefined; bridgeId: string; bridgeName: string },
+  place: { where: string; box: string; links: LinkInfo[] | undefined; bridgeId: string; bridgeName: string },
 ): Fragment {
   const inside = sandboxIface(d, c, net, ep, 'veth');
   if (!ep.hostVeth) return { nodes: [inside], edges: [] };

@@ -7,13 +7,6 @@ import { findContainer } from '../store/store.js';
 import { ownsSandbox, sandboxMembers, sandboxOwner, sortedContainers, type Describe } from './common.js';
 import { edge, ids, node, type Fragment } from './model.js';
 
-function modeText(mode: string): string {
-  if (mode === 'host') return '--network host';
-  if (mode === 'none') return '--network none';
-  if (mode.startsWith('container:')) return `--network ${mode}`;
-  return `--network ${mode}`;
-}
-
 export function describeSandboxes(d: Describe): Fragment {
   const f: Fragment = { nodes: [], edges: [] };
   const containers = sortedContainers(d.data);
@@ -59,7 +52,7 @@ export function describeSandboxes(d: Describe): Fragment {
         details: [c.image, ...(c.networkMode === 'host' ? ['in the host network stack'] : []), ...shared].filter(Boolean),
         networks: owner ? Object.keys(owner.endpoints).map((id) => d.data.networks[id]?.name ?? id) : [],
         containers: [c.name, ...(owner && owner !== c ? [owner.name] : [])],
-        attrs: { mode: modeText(c.networkMode), image: c.image, ...(owner && owner !== c ? { sharesWith: owner.name } : {}) },
+        attrs: { mode: `--network ${c.networkMode}`, image: c.image, ...(owner && owner !== c ? { sharesWith: owner.name } : {}) },
       }),
     );
     for (const l of c.links) {

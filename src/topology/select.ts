@@ -17,16 +17,13 @@ export function selectTopology(t: Topology, names: string[]): Topology {
   const wantNets = new Set(names.filter((n) => networks.has(n)));
   const wantCons = new Set(names.filter((n) => containers.has(n) && !networks.has(n)));
   const netsOfCons = new Set(t.nodes.filter((n) => n.kind === 'container' && wantCons.has(n.label)).flatMap((n) => n.networks));
-  const keep = (n: TopoNode): boolean => {
-    if (!n.networks.length && !n.containers.length) return true;
-    if (n.networks.some((x) => wantNets.has(x))) {
-      // A sandbox on the network keeps only its interfaces on it.
-      if (n.kind === 'iface' || n.kind === 'veth') return n.networks.some((x) => wantNets.has(x));
-      return true;
-    }
-    if (n.containers.some((x) => wantCons.has(x))) return true;
-    return !n.containers.length && n.networks.some((x) => netsOfCons.has(x)) && n.kind !== 'remote';
-  };
+  // Interfaces carry only their own network, so a sandbox on a named network keeps only its interfaces on it.
+  const keep = (n: TopoNode): boolean =>
+    (!n.networks.length && !n.containers.length) ||
+    n.networks.some((x) => wantNets.has(x)) ||
+    n.containers.some((x) => wantCons.has(x)) ||
+    // A named container brings its networks' own objects (bridges, overlay namespaces, peers), not their other containers.
+    (!n.containers.length && n.networks.some((x) => netsOfCons.has(x)));
   const kept = new Set(t.nodes.filter(keep).map((n) => n.id));
   // Boxes of kept nodes stay.
   for (const n of t.nodes) {

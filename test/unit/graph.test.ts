@@ -10,6 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { renderAscii, renderDot, renderJson, renderMermaid } from '../../src/graph/index.js';
 import { buildTopology } from '../../src/topology/build.js';
 import type { Topology } from '../../src/topology/model.js';
+import { dnatRules } from '../../src/topology/firewall.js';
+import { dnsTarget } from '../../src/topology/dns.js';
 import { selectTopology } from '../../src/topology/select.js';
 import type { TopologyInput } from '../../src/topology/view.js';
 import { bridgeNet, clusterEndpoint, container, healthyKernel, input, join, store } from '../helpers/topology-fixtures.js';
@@ -231,5 +233,24 @@ describe('the pictures', () => {
       expect(r.status, `${name}: ${r.stderr}`).toBe(0);
       expect(r.stderr, name).toBe('');
     }
+  });
+
+  it('read every DNAT form plumb writes: one port, a range to the same ports, a shifted range, a bound address', () => {
+    const saved = [
+      '*nat',
+      ':PLUMB - [0:0]',
+      '-A PLUMB -p tcp -m tcp --dport 8080 -m comment --comment "plumb: web 8080->80/tcp" -j DNAT --to-destination 172.18.0.2:80',
+      '-A PLUMB -p tcp -m tcp --dport 20000:20199 -m comment --comment "plumb: many 20000-20199->20000-20199/tcp" -j DNAT --to-destination 172.17.0.2',
+      '-A PLUMB -d 127.0.0.1/32 -p tcp -m tcp --dport 8080:8089 -m comment --comment "plumb: shift 127.0.0.1:8080-8089->80-89/tcp" -j DNAT --to-destination 172.17.0.3:80-89/8080',
+      '-A PLUMB -p udp -m udp --dport 5353 -m comment --comment "plumb: shift 5353->53/udp" -j DNAT --to-destination 172.17.0.3:53',
+      'COMMIT',
+    ].join('\n');
+    expect(dnatRules(saved)).toEqual([
+      { proto: 'tcp', hostIp: '0.0.0.0', hostPorts: '8080', toIp: '172.18.0.2', toPorts: '80', owner: 'web' },
+      { proto: 'tcp', hostIp: '0.0.0.0', hostPorts: '20000-20199', toIp: '172.17.0.2', toPorts: '', owner: 'many' },
+      { proto: 'tcp', hostIp: '127.0.0.1', hostPorts: '8080-8089', toIp: '172.17.0.3', toPorts: '80-89', owner: 'shift' },
+      { proto: 'udp', hostIp: '0.0.0.0', hostPorts: '5353', toIp: '172.17.0.3', toPorts: '53', owner: 'shift' },
+    ]);
+    expect(dnsTarget('*nat\n-A PLUMB_DNS_OUTPUT -d 127.0.0.11/32 -p udp -m udp --dport 53 -j DNAT --to-destination 10.77.0.1:5311\nCOMMIT\n')).toBe('10.77.0.1:5311');
   });
 });
