@@ -230,7 +230,7 @@ function ports(p: Picture): void {
     const e = p.edges((x) => x.kind === 'dnat' && x.from === port.id)[0];
     const target = e ? p.node(e.to) : undefined;
     const box = target?.parent ? p.node(target.parent) : undefined;
-    p.add(bad(port, e), '  ', '      ', [port.label, '──DNAT──▶', box ? box.label : '?', `${port.attrs.toIp}:${port.attrs.toPorts}`, target ? `(${target.label})` : '']);
+    p.add(bad(port, e), '  ', '      ', [port.label, '──DNAT──▶', box ? box.label : '?', `${port.attrs.toIp}:${port.attrs.toPorts}`, target ? `(${target.label})` : '', missing(port)]);
   }
   p.blank();
 }

@@ -39,6 +39,13 @@ export function markDrift(nodes: TopoNode[], edges: TopoEdge[], findings: DriftF
       const ifname = /\b(eth\d+|lo)\b/.exec(f.problem)?.[1];
       if (owner && ifname && pin(byId.get(ids.iface(owner.name, ifname)), text)) continue;
       if (/sandbox namespace|UTS namespace|ip netns/.test(f.problem) && owner && pin(byId.get(ids.sandbox(owner.name)), text)) continue;
+      // A published port's rule: pinned on the port it is about.
+      const dport = /-j DNAT\b/.test(f.problem) ? /--dport (\d+)/.exec(f.problem) : null;
+      if (dport) {
+        const lo = Number(dport[1]);
+        const ports = nodes.filter((n) => n.kind === 'port' && n.attrs.owner === container && Number((n.attrs.hostPorts ?? '').split('-')[0]) === lo);
+        if (ports.map((n) => pin(n, text)).some(Boolean)) continue;
+      }
       if (pin(byId.get(ids.container(container)), text)) continue;
     }
     if (network) {

@@ -73,7 +73,49 @@ function portFragment(d: Describe, nodes: TopoNode[]): Fragment {
     );
     if (target) f.edges.push(edge('dnat', id, target.id, { label: `DNAT ${r.toIp}:${toPorts}` }));
   }
+  f.nodes.push(...missingPorts(d, nodes, f));
+  f.edges.push(...f.nodes.filter((n) => n.absent).flatMap((n) => (n.attrs.target ? [edge('dnat', n.id, n.attrs.target, { label: `DNAT ${n.attrs.toIp}:${n.attrs.toPorts}`, absent: true })] : [])));
   return f;
+}
+
+const inRange = (ports: string, port: number) => {
+  const [lo, hi] = ports.split('-').map(Number);
+  return port >= lo! && port <= (hi ?? lo!);
+};
+
+/**
+ * Ports the store says are published but no DNAT rule of the kernel covers
+ * (rules flushed by a firewall reload): drawn from the store, marked absent,
+ * so the picture shows what is gone.
+ */
+function missingPorts(d: Describe, nodes: TopoNode[], have: Fragment): TopoNode[] {
+  const rules = have.nodes.map((n) => n.attrs);
+  const out: TopoNode[] = [];
+  for (const c of Object.values(d.data.containers).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    if (c.state !== 'running' || !c.ports.length) continue;
+    const primary = c.networks[0] && c.endpoints[c.networks[0].networkId];
+    const net = primary && d.data.networks[primary.networkId];
+    if (!primary || !net?.bridge) continue;
+    const target = nodes.find((n) => n.kind === 'iface' && n.attrs.ip === primary.ip && n.networks.includes(net.name));
+    for (const p of c.ports) {
+      const hostIp = p.hostIp || net.hostBindingIpv4 || '0.0.0.0';
+      if (hostIp.includes(':')) continue;
+      const covered = rules.some((r) => r.proto === p.proto && r.hostIp === hostIp && r.toIp === primary.ip && inRange(r.hostPorts ?? '', p.hostPort));
+      const id = ids.port(p.proto, hostIp, String(p.hostPort));
+      if (covered || out.some((n) => n.id === id)) continue;
+      out.push(
+        node(id, 'port', `${hostIp}:${p.hostPort}/${p.proto}`, {
+          parent: ids.host(),
+          details: ['published port'],
+          networks: [net.name],
+          containers: target?.containers ?? [c.name],
+          attrs: { proto: p.proto, hostIp, hostPorts: String(p.hostPort), toIp: primary.ip, toPorts: String(p.containerPort), owner: c.name, ...(target ? { target: target.id } : {}) },
+          absent: true,
+        }),
+      );
+    }
+  }
+  return out;
 }
 
 function masqueradeFragment(d: Describe, nodes: TopoNode[]): Fragment {

@@ -253,4 +253,19 @@ describe('the pictures', () => {
     ]);
     expect(dnsTarget('*nat\n-A PLUMB_DNS_OUTPUT -d 127.0.0.11/32 -p udp -m udp --dport 53 -j DNAT --to-destination 10.77.0.1:5311\nCOMMIT\n')).toBe('10.77.0.1:5311');
   });
+
+  it('draw a published port whose DNAT rule is gone from the kernel as missing, with the finding on it', () => {
+    const i = ports();
+    const lines = i.kernel.firewall.split('\n');
+    const gone = lines.find((l) => l.includes('-j DNAT') && l.includes('--dport 8080 '))!;
+    i.kernel.firewall = lines.filter((l) => l !== gone).join('\n');
+    i.drift = [{ owner: 'container web', problem: `rule missing: -t nat -A PLUMB ${gone.replace(/^-A PLUMB /, '')}` }];
+    const t = buildTopology(i);
+    const port = t.nodes.find((n) => n.id === 'port:tcp:0.0.0.0:8080')!;
+    expect(port).toMatchObject({ absent: true, drift: [expect.stringMatching(/^container web: rule missing: -t nat -A PLUMB .*--dport 8080 /)] });
+    expect(t.edges.find((e) => e.from === port.id)).toMatchObject({ kind: 'dnat', to: 'if:web:eth0', absent: true });
+    // The other ports are untouched.
+    expect(t.nodes.filter((n) => n.kind === 'port' && (n.absent || n.drift)).map((n) => n.id)).toEqual(['port:tcp:0.0.0.0:8080']);
+    expect(renderAscii(t)).toMatch(/^! +0\.0\.0\.0:8080\/tcp ──DNAT──▶ web 172\.17\.0\.2:80 \(eth0\) \(missing\)$/m);
+  });
 });
