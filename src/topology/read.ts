@@ -26,14 +26,17 @@ async function readNs(rtnl: Rtnl): Promise<NsView> {
 export async function readKernel(k: KernelAccess, data: StoreData): Promise<KernelView> {
   const host = await readNs(k.hostRtnl());
   const sandboxes: Record<string, SandboxView> = {};
+  const natReads: Array<Promise<void>> = [];
   for (const c of sortedContainers(data).filter(ownsSandbox)) {
     const file = c.sandbox!.netns!;
     if (!existsSync(file)) continue;
     const ns = k.openNs(file, c.name);
     const view: SandboxView = await readNs(k.rtnlIn(ns));
-    if (c.embeddedDns) view.nat = await saveIptables(ns, 'nat').catch(() => '');
     sandboxes[c.name] = view;
+    // One iptables-save process per sandbox: started together, not one after the other.
+    if (c.embeddedDns) natReads.push(saveIptables(ns, 'nat').then((t) => void (view.nat = t), () => void (view.nat = '')));
   }
+  await Promise.all(natReads);
   const overlays: Record<string, OverlayNsView> = {};
   for (const net of sortedNetworks(data).filter((n) => n.driver === 'overlay')) {
     const file = net.overlaySandbox?.netns;
