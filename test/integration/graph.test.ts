@@ -205,6 +205,8 @@ describe('plumb graph on a real lab', () => {
     await lab.plumbOk(['graph', '--format', 'png', '-o', png]);
     expect(readFileSync(svg, 'utf8')).toMatch(/<svg[\s\S]*veth/);
     expect(readFileSync(png).subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+    const bad = await lab.plumb(['graph', '--format', 'gif']);
+    expect([bad.code, bad.stderr.trim()]).toEqual([1, 'Error: unknown --format gif: use one of ascii, dot, mermaid, json, svg, png']);
     const r = await lab.plumb(['graph', '--format', 'svg', '-o', svg], { env: { PLUMB_DOT: 'plumb-no-such-dot' } });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^Error: --format svg needs Graphviz's dot, which is not installed: apt-get install graphviz/);

@@ -268,4 +268,11 @@ describe('the pictures', () => {
     expect(t.nodes.filter((n) => n.kind === 'port' && (n.absent || n.drift)).map((n) => n.id)).toEqual(['port:tcp:0.0.0.0:8080']);
     expect(renderAscii(t)).toMatch(/^! +0\.0\.0\.0:8080\/tcp ──DNAT──▶ web 172\.17\.0\.2:80 \(eth0\) \(missing\)$/m);
   });
+
+  it('say plainly when there is nothing yet', () => {
+    const data = store([], []);
+    const text = renderAscii(buildTopology(input(data, healthyKernel(data))));
+    expect(text).toContain('└─ no networks with kernel objects yet');
+    expect(text).toContain('no drift: the kernel matches what plumb expects');
+  });
 });
