@@ -91,7 +91,7 @@ function cables(p: Picture, bridgeId: string, indent: string): void {
 
 function header(p: Picture): void {
   p.add(false, '', '', [`plumb graph: the network of ${p.t.host}`]);
-  p.add(false, '', '', ['═══ veth cable (host end ═══ end inside the sandbox)   ──▶ packets   ! drift']);
+  p.add(false, '', '', ['═══ veth cable: host end ═══ ethN in a sandbox   ──▶ packets go   ! drift']);
   p.blank();
 }
 
