@@ -5,11 +5,23 @@
 // the containers there that vxlan0 reaches through the tunnel. A remote
 // endpoint without its permanent neighbour and FDB entries in this host's
 // kernel is drift: packets to it would be flooded or lost.
-import { overlayNsName, OVERLAY_BRIDGE, OVERLAY_VXLAN, VXLAN_UDP_PORT } from '../drivers/overlay.js';
+import { VXLAN_PORT } from '../cluster/records.js';
 import type { NetworkRecord } from '../store/model.js';
 import { endpointsOn, ipv4Of, linkIn, type Describe } from './common.js';
 import { vethEndpoint } from './endpoint.js';
 import { edge, ids, node, type Fragment } from './model.js';
+
+// The kernel names the overlay driver gives things (drivers/overlay.ts). The
+// topology sits below the drivers (they will describe themselves with its
+// model), so it names them here rather than import them.
+const OVERLAY_BRIDGE = 'br0';
+const OVERLAY_VXLAN = 'vxlan0';
+const VXLAN_UDP_PORT = VXLAN_PORT;
+
+/** The network's namespace name: as the store recorded it, else Docker's "1-" + 10 hex of the id. */
+function overlayNsName(net: NetworkRecord): string {
+  return net.overlaySandbox?.alias.split('/').pop() ?? `1-${net.id.slice(0, 10)}`;
+}
 
 export function describeOverlayNetwork(d: Describe, net: NetworkRecord): Fragment {
   const view = d.kernel.overlays[net.name];
@@ -27,11 +39,11 @@ export function describeOverlayNetwork(d: Describe, net: NetworkRecord): Fragmen
     const vni = vx?.vxlan?.vni ?? net.vni;
     const port = vx?.vxlan?.port ?? VXLAN_UDP_PORT;
     fragment.nodes.push(
-      node(nsId, 'overlay-ns', overlayNsName(net.id), {
+      node(nsId, 'overlay-ns', overlayNsName(net), {
         parent: ids.host(),
-        details: [`ip netns exec ${overlayNsName(net.id)}`],
+        details: [`ip netns exec ${overlayNsName(net)}`],
         networks: [net.name],
-        attrs: { network: net.name, driver: 'overlay', netns: overlayNsName(net.id) },
+        attrs: { network: net.name, driver: 'overlay', netns: overlayNsName(net) },
         absent: !view,
       }),
       node(brId, 'bridge', OVERLAY_BRIDGE, {
@@ -51,7 +63,7 @@ export function describeOverlayNetwork(d: Describe, net: NetworkRecord): Fragmen
     );
     fragment.edges.push(edge('port', vxId, brId, { undirected: true, absent: !vx || vx.master !== OVERLAY_BRIDGE }));
     for (const { c, ep } of local) {
-      const f = vethEndpoint(d, c, net, ep, { where: overlayNsName(net.id), box: nsId, links: view?.links, bridgeId: brId, bridgeName: OVERLAY_BRIDGE });
+      const f = vethEndpoint(d, c, net, ep, { where: overlayNsName(net), box: nsId, links: view?.links, bridgeId: brId, bridgeName: OVERLAY_BRIDGE });
       fragment.nodes.push(...f.nodes);
       fragment.edges.push(...f.edges);
     }

@@ -3,7 +3,7 @@
 // under golden/graph/. Run with UPDATE_GOLDEN=1 to rewrite them after a
 // deliberate change, and read the diff.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join as pathJoin } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -274,5 +274,16 @@ describe('the pictures', () => {
     const text = renderAscii(buildTopology(input(data, healthyKernel(data))));
     expect(text).toContain('└─ no networks with kernel objects yet');
     expect(text).toContain('no drift: the kernel matches what plumb expects');
+  });
+
+  it('come from layers that import nothing above them (topology below the drivers, graph on the topology)', () => {
+    const src = pathJoin(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src');
+    const above: Record<string, string[]> = { topology: ['engine', 'cli', 'drivers', 'graph'], graph: ['engine', 'cli', 'drivers'] };
+    for (const [dir, banned] of Object.entries(above)) {
+      for (const f of readdirSync(pathJoin(src, dir))) {
+        const text = readFileSync(pathJoin(src, dir, f), 'utf8');
+        for (const m of text.matchAll(/from '\.\.\/(\w+)\//g)) expect(banned, `${dir}/${f} imports ${m[1]}/`).not.toContain(m[1]);
+      }
+    }
   });
 });
