@@ -123,6 +123,9 @@ export function renderDot(t: Topology): string {
     }
   };
   emit('', '  ');
+  // The host's own interfaces (uplink, macvlan parents) line up in one column, the world beyond them.
+  const hostIfs = t.nodes.filter((n) => n.kind === 'uplink' || n.kind === 'host-if');
+  if (hostIfs.length > 1) lines.push(`  { rank=same; ${hostIfs.map((n) => quote(n.id)).join('; ')}; }`);
   const legend = legendRows(t);
   if (legend.length) {
     lines.push(`  "legend" [shape=plaintext, style="", margin=0, label=<<table border="0" cellborder="0" cellspacing="2">${legend.join('')}</table>>];`);
