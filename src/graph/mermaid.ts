@@ -61,8 +61,12 @@ export function renderMermaid(t: Topology): string {
   });
   lines.push('  classDef drift stroke:#dc3545,stroke-width:3px,stroke-dasharray:6 4,color:#dc3545');
   lines.push('  classDef absent stroke:#adb5bd,stroke-dasharray:4 4,color:#6c757d');
-  const drifted = t.nodes.filter((n) => n.drift?.length).map((n) => id.get(n.id));
-  const absent = t.nodes.filter((n) => n.absent && !n.drift?.length).map((n) => id.get(n.id));
+  // Classes for nodes; boxes (subgraphs) get a style line each, the form every Mermaid version takes for them.
+  const drifted = t.nodes.filter((n) => n.drift?.length && !tree.isBox(n)).map((n) => id.get(n.id));
+  const absent = t.nodes.filter((n) => n.absent && !n.drift?.length && !tree.isBox(n)).map((n) => id.get(n.id));
+  for (const n of t.nodes.filter((x) => tree.isBox(x) && (x.drift?.length || x.absent))) {
+    lines.push(`  style ${id.get(n.id)} ${n.drift?.length ? 'stroke:#dc3545,stroke-width:3px,stroke-dasharray:6 4,color:#dc3545' : 'stroke:#adb5bd,stroke-dasharray:4 4'}`);
+  }
   if (drifted.length) lines.push(`  class ${drifted.join(',')} drift`);
   if (absent.length) lines.push(`  class ${absent.join(',')} absent`);
   if (redEdges.length) lines.push(`  linkStyle ${redEdges.join(',')} stroke:#dc3545,stroke-width:3px,stroke-dasharray:6 4`);
