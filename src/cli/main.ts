@@ -293,6 +293,16 @@ export function buildProgram(only?: string): Command {
       .action(lazy(async () => (await import('./commands/version.js')).makeVersion(version())));
   }
 
+  if (want('graph')) {
+    program
+      .command('graph')
+      .description('Draw the network as it is in the kernel: bridges, veth cables, sandboxes, ports, NAT, DNS, overlays, drift')
+      .argument('[name...]', 'only these networks and containers')
+      .option('--format <format>', 'ascii, dot, mermaid, json, svg or png', 'ascii')
+      .option('-o, --output <file>', 'write the picture to this file')
+      .action(lazy(async () => (await import('./commands/graph.js')).graph));
+  }
+
   // The flags reach the engine (and the agent it starts) the same way as the environment does.
   program.hook('preAction', (cmd) => {
     const g = cmd.opts<{ clusterStore?: string; clusterAdvertise?: string }>();
@@ -342,7 +352,7 @@ export function buildProgram(only?: string): Command {
 }
 
 /** Top-level commands, as buildProgram() defines them. */
-const COMMANDS = ['network', 'container', 'rename', 'version', 'completion', 'run', 'create', 'exec', 'ps', 'port', 'stop', 'restart', 'start', 'rm', 'inspect', 'agent', 'system', 'dns'];
+const COMMANDS = ['network', 'container', 'rename', 'version', 'completion', 'run', 'create', 'exec', 'ps', 'port', 'stop', 'restart', 'start', 'rm', 'inspect', 'graph', 'agent', 'system', 'dns'];
 
 /** What `plumb run` loads before it starts work (its command module, the CLI helpers, the engine context), for scripts/bench-run to time. */
 export async function loadRunModules(): Promise<void> {

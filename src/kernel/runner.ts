@@ -74,6 +74,18 @@ export async function runProgram(
 }
 
 /**
+ * Runs a filter program: `input` on its stdin, its stdout returned as bytes
+ * (a PNG from Graphviz is no text). Same contract as runProgram otherwise.
+ */
+export async function runFilter(argv: string[], input: string, opts: { doing?: string } = {}): Promise<{ code: number; stdout: Buffer; stderr: string }> {
+  const run = await execa();
+  const r = await run(argv[0]!, argv.slice(1), { ...baseOptions(undefined, undefined), input, encoding: 'buffer' });
+  const failure = startFailure(r, opts.doing ?? argv[0]!, argv[0]!);
+  if (failure) throw failure;
+  return { code: statusOf(r), stdout: Buffer.from(r.stdout as Uint8Array), stderr: Buffer.from(r.stderr as Uint8Array).toString('utf8') };
+}
+
+/**
  * runProgram for the one path where loading execa was measured to cost too
  * much: the firewall's iptables-restore / iptables-save, which `run -p` and
  * `rm -f` of a published container run once each. Loading execa there added
