@@ -18,7 +18,7 @@ function sources(dir: string): string[] {
 function importedPackages(): Set<string> {
   const found = new Set<string>();
   for (const file of sources(join(root, 'src'))) {
-    for (const m of readFileSync(file, 'utf8').matchAll(/(?:from|import\()\s*'([^'.][^']*)'/g)) {
+    for (const m of readFileSync(file, 'utf8').matchAll(/(?:(?<!['"`\w])from\s+|import\(\s*)'([@a-z0-9][\w./@-]*)'/g)) {
       const spec = m[1]!;
       if (spec.startsWith('node:')) continue;
       const parts = spec.split('/');
