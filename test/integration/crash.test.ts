@@ -133,12 +133,16 @@ async function runFamily(f: Family): Promise<void> {
     }
     tally.stepKills++;
   }
-  // Random moments after the lock: within the time a whole run of the command took (startup included, so some land after the end).
+  // Random moments after the lock. How long the lock is held is not known from outside (the wall time
+  // includes start-up), so the window starts at the wall time and shrinks to any delay that came too late.
   const want = Math.round(f.randomKills * SCALE);
+  let windowUs = Math.max(wall, 100) * 1000;
   let got = 0;
-  for (let tries = 0; got < want && tries < want * 4; tries++) {
-    const us = Math.floor(Math.random() * Math.max(wall, 100) * 700);
-    if (rebase(await attempt(f, base, { PLUMB_CRASH_AFTER_LOCK_US: String(us) }, `random ${us}us`))) got++;
+  for (let tries = 0; got < want && tries < want * 3; tries++) {
+    const us = Math.floor(Math.random() * windowUs);
+    const r = await attempt(f, base, { PLUMB_CRASH_AFTER_LOCK_US: String(us) }, `random ${us}us`);
+    if (rebase(r)) got++;
+    else windowUs = Math.max(us, 20_000);
   }
   tally.randomKills += got;
 }

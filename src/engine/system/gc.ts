@@ -39,8 +39,13 @@ export async function collectGarbage(ctx: Context): Promise<GcResult> {
     const failed: string[] = [];
     // Removals cut short are finished first: nothing else about those containers needs repair.
     for (const c of interruptedRemovals(ctx, data)) {
-      await finishRemoval(ctx, data, c);
-      repaired.push(`container ${c.name}: its removal (rm) was cut short`);
+      const line = `container ${c.name}: its removal (rm) was cut short`;
+      try {
+        await finishRemoval(ctx, data, c);
+        repaired.push(line);
+      } catch (err) {
+        failed.push(`${line}: repair failed: ${(err as Error).message.split('\n')[0]}`);
+      }
     }
     // Containers whose process ended are torn down next, as any command would.
     await reapExited(ctx, data);
