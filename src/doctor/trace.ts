@@ -93,7 +93,7 @@ async function describe(f: Facts, events: TraceEvent[]): Promise<{ steps: TraceS
     if (!m) continue;
     const [, family, table, chain, kind, rest] = m;
     if (table!.startsWith('plumb_trace')) {
-      if (kind === 'packet: ' && !packet) packet = rest!.replace(/ ether \S+ \S+/g, '').replace(/ ip (dscp|ecn|ttl|id|length) \S+( \S+)?/g, '').trim();
+      if (kind === 'packet: ' && !packet) packet = rest!.replace(/ ether \S+ \S+/g, '').replace(/ ip (dscp|ecn|ttl|length) \S+/g, '').trim();
       continue;
     }
     if (kind === 'packet: ') continue;
@@ -127,6 +127,27 @@ function summarise(steps: TraceStep[]): { verdict: string; accepted: boolean } {
   return { verdict: `${rewrite}accepted`, accepted: true };
 }
 
+/**
+ * The events of the first packet only. The kernel's trace id comes from the
+ * packet buffer's address: it changes between hooks (after routing) and a
+ * later packet may reuse it. Every hook starts with a "packet:" line that
+ * shows the IP id, which stays with the packet: follow that.
+ */
+export function firstPacket(events: TraceEvent[]): TraceEvent[] {
+  const ipIdOf = new Map<string, string>();
+  let wanted: string | undefined;
+  const out: TraceEvent[] = [];
+  for (const e of events) {
+    const m = / packet: .* ip id (\d+) /.exec(e.text + ' ');
+    if (m) ipIdOf.set(e.id, m[1]!);
+    const ipId = ipIdOf.get(e.id);
+    if (ipId === undefined) continue;
+    wanted ??= ipId;
+    if (ipId === wanted) out.push(e);
+  }
+  return out;
+}
+
 export interface TraceOptions {
   /** How long to wait for the packet (from outside: for the learner to send it). */
   waitMs: number;
@@ -152,8 +173,9 @@ export async function tracePath(f: Facts, fromSpec: string, toSpec: string, opts
   } finally {
     await armed.stop();
   }
-  const first = armed.events[0]?.id;
-  if (!first) throw new PlumbError(`no packet from ${p.from} to ${p.to} was seen within ${Math.round(opts.waitMs / 1000)} s${p.send ? '' : ` (send one from ${p.from})`}`);
-  const { steps, packet } = await describe(f, armed.events.filter((e) => e.id === first));
+  if (process.env.PLUMB_TRACE_DEBUG) for (const e of armed.events) process.stderr.write(`${e.id} ${e.text}\n`);
+  const events = firstPacket(armed.events);
+  if (!events.length) throw new PlumbError(`no packet from ${p.from} to ${p.to} was seen within ${Math.round(opts.waitMs / 1000)} s${p.send ? '' : ` (send one from ${p.from})`}`);
+  const { steps, packet } = await describe(f, events);
   return { from: p.from, to: p.to, packet, steps, ...summarise(steps) };
 }
