@@ -17,6 +17,8 @@ import { broken, ok, type HopResult } from './types.js';
 
 export async function checkNames(f: Facts, c: ContainerRecord, sb: NsFacts, probe: boolean): Promise<HopResult[]> {
   if (!c.embeddedDns || c.sandbox?.joined) return [];
+  // Queries go out through a bridge endpoint (the resolver listens on a bridge gateway); without one, 127.0.0.11 is not wired.
+  if (!Object.values(c.endpoints).some((e) => f.data.networks[e.networkId]?.driver === 'bridge')) return [];
   const hop = `${c.name} dns`;
   const path = c.sandbox!.netns!;
   const out: HopResult[] = [];

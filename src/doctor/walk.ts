@@ -46,13 +46,16 @@ export async function doctorHost(f: Facts): Promise<DoctorReport> {
     hops.push(...(await h.network(f, net)));
   }
   for (const net of networksInUse(f)) if (net.driver === 'bridge' && net.ipam) hops.push(...(await checkEgressOfNetwork(f, net)));
+  const probes: Array<Promise<HopResult[]>> = [];
   for (const c of f.runningContainers()) {
     const { results, sandbox } = await checkSandbox(f, c);
     hops.push(...results);
     if (sandbox) hops.push(...(await checkNames(f, c, sandbox, true)));
     for (const port of c.ports) hops.push(...(await checkPublishedPort(f, c, port)));
-    if (sandbox && !c.sandbox?.joined && results.every((r) => r.ok)) hops.push(...(await gatewayProbes(f, c, sandbox.ns)));
+    if (sandbox && !c.sandbox?.joined && results.every((r) => r.ok)) probes.push(gatewayProbes(f, c, sandbox.ns));
   }
+  // The probes are bounded in time; sent at once, a dead path costs one deadline, not one per container.
+  for (const r of await Promise.all(probes)) hops.push(...r);
   return report(hops);
 }
 
@@ -68,6 +71,12 @@ async function gatewayProbes(f: Facts, c: ContainerRecord, ns: Netns): Promise<H
   for (const ep of Object.values(c.endpoints)) {
     const net = f.data.networks[ep.networkId];
     if (!net || net.driver !== 'bridge' || !ep.gateway) continue;
+    const h = await f.host();
+    const input = walkChain(h.rules, 'filter', 'INPUT', { src: ep.ip, dst: ep.gateway, proto: 'icmp', inIf: net.bridge, ctstate: ['NEW'], dstLocal: true });
+    if (input.verdict !== 'ACCEPT') {
+      out.push(broken(`${c.name} -> ${ep.gateway}`, verdictObject(input, 'filter', 'INPUT'), `drops ${c.name}'s packets to its gateway ${ep.gateway}`, 'the gateway is the host itself: its INPUT chain decides what containers may send it (ping, DNS)', fixForDrop(input)));
+      continue;
+    }
     const r = await pingProbe(ns, ep.gateway);
     out.push(r.ok ? ok(`${c.name} -> ${ep.gateway}`, 'probe ping', r.detail) : broken(`${c.name} -> ${ep.gateway}`, `ping from ${c.name} to its gateway ${ep.gateway}`, r.detail, `the hops above look healthy, yet ${c.name} cannot reach ${net.bridge}`, undefined));
   }
@@ -102,6 +111,9 @@ async function resolveEnd(f: Facts, name: string): Promise<End> {
   const byName = all.find((c) => c.name === name) ?? all.find((c) => name.length >= 3 && c.id.startsWith(name));
   if (byName) {
     if (byName.state !== 'running') throw new PlumbError(`container ${byName.name} is not running: start it first (plumb start ${byName.name})`);
+    // container:X shares X's stack: its path is X's.
+    const joined = byName.sandbox?.joined ? f.data.containers[byName.sandbox.joined] : undefined;
+    if (joined) return { kind: 'container', c: joined, label: `${byName.name} (in ${joined.name})` };
     return { kind: 'container', c: byName, label: byName.name };
   }
   if (isIpv4(name)) {
