@@ -4,7 +4,7 @@
 // plumb's owner comments) and the verdict.
 import { PlumbError } from '../engine/errors.js';
 import { saveIptables } from '../kernel/iptables.js';
-import { armTrace, nftRulePositions, type ArmedTrace, type TraceEvent } from '../kernel/nftrace.js';
+import { armTrace, nftRulePositions, type TraceEvent } from '../kernel/nftrace.js';
 import type { Netns } from '../kernel/netns.js';
 import { tcpProbe, udpProbe } from '../kernel/path-probes.js';
 import type { ContainerRecord } from '../store/model.js';
@@ -153,15 +153,14 @@ export interface TraceOptions {
   waitMs: number;
   /** Called once armed, with the tracing table's name and whether the packet must come from outside. */
   onArmed?: (table: string, external: boolean) => void;
-  /** Lets the caller remove the tracing table on SIGINT/SIGTERM. */
-  onTrace?: (t: ArmedTrace) => void;
+  /** Lets the caller remove the tracing table on SIGINT/SIGTERM (given as soon as there is anything to remove). */
+  onStop?: (stop: () => Promise<void>) => void;
 }
 
 export async function tracePath(f: Facts, fromSpec: string, toSpec: string, opts: TraceOptions): Promise<TraceReport> {
   const p = await plan(f, fromSpec, toSpec);
   const h = await f.host();
-  const armed = await armTrace(h.ns, { expr: p.expr });
-  opts.onTrace?.(armed);
+  const armed = await armTrace(h.ns, { expr: p.expr }, opts.onStop);
   try {
     opts.onArmed?.(armed.table, !p.send);
     const sending = p.send?.();

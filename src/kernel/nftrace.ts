@@ -48,7 +48,7 @@ export function traceTableText(table: string, m: TraceMatch): string {
 }
 
 /** Starts the monitor, waits until it listens (it reports the creation of the table), then arms the table. */
-export async function armTrace(ns: Netns, m: TraceMatch): Promise<ArmedTrace> {
+export async function armTrace(ns: Netns, m: TraceMatch, register?: (stop: () => Promise<void>) => void): Promise<ArmedTrace> {
   const table = traceTableName();
   const argv = inNetnsArgv(ns, ['nft', '-a', 'monitor']);
   const child: ChildProcess = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -76,6 +76,8 @@ export async function armTrace(ns: Netns, m: TraceMatch): Promise<ArmedTrace> {
     child.kill('SIGTERM');
     await exited;
   };
+  // From here on an interrupt can remove the table, even before arming is done.
+  register?.(stop);
   // Add the table until the monitor reports it (it may subscribe a moment after it starts).
   const deadline = Date.now() + 10_000;
   for (;;) {
@@ -85,6 +87,11 @@ export async function armTrace(ns: Netns, m: TraceMatch): Promise<ArmedTrace> {
       throw new KernelError(`nft: cannot add the tracing table ${table}: ${r.stderr.trim()}`, 'EIO', 5);
     }
     const seen = await Promise.race([tableSeen.then(() => true), new Promise<boolean>((res) => setTimeout(() => res(false), 300))]);
+    if (stopped) {
+      // Interrupted while arming: the table may have been added after stop() removed it.
+      await runIn(ns, ['nft', 'delete', 'table', 'inet', table], { timeoutMs: 10_000 });
+      throw new KernelError('tracing interrupted', 'EINTR', 4);
+    }
     if (seen) break;
     await runIn(ns, ['nft', 'delete', 'table', 'inet', table], { timeoutMs: 10_000 });
     if (Date.now() > deadline) {

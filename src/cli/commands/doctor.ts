@@ -40,7 +40,7 @@ export async function trace(from: string, to: string, o: { format?: string; wait
     const f = new Facts(ctx, ctx.store.read());
     const r = await tracePath(f, from, to, {
       waitMs: waitS * 1000,
-      onTrace: (t) => stops.push(() => t.stop()),
+      onStop: (stop) => stops.push(stop),
       onArmed: (table, external) => {
         if (o.format !== 'json') out(`tracing with nft table inet ${table}${external ? `: send a packet from ${from} now (waiting ${waitS} s)` : ''}`);
       },
