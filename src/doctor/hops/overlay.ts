@@ -65,7 +65,7 @@ async function remoteEntries(f: Facts, net: NetworkRecord, name: string, path: s
     if (!n || n.lladdr !== e.mac) {
       out.push(broken(hop, `neighbour ${e.ip} dev ${OVERLAY_VXLAN}`, n ? `says ${n.lladdr ?? 'nothing'}, ${e.containerName} has ${e.mac}` : 'missing', `ARP is not sent through the tunnel: without this entry nobody here learns ${e.containerName}'s MAC`, cmd(`ip neigh replace ${e.ip} lladdr ${e.mac} dev ${OVERLAY_VXLAN} nud permanent`)));
     }
-    const fe = fdb.filter((x) => x.mac === e.mac);
+    const fe = fdb.filter((x) => x.mac === e.mac && x.self);
     if (!fe.some((x) => x.dst === e.vtep)) {
       out.push(broken(hop, `fdb ${e.mac} dev ${OVERLAY_VXLAN}`, fe.length ? `points at ${fe.map((x) => x.dst ?? '?').join(', ')}, not ${e.vtep}` : 'missing', `${OVERLAY_VXLAN} does not know which host to send ${e.containerName}'s frames to`, cmd(`bridge fdb replace ${e.mac} dev ${OVERLAY_VXLAN} dst ${e.vtep} self permanent`)));
     }
