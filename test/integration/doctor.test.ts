@@ -96,6 +96,35 @@ describe('a healthy lab', () => {
   });
 });
 
+describe('inspect and network inspect show the kernel beside the store', () => {
+  it('says InSync while healthy, and shows the actual state of a broken veth and MTU', async () => {
+    const netBefore = JSON.parse(await lab.plumbOk(['network', 'inspect', 'front']))[0].Plumb.Kernel;
+    expect(netBefore.InSync).toBe(true);
+    expect(netBefore.Bridge).toEqual({
+      Expected: { Name: bridgeOf('front'), Up: true, Mtu: 1500, Addresses: ['10.61.0.1/24'] },
+      Actual: { Name: bridgeOf('front'), Up: true, Mtu: 1500, Addresses: ['10.61.0.1/24'] },
+    });
+    const veth = hostVeth('web');
+    await host(['ip', 'link', 'set', veth, 'down']);
+    await inside('web', ['ip', 'link', 'set', 'eth0', 'mtu', '1400']);
+    try {
+      const net = JSON.parse(await lab.plumbOk(['network', 'inspect', 'front']))[0].Plumb.Kernel;
+      expect(net.InSync).toBe(false);
+      expect(net.Endpoints.web.Expected.HostVeth).toEqual({ Name: veth, Master: bridgeOf('front'), Up: true, Mtu: 1500, Hairpin: true, Learning: true });
+      expect(net.Endpoints.web.Actual.HostVeth).toMatchObject({ Name: veth, Master: bridgeOf('front'), Up: false });
+      expect(net.Endpoints.cli.InSync).toBe(true);
+      const c = JSON.parse(await lab.plumbOk(['inspect', 'web']))[0].Plumb.Kernel;
+      expect(c.InSync).toBe(false);
+      expect(c.Networks.front).toMatchObject({ Expected: { Interface: 'eth0', Mtu: 1500 }, Actual: { Interface: 'eth0', Mtu: 1400, Addresses: ['10.61.0.2/24'] } });
+      expect(c.Problems).toEqual(expect.arrayContaining([`veth ${veth}: is down`, "link eth0 in web: MTU 1400, the network's is 1500"]));
+    } finally {
+      await host(['ip', 'link', 'set', veth, 'up']);
+      await inside('web', ['ip', 'link', 'set', 'eth0', 'mtu', '1500']);
+    }
+    expect(JSON.parse(await lab.plumbOk(['inspect', 'web']))[0].Plumb.Kernel.InSync).toBe(true);
+  });
+});
+
 describe('no false alarm in the other modes', () => {
   it('macvlan, host, none and container: containers leave doctor healthy', async () => {
     const net = ['--subnet', '203.0.113.0/24', '--ip-range', '203.0.113.128/25', '--gateway', WAN_IP];
@@ -114,11 +143,18 @@ describe('no false alarm in the other modes', () => {
       const mv = await doctor(['host', 'mv1']);
       expect(mv.code).toBe(1);
       expect(mv.stdout).toMatch(/cannot reach its own macvlan children/);
-      // Breaking a macvlan child is seen too.
+      const pubBefore = JSON.parse(await lab.plumbOk(['network', 'inspect', 'pub']))[0].Plumb.Kernel;
+      expect(pubBefore).toMatchObject({ InSync: true, Parent: { Expected: { Name: 'eth0', Up: true }, Actual: { Name: 'eth0', Up: true } } });
+      expect(pubBefore.Endpoints.mv2.Actual.Sandbox).toMatchObject({ Kind: 'macvlan', Mode: 'bridge', Up: true });
+      // Breaking a macvlan child is seen too, by doctor and by network inspect.
       await inside('mv2', ['ip', 'link', 'set', 'eth0', 'down']);
       const broken = await doctor(['mv1', 'mv2']);
       expect(broken.code).toBe(1);
       expect(broken.stdout).toMatch(/FAIL  mv2 eth0: link eth0 in mv2: is down/);
+      const pub = JSON.parse(await lab.plumbOk(['network', 'inspect', 'pub']))[0].Plumb.Kernel;
+      expect(pub.InSync).toBe(false);
+      expect(pub.Endpoints.mv2).toMatchObject({ InSync: false, Expected: { Sandbox: { Up: true } }, Actual: { Sandbox: { Up: false } } });
+      expect(pub.Problems).toContain('link eth0 in mv2: is down');
     } finally {
       await lab.plumbOk(['rm', '-f', 'mv1', 'mv2', 'hostc', 'nonec', 'joined']);
       await lab.plumbOk(['network', 'rm', 'pub']);
