@@ -52,7 +52,7 @@ export async function checkFirewallShape(f: Facts): Promise<HopResult[]> {
     const target = j >= 0 ? args[j + 1] : undefined;
     if (target === 'DROP' || target === 'REJECT') {
       const rule = { table: 'filter', chain: CHAIN.user, position: i + 1, args, uncertain: false };
-      out.push(broken('host netfilter', `rule ${ruleText(rule)}`, `${target}s forwarded packets that match it`, `${CHAIN.user} is consulted first for every forwarded packet, before plumb's own rules`, `iptables -D ${CHAIN.user} ${i + 1}`));
+      out.push(broken('host netfilter', `rule ${ruleText(rule)}`, `${target === 'DROP' ? 'drops' : 'rejects'} forwarded packets that match it`, `${CHAIN.user} is consulted first for every forwarded packet, before plumb's own rules`, `iptables -D ${CHAIN.user} ${i + 1}`));
     }
   }
   if (!out.length) out.push(ok('host netfilter', 'jumps', `FORWARD -> ${CHAIN.user}, ${CHAIN.isolation1}, ${CHAIN.forward}; nat -> ${CHAIN.nat}, ${CHAIN.natPostrouting}; ${user.length} rule(s) in ${CHAIN.user}`));
