@@ -140,3 +140,20 @@ export async function checkEgress(f: Facts, net: NetworkRecord, src: string, dst
   if (out.every((r) => r.ok)) return [ok(hop, 'FORWARD + POSTROUTING', `out through ${outIf}: accepted and masqueraded`)];
   return out.filter((r) => !r.ok);
 }
+
+/**
+ * Strict reverse-path filtering (rp_filter 1, the larger of `all` and the
+ * interface wins) drops a packet whose source the host would not route back
+ * out of the interface it came in on.
+ */
+export async function reversePathHop(f: Facts, hop: string, src: string, inIf: string | undefined): Promise<HopResult | undefined> {
+  if (!inIf) return undefined;
+  const h = await f.host();
+  const all = Number(readSysctl(h.ns, 'net.ipv4.conf.all.rp_filter') ?? 0);
+  const dev = Number(readSysctl(h.ns, `net.ipv4.conf.${inIf}.rp_filter`) ?? 0);
+  if (Math.max(all, dev) !== 1) return undefined;
+  const back = lookupRoute(h.routes, src)?.dev;
+  if (back === inIf) return undefined;
+  return broken(hop, `sysctl net.ipv4.conf.${dev === 1 ? inIf : 'all'}.rp_filter`, `is 1 (strict), and the host routes ${src} out of ${back ?? 'nowhere'}, not ${inIf}`,
+    `strict reverse-path filtering drops packets from ${src} arriving on ${inIf} as spoofed`, `sysctl -w net.ipv4.conf.${dev === 1 ? inIf : 'all'}.rp_filter=2  (or fix the route to ${src})`);
+}

@@ -10,7 +10,9 @@ import type { ContainerRecord, NetworkRecord } from '../store/model.js';
 import { isIpv4, lookupRoute } from './addresses.js';
 import { checkNames } from './dns.js';
 import type { Facts } from './facts.js';
-import { checkEgress, checkFirewallShape, checkPublishedPort, checkSysctls, forwardHop, verdictObject, fixForDrop } from './host.js';
+import { checkEgress, checkFirewallShape, checkPublishedPort, checkSysctls, forwardHop, verdictObject, fixForDrop, outDevice, reversePathHop } from './host.js';
+import { dnsProbe } from '../kernel/path-probes.js';
+import { EMBEDDED_DNS_IP } from '../dns/sandbox-rules.js';
 import { hopsFor } from './hops/index.js';
 import { walkChain } from './netfilter.js';
 import { checkSandbox } from './sandbox.js';
@@ -181,6 +183,11 @@ export async function doctorPath(f: Facts, fromSpec: string, toSpec: string): Pr
         hops.push(await forwardHop(f, `${br} ${dst.c.name} -> ${from.c.name}`, { ...p, src: shared.ip, dst: shared.srcIp, sport: p.dport, dport: 40000, ctstate: ['ESTABLISHED'] }, `the replies`));
       }
       probeTo = shared.ip;
+      if (from.c.embeddedDns && shared.net.driver !== 'macvlan' && hops.every((h) => h.ok) && probeFrom) {
+        const r = await dnsProbe(probeFrom, EMBEDDED_DNS_IP, dst.c.name);
+        const right = r.addresses?.includes(shared.ip);
+        hops.push(right ? ok(`${from.c.name} dns`, `query ${dst.c.name}`, r.detail) : broken(`${from.c.name} dns`, `query ${dst.c.name} @${EMBEDDED_DNS_IP} from ${from.c.name}`, r.ok ? `answers ${r.addresses!.join(', ')}, not ${shared.ip}` : r.detail, `${from.c.name} cannot find ${dst.c.name} by name`, `plumb restart ${from.c.name}`));
+      }
     } else {
       hops.push(...(await crossNetwork(f, from.c, dst.c, to)));
     }
@@ -190,6 +197,8 @@ export async function doctorPath(f: Facts, fromSpec: string, toSpec: string): Pr
     if (egress) {
       hops.push(...(await networkHops(f, egress.net)));
       hops.push(...(await checkEgress(f, egress.net, egress.ip, dst.ip)));
+      const rp = await reversePathHop(f, `${egress.net.name} egress`, egress.ip, egress.net.bridge);
+      if (rp) hops.push(rp);
     } else hops.push(broken(from.c.name, `networks of ${from.c.name}`, 'none leads outside (internal, none, or no gateway)', 'there is no way out of the sandbox', `plumb network connect bridge ${from.c.name}`));
     probeTo = dst.ip;
   } else if (from.kind === 'outside' && dst.kind === 'container') {
@@ -201,6 +210,8 @@ export async function doctorPath(f: Facts, fromSpec: string, toSpec: string): Pr
       const net = egressNetworkSync(f, dst.c);
       if (net) hops.push(...(await networkHops(f, net.net)));
       hops.push(...(await checkPublishedPort(f, dst.c, binding, from.ip)));
+      const rp = await reversePathHop(f, `host <- ${from.ip}`, from.ip, await outDevice(f, from.ip));
+      if (rp) hops.push(rp);
       // The source is outside this host: probe the last hops from the host instead.
       probeFrom = f.ctx.hostNs();
       probeTo = net?.ip;

@@ -98,6 +98,12 @@ const FAULTS: Fault[] = [
     names: () => /fdb 00:00:00:00:00:00 dev vxlan0 dst 192\.0\.2\.12: missing/,
   },
   {
+    name: "host 1's INPUT drops VXLAN from the other host",
+    inject: () => h1.exec(['iptables', '-I', 'INPUT', '-p', 'udp', '--dport', '4789', '-j', 'DROP']),
+    undo: () => h1.exec(['iptables', '-D', 'INPUT', '-p', 'udp', '--dport', '4789', '-j', 'DROP']),
+    names: () => /rule -t filter -A INPUT -p udp -m udp --dport 4789 -j DROP \(not plumb's\): drops VXLAN \(UDP 4789\) from 192\.0\.2\.12/,
+  },
+  {
     name: 'vxlan0 down',
     inject: () => inOverlay(['ip', 'link', 'set', 'vxlan0', 'down']),
     undo: async () => {

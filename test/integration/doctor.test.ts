@@ -7,7 +7,7 @@
 // seen, accepted), the same after a DROP in PLUMB-USER, and an attempt
 // across two networks (the isolation rule named).
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOST_UPLINK_IP, Lab, PLUMB_BIN, WAN_IP, type RunResult } from '../helpers/lab.js';
@@ -372,6 +372,31 @@ const FAULTS: Fault[] = [
       host(['conntrack', '-I', '-p', 'udp', '-s', WAN_IP, '-d', HOST_UPLINK_IP, '--sport', '5000', '--dport', '5353', '-r', HOST_UPLINK_IP, '-q', WAN_IP, '--reply-port-src', '5353', '--reply-port-dst', '5000', '-t', '120']),
     undo: () => host(['conntrack', '-D', '-p', 'udp', '--orig-port-dst', '5353']),
     names: () => /conntrack entry udp .*src=203\.0\.113\.2 dst=203\.0\.113\.1 sport=5000 dport=5353/,
+  },
+  {
+    name: 'strict rp_filter with a stray host route for the client',
+    args: [WAN_IP, 'web:80'],
+    inject: async () => {
+      await host(['ip', 'route', 'add', `${WAN_IP}/32`, 'dev', bridgeOf('back')]);
+      await host(['sysctl', '-qw', 'net.ipv4.conf.all.rp_filter=1']);
+    },
+    undo: async () => {
+      await host(['sysctl', '-qw', 'net.ipv4.conf.all.rp_filter=0']);
+      await host(['ip', 'route', 'del', `${WAN_IP}/32`, 'dev', bridgeOf('back')]);
+    },
+    names: () => new RegExp(`sysctl net\\.ipv4\\.conf\\.all\\.rp_filter: is 1 \\(strict\\), and the host routes 203\\.0\\.113\\.2 out of ${bridgeOf('back')}, not eth0`),
+  },
+  {
+    name: 'the resolver is not running',
+    args: [],
+    inject: async () => {
+      const status = JSON.parse(readFileSync(join(lab.root, 'run', 'dns.json'), 'utf8')) as { pid: number };
+      process.kill(status.pid, 'SIGKILL');
+      await lab.eventually(() => !existsSync(`/proc/${status.pid}`), 5000);
+    },
+    // The fix doctor names: restarting a container on a user-defined network starts the resolver again.
+    undo: () => lab.plumbOk(['restart', 'cli']),
+    names: () => /process plumb dns serve: not running/,
   },
 ];
 

@@ -8,6 +8,8 @@ import { FLOOD_MAC, OVERLAY_BRIDGE, OVERLAY_VXLAN, DEFAULT_OVERLAY_MTU, overlayN
 import { overlayPlace } from '../../engine/overlay-cluster.js';
 import type { NetworkRecord } from '../../store/model.js';
 import { lookupRoute } from '../addresses.js';
+import { fixForDrop, verdictObject } from '../host.js';
+import { walkChain } from '../netfilter.js';
 import type { Facts } from '../facts.js';
 import { broken, ok, type HopResult } from '../types.js';
 import { sandboxInterface } from './common.js';
@@ -75,6 +77,12 @@ async function remoteEntries(f: Facts, net: NetworkRecord, name: string, path: s
     }
   }
   for (const vtep of [...new Set(remote.map((e) => e.vtep))]) {
+    // vxlan0's UDP socket lives in this host's namespace: its INPUT chain must let the other hosts' packets in.
+    const inIf = lookupRoute(h.routes, vtep)?.dev;
+    const v = walkChain(h.rules, 'filter', 'INPUT', { src: vtep, dst: cluster.vtep, proto: 'udp', sport: 40000, dport: 4789, inIf, ctstate: ['NEW'], dstLocal: true });
+    if (v.verdict !== 'ACCEPT') {
+      out.push(broken(`${name} <- ${vtep}`, verdictObject(v, 'filter', 'INPUT'), `drops VXLAN (UDP 4789) from ${vtep}`, `nothing ${net.name}'s containers on that host send arrives here`, fixForDrop(v)));
+    }
     if (!fdb.some((x) => x.mac === FLOOD_MAC && x.dst === vtep)) {
       out.push(broken(`${name} -> ${vtep}`, `fdb ${FLOOD_MAC} dev ${OVERLAY_VXLAN} dst ${vtep}`, 'missing', 'broadcasts (and unknown destinations) are not flooded to that host', cmd(`bridge fdb append ${FLOOD_MAC} dev ${OVERLAY_VXLAN} dst ${vtep} self permanent`)));
     }
