@@ -59,6 +59,23 @@ export async function checkFirewallShape(f: Facts): Promise<HopResult[]> {
   return out;
 }
 
+/** The device a packet from `ip`, an address outside this host, arrives on: routes into plumb's own bridges do not count (nothing outside lives there). */
+export async function arrivalDevice(f: Facts, ip: string): Promise<string | undefined> {
+  const h = await f.host();
+  const bridges = new Set(Object.values(f.data.networks).map((n) => n.bridge).filter(Boolean));
+  return lookupRoute(h.routes.filter((r) => !r.dev || !bridges.has(r.dev)), ip)?.dev;
+}
+
+/** Replies to an outside address must leave the way its packets came in. */
+export async function returnRouteHop(f: Facts, hop: string, ip: string): Promise<HopResult | undefined> {
+  const h = await f.host();
+  const arrive = await arrivalDevice(f, ip);
+  const route = lookupRoute(h.routes, ip);
+  if (!arrive || !route || route.dev === arrive) return undefined;
+  const dst = route.dst === 'default' ? 'default' : route.dst;
+  return broken(hop, `route ${dst}${route.via ? ` via ${route.via}` : ''} dev ${route.dev}`, `sends replies to ${ip} out of ${route.dev}, while its packets arrive on ${arrive}`, `the answers never reach ${ip}`, `ip route del ${dst} dev ${route.dev}`);
+}
+
 /** The device the host sends `ip` out of (its main routing table). */
 export async function outDevice(f: Facts, ip: string): Promise<string | undefined> {
   const h = await f.host();
@@ -98,7 +115,7 @@ export async function checkPublishedPort(f: Facts, c: ContainerRecord, port: Con
   if (!pb) return [];
   const h = await f.host();
   const hop = `${c.name} ${port.hostIp && port.hostIp !== '0.0.0.0' ? port.hostIp : '*'}:${port.hostPort}->${port.containerPort}/${port.proto}`;
-  const inIf = await outDevice(f, from);
+  const inIf = await arrivalDevice(f, from);
   const hostAddr = port.hostIp && port.hostIp !== '0.0.0.0' ? port.hostIp : h.addrs.find((a) => a.dev === inIf)?.address ?? h.addrs.find((a) => a.dev !== 'lo')?.address ?? '127.0.0.1';
   const p: Packet = { src: from, dst: hostAddr, proto: port.proto, sport: 40000, dport: port.hostPort, inIf, ctstate: ['NEW'], dstLocal: true };
   const nat = walkChain(h.rules, 'nat', 'PREROUTING', p);
@@ -151,6 +168,7 @@ export async function reversePathHop(f: Facts, hop: string, src: string, inIf: s
   const h = await f.host();
   const all = Number(readSysctl(h.ns, 'net.ipv4.conf.all.rp_filter') ?? 0);
   const dev = Number(readSysctl(h.ns, `net.ipv4.conf.${inIf}.rp_filter`) ?? 0);
+  // The kernel uses the larger of the two.
   if (Math.max(all, dev) !== 1) return undefined;
   const back = lookupRoute(h.routes, src)?.dev;
   if (back === inIf) return undefined;

@@ -10,7 +10,7 @@ import type { ContainerRecord, NetworkRecord } from '../store/model.js';
 import { isIpv4, lookupRoute } from './addresses.js';
 import { checkNames } from './dns.js';
 import type { Facts } from './facts.js';
-import { checkEgress, checkFirewallShape, checkPublishedPort, checkSysctls, forwardHop, verdictObject, fixForDrop, outDevice, reversePathHop } from './host.js';
+import { checkEgress, checkFirewallShape, checkPublishedPort, checkSysctls, forwardHop, verdictObject, fixForDrop, arrivalDevice, returnRouteHop, reversePathHop } from './host.js';
 import { dnsProbe } from '../kernel/path-probes.js';
 import { EMBEDDED_DNS_IP } from '../dns/sandbox-rules.js';
 import { hopsFor } from './hops/index.js';
@@ -210,7 +210,9 @@ export async function doctorPath(f: Facts, fromSpec: string, toSpec: string): Pr
       const net = egressNetworkSync(f, dst.c);
       if (net) hops.push(...(await networkHops(f, net.net)));
       hops.push(...(await checkPublishedPort(f, dst.c, binding, from.ip)));
-      const rp = await reversePathHop(f, `host <- ${from.ip}`, from.ip, await outDevice(f, from.ip));
+      const back = await returnRouteHop(f, `host <-> ${from.ip}`, from.ip);
+      if (back) hops.push(back);
+      const rp = await reversePathHop(f, `host <- ${from.ip}`, from.ip, await arrivalDevice(f, from.ip));
       if (rp) hops.push(rp);
       // The source is outside this host: probe the last hops from the host instead.
       probeFrom = f.ctx.hostNs();
