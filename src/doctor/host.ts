@@ -91,9 +91,15 @@ export function fixForDrop(v: Verdict): string {
   return 'plumb system gc  (restores plumb\'s rules in front of the policy)';
 }
 
-/** Walks a forwarded packet through filter FORWARD; a result naming what decided. */
+/** Walks a forwarded packet through raw and mangle (someone else's DROP there) and filter FORWARD; a result naming what decided. */
 export async function forwardHop(f: Facts, hop: string, p: Packet, what: string): Promise<HopResult> {
   const h = await f.host();
+  for (const [table, chain] of [['raw', 'PREROUTING'], ['mangle', 'PREROUTING'], ['mangle', 'FORWARD']] as const) {
+    const early = walkChain(h.rules, table, chain, p);
+    if (early.verdict === 'DROP' || early.verdict === 'REJECT') {
+      return broken(hop, verdictObject(early, table, chain), `${early.verdict.toLowerCase()}s ${what}`, `the ${table} table sees the packet before any filter rule`, fixForDrop(early));
+    }
+  }
   const v = walkChain(h.rules, 'filter', 'FORWARD', p);
   if (v.verdict === 'ACCEPT') return ok(hop, `filter FORWARD`, `${what}: accepted${v.rule ? ` by ${ruleText(v.rule)}` : ' by the policy'}`);
   const isolation = v.rule && (v.rule.chain === CHAIN.isolation2 || v.rule.chain === CHAIN.isolation1);

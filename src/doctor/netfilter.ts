@@ -202,6 +202,7 @@ export function walkChain(rules: Ruleset, table: string, chain: string, p: Packe
   const decided = walk(chain, 0);
   if (decided) return { ...decided, met };
   const policy = t?.chains.get(chain);
-  const verdict = table === 'nat' || table === 'raw' || table === 'mangle' ? 'none' : policy && policy !== '-' ? policy : 'ACCEPT';
-  return { verdict, met, policyOf: table === 'filter' ? chain : undefined };
+  // nat chains only rewrite; a raw or mangle policy may still drop.
+  const verdict = table === 'nat' ? 'none' : policy && policy !== '-' && policy !== 'ACCEPT' ? policy : table === 'filter' ? 'ACCEPT' : 'none';
+  return { verdict, met, policyOf: table !== 'nat' && verdict !== 'none' ? chain : undefined };
 }

@@ -114,6 +114,8 @@ async function resolveEnd(f: Facts, name: string): Promise<End> {
   if (byName) {
     if (byName.state !== 'running') throw new PlumbError(`container ${byName.name} is not running: start it first (plumb start ${byName.name})`);
     // container:X shares X's stack: its path is X's.
+    // A host-mode container is the host's own network stack.
+    if (byName.networkMode === 'host') return { kind: 'host', label: `${byName.name} (host network)` };
     const joined = byName.sandbox?.joined ? f.data.containers[byName.sandbox.joined] : undefined;
     if (joined) return { kind: 'container', c: joined, label: `${byName.name} (in ${joined.name})` };
     return { kind: 'container', c: byName, label: byName.name };

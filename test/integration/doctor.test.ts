@@ -135,7 +135,7 @@ describe('no false alarm in the other modes', () => {
     await lab.plumbOk(['run', '-d', '--name', 'nonec', '--network', 'none', 'busybox']);
     await lab.plumbOk(['run', '-d', '--name', 'joined', '--network', 'container:cli', 'busybox']);
     try {
-      for (const args of [[], ['mv1', 'mv2'], ['joined', 'web:80']]) {
+      for (const args of [[], ['mv1', 'mv2'], ['joined', 'web:80'], ['hostc', 'web:80']]) {
         const r = await doctor(args);
         expect(r.code, `plumb doctor ${args.join(' ')}\n${r.stdout}${r.stderr}`).toBe(0);
       }
@@ -372,6 +372,13 @@ const FAULTS: Fault[] = [
       host(['conntrack', '-I', '-p', 'udp', '-s', WAN_IP, '-d', HOST_UPLINK_IP, '--sport', '5000', '--dport', '5353', '-r', HOST_UPLINK_IP, '-q', WAN_IP, '--reply-port-src', '5353', '--reply-port-dst', '5000', '-t', '120']),
     undo: () => host(['conntrack', '-D', '-p', 'udp', '--orig-port-dst', '5353']),
     names: () => /conntrack entry udp .*src=203\.0\.113\.2 dst=203\.0\.113\.1 sport=5000 dport=5353/,
+  },
+  {
+    name: 'a DROP in the raw table (before connection tracking)',
+    args: ['cli', 'web:80'],
+    inject: () => host(['iptables', '-t', 'raw', '-I', 'PREROUTING', '-s', '10.61.0.3', '-j', 'DROP']),
+    undo: () => host(['iptables', '-t', 'raw', '-D', 'PREROUTING', '-s', '10.61.0.3', '-j', 'DROP']),
+    names: () => /rule -t raw -A PREROUTING -s 10\.61\.0\.3\/32 -j DROP \(not plumb's\): drops cli -> web:80\/tcp/,
   },
   {
     name: 'strict rp_filter with a stray host route for the client',
