@@ -42,9 +42,9 @@ export async function doctorHost(f: Facts): Promise<DoctorReport> {
   for (const net of networksInUse(f)) {
     const h = hopsFor(net.driver);
     if (!h) continue;
-    if (net.driver === 'bridge' && net.bridge && !(await f.host()).links.some((l) => l.name === net.bridge) && !f.runningContainers().some((c) => Object.values(c.endpoints).some((e) => e.networkId === net.id))) {
-      continue; // the default bridge is made on first use
-    }
+    const unused = !f.runningContainers().some((c) => Object.values(c.endpoints).some((e) => e.networkId === net.id));
+    // The default bridge is made on first use: before that, its absence is no fault.
+    if (net.builtin && net.bridge && unused && !(await f.host()).links.some((l) => l.name === net.bridge)) continue;
     hops.push(...(await h.network(f, net)));
   }
   for (const net of networksInUse(f)) if (net.driver === 'bridge' && net.ipam) hops.push(...(await checkEgressOfNetwork(f, net)));

@@ -12,7 +12,11 @@ import { reapExited } from './containers.js';
 import { saveIptables } from '../kernel/iptables.js';
 import { isAlive } from '../kernel/process.js';
 import type { LinkInfo, Rtnl } from '../kernel/rtnl.js';
-import { readSysctl } from '../kernel/sysctl.js';
+import { readSysctl, setSysctl } from '../kernel/sysctl.js';
+import { bridgePorts, type BridgePort } from '../kernel/bridge-ports.js';
+import { EMBEDDED_DNS_IP, OUTPUT_CHAIN } from '../dns/sandbox-rules.js';
+import { configuredPort, ensureResolver, resolverStatus } from '../dns/service.js';
+import { dnsTarget, syncSandboxDns } from './connect.js';
 import type { ContainerRecord, NetworkRecord, StoreData } from '../store/model.js';
 import { netnsDir, utsDir } from '../store/paths.js';
 import type { Context } from './context.js';
@@ -235,8 +239,46 @@ async function checkContainers(ctx: Context, data: StoreData, links: LinkInfo[])
       if (!ep || !net) continue;
       out.push(...(await checkEndpoint(ctx, c, net, ep, ns, rtnl, inside, links, i === 0)));
     }
+    if (!c.sandbox.joined) out.push(...(await checkSandboxDns(ctx, data, c, ns)));
+  }
+  out.push(...checkResolver(ctx, data));
+  return out;
+}
+
+/** 127.0.0.11 inside the sandbox: its nat rules send queries to the resolver, and route_localnet lets them leave. */
+async function checkSandboxDns(ctx: Context, data: StoreData, c: ContainerRecord, ns: Netns): Promise<Finding[]> {
+  const target = c.embeddedDns ? dnsTarget(data, c, resolverStatus(ctx.paths)?.port ?? configuredPort()) : undefined;
+  if (!target) return [];
+  const owner = `container ${c.name}`;
+  const out: Finding[] = [];
+  const nat = await saveIptables(ns, 'nat');
+  const to = `${target.gateway}:${target.port}`;
+  if (!nat.includes(`-A OUTPUT -d ${EMBEDDED_DNS_IP}/32 -j ${OUTPUT_CHAIN}`) || !nat.includes(`--to-destination ${to}`)) {
+    out.push({ owner, problem: `queries to ${EMBEDDED_DNS_IP}:53 are not redirected to the resolver at ${to} in the sandbox`, fix: () => syncSandboxDns(ctx, data, c, ns, false) });
+  }
+  const key = 'net.ipv4.conf.all.route_localnet';
+  const v = readSysctl(ns, key);
+  if (v !== undefined && v !== '1') {
+    out.push({ owner, problem: `${key} is ${v} in the sandbox: redirected DNS queries are dropped`, fix: async () => setSysctl(ctx.journal, ns, key, '1', 'let DNS queries to 127.0.0.11 leave after their redirection') });
   }
   return out;
+}
+
+function checkResolver(ctx: Context, data: StoreData): Finding[] {
+  const needed = Object.values(data.containers).some((c) => c.state === 'running' && c.embeddedDns && !c.sandbox?.joined && dnsTarget(data, c, 0));
+  if (!needed || resolverStatus(ctx.paths)) return [];
+  return [{ owner: 'host', problem: 'the embedded DNS resolver is not running', fix: async () => void (await ensureResolver(ctx.paths)) }];
+}
+
+/** Bridge port flags, read once per check (a check is keyed by its fresh list of host links). */
+const portsOfCheck = new WeakMap<LinkInfo[], Promise<BridgePort[]>>();
+function portsFor(ctx: Context, hostLinks: LinkInfo[]): Promise<BridgePort[]> {
+  let p = portsOfCheck.get(hostLinks);
+  if (!p) {
+    p = bridgePorts(ctx.hostNs()).catch(() => []);
+    portsOfCheck.set(hostLinks, p);
+  }
+  return p;
 }
 
 async function checkEndpoint(
@@ -264,15 +306,29 @@ async function checkEndpoint(
         {
           owner,
           problem: `veth ${ep.hostVeth} is ${veth.master ? `on ${veth.master}` : 'on no bridge'}${veth.up ? '' : ', down'}; it belongs on ${net.bridge}`,
-          fix: () => ctx.hostRtnl().setLink(ep.hostVeth!, { master: net.bridge!, up: true }),
+          fix: async () => {
+            await ctx.hostRtnl().setLink(ep.hostVeth!, { master: net.bridge!, up: true });
+            // A port that left its bridge lost its flags.
+            await ctx.hostRtnl().setBridgePort(ep.hostVeth!, { hairpin: true });
+          },
         },
       ];
     }
   }
+  const portFindings: Finding[] = [];
+  if (net.driver === 'bridge' && ep.hostVeth) {
+    const veth = hostLinks.find((l) => l.name === ep.hostVeth)!;
+    const mtu = net.mtu ?? 1500;
+    if (veth.mtu !== mtu) portFindings.push({ owner, problem: `veth ${ep.hostVeth} has MTU ${veth.mtu}; ${net.name} uses ${mtu}`, fix: () => ctx.hostRtnl().setLink(ep.hostVeth!, { mtu }) });
+    const port = (await portsFor(ctx, hostLinks)).find((p) => p.ifname === ep.hostVeth);
+    if (port && !port.hairpin) portFindings.push({ owner, problem: `hairpin is off on bridge port ${ep.hostVeth}`, fix: () => ctx.hostRtnl().setBridgePort(ep.hostVeth!, { hairpin: true }) });
+  }
   const iface = inside.find((l) => l.name === ep.ifname);
   if (!iface) return [{ owner, problem: `${ep.ifname} (on ${net.name}) is missing in the sandbox`, fix: driver ? rejoin : undefined }];
-  const out: Finding[] = [];
+  const out: Finding[] = [...portFindings];
   if (!iface.up) out.push({ owner, problem: `${ep.ifname} is down in the sandbox`, fix: () => rtnl.setLink(ep.ifname, { up: true }) });
+  const mtu = net.mtu ?? (net.driver === 'bridge' ? 1500 : net.driver === 'overlay' ? 1450 : undefined);
+  if (mtu !== undefined && iface.mtu !== mtu) out.push({ owner, problem: `${ep.ifname} has MTU ${iface.mtu} in the sandbox; ${net.name} uses ${mtu}`, fix: () => rtnl.setLink(ep.ifname, { mtu }) });
   const cidr = `${ep.ip}/${ep.prefix}`;
   if (!(await rtnl.addresses(ep.ifname)).some((a) => a.cidr === cidr)) {
     out.push({ owner, problem: `${ep.ifname} lacks its address ${cidr}`, fix: () => rtnl.addAddress(ep.ifname, cidr) });

@@ -93,6 +93,9 @@ describe('a healthy lab', () => {
     expect(r.stderr).toMatch(/No such container: nosuch/);
     const p = await doctor(['cli', 'web:99999']);
     expect(p.stderr).toMatch(/invalid port 99999/);
+    const f = await doctor(['--format', 'yaml']);
+    expect(f.code).not.toBe(0);
+    expect(f.stderr).toMatch(/unknown --format yaml: use --format json/);
   });
 });
 
@@ -439,6 +442,36 @@ describe('break and fix', () => {
     const r = await doctor([]);
     expect(r.code, r.stdout).toBe(0);
   });
+
+  it('system check sees the same MTU, hairpin, DNS redirection and resolver faults, and gc repairs exactly them', async () => {
+    const status = JSON.parse(readFileSync(join(lab.root, 'run', 'dns.json'), 'utf8')) as { pid: number };
+    await host(['ip', 'link', 'set', hostVeth('web'), 'mtu', '1400']);
+    await host(['bridge', 'link', 'set', 'dev', hostVeth('cli'), 'hairpin', 'off']);
+    await inside('db', ['ip', 'link', 'set', 'eth0', 'mtu', '1300']);
+    await inside('web', ['iptables', '-t', 'nat', '-F', 'PLUMB_DNS_OUTPUT']);
+    await inside('cli', ['sysctl', '-qw', 'net.ipv4.conf.all.route_localnet=0']);
+    process.kill(status.pid, 'SIGKILL');
+    await lab.eventually(() => !existsSync(`/proc/${status.pid}`), 5000);
+    const check = await lab.plumb(['system', 'check']);
+    expect(check.code).toBe(1);
+    const lines = check.stdout.trim().split('\n').sort();
+    expect(lines).toEqual(
+      [
+        `container web: veth ${hostVeth('web')} has MTU 1400; front uses 1500`,
+        `container cli: hairpin is off on bridge port ${hostVeth('cli')}`,
+        'container db: eth0 has MTU 1300 in the sandbox; back uses 1500',
+        'container web: queries to 127.0.0.11:53 are not redirected to the resolver at 10.61.0.1:5311 in the sandbox',
+        'container cli: net.ipv4.conf.all.route_localnet is 0 in the sandbox: redirected DNS queries are dropped',
+        'host: the embedded DNS resolver is not running',
+      ].sort(),
+    );
+    const gc = await lab.plumb(['system', 'gc']);
+    expect(gc.code, gc.stdout + gc.stderr).toBe(0);
+    expect(gc.stdout.trim().split('\n').sort()).toEqual(lines.map((l) => `repaired ${l}`));
+    expect((await lab.plumb(['system', 'check'])).stdout).toBe('ok: the kernel matches the store\n');
+    const after = await doctor([]);
+    expect(after.code, after.stdout).toBe(0);
+  }, 60_000);
 });
 
 async function nftTables(): Promise<string> {
@@ -485,13 +518,16 @@ describe('plumb trace', () => {
     expect(await nftTables()).not.toMatch(/plumb_trace/);
   }, 60_000);
 
-  it('removes its tracing table when interrupted', async () => {
-    const child = spawn('nsenter', [`--net=${lab.nsPath(lab.host)}`, process.execPath, PLUMB_BIN, 'trace', '--wait', '30', WAN_IP, 'web:80'], { env: lab.env(), stdio: 'ignore' });
-    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-    expect(await lab.eventually(async () => /plumb_trace_/.test(await nftTables()), 15_000)).toBe(true);
-    child.kill('SIGINT');
-    expect(await exited).toBe(130);
-    expect(await nftTables()).not.toMatch(/plumb_trace/);
-    expect(existsSync(lab.root)).toBe(true);
-  }, 60_000);
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    it(`removes its tracing table when interrupted (${signal})`, async () => {
+      // nsenter execs plumb, so the signal reaches plumb itself.
+      const child = spawn('nsenter', [`--net=${lab.nsPath(lab.host)}`, process.execPath, PLUMB_BIN, 'trace', '--wait', '30', WAN_IP, 'web:80'], { env: lab.env(), stdio: 'ignore' });
+      const exited = new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+      expect(await lab.eventually(async () => /plumb_trace_/.test(await nftTables()), 15_000)).toBe(true);
+      child.kill(signal);
+      expect(await exited).toBe(code);
+      expect(await nftTables()).not.toMatch(/plumb_trace/);
+      expect(existsSync(lab.root)).toBe(true);
+    }, 60_000);
+  }
 });

@@ -4,6 +4,7 @@ import { openContext, out } from '../output.js';
 
 export async function doctor(from: string | undefined, to: string | undefined, o: { format?: string }, cmd: Command): Promise<number> {
   if (from !== undefined && to === undefined) throw new Error('plumb doctor takes no argument (the whole host) or two: FROM TO[:PORT[/PROTO]]');
+  checkFormat(o.format);
   const ctx = await openContext(cmd, false, 'plumb doctor');
   try {
     const { Facts } = await import('../../doctor/facts.js');
@@ -24,7 +25,12 @@ export async function doctor(from: string | undefined, to: string | undefined, o
   }
 }
 
+function checkFormat(format: string | undefined): void {
+  if (format !== undefined && format !== 'json') throw new Error(`unknown --format ${format}: use --format json, or no --format for text`);
+}
+
 export async function trace(from: string, to: string, o: { format?: string; wait?: string }, cmd: Command): Promise<number> {
+  checkFormat(o.format);
   const ctx = await openContext(cmd, false, 'plumb trace');
   const stops: Array<() => Promise<void>> = [];
   const onSignal = (sig: NodeJS.Signals) => {
