@@ -38,7 +38,7 @@ export async function checkNames(f: Facts, c: ContainerRecord, sb: NsFacts, prob
   let target: { ip: string; port: number } | undefined;
   if (query.verdict !== 'DNAT' || !query.to) {
     const jump = nat.get('nat')?.rules.get('OUTPUT')?.some((r) => r.includes(OUTPUT_CHAIN));
-    out.push(broken(hop, jump ? `chain ${OUTPUT_CHAIN} in ${c.name}` : `jump OUTPUT -> ${OUTPUT_CHAIN} in ${c.name}`, jump ? 'has no DNAT for 127.0.0.11:53' : 'missing', `queries to ${EMBEDDED_DNS_IP}:53 stay inside ${c.name}, where nothing listens: names do not resolve`, `plumb restart ${c.name}  (or: plumb network disconnect/connect)`));
+    out.push(broken(hop, jump ? `chain ${OUTPUT_CHAIN} in ${c.name}` : `jump OUTPUT -> ${OUTPUT_CHAIN} in ${c.name}`, jump ? 'has no DNAT for 127.0.0.11:53' : 'missing', `queries to ${EMBEDDED_DNS_IP}:53 stay inside ${c.name}, where nothing listens: names do not resolve`, 'plumb system gc'));
   } else {
     const [ip, port] = query.to.split(':');
     target = { ip: ip!, port: Number(port ?? 53) };
@@ -49,9 +49,9 @@ export async function checkNames(f: Facts, c: ContainerRecord, sb: NsFacts, prob
   }
   const status = resolverStatus(f.ctx.paths);
   if (!status) {
-    out.push(broken('resolver', 'process plumb dns serve', 'not running', 'nobody answers the queries of containers on user-defined networks', 'plumb system gc  (or any plumb run on a user-defined network starts it)'));
+    out.push(broken('resolver', 'process plumb dns serve', 'not running', 'nobody answers the queries of containers on user-defined networks', 'plumb system gc'));
   } else if (target && target.port !== status.port) {
-    out.push(broken(hop, `DNAT to ${query.to} in ${c.name}`, `sends queries to port ${target.port}, the resolver listens on ${status.port}`, 'queries reach a port where nothing listens', `plumb restart ${c.name}`));
+    out.push(broken(hop, `DNAT to ${query.to} in ${c.name}`, `sends queries to port ${target.port}, the resolver listens on ${status.port}`, 'queries reach a port where nothing listens', 'plumb system gc'));
   }
   if (target) {
     const h = await f.host();

@@ -173,6 +173,8 @@ interface Fault {
   undo: () => Promise<unknown>;
   /** What doctor must name. */
   names: () => RegExp;
+  /** The fix it must give, when the test checks that too. */
+  fix?: RegExp;
 }
 
 const FAULTS: Fault[] = [
@@ -346,6 +348,7 @@ const FAULTS: Fault[] = [
       for (const proto of ['udp', 'tcp']) await inside('web', ['iptables', '-t', 'nat', '-A', 'PLUMB_DNS_OUTPUT', '-d', '127.0.0.11/32', '-p', proto, '-m', proto, '--dport', '53', '-j', 'DNAT', '--to-destination', '10.61.0.1:5311']);
     },
     names: () => /chain PLUMB_DNS_OUTPUT in web: has no DNAT for 127\.0\.0\.11:53/,
+    fix: /fix: plumb system gc$/m,
   },
   {
     name: 'route_localnet off in the sandbox',
@@ -404,9 +407,10 @@ const FAULTS: Fault[] = [
       process.kill(status.pid, 'SIGKILL');
       await lab.eventually(() => !existsSync(`/proc/${status.pid}`), 5000);
     },
-    // The fix doctor names: restarting a container on a user-defined network starts the resolver again.
-    undo: () => lab.plumbOk(['restart', 'cli']),
+    // The fix doctor names, which starts the resolver again.
+    undo: () => lab.plumbOk(['system', 'gc']),
     names: () => /process plumb dns serve: not running/,
+    fix: /fix: plumb system gc$/m,
   },
 ];
 
@@ -432,6 +436,7 @@ describe('break and fix', () => {
         const line = r.stdout.split('\n').findIndex((l) => fault.names().test(l));
         expect(r.stdout.split('\n')[line]).toMatch(/^FAIL  /);
         expect(r.stdout.split('\n').slice(line + 1, line + 3).join('\n')).toMatch(/^ {6}why: .+\n {6}fix: .+/);
+        if (fault.fix) expect(r.stdout).toMatch(fault.fix);
       } finally {
         await fault.undo();
       }
