@@ -129,7 +129,7 @@ describe('inspect and network inspect show the kernel beside the store', () => {
 });
 
 describe('no false alarm in the other modes', () => {
-  it('macvlan, host, none and container: containers leave doctor healthy', async () => {
+  it('macvlan, host, none, container:, --internal and enable_icc=false leave doctor healthy', async () => {
     const net = ['--subnet', '203.0.113.0/24', '--ip-range', '203.0.113.128/25', '--gateway', WAN_IP];
     await lab.plumbOk(['network', 'create', '-d', 'macvlan', '-o', 'parent=eth0', ...net, 'pub']);
     await lab.plumbOk(['run', '-d', '--name', 'mv1', '--network', 'pub', 'busybox']);
@@ -137,6 +137,10 @@ describe('no false alarm in the other modes', () => {
     await lab.plumbOk(['run', '-d', '--name', 'hostc', '--network', 'host', 'busybox']);
     await lab.plumbOk(['run', '-d', '--name', 'nonec', '--network', 'none', 'busybox']);
     await lab.plumbOk(['run', '-d', '--name', 'joined', '--network', 'container:cli', 'busybox']);
+    await lab.plumbOk(['network', 'create', '--internal', '--subnet', '10.63.0.0/24', 'priv']);
+    await lab.plumbOk(['run', '-d', '--name', 'inner', '--network', 'priv', 'busybox']);
+    await lab.plumbOk(['network', 'create', '-o', 'com.docker.network.bridge.enable_icc=false', '--subnet', '10.64.0.0/24', 'noicc']);
+    await lab.plumbOk(['run', '-d', '--name', 'quiet', '--network', 'noicc', 'busybox']);
     try {
       for (const args of [[], ['mv1', 'mv2'], ['joined', 'web:80'], ['hostc', 'web:80']]) {
         const r = await doctor(args);
@@ -159,8 +163,8 @@ describe('no false alarm in the other modes', () => {
       expect(pub.Endpoints.mv2).toMatchObject({ InSync: false, Expected: { Sandbox: { Up: true } }, Actual: { Sandbox: { Up: false } } });
       expect(pub.Problems).toContain('link eth0 in mv2: is down');
     } finally {
-      await lab.plumbOk(['rm', '-f', 'mv1', 'mv2', 'hostc', 'nonec', 'joined']);
-      await lab.plumbOk(['network', 'rm', 'pub']);
+      await lab.plumbOk(['rm', '-f', 'mv1', 'mv2', 'hostc', 'nonec', 'joined', 'inner', 'quiet']);
+      await lab.plumbOk(['network', 'rm', 'pub', 'priv', 'noicc']);
     }
   }, 60_000);
 });
