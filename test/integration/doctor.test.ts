@@ -527,6 +527,18 @@ describe('plumb trace', () => {
     expect(await nftTables()).not.toMatch(/plumb_trace/);
   }, 60_000);
 
+  it('reports JSON: each step with its table, chain, rule, owner comment and verdict', async () => {
+    const r = await lab.plumb(['trace', '--format', 'json', 'cli', 'web:80'], { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const rep = JSON.parse(r.stdout);
+    expect(rep).toMatchObject({ from: 'cli', to: 'web:80/tcp', accepted: true, verdict: 'accepted' });
+    expect(rep.packet).toMatch(/ip saddr 10\.61\.0\.3 ip daddr 10\.61\.0\.2 .*tcp dport 80/);
+    expect(rep.steps).toContainEqual(
+      expect.objectContaining({ table: 'filter', chain: 'PLUMB-FORWARD', comment: 'plumb: network front', verdict: 'accept', rule: `-A PLUMB-FORWARD -i ${bridgeOf('front')} -o ${bridgeOf('front')} -m comment --comment "plumb: network front" -j ACCEPT` }),
+    );
+    expect(await nftTables()).not.toMatch(/plumb_trace/);
+  }, 60_000);
+
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     it(`removes its tracing table when interrupted (${signal})`, async () => {
       // nsenter execs plumb, so the signal reaches plumb itself.
