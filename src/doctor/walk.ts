@@ -4,14 +4,13 @@
 // named).
 import type { ClusterEndpoint } from '../cluster/records.js';
 import { PlumbError } from '../engine/errors.js';
-import { pingProbe, tcpProbe, udpProbe } from '../kernel/path-probes.js';
+import { dnsProbe, pingProbe, tcpProbe, udpProbe } from '../kernel/path-probes.js';
 import type { Netns } from '../kernel/netns.js';
 import type { ContainerRecord, NetworkRecord } from '../store/model.js';
 import { isIpv4, lookupRoute } from './addresses.js';
 import { checkNames } from './dns.js';
 import type { Facts } from './facts.js';
 import { checkEgress, checkFirewallShape, checkPublishedPort, checkSysctls, forwardHop, verdictObject, fixForDrop, arrivalDevice, returnRouteHop, reversePathHop } from './host.js';
-import { dnsProbe } from '../kernel/path-probes.js';
 import { EMBEDDED_DNS_IP } from '../dns/sandbox-rules.js';
 import { hopsFor } from './hops/index.js';
 import { walkChain } from './netfilter.js';
@@ -161,7 +160,6 @@ export async function doctorPath(f: Facts, fromSpec: string, toSpec: string): Pr
   let probeFrom: Pick<Netns, 'path'> | undefined;
   let probeTo: string | undefined;
   let mtu = 1500;
-  let portProbe = to.port;
 
   hops.push(...(await checkSysctls(f)));
   if (from.kind === 'container') {
@@ -264,7 +262,7 @@ export async function doctorPath(f: Facts, fromSpec: string, toSpec: string): Pr
     throw new PlumbError(`plumb doctor ${fromSpec} ${toSpec}: a path needs a container at one end at least (container, host, or an outside IP)`);
   }
 
-  if (probeFrom && probeTo && hops.every((h) => h.ok)) hops.push(...(await probes(probeFrom, from.label, probeTo, to, mtu, portProbe)));
+  if (probeFrom && probeTo && hops.every((h) => h.ok)) hops.push(...(await probes(probeFrom, from.label, probeTo, to, mtu, to.port)));
   return report(hops, from.label, to.end.label + (to.port ? `:${to.port}/${to.proto}` : ''));
 }
 
@@ -302,11 +300,12 @@ async function crossNetwork(f: Facts, a: ContainerRecord, b: ContainerRecord, to
   }
   const p = { src: ea.ip, dst: eb.ip, proto: to.proto, sport: 40000, dport: to.port ?? 80, inIf: na.bridge, outIf: nb.bridge, ctstate: ['NEW'] };
   const hop = await forwardHop(f, `${na.bridge} -> ${nb.bridge}`, p, `${a.name} (${na.name}) -> ${b.name} (${nb.name})`);
-  if (hop.ok) return [broken(`${a.name} -> ${b.name}`, `networks of ${a.name} and ${b.name}`, `no network in common (${na.name} / ${nb.name}), and nothing isolates them`, `${CHAIN_NOTE}`, `plumb system gc`)];
+  if (hop.ok) {
+    return [broken(`${a.name} -> ${b.name}`, `networks of ${a.name} and ${b.name}`, `no network in common (${na.name} / ${nb.name}), and nothing isolates them`,
+      'plumb isolates networks like Docker: traffic between two bridges should be dropped by PLUMB-ISOLATION-STAGE-2, so its rules are missing', 'plumb system gc')];
+  }
   return [hop];
 }
-
-const CHAIN_NOTE = 'plumb isolates networks like Docker; traffic between two bridges should have been dropped by PLUMB-ISOLATION-STAGE-2';
 
 async function probes(ns: Pick<Netns, 'path'>, fromLabel: string, ip: string, to: Target, mtu: number, port?: number): Promise<HopResult[]> {
   const hop = `probe ${fromLabel} -> ${ip}`;
