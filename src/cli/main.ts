@@ -337,6 +337,26 @@ export function buildProgram(only?: string): Command {
       .action(lazy(async () => (await import('./commands/system.js')).gc));
   }
 
+  if (want('doctor')) {
+    program
+      .command('doctor')
+      .description('Check every hop plumb built (or one path FROM -> TO[:PORT[/PROTO]]) in the kernel, with real probes; exit 0 only when healthy')
+      .argument('[from]', 'a container, host, or an outside IPv4 address')
+      .argument('[to]', 'a container, host, or an IPv4 address, optionally :PORT or :PORT/udp')
+      .option('--format <format>', 'json for a machine-readable report')
+      .action(lazy(async () => (await import('./commands/doctor.js')).doctor));
+  }
+  if (want('trace')) {
+    program
+      .command('trace')
+      .description("Send one packet FROM -> TO:PORT[/PROTO] and print its way through netfilter with the kernel's tracing")
+      .argument('<from>', 'a container, host, or an outside IPv4 address (then send the packet from there yourself)')
+      .argument('<to>', 'a container or host, with :PORT or :PORT/udp')
+      .option('--format <format>', 'json for a machine-readable report')
+      .option('--wait <seconds>', 'how long to wait for the packet', '10')
+      .action(lazy(async () => (await import('./commands/doctor.js')).trace));
+  }
+
   // The embedded DNS resolver; plumb starts it itself (hidden from help).
   if (want('dns')) {
     program
@@ -352,7 +372,7 @@ export function buildProgram(only?: string): Command {
 }
 
 /** Top-level commands, as buildProgram() defines them. */
-const COMMANDS = ['network', 'container', 'rename', 'version', 'completion', 'run', 'create', 'exec', 'ps', 'port', 'stop', 'restart', 'start', 'rm', 'inspect', 'graph', 'agent', 'system', 'dns'];
+const COMMANDS = ['network', 'container', 'rename', 'version', 'completion', 'run', 'create', 'exec', 'ps', 'port', 'stop', 'restart', 'start', 'rm', 'inspect', 'graph', 'doctor', 'trace', 'agent', 'system', 'dns'];
 
 /** What `plumb run` loads before it starts work (its command module, the CLI helpers, the engine context), for scripts/bench-run to time. */
 export async function loadRunModules(): Promise<void> {

@@ -179,14 +179,28 @@ async function checkBridgeEndpoint(env: DriverEnv, net: NetworkRecord, ep: Endpo
   const owner = `network ${net.name}`;
   const link = view.hostLinks.get(veth);
   if (!link) return [{ owner, problem: `veth ${veth} (its ${ep.ifname} on ${net.name}) is missing`, fix: rejoin }];
-  if (link.master === bridge && link.up) return [];
-  return [
-    {
-      owner,
-      problem: `veth ${veth} is ${link.master ? `on ${link.master}` : 'on no bridge'}${link.up ? '' : ', down'}; it belongs on ${bridge}`,
-      fix: () => env.hostRtnl().setLink(veth, { master: bridge, up: true }),
-    },
-  ];
+  if (link.master !== bridge || !link.up) {
+    return [
+      {
+        owner,
+        problem: `veth ${veth} is ${link.master ? `on ${link.master}` : 'on no bridge'}${link.up ? '' : ', down'}; it belongs on ${bridge}`,
+        fix: async () => {
+          await env.hostRtnl().setLink(veth, { master: bridge, up: true });
+          // A port that left its bridge lost its flags: hairpin lets a container reach its own published port.
+          await env.hostRtnl().setBridgePort(veth, { hairpin: true });
+        },
+      },
+    ];
+  }
+  const out: Finding[] = [];
+  const mtu = net.mtu ?? 1500;
+  if (link.mtu !== undefined && link.mtu !== mtu) {
+    out.push({ owner, problem: `veth ${veth} has MTU ${link.mtu}; ${net.name} uses ${mtu}`, fix: () => env.hostRtnl().setLink(veth, { mtu }) });
+  }
+  if (view.bridgePorts?.get(veth)?.hairpin === false) {
+    out.push({ owner, problem: `hairpin is off on bridge port ${veth}`, fix: () => env.hostRtnl().setBridgePort(veth, { hairpin: true }) });
+  }
+  return out;
 }
 
 export function describeBridge(net: NetworkRecord, endpoints: ReadonlyArray<{ container: string; ep: EndpointRecord }>): Description {

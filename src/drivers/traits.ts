@@ -15,6 +15,10 @@ export interface DriverTraits {
   readonly embeddedNames: boolean;
   /** Its containers reach the outside through a second endpoint on plumb_gwbridge, which holds their default route. */
   readonly egressViaGatewayBridge: boolean;
+  /** The host can reach its containers (a macvlan parent never delivers frames to its own children). */
+  readonly hostReachesContainers: boolean;
+  /** The MTU its endpoints get when the network sets none. */
+  readonly defaultMtu?: number;
   /** Whether `run --network` / `network connect` may give a sandbox an endpoint on it. */
   readonly attach: { readonly run: boolean; readonly connect: boolean };
   /** Built-in networks that are a network mode instead of an endpoint (`--network host`, `--network none`). */
@@ -22,11 +26,11 @@ export interface DriverTraits {
 }
 
 export const DRIVER_TRAITS: Readonly<Record<DriverName, DriverTraits>> = {
-  bridge: { scope: 'local', routesThroughHost: true, gatewayOnHost: true, embeddedNames: true, egressViaGatewayBridge: false, attach: { run: true, connect: true } },
-  macvlan: { scope: 'local', routesThroughHost: false, gatewayOnHost: false, embeddedNames: false, egressViaGatewayBridge: false, attach: { run: true, connect: false } },
-  overlay: { scope: 'global', routesThroughHost: false, gatewayOnHost: false, embeddedNames: true, egressViaGatewayBridge: true, attach: { run: true, connect: false } },
-  host: { scope: 'local', routesThroughHost: false, gatewayOnHost: false, embeddedNames: false, egressViaGatewayBridge: false, attach: { run: false, connect: false }, mode: 'host' },
-  null: { scope: 'local', routesThroughHost: false, gatewayOnHost: false, embeddedNames: false, egressViaGatewayBridge: false, attach: { run: false, connect: false }, mode: 'none' },
+  bridge: { scope: 'local', routesThroughHost: true, gatewayOnHost: true, embeddedNames: true, egressViaGatewayBridge: false, hostReachesContainers: true, defaultMtu: 1500, attach: { run: true, connect: true } },
+  macvlan: { scope: 'local', routesThroughHost: false, gatewayOnHost: false, embeddedNames: false, egressViaGatewayBridge: false, hostReachesContainers: false, attach: { run: true, connect: false } },
+  overlay: { scope: 'global', routesThroughHost: false, gatewayOnHost: false, embeddedNames: true, egressViaGatewayBridge: true, hostReachesContainers: true, defaultMtu: 1450, attach: { run: true, connect: false } },
+  host: { scope: 'local', routesThroughHost: false, gatewayOnHost: false, embeddedNames: false, egressViaGatewayBridge: false, hostReachesContainers: true, attach: { run: false, connect: false }, mode: 'host' },
+  null: { scope: 'local', routesThroughHost: false, gatewayOnHost: false, embeddedNames: false, egressViaGatewayBridge: false, hostReachesContainers: false, attach: { run: false, connect: false }, mode: 'none' },
 };
 
 export function traitsOf(net: { driver: DriverName }): DriverTraits {

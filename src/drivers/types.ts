@@ -116,7 +116,9 @@ export interface Finding {
 /** What the driver reads from the kernel to compare with the store (gathered once per check). */
 export interface KernelView {
   /** The links in plumb's own namespace, by name. */
-  hostLinks: ReadonlyMap<string, { up: boolean; master?: string }>;
+  hostLinks: ReadonlyMap<string, { up: boolean; master?: string; mtu?: number }>;
+  /** Flags of the ports of plumb's bridges, by port name (read once per check). */
+  bridgePorts?: ReadonlyMap<string, { hairpin: boolean }>;
 }
 
 /** A node of the network graph: a kernel object a driver made or relies on. */

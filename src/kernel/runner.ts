@@ -86,6 +86,26 @@ export async function runFilter(argv: string[], input: string, opts: { doing?: s
 }
 
 /**
+ * Runs a diagnostic program with a deadline (doctor's probes and reads): it
+ * is killed when the deadline passes, and never rejects; a program that
+ * cannot start answers 127, as a shell would.
+ */
+export async function runBounded(
+  argv: string[],
+  opts: { input?: string; timeoutMs?: number } = {},
+): Promise<ProgramResult & { timedOut: boolean }> {
+  const run = await execa();
+  const r = await run(argv[0]!, argv.slice(1), {
+    ...baseOptions(undefined, undefined),
+    ...(opts.input === undefined ? { stdin: 'ignore' } : { input: opts.input }),
+    timeout: opts.timeoutMs ?? 10_000,
+    killSignal: 'SIGKILL',
+  });
+  if (startFailure(r, argv[0]!, argv[0]!)) return { code: 127, stdout: '', stderr: String((r as { shortMessage?: string }).shortMessage ?? 'cannot run'), timedOut: false };
+  return { code: statusOf(r), stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), timedOut: !!r.timedOut };
+}
+
+/**
  * runProgram for the one path where loading execa was measured to cost too
  * much: the firewall's iptables-restore / iptables-save, which `run -p` and
  * `rm -f` of a published container run once each. Loading execa there added

@@ -233,13 +233,24 @@ export async function inspect(refs: string[], o: { format?: string; type?: strin
     const data = ctx.store.read();
     const items: unknown[] = [];
     const missing: string[] = [];
+    const { Facts } = await import('../../doctor/facts.js');
+    const facts = new Facts(ctx, data);
     for (const ref of refs) {
       const c = o.type === 'network' ? undefined : findContainer(data, ref);
       if (c) {
-        items.push(containerInspectJson(ctx, data, liveState(c)));
+        const live = liveState(c);
+        const item = containerInspectJson(ctx, data, live) as Record<string, unknown>;
+        if (process.getuid?.() === 0) {
+          const { containerKernelView } = await import('../../doctor/hops/kernel-view.js');
+          const kernel = await containerKernelView(facts, live).catch((err: Error) => ({ Error: err.message }));
+          if (kernel) item.Plumb = { ...((item.Plumb as Record<string, unknown> | undefined) ?? {}), Kernel: kernel };
+        }
+        items.push(item);
         continue;
       }
       const nets = o.type === 'container' ? { json: [] } : await networkInspectJson(ctx, [ref]);
+      const { addKernelFacts } = await import('./network.js');
+      await addKernelFacts(ctx, nets.json as Array<Record<string, unknown>>);
       if (nets.json.length) items.push(...nets.json);
       else missing.push(ref);
     }

@@ -101,6 +101,7 @@ export async function inspect(refs: string[], o: { format?: string }, cmd: Comma
     if (process.getuid?.() === 0) await refreshClusterNetworks(ctx);
     const { json, missing } = await networkInspectJson(ctx, refs);
     await addOverlayFacts(ctx, json as Array<Record<string, unknown>>);
+    await addKernelFacts(ctx, json as Array<Record<string, unknown>>);
     if (o.format) for (const item of json) process.stdout.write(renderTemplate(o.format, item));
     else out(renderInspect(json));
     for (const m of missing) process.stderr.write(`Error: No such network: ${m}\n`);
@@ -142,6 +143,25 @@ export async function prune(o: { force?: boolean }, cmd: Command): Promise<numbe
 /** Without a cluster store this does nothing and loads nothing. */
 async function refreshClusterNetworks(ctx: Context): Promise<void> {
   await (await import('../../engine/overlay/networks.js')).refreshClusterNetworks(ctx, { tolerant: true });
+}
+
+/** Bridge and macvlan networks: what the kernel has next to what the store expects, under Plumb.Kernel. */
+export async function addKernelFacts(ctx: Context, items: Array<Record<string, unknown>>): Promise<void> {
+  const wanted = items.filter((i) => i.Driver === 'bridge' || i.Driver === 'macvlan');
+  if (!wanted.length || process.getuid?.() !== 0) return;
+  const { Facts } = await import('../../doctor/facts.js');
+  const { networkKernelView } = await import('../../doctor/hops/kernel-view.js');
+  const data = ctx.store.read();
+  const f = new Facts(ctx, data);
+  for (const item of wanted) {
+    const net = data.networks[item.Id as string];
+    if (!net) continue;
+    const kernel = await networkKernelView(f, net).catch((err: Error) => ({ Error: err.message }));
+    if (!kernel) continue;
+    const plumb = { ...((item.Plumb as Record<string, unknown> | undefined) ?? {}), Kernel: kernel };
+    delete item.Plumb;
+    item.Plumb = plumb;
+  }
 }
 
 /** Overlay networks: Docker's Peers list, and plumb's expected-vs-actual forwarding entries under Plumb.Overlay. */

@@ -16,7 +16,11 @@ import { finishRemoval } from '../containers/lifecycle.js';
 import { isAlive } from '../../kernel/process.js';
 import { nsInode, processesInNetns } from '../../kernel/proc.js';
 import type { LinkInfo, Rtnl } from '../../kernel/rtnl.js';
-import { readSysctl } from '../../kernel/sysctl.js';
+import { readSysctl, setSysctl } from '../../kernel/sysctl.js';
+import { bridgePorts, type BridgePort } from '../../kernel/bridge-ports.js';
+import { EMBEDDED_DNS_IP, OUTPUT_CHAIN } from '../../firewall/sandbox-dns.js';
+import { configuredPort, ensureResolver, resolverStatus } from '../../dns/service.js';
+import { dnsTarget, syncSandboxDns } from '../networks/connect.js';
 import type { ContainerRecord, NetworkRecord, StoreData } from '../../store/model.js';
 import { containersDir, netnsDir, utsDir } from '../../store/paths.js';
 import type { Context } from '../core/context.js';
@@ -204,8 +208,11 @@ async function checkNetworks(ctx: Context, data: StoreData, links: LinkInfo[]): 
 }
 
 /** What the drivers compare the store with, read once per check. */
-function kernelView(links: LinkInfo[]): KernelView {
-  return { hostLinks: new Map(links.map((l) => [l.name, { up: l.up, master: l.master }])) };
+function kernelView(links: LinkInfo[], ports: BridgePort[] = []): KernelView {
+  return {
+    hostLinks: new Map(links.map((l) => [l.name, { up: l.up, master: l.master, mtu: l.mtu }])),
+    bridgePorts: new Map(ports.map((p) => [p.ifname, { hairpin: p.hairpin }])),
+  };
 }
 
 /** A driver's finding, its repair run as one transaction (undone if a later step fails). */
@@ -264,8 +271,46 @@ async function checkContainers(ctx: Context, data: StoreData, links: LinkInfo[])
       if (!net) continue;
       out.push(...(await checkEndpoint(ctx, c, net, ep, ns, rtnl, inside, links, ep === routeHolder)));
     }
+    if (!c.sandbox.joined) out.push(...(await checkSandboxDns(ctx, data, c, ns)));
+  }
+  out.push(...checkResolver(ctx, data));
+  return out;
+}
+
+/** 127.0.0.11 inside the sandbox: its nat rules send queries to the resolver, and route_localnet lets them leave. */
+async function checkSandboxDns(ctx: Context, data: StoreData, c: ContainerRecord, ns: Netns): Promise<Finding[]> {
+  const target = c.embeddedDns ? dnsTarget(data, c, resolverStatus(ctx.paths)?.port ?? configuredPort()) : undefined;
+  if (!target) return [];
+  const owner = `container ${c.name}`;
+  const out: Finding[] = [];
+  const nat = await ctx.firewall.save(ns, 'nat');
+  const to = `${target.gateway}:${target.port}`;
+  if (!nat.includes(`-A OUTPUT -d ${EMBEDDED_DNS_IP}/32 -j ${OUTPUT_CHAIN}`) || !nat.includes(`--to-destination ${to}`)) {
+    out.push({ owner, problem: `queries to ${EMBEDDED_DNS_IP}:53 are not redirected to the resolver at ${to} in the sandbox`, fix: () => syncSandboxDns(ctx, data, c, ns, false) });
+  }
+  const key = 'net.ipv4.conf.all.route_localnet';
+  const v = readSysctl(ns, key);
+  if (v !== undefined && v !== '1') {
+    out.push({ owner, problem: `${key} is ${v} in the sandbox: redirected DNS queries are dropped`, fix: async () => setSysctl(ctx.journal, ns, key, '1', 'let DNS queries to 127.0.0.11 leave after their redirection') });
   }
   return out;
+}
+
+function checkResolver(ctx: Context, data: StoreData): Finding[] {
+  const needed = Object.values(data.containers).some((c) => c.state === 'running' && c.embeddedDns && !c.sandbox?.joined && dnsTarget(data, c, 0));
+  if (!needed || resolverStatus(ctx.paths)) return [];
+  return [{ owner: 'host', problem: 'the embedded DNS resolver is not running', fix: async () => void (await ensureResolver(ctx.paths)) }];
+}
+
+/** Bridge port flags, read once per check (a check is keyed by its fresh list of host links). */
+const portsOfCheck = new WeakMap<LinkInfo[], Promise<BridgePort[]>>();
+function portsFor(ctx: Context, hostLinks: LinkInfo[]): Promise<BridgePort[]> {
+  let p = portsOfCheck.get(hostLinks);
+  if (!p) {
+    p = bridgePorts(ctx.hostNs()).catch(() => []);
+    portsOfCheck.set(hostLinks, p);
+  }
+  return p;
 }
 
 async function checkEndpoint(
@@ -286,12 +331,14 @@ async function checkEndpoint(
     if (await rtnl.linkByName(ep.ifname)) await rtnl.deleteLink(ep.ifname, `remove the broken ${ep.ifname} before rebuilding it`);
     await driver.joinEndpoint({ env, steps: tx, net, ep, sandboxNs: ns, sandboxName: c.name, defaultRoute: primary });
   };
-  const outside = await driver.checkEndpoint(env, net, ep, kernelView(hostLinks), rejoin);
+  const outside = await driver.checkEndpoint(env, net, ep, kernelView(hostLinks, await portsFor(ctx, hostLinks)), rejoin);
   if (outside.length) return outside.map((f) => asFinding(f, owner));
   const iface = inside.find((l) => l.name === ep.ifname);
   if (!iface) return [asFinding({ owner, problem: `${ep.ifname} (on ${net.name}) is missing in the sandbox`, fix: rejoin })];
   const out: Finding[] = [];
   if (!iface.up) out.push({ owner, problem: `${ep.ifname} is down in the sandbox`, fix: () => rtnl.setLink(ep.ifname, { up: true }) });
+  const mtu = net.mtu ?? traitsOf(net).defaultMtu;
+  if (mtu !== undefined && iface.mtu !== mtu) out.push({ owner, problem: `${ep.ifname} has MTU ${iface.mtu} in the sandbox; ${net.name} uses ${mtu}`, fix: () => rtnl.setLink(ep.ifname, { mtu }) });
   const cidr = `${ep.ip}/${ep.prefix}`;
   if (!(await rtnl.addresses(ep.ifname)).some((a) => a.cidr === cidr)) {
     out.push({ owner, problem: `${ep.ifname} lacks its address ${cidr}`, fix: () => rtnl.addAddress(ep.ifname, cidr) });

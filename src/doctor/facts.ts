@@ -1,0 +1,103 @@
+// What doctor reads from the kernel, once per run: the host's links,
+// addresses, routes, bridge ports and ruleset, and per sandbox its links,
+// addresses, routes and neighbours. The store only says where to look
+// (which sandbox files, which bridge names); every verdict is on these facts.
+import { existsSync } from 'node:fs';
+import type { Context } from '../engine/core/context.js';
+import { bridgePorts, type BridgePort } from '../kernel/bridge-ports.js';
+import { saveIptables } from '../kernel/iptables.js';
+import type { Netns } from '../kernel/netns.js';
+import type { AddrInfo, FdbInfo, LinkInfo, NeighInfo, RouteInfo, Rtnl } from '../kernel/rtnl.js';
+import type { ContainerRecord, StoreData } from '../store/model.js';
+import type { ClusterSnapshot } from '../cluster/records.js';
+import { parseRuleset, type Ruleset } from './netfilter.js';
+
+export interface NsFacts {
+  name: string;
+  ns: Netns;
+  rtnl: Rtnl;
+  links: LinkInfo[];
+  addrs: AddrInfo[];
+  routes: RouteInfo[];
+  neigh: NeighInfo[];
+}
+
+export interface HostFacts extends NsFacts {
+  ports: BridgePort[];
+  fdb: FdbInfo[];
+  saveText: string;
+  rules: Ruleset;
+}
+
+export class Facts {
+  private hostFacts?: HostFacts;
+  private readonly sandboxes = new Map<string, NsFacts | null>();
+  private clusterFacts?: { snapshot: ClusterSnapshot; vtep: string } | null;
+  clusterError?: string;
+
+  constructor(
+    readonly ctx: Context,
+    readonly data: StoreData,
+  ) {}
+
+  async host(): Promise<HostFacts> {
+    if (this.hostFacts) return this.hostFacts;
+    const rtnl = this.ctx.hostRtnl();
+    const ns = this.ctx.hostNs();
+    const [links, addrs, routes, neigh, fdb, ports, saveText] = [
+      await rtnl.links(),
+      await rtnl.addresses(),
+      await rtnl.routes(),
+      await rtnl.neighbours(),
+      await rtnl.fdb(),
+      await bridgePorts(ns).catch(() => []),
+      await saveIptables(ns),
+    ];
+    this.hostFacts = { name: 'host', ns, rtnl, links, addrs, routes, neigh, fdb, ports, saveText, rules: parseRuleset(saveText) };
+    return this.hostFacts;
+  }
+
+  /** Kernel facts of a namespace file (a sandbox, an overlay namespace); null when the file is gone. */
+  async namespace(path: string, name: string): Promise<NsFacts | null> {
+    if (this.sandboxes.has(path)) return this.sandboxes.get(path)!;
+    let facts: NsFacts | null = null;
+    if (existsSync(path)) {
+      const ns = this.ctx.openNs(path, name);
+      const rtnl = this.ctx.rtnlIn(ns);
+      facts = { name, ns, rtnl, links: await rtnl.links(), addrs: await rtnl.addresses(), routes: await rtnl.routes(), neigh: await rtnl.neighbours() };
+    }
+    this.sandboxes.set(path, facts);
+    return facts;
+  }
+
+  /** The sandbox a container's network stack lives in (its own, or the one it joined with container:). */
+  async sandbox(c: ContainerRecord): Promise<NsFacts | null> {
+    if (!c.sandbox?.netns) return null;
+    return this.namespace(c.sandbox.netns, c.name);
+  }
+
+  /** The cluster store's view of overlay endpoints (null when it cannot be reached). */
+  async cluster(): Promise<{ snapshot: ClusterSnapshot; vtep: string } | null> {
+    if (this.clusterFacts !== undefined) return this.clusterFacts;
+    try {
+      const { withCluster } = await import('../engine/overlay/cluster.js');
+      this.clusterFacts = await withCluster(this.ctx, async (c) => ({ snapshot: await c.store.snapshot(), vtep: c.vtep }), { timeoutMs: 3000 });
+    } catch (err) {
+      this.clusterError = (err as Error).message;
+      this.clusterFacts = null;
+    }
+    return this.clusterFacts;
+  }
+
+  /** How a learner runs `cmd` inside a namespace: `ip -n NAME` when it is registered in /run/netns, nsenter otherwise. */
+  inNs(name: string, path: string, cmd: string): string {
+    if (this.ctx.paths.netnsNames === '/run/netns' && cmd.startsWith('ip ')) return `ip -n ${name} ${cmd.slice(3)}`;
+    return `nsenter --net=${path} ${cmd}`;
+  }
+
+  runningContainers(): ContainerRecord[] {
+    return Object.values(this.data.containers)
+      .filter((c) => c.state === 'running')
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+}
