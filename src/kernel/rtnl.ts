@@ -13,45 +13,18 @@ import type { Journal, LinkSpec, NsName, Op } from './ops.js';
 
 /** NETLINK_ROUTE */
 const PROTOCOL_ROUTE = 0;
-import {
-  bytesOf,
-  AF_BRIDGE,
-  AF_INET,
-  AF_UNSPEC,
-  NLMSG_DONE,
-  NLMSG_ERROR,
-  NLM_F,
-  NTF_SELF,
-  RTM,
-  RT_TABLE_MAIN,
-  addrBody,
-  broadcastOf,
-  brportProtinfo,
-  decodeAddr,
-  decodeLink,
-  decodeNeigh,
-  decodeRoute,
-  dumpBody,
-  fdbBody,
-  getLinkBody,
-  ifinfomsg,
-  linkAttrs,
-  linkBody,
-  linkInfo,
-  macBytes,
-  macvlanData,
-  neighBody,
-  nudNames,
-  parseCidr,
-  routeBody,
-  s32,
-  scopeName,
-  vxlanData,
-  type BridgePortChange,
-  type LinkInfo,
-  type MacvlanMode,
-  type ScopeName,
-} from './rtnl-codec.js';
+import type { BridgePortChange, LinkInfo, MacvlanMode, ScopeName } from './rtnl-codec.js';
+
+type Codec = typeof import('./rtnl-codec.js');
+/**
+ * The codec (and with it the netlink package), loaded by the first request
+ * rather than with this module: every command opens a context, and commands
+ * that never speak netlink (ps, inspect, network ls...) do not pay for it.
+ */
+let C = undefined as unknown as Codec;
+async function loadCodec(): Promise<void> {
+  C ??= await import('./rtnl-codec.js');
+}
 
 export type { LinkInfo, VxlanInfo, MacvlanMode, BridgePortChange } from './rtnl-codec.js';
 
@@ -63,8 +36,8 @@ export type { LinkInfo, VxlanInfo, MacvlanMode, BridgePortChange } from './rtnl-
  */
 function vethPeerData(peer: { name: string; nsFd?: number; mtu?: number; address?: string }): Buffer {
   const VETH_INFO_PEER = 1;
-  const attrs = linkAttrs({ ifname: peer.name, mtu: peer.mtu, netNsFd: peer.nsFd, address: peer.address === undefined ? undefined : macBytes(peer.address) });
-  return bytesOf((out) => out.push(VETH_INFO_PEER, linkBody(ifinfomsg(), attrs)));
+  const attrs = C.linkAttrs({ ifname: peer.name, mtu: peer.mtu, netNsFd: peer.nsFd, address: peer.address === undefined ? undefined : C.macBytes(peer.address) });
+  return C.bytesOf((out) => out.push(VETH_INFO_PEER, C.linkBody(C.ifinfomsg(), attrs)));
 }
 
 export interface AddrInfo {
@@ -237,10 +210,11 @@ export class Rtnl {
 
   /** One link by name (a single RTM_GETLINK, not a dump); undefined when there is none. */
   async linkByName(name: string): Promise<LinkInfo | undefined> {
+    await loadCodec();
     if (!this.sock) return undefined;
     let msgs: NetlinkMessage[];
     try {
-      msgs = await this.exchange(RTM.GETLINK, getLinkBody({ name }), 0, `look up link ${name}`);
+      msgs = await this.exchange(C.RTM.GETLINK, C.getLinkBody({ name }), 0, `look up link ${name}`);
     } catch (err) {
       if (isErrno(err, 'ENODEV')) {
         this.indexes.delete(name);
@@ -248,18 +222,19 @@ export class Rtnl {
       }
       throw err;
     }
-    const reply = msgs.find((m) => m.type === RTM.NEWLINK);
+    const reply = msgs.find((m) => m.type === C.RTM.NEWLINK);
     if (!reply) return undefined;
-    const link = this.decode(() => decodeLink(reply.data), `look up link ${name}`);
+    const link = this.decode(() => C.decodeLink(reply.data), `look up link ${name}`);
     this.indexes.set(link.name, link.index);
     if (link.masterIndex) link.master = await this.nameOf(link.masterIndex);
     return link;
   }
 
   async links(): Promise<LinkInfo[]> {
+    await loadCodec();
     if (!this.sock) return [];
-    const msgs = await this.dump(RTM.GETLINK, AF_UNSPEC, 'list links');
-    const links = msgs.filter((m) => m.type === RTM.NEWLINK).map((m) => this.decode(() => decodeLink(m.data), 'list links'));
+    const msgs = await this.dump(C.RTM.GETLINK, C.AF_UNSPEC, 'list links');
+    const links = msgs.filter((m) => m.type === C.RTM.NEWLINK).map((m) => this.decode(() => C.decodeLink(m.data), 'list links'));
     const byIndex = new Map(links.map((l) => [l.index, l.name]));
     this.indexes.clear();
     for (const l of links) {
@@ -271,14 +246,15 @@ export class Rtnl {
 
   /** IPv4 addresses, of one device or all. */
   async addresses(dev?: string): Promise<AddrInfo[]> {
+    await loadCodec();
     if (!this.sock) return [];
     const names = await this.names();
     const only = dev === undefined ? undefined : this.indexFromNames(names, dev, 'list addresses');
-    const msgs = await this.dump(RTM.GETADDR, AF_INET, 'list addresses');
+    const msgs = await this.dump(C.RTM.GETADDR, C.AF_INET, 'list addresses');
     const out: AddrInfo[] = [];
     for (const m of msgs) {
-      if (m.type !== RTM.NEWADDR) continue;
-      const a = this.decode(() => decodeAddr(m.data), 'list addresses');
+      if (m.type !== C.RTM.NEWADDR) continue;
+      const a = this.decode(() => C.decodeAddr(m.data), 'list addresses');
       if (!a || (only !== undefined && a.index !== only)) continue;
       out.push(
         tidy({
@@ -288,7 +264,7 @@ export class Rtnl {
           prefix: a.prefixLen,
           cidr: `${a.address}/${a.prefixLen}`,
           broadcast: a.broadcast,
-          scope: scopeName(a.scope),
+          scope: C.scopeName(a.scope),
           label: a.label,
         }),
       );
@@ -298,21 +274,22 @@ export class Rtnl {
 
   /** IPv4 routes of the main table (what `ip route` shows). */
   async routes(): Promise<RouteInfo[]> {
+    await loadCodec();
     if (!this.sock) return [];
     const names = await this.names();
-    const msgs = await this.dump(RTM.GETROUTE, AF_INET, 'list routes');
+    const msgs = await this.dump(C.RTM.GETROUTE, C.AF_INET, 'list routes');
     const out: RouteInfo[] = [];
     for (const m of msgs) {
-      if (m.type !== RTM.NEWROUTE) continue;
-      const r = this.decode(() => decodeRoute(m.data), 'list routes');
-      if (!r || r.table !== RT_TABLE_MAIN || r.cloned) continue;
+      if (m.type !== C.RTM.NEWROUTE) continue;
+      const r = this.decode(() => C.decodeRoute(m.data), 'list routes');
+      if (!r || r.table !== C.RT_TABLE_MAIN || r.cloned) continue;
       out.push(
         tidy({
           dst: r.dst,
           via: r.via,
           dev: r.oif === undefined ? undefined : names.get(r.oif) ?? `if${r.oif}`,
           src: r.src,
-          scope: scopeName(r.scope),
+          scope: C.scopeName(r.scope),
           metric: r.metric,
           protocol: r.protocol,
           type: r.type,
@@ -325,39 +302,41 @@ export class Rtnl {
 
   /** IPv4 neighbours (ARP entries), of one device or all. */
   async neighbours(dev?: string): Promise<NeighInfo[]> {
+    await loadCodec();
     if (!this.sock) return [];
     const names = await this.names();
     const only = dev === undefined ? undefined : this.indexFromNames(names, dev, 'list neighbours');
-    const msgs = await this.dump(RTM.GETNEIGH, AF_INET, 'list neighbours');
+    const msgs = await this.dump(C.RTM.GETNEIGH, C.AF_INET, 'list neighbours');
     const out: NeighInfo[] = [];
     for (const m of msgs) {
-      if (m.type !== RTM.NEWNEIGH) continue;
-      const n = this.decode(() => decodeNeigh(m.data), 'list neighbours');
-      if (n.family !== AF_INET || !n.dst || (only !== undefined && n.index !== only)) continue;
-      out.push(tidy({ dev: names.get(n.index) ?? `if${n.index}`, ip: n.dst, lladdr: n.lladdr, state: nudNames(n.state) }));
+      if (m.type !== C.RTM.NEWNEIGH) continue;
+      const n = this.decode(() => C.decodeNeigh(m.data), 'list neighbours');
+      if (n.family !== C.AF_INET || !n.dst || (only !== undefined && n.index !== only)) continue;
+      out.push(tidy({ dev: names.get(n.index) ?? `if${n.index}`, ip: n.dst, lladdr: n.lladdr, state: C.nudNames(n.state) }));
     }
     return out;
   }
 
   /** Bridge forwarding database entries (`bridge fdb show`), of one device or all. */
   async fdb(dev?: string): Promise<FdbInfo[]> {
+    await loadCodec();
     if (!this.sock) return [];
     const names = await this.names();
     const only = dev === undefined ? undefined : this.indexFromNames(names, dev, 'list fdb');
-    const msgs = await this.dump(RTM.GETNEIGH, AF_BRIDGE, 'list fdb');
+    const msgs = await this.dump(C.RTM.GETNEIGH, C.AF_BRIDGE, 'list fdb');
     const out: FdbInfo[] = [];
     for (const m of msgs) {
-      if (m.type !== RTM.NEWNEIGH) continue;
-      const n = this.decode(() => decodeNeigh(m.data), 'list fdb');
-      if (n.family !== AF_BRIDGE || !n.lladdr || (only !== undefined && n.index !== only)) continue;
+      if (m.type !== C.RTM.NEWNEIGH) continue;
+      const n = this.decode(() => C.decodeNeigh(m.data), 'list fdb');
+      if (n.family !== C.AF_BRIDGE || !n.lladdr || (only !== undefined && n.index !== only)) continue;
       out.push(
         tidy({
           dev: names.get(n.index) ?? `if${n.index}`,
           mac: n.lladdr,
           dst: n.dst,
-          self: (n.flags & NTF_SELF) !== 0,
+          self: (n.flags & C.NTF_SELF) !== 0,
           master: n.masterIndex === undefined ? undefined : names.get(n.masterIndex),
-          state: nudNames(n.state),
+          state: C.nudNames(n.state),
           vlan: n.vlan,
           vni: n.vni,
         }),
@@ -370,12 +349,13 @@ export class Rtnl {
 
   /** `ip link add NAME type bridge` */
   async addBridge(name: string, opts: { mtu?: number; address?: string } = {}, why?: string): Promise<void> {
+    await loadCodec();
     const doing = `add link ${name}`;
     checkName(name, doing);
-    const attrs = checked(doing, () => linkAttrs({ ifname: name, mtu: opts.mtu, address: opts.address === undefined ? undefined : macBytes(opts.address) }));
+    const attrs = checked(doing, () => C.linkAttrs({ ifname: name, mtu: opts.mtu, address: opts.address === undefined ? undefined : C.macBytes(opts.address) }));
     const spec: LinkSpec = tidy({ type: 'bridge' as const, mtu: opts.mtu, address: opts.address });
     await this.journal.run(this.op({ kind: 'link.add', ns: this.ns.name, name, spec, why }), () => this.fresh(async () => {
-      await this.exchange(RTM.NEWLINK, linkBody(ifinfomsg(), attrs, linkInfo('bridge')), NLM_F.CREATE | NLM_F.EXCL, doing);
+      await this.exchange(C.RTM.NEWLINK, C.linkBody(C.ifinfomsg(), attrs, C.linkInfo('bridge')), C.NLM_F.CREATE | C.NLM_F.EXCL, doing);
     }));
   }
 
@@ -394,18 +374,19 @@ export class Rtnl {
     opts: { mtu?: number; peerAddress?: string; master?: string; up?: boolean } = {},
     why?: string,
   ): Promise<{ peerIndex?: number }> {
+    await loadCodec();
     const doing = `add link ${name}`;
     checkName(name, doing);
     checkName(peer, doing);
-    if (opts.peerAddress !== undefined) checked(doing, () => macBytes(opts.peerAddress!));
+    if (opts.peerAddress !== undefined) checked(doing, () => C.macBytes(opts.peerAddress!));
     const spec: LinkSpec = tidy({ type: 'veth' as const, peer, peerNs: peerNs.name, mtu: opts.mtu, peerAddress: opts.peerAddress, master: opts.master, up: opts.up });
     const made = await this.journal.run(this.op({ kind: 'link.add', ns: this.ns.name, name, spec, why }), () => this.fresh(async () => {
       const master = opts.master === undefined ? undefined : await this.index(opts.master, doing);
       const data = vethPeerData({ name: peer, nsFd: peerNs.fd, mtu: opts.mtu, address: opts.peerAddress });
-      const head = ifinfomsg({ up: opts.up, changeUp: opts.up });
-      const body = linkBody(head, linkAttrs({ ifname: name, mtu: opts.mtu, master }), linkInfo('veth', data));
+      const head = C.ifinfomsg({ up: opts.up, changeUp: opts.up });
+      const body = C.linkBody(head, C.linkAttrs({ ifname: name, mtu: opts.mtu, master }), C.linkInfo('veth', data));
       // ECHO: the new link's message comes back with the answer (kernels that do not echo send none).
-      const replies = await this.exchange(RTM.NEWLINK, body, NLM_F.CREATE | NLM_F.EXCL | NLM_F.ECHO, doing);
+      const replies = await this.exchange(C.RTM.NEWLINK, body, C.NLM_F.CREATE | C.NLM_F.EXCL | C.NLM_F.ECHO, doing);
       return this.learnCreated(replies, name);
     }));
     return made ?? {};
@@ -417,9 +398,9 @@ export class Rtnl {
    * in the peer's namespace), so no lookup has to ask for either.
    */
   private learnCreated(replies: NetlinkMessage[], name: string): { peerIndex?: number } {
-    const echo = replies.find((m) => m.type === RTM.NEWLINK);
+    const echo = replies.find((m) => m.type === C.RTM.NEWLINK);
     if (!echo) return {};
-    const link = this.decode(() => decodeLink(echo.data), `add link ${name}`);
+    const link = this.decode(() => C.decodeLink(echo.data), `add link ${name}`);
     if (link.name !== name) return {};
     this.indexes.set(name, link.index);
     return { peerIndex: link.parentIndex };
@@ -436,17 +417,18 @@ export class Rtnl {
 
   /** `ip link add NAME type vxlan id VNI dstport PORT [local IP] [dev DEV] [nolearning] [proxy] [l2miss] [l3miss]` */
   async addVxlan(name: string, opts: VxlanOptions, why?: string): Promise<void> {
+    await loadCodec();
     const doing = `add link ${name}`;
     checkName(name, doing);
     if (!(Number.isInteger(opts.vni) && opts.vni >= 0 && opts.vni < 1 << 24)) throw new KernelError(`${doing}: VNI ${opts.vni} is not a 24-bit number`, 'EINVAL', 22);
     if (!(Number.isInteger(opts.port) && opts.port > 0 && opts.port < 65536)) throw new KernelError(`${doing}: invalid UDP port ${opts.port}`, 'EINVAL', 22);
-    checked(doing, () => vxlanData(opts));
+    checked(doing, () => C.vxlanData(opts));
     const spec: LinkSpec = tidy({ type: 'vxlan' as const, ...opts });
     await this.journal.run(this.op({ kind: 'link.add', ns: this.ns.name, name, spec, why }), () => this.fresh(async () => {
       const link = opts.dev === undefined ? undefined : await this.index(opts.dev, doing);
-      const data = vxlanData({ ...opts, link });
-      const body = linkBody(ifinfomsg(), linkAttrs({ ifname: name, mtu: opts.mtu }), linkInfo('vxlan', data));
-      await this.exchange(RTM.NEWLINK, body, NLM_F.CREATE | NLM_F.EXCL, doing);
+      const data = C.vxlanData({ ...opts, link });
+      const body = C.linkBody(C.ifinfomsg(), C.linkAttrs({ ifname: name, mtu: opts.mtu }), C.linkInfo('vxlan', data));
+      await this.exchange(C.RTM.NEWLINK, body, C.NLM_F.CREATE | C.NLM_F.EXCL, doing);
     }));
   }
 
@@ -462,23 +444,25 @@ export class Rtnl {
     opts: { mtu?: number; address?: string } = {},
     why?: string,
   ): Promise<void> {
+    await loadCodec();
     const doing = `add link ${name}`;
     checkName(name, doing);
-    const mac = opts.address === undefined ? undefined : checked(doing, () => macBytes(opts.address!));
+    const mac = opts.address === undefined ? undefined : checked(doing, () => C.macBytes(opts.address!));
     const spec: MacvlanSpec = tidy({ type: 'macvlan' as const, parent, mode, mtu: opts.mtu, address: opts.address, targetNs: targetNs?.name });
     await this.journal.run(this.op({ kind: 'link.add', ns: this.ns.name, name, spec, why }), () => this.fresh(async () => {
       const parentIndex = await this.index(parent, doing);
-      const attrs = linkAttrs({ ifname: name, link: parentIndex, netNsFd: targetNs?.fd, mtu: opts.mtu, address: mac });
-      await this.exchange(RTM.NEWLINK, linkBody(ifinfomsg(), attrs, linkInfo('macvlan', macvlanData(mode))), NLM_F.CREATE | NLM_F.EXCL, doing);
+      const attrs = C.linkAttrs({ ifname: name, link: parentIndex, netNsFd: targetNs?.fd, mtu: opts.mtu, address: mac });
+      await this.exchange(C.RTM.NEWLINK, C.linkBody(C.ifinfomsg(), attrs, C.linkInfo('macvlan', C.macvlanData(mode))), C.NLM_F.CREATE | C.NLM_F.EXCL, doing);
     }));
   }
 
   /** `ip link del NAME` (a veth's peer goes with it). */
   async deleteLink(name: string, why?: string): Promise<void> {
+    await loadCodec();
     const doing = `delete link ${name}`;
     await this.journal.run(this.op({ kind: 'link.del', ns: this.ns.name, name, why }), () => this.fresh(async () => {
       this.indexes.delete(name);
-      await this.exchange(RTM.DELLINK, linkBody(ifinfomsg(), linkAttrs({ ifname: name })), 0, doing);
+      await this.exchange(C.RTM.DELLINK, C.linkBody(C.ifinfomsg(), C.linkAttrs({ ifname: name })), 0, doing);
     }));
   }
 
@@ -487,9 +471,10 @@ export class Rtnl {
    * in one request. The kernel applies the move first and the up/down flag last.
    */
   async setLink(name: string, change: LinkChange, why?: string): Promise<void> {
+    await loadCodec();
     const doing = `set link ${name}`;
     if (change.rename !== undefined) checkName(change.rename, doing);
-    const mac = change.address === undefined ? undefined : checked(doing, () => macBytes(change.address!));
+    const mac = change.address === undefined ? undefined : checked(doing, () => C.macBytes(change.address!));
     const op = tidy({
       kind: 'link.set' as const,
       ns: this.ns.name,
@@ -510,10 +495,10 @@ export class Rtnl {
       let master: number | undefined;
       if (change.master === null) master = 0;
       else if (change.master !== undefined) master = await this.index(change.master, doing);
-      const head = ifinfomsg({ index, up: change.up, changeUp: change.up !== undefined });
-      const attrs = linkAttrs({ ifname: byName ? name : change.rename, mtu: change.mtu, address: mac, master, netNsFd: change.netns?.fd });
+      const head = C.ifinfomsg({ index, up: change.up, changeUp: change.up !== undefined });
+      const attrs = C.linkAttrs({ ifname: byName ? name : change.rename, mtu: change.mtu, address: mac, master, netNsFd: change.netns?.fd });
       try {
-        await this.exchange(RTM.SETLINK, linkBody(head, attrs), 0, doing);
+        await this.exchange(C.RTM.SETLINK, C.linkBody(head, attrs), 0, doing);
       } catch (err) {
         if (byName && isErrno(err, 'ENODEV')) throw new KernelError(`${doing}: no such device ${name}`, 'ENODEV', ENODEV, { cause: err });
         throw err;
@@ -525,11 +510,12 @@ export class Rtnl {
 
   /** `bridge link set dev NAME [hairpin on|off] [learning on|off] [flood on|off] [isolated on|off]` */
   async setBridgePort(name: string, change: BridgePortChange, why?: string): Promise<void> {
+    await loadCodec();
     const doing = `set bridge port ${name}`;
     const op: Op = tidy({ kind: 'brport.set' as const, ns: this.ns.name, name, ...change, why });
     await this.journal.run(op, () => this.fresh(async () => {
       const index = await this.index(name, doing);
-      await this.exchange(RTM.SETLINK, linkBody(ifinfomsg({ family: AF_BRIDGE, index }), brportProtinfo(change)), 0, doing);
+      await this.exchange(C.RTM.SETLINK, C.linkBody(C.ifinfomsg({ family: C.AF_BRIDGE, index }), C.brportProtinfo(change)), 0, doing);
     }));
   }
 
@@ -540,22 +526,24 @@ export class Rtnl {
    * set (172.17.255.255 for 172.17.0.1/16); the op records it.
    */
   async addAddress(dev: string, cidr: string, why?: string): Promise<void> {
+    await loadCodec();
     const doing = `add address ${cidr} to ${dev}`;
-    const c = checked(doing, () => parseCidr(cidr));
-    const broadcast = broadcastOf(c);
+    const c = checked(doing, () => C.parseCidr(cidr));
+    const broadcast = C.broadcastOf(c);
     await this.journal.run(this.op(tidy({ kind: 'addr.add' as const, ns: this.ns.name, dev, cidr, broadcast, why })), () => this.fresh(async () => {
       const index = await this.index(dev, doing);
-      await this.exchange(RTM.NEWADDR, addrBody(index, c, broadcast), NLM_F.CREATE | NLM_F.EXCL, doing);
+      await this.exchange(C.RTM.NEWADDR, C.addrBody(index, c, broadcast), C.NLM_F.CREATE | C.NLM_F.EXCL, doing);
     }));
   }
 
   /** `ip addr del CIDR dev DEV` */
   async deleteAddress(dev: string, cidr: string, why?: string): Promise<void> {
+    await loadCodec();
     const doing = `delete address ${cidr} from ${dev}`;
-    const c = checked(doing, () => parseCidr(cidr));
+    const c = checked(doing, () => C.parseCidr(cidr));
     await this.journal.run(this.op(tidy({ kind: 'addr.del' as const, ns: this.ns.name, dev, cidr, why })), () => this.fresh(async () => {
       const index = await this.index(dev, doing);
-      await this.exchange(RTM.DELADDR, addrBody(index, c), 0, doing);
+      await this.exchange(C.RTM.DELADDR, C.addrBody(index, c), 0, doing);
     }));
   }
 
@@ -577,16 +565,17 @@ export class Rtnl {
   }
 
   private async route(kind: 'route.add' | 'route.replace' | 'route.del', r: RouteSpec, why?: string): Promise<void> {
+    await loadCodec();
     const verb = kind === 'route.add' ? 'add' : kind === 'route.replace' ? 'replace' : 'delete';
     const doing = `${verb} route ${r.dst}${r.via ? ` via ${r.via}` : ''}${r.dev ? ` dev ${r.dev}` : ''}`;
-    const dst = r.dst === 'default' ? null : checked(doing, () => parseCidr(r.dst));
-    checked(doing, () => routeBody({ dst, via: r.via, src: r.src }));
+    const dst = r.dst === 'default' ? null : checked(doing, () => C.parseCidr(r.dst));
+    checked(doing, () => C.routeBody({ dst, via: r.via, src: r.src }));
     const op = tidy({ kind, ns: this.ns.name, dst: r.dst, via: r.via, dev: r.dev, src: r.src, scope: r.scope, metric: r.metric, onlink: r.onlink, why });
     await this.journal.run(op, () => this.fresh(async () => {
       const oif = r.dev === undefined ? undefined : await this.index(r.dev, doing);
-      const body = routeBody({ dst, via: r.via, oif, src: r.src, scope: r.scope, metric: r.metric, onlink: r.onlink, forDelete: kind === 'route.del' });
-      const type = kind === 'route.del' ? RTM.DELROUTE : RTM.NEWROUTE;
-      const flags = kind === 'route.add' ? NLM_F.CREATE | NLM_F.EXCL : kind === 'route.replace' ? NLM_F.CREATE | NLM_F.REPLACE : 0;
+      const body = C.routeBody({ dst, via: r.via, oif, src: r.src, scope: r.scope, metric: r.metric, onlink: r.onlink, forDelete: kind === 'route.del' });
+      const type = kind === 'route.del' ? C.RTM.DELROUTE : C.RTM.NEWROUTE;
+      const flags = kind === 'route.add' ? C.NLM_F.CREATE | C.NLM_F.EXCL : kind === 'route.replace' ? C.NLM_F.CREATE | C.NLM_F.REPLACE : 0;
       await this.exchange(type, body, flags, doing);
     }));
   }
@@ -595,21 +584,23 @@ export class Rtnl {
 
   /** `ip neigh replace IP lladdr MAC dev DEV nud permanent` */
   async replaceNeighbour(dev: string, ip: string, lladdr: string, why?: string): Promise<void> {
+    await loadCodec();
     const doing = `replace neighbour ${ip} on ${dev}`;
-    checked(doing, () => neighBody(0, ip, lladdr));
+    checked(doing, () => C.neighBody(0, ip, lladdr));
     await this.journal.run(this.op(tidy({ kind: 'neigh.replace' as const, ns: this.ns.name, dev, ip, lladdr, why })), () => this.fresh(async () => {
       const index = await this.index(dev, doing);
-      await this.exchange(RTM.NEWNEIGH, neighBody(index, ip, lladdr), NLM_F.CREATE | NLM_F.REPLACE, doing);
+      await this.exchange(C.RTM.NEWNEIGH, C.neighBody(index, ip, lladdr), C.NLM_F.CREATE | C.NLM_F.REPLACE, doing);
     }));
   }
 
   /** `ip neigh del IP dev DEV` */
   async deleteNeighbour(dev: string, ip: string, why?: string): Promise<void> {
+    await loadCodec();
     const doing = `delete neighbour ${ip} on ${dev}`;
-    checked(doing, () => neighBody(0, ip));
+    checked(doing, () => C.neighBody(0, ip));
     await this.journal.run(this.op(tidy({ kind: 'neigh.del' as const, ns: this.ns.name, dev, ip, why })), () => this.fresh(async () => {
       const index = await this.index(dev, doing);
-      await this.exchange(RTM.DELNEIGH, neighBody(index, ip), 0, doing);
+      await this.exchange(C.RTM.DELNEIGH, C.neighBody(index, ip), 0, doing);
     }));
   }
 
@@ -633,14 +624,15 @@ export class Rtnl {
   }
 
   private async fdbChange(kind: 'fdb.append' | 'fdb.replace' | 'fdb.del', dev: string, mac: string, o: FdbOptions, why?: string): Promise<void> {
+    await loadCodec();
     const verb = kind.slice(4);
     const doing = `${verb === 'del' ? 'delete' : verb} fdb ${mac}${o.dst ? ` dst ${o.dst}` : ''} on ${dev}`;
-    checked(doing, () => fdbBody(0, mac, o.self, o.dst));
+    checked(doing, () => C.fdbBody(0, mac, o.self, o.dst));
     await this.journal.run(this.op(tidy({ kind, ns: this.ns.name, dev, mac, dst: o.dst, self: o.self, why })), () => this.fresh(async () => {
       const index = await this.index(dev, doing);
-      const type = kind === 'fdb.del' ? RTM.DELNEIGH : RTM.NEWNEIGH;
-      const flags = kind === 'fdb.append' ? NLM_F.CREATE | NLM_F.APPEND : kind === 'fdb.replace' ? NLM_F.CREATE | NLM_F.REPLACE : 0;
-      await this.exchange(type, fdbBody(index, mac, o.self, o.dst), flags, doing);
+      const type = kind === 'fdb.del' ? C.RTM.DELNEIGH : C.RTM.NEWNEIGH;
+      const flags = kind === 'fdb.append' ? C.NLM_F.CREATE | C.NLM_F.APPEND : kind === 'fdb.replace' ? C.NLM_F.CREATE | C.NLM_F.REPLACE : 0;
+      await this.exchange(type, C.fdbBody(index, mac, o.self, o.dst), flags, doing);
     }));
   }
 
@@ -660,14 +652,14 @@ export class Rtnl {
     }
     let msgs: NetlinkMessage[];
     try {
-      msgs = await this.exchange(RTM.GETLINK, getLinkBody({ name }), 0, doing);
+      msgs = await this.exchange(C.RTM.GETLINK, C.getLinkBody({ name }), 0, doing);
     } catch (err) {
       if (isErrno(err, 'ENODEV')) throw new KernelError(`${doing}: no such device ${name}`, 'ENODEV', ENODEV, { cause: err });
       throw err;
     }
-    const reply = msgs.find((m) => m.type === RTM.NEWLINK);
+    const reply = msgs.find((m) => m.type === C.RTM.NEWLINK);
     if (!reply) throw new KernelError(`${doing}: no such device ${name}`, 'ENODEV', ENODEV);
-    const index = s32(reply.data, 4);
+    const index = C.s32(reply.data, 4);
     this.indexes.set(name, index);
     return index;
   }
@@ -691,9 +683,9 @@ export class Rtnl {
 
   private async nameOf(index: number): Promise<string | undefined> {
     try {
-      const msgs = await this.exchange(RTM.GETLINK, getLinkBody({ index }), 0, `look up link ${index}`);
-      const reply = msgs.find((m) => m.type === RTM.NEWLINK);
-      return reply ? decodeLink(reply.data).name : undefined;
+      const msgs = await this.exchange(C.RTM.GETLINK, C.getLinkBody({ index }), 0, `look up link ${index}`);
+      const reply = msgs.find((m) => m.type === C.RTM.NEWLINK);
+      return reply ? C.decodeLink(reply.data).name : undefined;
     } catch (err) {
       if (isErrno(err, 'ENODEV')) return undefined;
       throw err;
@@ -722,7 +714,7 @@ export class Rtnl {
   private async dump(type: number, family: number, doing: string): Promise<NetlinkMessage[]> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.exchange(type, dumpBody(type, family), NLM_F.DUMP, doing);
+        return await this.exchange(type, C.dumpBody(type, family), C.NLM_F.DUMP, doing);
       } catch (err) {
         if (!(err instanceof DumpInterrupted)) throw err;
         if (attempt >= DUMP_ATTEMPTS) {
@@ -739,6 +731,7 @@ export class Rtnl {
    * (see netlink.ts), so requests never interleave on the socket.
    */
   private async exchange(type: number, body: Buffer, flags: number, doing: string): Promise<NetlinkMessage[]> {
+    await loadCodec();
     const sock = this.sock;
     if (!sock || this.closed) throw new KernelError(`${doing}: netlink socket is ${sock ? 'closed' : 'not open (dry run)'}`, 'EBADF', 9);
     let msgs: NetlinkMessage[];
@@ -755,15 +748,15 @@ export class Rtnl {
     let interrupted = false;
     let doneErrno = 0;
     for (const m of msgs) {
-      if (m.flags & NLM_F.DUMP_INTR) interrupted = true;
-      if (m.type === NLMSG_ERROR) {
-        const errno = -s32(m.data, 0);
+      if (m.flags & C.NLM_F.DUMP_INTR) interrupted = true;
+      if (m.type === C.NLMSG_ERROR) {
+        const errno = -C.s32(m.data, 0);
         if (errno > 0) {
           if (errno === ENODEV) this.indexes.clear();
           throw new KernelError(`${doing}: ${errnoText(errno)}`, errnoName(errno), errno);
         }
-      } else if (m.type === NLMSG_DONE) {
-        if (m.data.length >= 4 && -s32(m.data, 0) > 0) doneErrno = -s32(m.data, 0);
+      } else if (m.type === C.NLMSG_DONE) {
+        if (m.data.length >= 4 && -C.s32(m.data, 0) > 0) doneErrno = -C.s32(m.data, 0);
       } else {
         replies.push(m);
       }

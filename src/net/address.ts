@@ -26,6 +26,24 @@ export interface ParsedIpv4Prefix extends Ipv4Prefix {
 
 const PREFIX_DIGITS = /^\d{1,3}$/;
 
+/**
+ * Answers already worked out in this process, by input. ip-address parses
+ * each text afresh (tens of microseconds in a cold process), and a command
+ * asks about the same few addresses many times: the firewall renders every
+ * network's subnet into several rules, IPAM walks a network's addresses.
+ * Bounded, so a long-lived resolver or agent does not grow without end.
+ */
+function memo<K, V>(fn: (k: K) => V): (k: K) => V {
+  const cache = new Map<K, V>();
+  return (k) => {
+    if (cache.has(k)) return cache.get(k)!;
+    const v = fn(k);
+    if (cache.size >= 4096) cache.clear();
+    cache.set(k, v);
+    return v;
+  };
+}
+
 function address4(text: string): Address4 | undefined {
   // ip-address also reads "a.b.c.d/n"; a bare address must have no slash.
   if (text.includes('/') || !Address4.isValid(text)) return undefined;
@@ -33,18 +51,20 @@ function address4(text: string): Address4 | undefined {
 }
 
 /** A dotted quad as a uint32; undefined when it is not one. */
-export function parseIpv4(text: string): number | undefined {
+export const parseIpv4: (text: string) => number | undefined = memo((text: string) => {
   const a = address4(text);
   return a === undefined ? undefined : Number(a.bigInt());
-}
+});
 
 export function isIpv4(text: string): boolean {
-  return address4(text) !== undefined;
+  return parseIpv4(text) !== undefined;
 }
+
+const formatUint32 = memo((value: number) => Address4.fromInteger(value).correctForm());
 
 /** A uint32 as a dotted quad. */
 export function formatIpv4(value: number): string {
-  return Address4.fromInteger(value >>> 0).correctForm();
+  return formatUint32(value >>> 0);
 }
 
 /** The four bytes of a dotted quad, network order; throws TypeError when it is not one. */
@@ -56,7 +76,8 @@ export function ipv4Bytes(text: string): Buffer {
 
 /** The dotted quad of the first four bytes of `bytes` (network order). */
 export function ipv4FromBytes(bytes: Uint8Array): string {
-  return Address4.fromByteArray([...bytes.subarray(0, 4)]).correctForm();
+  if (bytes.length < 4) throw new TypeError(`not an IPv4 address: ${bytes.length} bytes`);
+  return formatIpv4(((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0);
 }
 
 /** Netmask for a prefix length; `>>> 0` keeps it unsigned (JS shifts are signed). */
@@ -65,7 +86,9 @@ export function maskOf(prefix: number): number {
 }
 
 /** "10.1.2.3/8"; undefined when it is not an IPv4 address, a slash and a prefix length up to 32. */
-export function parseIpv4Prefix(text: string): ParsedIpv4Prefix | undefined {
+export const parseIpv4Prefix: (text: string) => ParsedIpv4Prefix | undefined = memo(parsePrefixOnce);
+
+function parsePrefixOnce(text: string): ParsedIpv4Prefix | undefined {
   const slash = text.indexOf('/');
   if (slash < 0) return undefined;
   const ip = parseIpv4(text.slice(0, slash));
