@@ -254,6 +254,7 @@ describe('crash suite: single host (run, run -p, rm, network create / rm, connec
     }
     await must(t, ['network', 'rm', 'kc']);
     expect((await t.plumb(['system', 'check'])).stdout).toBe('ok: the kernel matches the store\n');
+    expect(tally.findings).toEqual([]);
   }, 1_800_000);
 
   it('system reset --verify: no difference from the host plumb found', async () => {
@@ -308,6 +309,8 @@ describe('crash suite: overlay run on a two-host lab', () => {
       const check = await h.plumb(['system', 'check']);
       if (check.code !== 0) tally.findings.push(`overlay ${h.name}: check at the end: ${check.stdout.trim().split('\n')[0]}`);
     }
+    // Also here, so a run of this part alone (-t overlay) fails on a finding.
+    expect(tally.findings.filter((f) => f.startsWith('overlay'))).toEqual([]);
   }, 1_800_000);
 
   it('system reset --verify on both hosts', async () => {
