@@ -185,7 +185,7 @@ describe('crash suite: single host (run, run -p, rm, network create / rm, connec
         undo: async () => {
           if (await exists(t, 'container', 'kx')) await must(t, ['rm', '-f', 'kx']);
         },
-        randomKills: 40,
+        randomKills: 45,
       },
       {
         name: 'run -p',
@@ -300,7 +300,7 @@ describe('crash suite: overlay run on a two-host lab', () => {
       undo: async () => {
         if (await exists(t, 'container', 'ok')) await must(t, ['rm', '-f', 'ok']);
       },
-      randomKills: 25,
+      randomKills: 40,
     });
     // Host 2 learns of host 1's containers from etcd: none may be left of the killed runs.
     const remote = JSON.parse(await h2.plumbOk(['network', 'inspect', 'ov']))[0].Plumb.Overlay.RemoteEndpoints as unknown[];
