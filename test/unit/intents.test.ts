@@ -78,7 +78,7 @@ describe('a writer that died holding the lock', () => {
   });
 
   it('leaves a log that staleIntents reads, cut-short line and all', () => {
-    expect(staleIntents(ctx.paths)).toEqual([{ file: shared(), pid: 4194305, ops: [op('veth1')] }]);
+    expect(staleIntents(ctx.paths)).toEqual([{ file: shared(), pid: 4194305, ops: [op('veth1')], declared: [] }]);
   });
 
   it('has its log set aside by the next operation, not overwritten', async () => {
@@ -88,7 +88,7 @@ describe('a writer that died holding the lock', () => {
     const aside = readdirSync(dir()).filter((f) => f !== SHARED_LOG);
     expect(aside).toHaveLength(1);
     expect(aside[0]).toMatch(/^4194305-12345-\d+\.jsonl$/);
-    expect(staleIntents(ctx.paths)).toEqual([{ file: join(dir(), aside[0]!), pid: 4194305, ops: [op('veth1')] }]);
+    expect(staleIntents(ctx.paths)).toEqual([{ file: join(dir(), aside[0]!), pid: 4194305, ops: [op('veth1')], declared: [] }]);
     expect(readFileSync(shared(), 'utf8')).toBe('');
   });
 });
