@@ -10,7 +10,7 @@
 // vxlan0 is created in plumb's own namespace and then moved: its UDP socket
 // stays where the device was born, on the underlay, while the device itself
 // sits in the overlay namespace.
-import { createNetns, openNetns, registerNetns, removeNsFile, deleteNsFile, type Netns } from '../kernel/netns.js';
+import { createNetns, isNamespaceFile, openNetns, registerNetns, removeNsFile, deleteNsFile, type Netns } from '../kernel/netns.js';
 import { KernelError } from '../kernel/errors.js';
 import type { Rtnl } from '../kernel/rtnl.js';
 import { setSysctl } from '../kernel/sysctl.js';
@@ -20,7 +20,7 @@ import { hostVethName } from './bridge.js';
 import { DriverError } from './errors.js';
 import { DRIVER_TRAITS } from './traits.js';
 import { MTU_OPTION, mtuOption, rejectUnknownOptions } from './options.js';
-import type { Description, DriverEnv, EndpointJoin, LeaveOptions, NetworkDriver, NetworkRequest, OverlayPlace, OverlayServices, Steps } from './types.js';
+import type { Description, DriverEnv, Finding, EndpointJoin, LeaveOptions, NetworkDriver, NetworkRequest, OverlayPlace, OverlayServices, Steps } from './types.js';
 
 export type { OverlayPlace } from './types.js';
 
@@ -294,6 +294,27 @@ function describeOverlay(net: NetworkRecord, endpoints: ReadonlyArray<{ containe
   return d;
 }
 
+
+/** The network's namespace on this host: there, and br0 and vxlan0 in it and up. */
+async function checkOverlayNetwork(env: DriverEnv, net: NetworkRecord): Promise<Finding[]> {
+  const place = net.overlaySandbox;
+  if (!place) return [];
+  const owner = `network ${net.name}`;
+  const name = overlayNsName(net.id);
+  if (!isNamespaceFile(place.netns)) {
+    return [{ owner, problem: `its overlay namespace ${name} is missing: remove and run its containers on this host again` }];
+  }
+  const ov = env.rtnlIn(env.adopt(openNetns(place.netns, name)));
+  const links = await ov.links();
+  const out: Finding[] = [];
+  for (const dev of [OVERLAY_BRIDGE, OVERLAY_VXLAN]) {
+    const l = links.find((x) => x.name === dev);
+    if (!l) out.push({ owner, problem: `${dev} is missing from its overlay namespace ${name}: remove and run its containers on this host again` });
+    else if (!l.up) out.push({ owner, problem: `${dev} is down in its overlay namespace ${name}`, fix: () => ov.setLink(dev, { up: true }) });
+  }
+  return out;
+}
+
 export const overlayDriver: NetworkDriver = {
   name: 'overlay',
   ...DRIVER_TRAITS.overlay,
@@ -316,7 +337,7 @@ export const overlayDriver: NetworkDriver = {
   // This host's namespace of the network (br0 + vxlan0), while it has containers on it.
   ownedNamespaces: (net) => (net.overlaySandbox ? [net.overlaySandbox] : []),
   // The peers (neighbour and FDB entries) are checked against the cluster store by `network inspect`.
-  checkNetwork: async () => [],
+  checkNetwork: checkOverlayNetwork,
   // Nothing of the endpoint lives outside the sandbox but its veth's host end, which goes with the interface inside.
   checkEndpoint: async () => [],
   describe: describeOverlay,
