@@ -9,8 +9,7 @@ import { Rtnl } from '../kernel/rtnl.js';
 import type { EndpointRecord, NetworkRecord } from '../store/model.js';
 import type { DriverEnv, EndpointJoin, NetworkDriver, Steps, LeaveOptions } from './types.js';
 
-export const MACVLAN_MODES = ['bridge', 'vepa', 'private', 'passthru'] as const;
-export type MacvlanModeName = (typeof MACVLAN_MODES)[number];
+export { MACVLAN_MODES, type MacvlanModeName } from './macvlan-options.js';
 
 /** Validates the parent when the network is created; nothing is built in the kernel. */
 async function createMacvlanNetwork(env: DriverEnv, _steps: Steps, net: NetworkRecord): Promise<void> {

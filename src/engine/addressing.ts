@@ -87,6 +87,39 @@ export function allocateEndpointAddress(net: NetworkRecord, endpointId: string, 
   };
 }
 
+/** Refuses a static address the network cannot give (outside its subnet, taken), without taking it: run checks this before it builds anything. */
+export function checkRequestedAddress(net: NetworkRecord, requested: string): void {
+  if (!net.ipam) return;
+  if (!net.ipam.userSubnet) {
+    throw new PlumbError('user specified IP address is supported only when connecting to networks with user configured subnets', 125);
+  }
+  wrap(() =>
+    allocateAddress(
+      { subnet: net.ipam!.subnet, gateway: net.ipam!.gateway, ipRange: net.ipam!.ipRange, auxAddresses: net.ipam!.aux, allocated: Object.keys(net.allocated) },
+      requested,
+    ),
+  );
+}
+
 export function releaseEndpointAddress(net: NetworkRecord, ip: string): void {
   delete net.allocated[ip];
+}
+
+/**
+ * The container that already has (or, created but not started, will have)
+ * `mac` on the network: two interfaces with one MAC on a bridge make the
+ * bridge deliver each one's frames to the other.
+ */
+export function macHolder(data: StoreData, networkId: string, mac: string, exceptContainerId?: string): string | undefined {
+  const wanted = mac.toLowerCase();
+  for (const c of Object.values(data.containers)) {
+    if (c.id === exceptContainerId) continue;
+    if (c.endpoints[networkId]?.mac?.toLowerCase() === wanted) return c.name;
+    if (c.networks.some((n) => n.networkId === networkId && n.mac?.toLowerCase() === wanted)) return c.name;
+  }
+  return undefined;
+}
+
+export function macInUseMessage(mac: string, net: NetworkRecord, holder: string): string {
+  return `MAC address ${mac} is already in use on network ${net.name} by container ${holder}: give each container its own --mac-address`;
 }

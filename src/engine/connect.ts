@@ -24,6 +24,10 @@ import { PlumbError } from './errors.js';
 import { refreshLinkers, writeEtcFiles } from './etc-sync.js';
 import { syncFirewall } from './firewall-sync.js';
 import { Transaction } from './transaction.js';
+import { isIPv4 } from 'node:net';
+import { InputError } from '../validate/errors.js';
+import { validateAlias } from '../validate/names.js';
+import { hasControlChars, quote } from '../validate/text.js';
 
 /** Whether the sandbox's resolv.conf should name the embedded DNS: it is on a user-defined network. */
 export function needsEmbeddedDns(data: StoreData, c: ContainerRecord): boolean {
@@ -81,6 +85,14 @@ function lookup(data: StoreData, networkRef: string, containerRef: string): { c:
 }
 
 export async function connectContainer(ctx: Context, req: ConnectRequest): Promise<void> {
+  // Refuse bad input before the store is locked.
+  try {
+    req = { ...req, aliases: req.aliases.map((a) => validateAlias(a)) };
+    if (req.ip !== undefined && (hasControlChars(req.ip) || !isIPv4(req.ip))) throw new InputError(`invalid IPv4 address: ${quote(req.ip)}`);
+  } catch (err) {
+    if (err instanceof InputError) throw new PlumbError(err.message);
+    throw err;
+  }
   await ctx.store.locked(async (data, commit) => {
     await reapExited(ctx, data);
     const { c, net } = lookup(data, req.network, req.container);

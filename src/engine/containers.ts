@@ -13,7 +13,7 @@ import { PlumbError } from './errors.js';
 import { attachEndpoint, detachEndpoint } from './endpoints.js';
 import { sandboxFiles } from './etc-files.js';
 import { refreshLinkers, writeEtcFiles } from './etc-sync.js';
-import { bindPorts, whyPublish } from './ports.js';
+import { bindPorts, refuseUnfitPorts, whyPublish } from './ports.js';
 import { syncFirewall } from './firewall-sync.js';
 import { ensureBuiltins } from './networks.js';
 import { buildSandbox, destroySandbox } from './sandbox.js';
@@ -23,6 +23,9 @@ import { firewallCheckpoint } from './firewall-undo.js';
 import { gatewayNetworkId, needsEmbeddedDns, syncSandboxDns } from './connect.js';
 import { checkLinkTargets, involvedInLinks, linkEnv } from './links.js';
 import { Transaction } from './transaction.js';
+import { checkRequestedAddress, macHolder, macInUseMessage } from './addressing.js';
+import { InputError } from '../validate/errors.js';
+import { normalizeContainerConfig } from '../validate/container-config.js';
 
 export interface RunRequest {
   name?: string;
@@ -58,6 +61,13 @@ export function containerFiles(ctx: Context, c: ContainerRecord) {
 
 /** Creates the record and starts it; returns the record as stored. */
 export async function createAndStart(ctx: Context, req: RunRequest, start = true): Promise<ContainerRecord> {
+  // Refuse bad input before anything is locked, logged or built (Docker's exit code for run errors: 125).
+  try {
+    req = { ...req, ...normalizeContainerConfig(req) };
+  } catch (err) {
+    if (err instanceof InputError) throw new PlumbError(err.message, 125);
+    throw err;
+  }
   // A network this host has not seen may be an overlay created on another host.
   if (req.network && !/^(bridge|host|none|container:.*)$/.test(req.network) && !findNetwork(ctx.store.read(), req.network)) {
     await (await import('./overlay-networks.js')).refreshClusterNetworks(ctx, { tolerant: true });
@@ -106,6 +116,9 @@ function newRecord(data: StoreData, req: RunRequest): ContainerRecord {
       throw new PlumbError(`network ${mode} uses driver ${net.driver}, which this version of plumb cannot attach containers to`, 125);
     }
     if (req.aliases.length && net.name === 'bridge') throw new PlumbError('network-scoped alias is supported only for containers in user defined networks', 125);
+    const holder = req.mac && macHolder(data, net.id, req.mac);
+    if (holder) throw new PlumbError(macInUseMessage(req.mac!, net, holder), 125);
+    if (req.ip && net.driver !== 'overlay') checkRequestedAddress(net, req.ip);
     networks.push({ networkId: net.id, aliases: req.aliases, staticIp: req.ip, mac: req.mac });
   }
   for (const link of req.links) {
@@ -145,6 +158,7 @@ async function startInTx(ctx: Context, data: StoreData, c: ContainerRecord, tx: 
       throw new PlumbError(`Cannot link to a non running container: /${link.target} AS /${c.name}/${link.alias}`, 125);
     }
   }
+  refuseUnfitPorts(data, c, ctx.hostNs());
   const files = containerFiles(ctx, c);
   if (!ctx.dryRun) mkdirSync(files.dir, { recursive: true });
   c.endpoints = {};

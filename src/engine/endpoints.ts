@@ -5,7 +5,7 @@ import type { LeaveOptions } from '../drivers/types.js';
 import { newEndpointId } from '../ipam/ids.js';
 import type { Netns } from '../kernel/netns.js';
 import type { ContainerRecord, EndpointRecord, NetworkRecord, StoreData } from '../store/model.js';
-import { allocateEndpointAddress, releaseEndpointAddress } from './addressing.js';
+import { allocateEndpointAddress, macHolder, macInUseMessage, releaseEndpointAddress } from './addressing.js';
 import type { Context } from './context.js';
 import { PlumbError } from './errors.js';
 import type { Transaction } from './transaction.js';
@@ -37,6 +37,8 @@ export async function attachEndpoint(
   if (!driver) throw new PlumbError(`network ${net.name} (driver ${net.driver}) cannot be joined by a sandbox`);
   const ep = allocateEndpointAddress(net, newEndpointId(), spec.staticIp, spec.mac);
   tx.onRollback('release address', () => releaseEndpointAddress(net, ep.ip));
+  const holder = macHolder(data, net.id, ep.mac, c.id);
+  if (holder) throw new PlumbError(macInUseMessage(ep.mac, net, holder), 125);
   ep.ifname = nextIfname(c);
   ep.aliases = spec.aliases;
   ep.gateway = net.internal ? undefined : net.ipam?.gateway;

@@ -10,7 +10,10 @@ import { PlumbError } from './errors.js';
 import { syncFirewall } from './firewall-sync.js';
 import { ensureHostSysctls } from './host-setup.js';
 import { setSysctl } from '../kernel/sysctl.js';
-import { MACVLAN_MODES } from '../drivers/macvlan.js';
+import { parseBridgeOptions } from '../drivers/bridge-options.js';
+import { parseMacvlanOptions } from '../drivers/macvlan-options.js';
+import { InputError } from '../validate/errors.js';
+import { checkCreateNetworkRequest } from './network-input.js';
 import { withIntent } from './intents.js';
 import { takeSnapshotOnce } from './snapshot.js';
 import { firewallCheckpoint } from './firewall-undo.js';
@@ -19,14 +22,6 @@ import { defaultBridgeIcc } from '../cluster/config.js';
 
 export const DEFAULT_BRIDGE = 'plumb0';
 const BRIDGE_OPT = 'com.docker.network.bridge.';
-const KNOWN_BRIDGE_OPTIONS = new Set([
-  `${BRIDGE_OPT}name`,
-  `${BRIDGE_OPT}enable_icc`,
-  `${BRIDGE_OPT}enable_ip_masquerade`,
-  `${BRIDGE_OPT}host_binding_ipv4`,
-  `${BRIDGE_OPT}default_bridge`,
-  'com.docker.network.driver.mtu',
-]);
 
 export interface CreateNetworkRequest {
   name: string;
@@ -39,20 +34,6 @@ export interface CreateNetworkRequest {
   attachable: boolean;
   labels: Record<string, string>;
   options: Record<string, string>;
-}
-
-function parseBool(value: string | undefined, key: string, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (/^(1|t|true)$/i.test(value)) return true;
-  if (/^(0|f|false)$/i.test(value)) return false;
-  throw new PlumbError(`invalid value for ${key}: ${value} (use true or false)`);
-}
-
-/** Kernel interface names are at most 15 bytes. */
-function checkIfName(name: string): void {
-  if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(name) || name === '.' || name === '..') {
-    throw new PlumbError(`invalid bridge name "${name}": interface names are 1-15 characters of letters, digits, '_', '.' and '-'`);
-  }
 }
 
 /** Records for host and none (no kernel objects) plus the default bridge, created when first needed. */
@@ -105,16 +86,19 @@ export async function ensureBuiltins(ctx: Context, data: StoreData, tx: Transact
 }
 
 export async function createNetwork(ctx: Context, req: CreateNetworkRequest): Promise<NetworkRecord> {
+  // Refuse bad input before anything is locked, logged or built.
+  asInputError(() => checkCreateNetworkRequest(req));
   // Overlay networks live in the cluster store (loaded only for them).
   if (req.driver === 'overlay') return (await import('./overlay-networks.js')).createOverlayNetwork(ctx, req);
+  if (req.driver === 'host' || req.driver === 'null') throw new PlumbError(`only one instance of "${req.driver}" network is allowed`);
+  if (req.driver !== 'bridge' && req.driver !== 'macvlan') {
+    throw new PlumbError(`plugin "${req.driver}" not found: this version of plumb supports -d bridge and -d macvlan (host and none are built in)`);
+  }
   return withIntent(ctx, () => ctx.store.locked(async (data, commit) =>
     Transaction.run('network create', async (tx) => {
-      await ensureBuiltins(ctx, data, tx);
+      // The name is checked before the built-in networks are made on first use: a refused create builds nothing.
       if (findNetworkByExactName(data, req.name)) throw new PlumbError(`network with name ${req.name} already exists`);
-      if (req.driver === 'host' || req.driver === 'null') throw new PlumbError(`only one instance of "${req.driver}" network is allowed`);
-      if (req.driver !== 'bridge' && req.driver !== 'macvlan') {
-        throw new PlumbError(`plugin "${req.driver}" not found: this version of plumb supports -d bridge and -d macvlan (host and none are built in)`);
-      }
+      await ensureBuiltins(ctx, data, tx);
       const net = req.driver === 'macvlan' ? await buildMacvlanNetwork(ctx, data, req, tx) : await buildBridgeNetwork(ctx, data, req, tx, false);
       data.networks[net.id] = net;
       await syncFirewall(ctx, data, tx, `add the firewall rules of ${net.name}`, await firewallCheckpoint(ctx, tx));
@@ -122,6 +106,16 @@ export async function createNetwork(ctx: Context, req: CreateNetworkRequest): Pr
       return net;
     }),
   ));
+}
+
+/** Input errors carry no exit code of their own here: Docker exits 1 for `network create`. */
+function asInputError<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof InputError) throw new PlumbError(err.message);
+    throw err;
+  }
 }
 
 function findNetworkByExactName(data: StoreData, name: string): NetworkRecord | undefined {
@@ -135,22 +129,13 @@ export async function buildBridgeNetwork(
   tx: Transaction,
   isDefault: boolean,
 ): Promise<NetworkRecord> {
-  for (const key of Object.keys(req.options)) {
-    if (key.startsWith('com.docker.network.') && !KNOWN_BRIDGE_OPTIONS.has(key)) {
-      throw new PlumbError(`unknown bridge option ${key}`);
-    }
-  }
+  const config = asInputError(() => parseBridgeOptions(req.options));
   const id = newNetworkId();
-  const bridge = req.options[`${BRIDGE_OPT}name`] ?? `br-${id.slice(0, 12)}`;
-  checkIfName(bridge);
+  const bridge = config.bridgeName ?? `br-${id.slice(0, 12)}`;
   if (Object.values(data.networks).some((n) => n.bridge === bridge)) {
     throw new PlumbError(`bridge name ${bridge} is already used by another network`);
   }
-  const mtuText = req.options['com.docker.network.driver.mtu'];
-  const mtu = mtuText === undefined ? undefined : Number(mtuText);
-  if (mtu !== undefined && (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535)) {
-    throw new PlumbError(`invalid MTU ${mtuText}: use a number from 68 to 65535`);
-  }
+  const mtu = config.mtu;
   const inUse = await hostNetworksInUse(ctx, data);
   const ipam = planBridgeIpam(req, inUse, data);
   const net: NetworkRecord = {
@@ -167,9 +152,9 @@ export async function buildBridgeNetwork(
     ipam,
     bridge,
     mtu,
-    icc: parseBool(req.options[`${BRIDGE_OPT}enable_icc`], `${BRIDGE_OPT}enable_icc`, true),
-    masquerade: parseBool(req.options[`${BRIDGE_OPT}enable_ip_masquerade`], `${BRIDGE_OPT}enable_ip_masquerade`, true),
-    hostBindingIpv4: req.options[`${BRIDGE_OPT}host_binding_ipv4`] ?? '0.0.0.0',
+    icc: config.icc,
+    masquerade: config.masquerade,
+    hostBindingIpv4: config.hostBindingIpv4,
     allocated: {},
   };
   await driverFor('bridge')!.createNetwork(ctx, tx, net);
@@ -188,12 +173,7 @@ function restoreHostSysctlsSince(ctx: Context, data: StoreData, known: number): 
 
 /** A macvlan network: IPAM like a bridge network's, children of an existing host interface, no kernel objects of its own. */
 async function buildMacvlanNetwork(ctx: Context, data: StoreData, req: CreateNetworkRequest, tx: Transaction): Promise<NetworkRecord> {
-  const parent = req.options.parent;
-  if (!parent) throw new PlumbError('-o parent=IFACE is required: this version of plumb does not create dummy parents for macvlan networks');
-  const mode = req.options.macvlan_mode || 'bridge';
-  if (!(MACVLAN_MODES as readonly string[]).includes(mode)) {
-    throw new PlumbError(`requested macvlan mode '${mode}' is not valid, 'bridge' mode is the macvlan driver default`);
-  }
+  const { parent, mode, mtu } = asInputError(() => parseMacvlanOptions(req.options));
   const id = newNetworkId();
   const other = Object.values(data.networks).find((n) => n.driver === 'macvlan' && n.parent === parent);
   if (other) throw new PlumbError(`network dm-${other.id.slice(0, 12)} is already using parent interface ${parent}`);
@@ -211,7 +191,8 @@ async function buildMacvlanNetwork(ctx: Context, data: StoreData, req: CreateNet
     options: req.options,
     ipam,
     parent,
-    macvlanMode: mode as NetworkRecord['macvlanMode'],
+    macvlanMode: mode,
+    mtu,
     allocated: {},
   };
   try {

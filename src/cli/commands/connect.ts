@@ -7,7 +7,6 @@ import { openContext } from '../output.js';
 export async function connect(network: string, container: string, o: { ip?: string; alias: string[] }, cmd: Command): Promise<number> {
   const ctx = await openContext(cmd, true, 'plumb network connect');
   try {
-    if (o.ip !== undefined && !/^\d{1,3}(\.\d{1,3}){3}$/.test(o.ip)) throw new PlumbError(`invalid IPv4 address: ${o.ip}`);
     const { connectContainer } = await import('../../engine/connect.js');
     await connectContainer(ctx, { network, container, ip: o.ip, aliases: o.alias });
     return 0;
