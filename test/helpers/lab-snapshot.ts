@@ -9,8 +9,15 @@ import { readFileSync, readdirSync, lstatSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Lab } from './lab.js';
 
-/** Files that change without any command asking: the lock's holder line, the resolver's log. */
-const VOLATILE = new Set(['run/lock', 'run/dns.log']);
+/**
+ * Files that change without a change of state: the lock's holder line, the
+ * resolver's log, and the store's spare (the version a rewrite replaced,
+ * kept for the next write: rewriting the same data changes it).
+ */
+const VOLATILE = new Set(['run/lock', 'run/dns.log', 'lib/store.json.spare']);
+
+/** IPv6 link-local addresses and their routes come and go with carrier, on the kernel's own schedule. */
+const LINK_LOCAL = /\bfe80:|\bff00::/;
 
 const SCRIPT = `
 set -u
@@ -48,11 +55,13 @@ function normaliseSection(kind: string, text: string): string[] {
   if (kind === 'addr') {
     return (JSON.parse(t || '[]') as Array<{ ifname: string; addr_info: Array<{ local: string; prefixlen: number }> }>)
       .flatMap((l) => l.addr_info.map((a) => `${l.ifname} ${a.local}/${a.prefixlen}`))
+      .filter((a) => !LINK_LOCAL.test(a))
       .sort();
   }
   if (kind === 'route') {
     return (JSON.parse(t || '[]') as Array<Record<string, unknown>>)
       .map((r) => `${r.table ?? 'main'} ${r.type ?? ''} ${r.dst} ${r.gateway ?? ''} ${r.dev ?? ''} ${r.prefsrc ?? ''}`)
+      .filter((r) => !LINK_LOCAL.test(r))
       .sort();
   }
   // iptables-save: drop comments (timestamps) and counters.
