@@ -101,6 +101,7 @@ no('network create bridge', ['network', 'create', 'bridge'], /predefined bridge 
 no('network create none', ['network', 'create', 'none'], /predefined none network/);
 no('network create un (exists)', ['network', 'create', 'un'], /already exists/);
 no('network create -d nosuch', ['network', 'create', '-d', 'nosuch', 'n1'], /plugin "nosuch" not found/);
+no('network create -d overlay without a cluster store', ['network', 'create', '-d', 'overlay', 'n1'], /cluster/);
 no('network create -d host', ['network', 'create', '-d', 'host', 'n1'], /only one instance/);
 // bridge options
 for (const v of ['notanip', '1.2.3.4 -j ACCEPT', '0.0.0.0/0', '1.2.3', '01.2.3.4', '']) {
@@ -240,6 +241,16 @@ yes('network create "my net" (blanks inside a name)', {
     expect(table.some((l) => / my net +bridge +local$/.test(l))).toBe(true);
   },
   cleanup: [['network', 'rm', 'my net']],
+});
+yes('network create with quotes in the name, and a container publishing on it (rule comments stay quoted)', {
+  args: ['network', 'create', '--subnet', '10.242.0.0/24', `we"ird 'net`],
+  check: async () => {
+    await lab.plumbOk(['run', '-d', '--name', 'q1', '--net', `we"ird 'net`, '-p', '8089:80', 'box']);
+    const rules = lab.iptablesSave();
+    expect(rules).toContain('10.242.0.0/24');
+    expect(rules).toContain('8089');
+  },
+  cleanup: [['rm', '-f', 'q1'], ['network', 'rm', `we"ird 'net`]],
 });
 yes('network create with valid bridge options (Go bool spellings, IPv4 binding, MTU)', {
   args: ['network', 'create', '-o', 'com.docker.network.bridge.enable_icc=False', '-o', 'com.docker.network.bridge.host_binding_ipv4=127.0.0.1', '-o', 'com.docker.network.driver.mtu=1400', '-o', 'com.docker.network.bridge.name=br-ok', '--label', 'k=v w', 'okopts'],
