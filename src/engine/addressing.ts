@@ -106,16 +106,19 @@ export function releaseEndpointAddress(net: NetworkRecord, ip: string): void {
 }
 
 /**
- * The container that already has (or, created but not started, will have)
- * `mac` on the network: two interfaces with one MAC on a bridge make the
- * bridge deliver each one's frames to the other.
+ * The container that already has `mac` on the network (or, with
+ * `configured`, was created asking for it): two interfaces with one MAC on a
+ * bridge make the bridge deliver each one's frames to the other. A new
+ * --mac-address is checked against both; an endpoint being plugged in only
+ * against endpoints that exist, so a container created but not started does
+ * not keep others from starting.
  */
-export function macHolder(data: StoreData, networkId: string, mac: string, exceptContainerId?: string): string | undefined {
+export function macHolder(data: StoreData, networkId: string, mac: string, opts: { except?: string; configured?: boolean } = {}): string | undefined {
   const wanted = mac.toLowerCase();
   for (const c of Object.values(data.containers)) {
-    if (c.id === exceptContainerId) continue;
+    if (c.id === opts.except) continue;
     if (c.endpoints[networkId]?.mac?.toLowerCase() === wanted) return c.name;
-    if (c.networks.some((n) => n.networkId === networkId && n.mac?.toLowerCase() === wanted)) return c.name;
+    if (opts.configured && c.networks.some((n) => n.networkId === networkId && n.mac?.toLowerCase() === wanted)) return c.name;
   }
   return undefined;
 }

@@ -116,7 +116,7 @@ function newRecord(data: StoreData, req: RunRequest): ContainerRecord {
       throw new PlumbError(`network ${mode} uses driver ${net.driver}, which this version of plumb cannot attach containers to`, 125);
     }
     if (req.aliases.length && net.name === 'bridge') throw new PlumbError('network-scoped alias is supported only for containers in user defined networks', 125);
-    const holder = req.mac && macHolder(data, net.id, req.mac);
+    const holder = req.mac && macHolder(data, net.id, req.mac, { configured: true });
     if (holder) throw new PlumbError(macInUseMessage(req.mac!, net, holder), 125);
     if (req.ip && net.driver !== 'overlay') checkRequestedAddress(net, req.ip);
     networks.push({ networkId: net.id, aliases: req.aliases, staticIp: req.ip, mac: req.mac });

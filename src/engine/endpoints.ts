@@ -37,7 +37,7 @@ export async function attachEndpoint(
   if (!driver) throw new PlumbError(`network ${net.name} (driver ${net.driver}) cannot be joined by a sandbox`);
   const ep = allocateEndpointAddress(net, newEndpointId(), spec.staticIp, spec.mac);
   tx.onRollback('release address', () => releaseEndpointAddress(net, ep.ip));
-  const holder = macHolder(data, net.id, ep.mac, c.id);
+  const holder = macHolder(data, net.id, ep.mac, { except: c.id });
   if (holder) throw new PlumbError(macInUseMessage(ep.mac, net, holder), 125);
   ep.ifname = nextIfname(c);
   ep.aliases = spec.aliases;

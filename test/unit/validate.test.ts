@@ -7,6 +7,7 @@ import { parseMacvlanOptions } from '../../src/drivers/macvlan-options.js';
 import { checkSubnetUsable, validateNetworkConfig } from '../../src/ipam/allocator.js';
 import { validateContainerMac } from '../../src/ipam/mac.js';
 import { allocatePorts, refuseWhatCannotFit, type PortRequest } from '../../src/engine/ports.js';
+import { macHolder } from '../../src/engine/addressing.js';
 import { normalizeContainerConfig } from '../../src/validate/container-config.js';
 import { parseExtraHost } from '../../src/validate/extra-hosts.js';
 import { parseLink } from '../../src/validate/links.js';
@@ -230,5 +231,26 @@ describe('ports that cannot fit', () => {
     expect(new Set(bound.map((b) => b.hostPort)).size).toBe(28232);
     expect(bound[0]!.hostPort).toBe(32768);
     expect(bound.at(-1)!.hostPort).toBe(60999);
+  });
+});
+
+describe('one MAC per network', () => {
+  const data = {
+    containers: {
+      a: { id: 'a', name: 'running', endpoints: { n1: { mac: '02:42:0a:00:00:02' } }, networks: [{ networkId: 'n1' }] },
+      b: { id: 'b', name: 'created', endpoints: {}, networks: [{ networkId: 'n1', mac: '02:42:0a:00:00:63' }] },
+    },
+  } as unknown as Parameters<typeof macHolder>[0];
+
+  it('a new --mac-address is checked against endpoints and against what created containers asked for', () => {
+    expect(macHolder(data, 'n1', '02:42:0A:00:00:02', { configured: true })).toBe('running');
+    expect(macHolder(data, 'n1', '02:42:0a:00:00:63', { configured: true })).toBe('created');
+    expect(macHolder(data, 'n2', '02:42:0a:00:00:02', { configured: true })).toBeUndefined();
+  });
+
+  it('an endpoint being plugged in is checked only against endpoints that exist, never against itself', () => {
+    expect(macHolder(data, 'n1', '02:42:0a:00:00:63')).toBeUndefined();
+    expect(macHolder(data, 'n1', '02:42:0a:00:00:02', { except: 'a' })).toBeUndefined();
+    expect(macHolder(data, 'n1', '02:42:0a:00:00:02', { except: 'b' })).toBe('running');
   });
 });
