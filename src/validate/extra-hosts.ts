@@ -32,3 +32,17 @@ export function parseExtraHost(value: string): ExtraHost {
 export function formatExtraHost(h: ExtraHost): string {
   return `${h.name}:${h.ip}`;
 }
+
+/**
+ * The entries as /etc/hosts gets them: `host-gateway` stands for the host's
+ * address on the default bridge (Docker's default host-gateway-ip). Without
+ * one, such entries are left out rather than written as a name that no
+ * resolver can read as an address.
+ */
+export function resolveHostGateway(entries: readonly string[], gatewayIp: string | undefined): string[] {
+  return entries.flatMap((e) => {
+    const h = parseExtraHost(e);
+    if (h.ip !== HOST_GATEWAY) return [e];
+    return gatewayIp ? [formatExtraHost({ name: h.name, ip: gatewayIp })] : [];
+  });
+}

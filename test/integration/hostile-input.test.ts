@@ -278,13 +278,15 @@ yes('run with every naming option (values trimmed and normalised as Docker does)
   },
   cleanup: [['rm', '-f', 's1']],
 });
-yes('run on the default bridge with --dns, --dns-search . and a link alias', {
-  args: ['run', '-d', '--name', 's2', '--dns', '8.8.8.8', '--dns-search', '.', '--link', '/c2:/s2/db', 'box'],
+yes('run on the default bridge with --dns, --dns-search ., a link alias and host-gateway', {
+  args: ['run', '-d', '--name', 's2', '--dns', '8.8.8.8', '--dns-search', '.', '--link', '/c2:/s2/db', '--add-host', 'hg:host-gateway', 'box'],
   check: () => {
     const dir = containerDirOf('s2');
     const resolv = readFileSync(join(dir, 'resolv.conf'), 'utf8');
     expect(resolv.split('\n')).toContain('nameserver 8.8.8.8');
     expect(readFileSync(join(dir, 'hosts'), 'utf8')).toMatch(/\n172\.17\.0\.\d+\tdb [0-9a-f]{12} c2\n/);
+    // host-gateway is the host's address on the default bridge, as in Docker.
+    expect(readFileSync(join(dir, 'hosts'), 'utf8')).toContain('\n172.17.0.1\thg\n');
   },
   cleanup: [['rm', '-f', 's2']],
 });

@@ -9,7 +9,7 @@ import { validateContainerMac } from '../../src/ipam/mac.js';
 import { allocatePorts, refuseWhatCannotFit, type PortRequest } from '../../src/engine/ports.js';
 import { macHolder } from '../../src/engine/addressing.js';
 import { normalizeContainerConfig } from '../../src/validate/container-config.js';
-import { parseExtraHost } from '../../src/validate/extra-hosts.js';
+import { parseExtraHost, resolveHostGateway } from '../../src/validate/extra-hosts.js';
 import { parseLink } from '../../src/validate/links.js';
 import { validateAlias, validateContainerName, validateHostname, validateNetworkName } from '../../src/validate/names.js';
 import { validateDnsOption, validateDnsSearch, validateDnsServer } from '../../src/validate/resolver.js';
@@ -112,6 +112,11 @@ describe('resolver settings', () => {
     expect(() => parseExtraHost('nocolon')).toThrow('bad format for add-host: "nocolon"');
     expect(() => parseExtraHost('a b:1.2.3.4')).toThrow('the host name cannot contain spaces');
     expect(() => parseExtraHost('h:1.2.3.4 5.6.7.8')).toThrow('invalid IP address in add-host: "1.2.3.4 5.6.7.8"');
+  });
+
+  it('host-gateway becomes the default bridge gateway in /etc/hosts, or is left out without one', () => {
+    expect(resolveHostGateway(['db:10.0.0.5', 'gw:host-gateway'], '172.17.0.1')).toEqual(['db:10.0.0.5', 'gw:172.17.0.1']);
+    expect(resolveHostGateway(['gw:host-gateway'], undefined)).toEqual([]);
   });
 
   it("--link: Docker's ParseLink", () => {
