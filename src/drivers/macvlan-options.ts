@@ -1,8 +1,8 @@
-// The macvlan driver's `-o` options (parent, macvlan_mode), read into a typed
-// config when a network is created. Docker's texts where it has them. Pure.
-import { InputError } from '../validate/errors.js';
-import { hasControlChars, quote } from '../validate/text.js';
-import { checkInterfaceName, parseMtuOption } from './bridge-options.js';
+// The macvlan driver's `-o` options (parent, macvlan_mode, MTU), read into a
+// typed config when a network is created (macvlanDriver.configure, and the
+// engine's check before anything is written). Docker's texts where it has them. Pure.
+import { DriverError } from './errors.js';
+import { checkInterfaceName, checkOptionKeys, MTU_OPTION, mtuOption, ownOption } from './options.js';
 
 export const MACVLAN_MODES = ['bridge', 'vepa', 'private', 'passthru'] as const;
 export type MacvlanModeName = (typeof MACVLAN_MODES)[number];
@@ -14,18 +14,13 @@ export interface MacvlanConfig {
 }
 
 export function parseMacvlanOptions(options: Readonly<Record<string, string>>): MacvlanConfig {
-  for (const [key, value] of Object.entries(options)) {
-    if (hasControlChars(key) || hasControlChars(value)) {
-      throw new InputError(`invalid option ${quote(`${key}=${value}`)}: control characters (newline, tab, ...) are not allowed`);
-    }
-  }
-  const parent = options.parent;
-  if (!parent) throw new InputError('-o parent=IFACE is required: this version of plumb does not create dummy parents for macvlan networks');
+  checkOptionKeys(options, [MTU_OPTION], 'macvlan');
+  const parent = ownOption(options, 'parent');
+  if (!parent) throw new DriverError('-o parent=IFACE is required: this version of plumb does not create dummy parents for macvlan networks');
   checkInterfaceName(parent, 'macvlan parent');
-  const mode = options.macvlan_mode || 'bridge';
+  const mode = ownOption(options, 'macvlan_mode') || 'bridge';
   if (!(MACVLAN_MODES as readonly string[]).includes(mode)) {
-    throw new InputError(`requested macvlan mode '${mode}' is not valid, 'bridge' mode is the macvlan driver default`);
+    throw new DriverError(`requested macvlan mode '${mode}' is not valid, 'bridge' mode is the macvlan driver default`);
   }
-  const mtu = options['com.docker.network.driver.mtu'];
-  return { parent, mode: mode as MacvlanModeName, mtu: mtu === undefined ? undefined : parseMtuOption('com.docker.network.driver.mtu', mtu) };
+  return { parent, mode: mode as MacvlanModeName, mtu: mtuOption(options) };
 }

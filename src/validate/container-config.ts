@@ -3,11 +3,10 @@
 // builds the request, the engine again before it locks the store, so a value
 // that would add a line to /etc/hosts, /etc/resolv.conf or /etc/hostname, or
 // that the kernel would refuse half-way, is refused before anything is made.
-import { isIPv4 } from 'node:net';
-import { IpamError } from '../ipam/errors.js';
-import { validateContainerMac } from '../ipam/mac.js';
+import { isIpv4 } from '../net/address.js';
 import { InputError } from './errors.js';
 import { formatExtraHost, parseExtraHost } from './extra-hosts.js';
+import { validateContainerMac } from './mac.js';
 import { validateAlias, validateContainerName, validateHostname } from './names.js';
 import { validateDnsOption, validateDnsSearch, validateDnsServer } from './resolver.js';
 import { hasControlChars, quote, refuseControlChars } from './text.js';
@@ -41,16 +40,10 @@ export function normalizeContainerConfig(input: ContainerConfigInput): Container
   refuseControlChars(input.network, 'network');
   const hostname = input.hostname === undefined ? undefined : validateHostname(input.hostname);
   const aliases = input.aliases.map((a) => validateAlias(a));
-  if (input.ip !== undefined && (hasControlChars(input.ip) || !isIPv4(input.ip))) throw new InputError(`invalid IPv4 address: ${quote(input.ip)}`);
-  let mac: string | undefined;
-  if (input.mac !== undefined) {
-    try {
-      mac = validateContainerMac(input.mac);
-    } catch (err) {
-      if (err instanceof IpamError) throw new InputError(err.message);
-      throw err;
-    }
-  }
+  if (input.ip !== undefined && (hasControlChars(input.ip) || !isIpv4(input.ip))) {
+    throw new InputError(`invalid IPv4 address: ${quote(input.ip)} (--ip takes a dotted quad such as 172.18.0.10)`);
+  };
+  const mac = input.mac === undefined ? undefined : validateContainerMac(input.mac);
   const links = input.links.map((l) => {
     refuseControlChars(l.target, 'link target');
     return { target: l.target, alias: validateAlias(l.alias, 'link alias') };

@@ -2,12 +2,13 @@
 // option parsers, the subnet, MAC and port-fit checks: Docker's rules and
 // texts where it has them, and no control character anywhere.
 import { describe, expect, it } from 'vitest';
-import { parseBridgeOptions, parseGoBool } from '../../src/drivers/bridge-options.js';
+import { parseBridgeOptions } from '../../src/drivers/bridge-options.js';
+import { parseGoBool } from '../../src/drivers/options.js';
 import { parseMacvlanOptions } from '../../src/drivers/macvlan-options.js';
 import { checkSubnetUsable, validateNetworkConfig } from '../../src/ipam/allocator.js';
-import { validateContainerMac } from '../../src/ipam/mac.js';
-import { allocatePorts, refuseWhatCannotFit, type PortRequest } from '../../src/engine/ports.js';
-import { macHolder } from '../../src/engine/addressing.js';
+import { validateContainerMac } from '../../src/validate/mac.js';
+import { allocatePorts, refuseWhatCannotFit, type PortRequest } from '../../src/engine/containers/ports.js';
+import { macHolder } from '../../src/engine/networks/addressing.js';
 import { normalizeContainerConfig } from '../../src/validate/container-config.js';
 import { parseExtraHost, resolveHostGateway } from '../../src/validate/extra-hosts.js';
 import { parseLink } from '../../src/validate/links.js';

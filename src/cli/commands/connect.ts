@@ -1,13 +1,13 @@
 // plumb network connect | disconnect, and the hidden `plumb dns serve` that
 // runs the embedded DNS resolver (started by plumb itself when needed).
 import type { Command } from 'commander';
-import { PlumbError } from '../../engine/errors.js';
+import { PlumbError } from '../../engine/core/errors.js';
 import { openContext } from '../output.js';
 
 export async function connect(network: string, container: string, o: { ip?: string; alias: string[] }, cmd: Command): Promise<number> {
   const ctx = await openContext(cmd, true, 'plumb network connect');
   try {
-    const { connectContainer } = await import('../../engine/connect.js');
+    const { connectContainer } = await import('../../engine/networks/connect.js');
     await connectContainer(ctx, { network, container, ip: o.ip, aliases: o.alias });
     return 0;
   } finally {
@@ -18,7 +18,7 @@ export async function connect(network: string, container: string, o: { ip?: stri
 export async function disconnect(network: string, container: string, o: { force?: boolean }, cmd: Command): Promise<number> {
   const ctx = await openContext(cmd, true, 'plumb network disconnect');
   try {
-    const { disconnectContainer } = await import('../../engine/connect.js');
+    const { disconnectContainer } = await import('../../engine/networks/connect.js');
     await disconnectContainer(ctx, { network, container, force: !!o.force });
     return 0;
   } finally {
