@@ -5,6 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { parseBridgeOptions } from '../../src/drivers/bridge-options.js';
 import { parseGoBool } from '../../src/drivers/options.js';
 import { parseMacvlanOptions } from '../../src/drivers/macvlan-options.js';
+import { requestedDriver } from '../../src/drivers/index.js';
+import type { NetworkRequest } from '../../src/drivers/types.js';
+import { PlumbError } from '../../src/engine/core/errors.js';
+import { checkCreateNetworkRequest } from '../../src/engine/networks/network-input.js';
 import { checkSubnetUsable, validateNetworkConfig } from '../../src/ipam/allocator.js';
 import { validateContainerMac } from '../../src/validate/mac.js';
 import { allocatePorts, refuseWhatCannotFit, type PortRequest } from '../../src/engine/containers/ports.js';
@@ -258,5 +262,28 @@ describe('one MAC per network', () => {
     expect(macHolder(data, 'n1', '02:42:0a:00:00:63')).toBeUndefined();
     expect(macHolder(data, 'n1', '02:42:0a:00:00:02', { except: 'a' })).toBeUndefined();
     expect(macHolder(data, 'n1', '02:42:0a:00:00:02', { except: 'b' })).toBe('running');
+  });
+});
+
+describe('network create, checked before anything is written', () => {
+  const req = (over: Partial<NetworkRequest> = {}): NetworkRequest => ({ name: 'n1', driver: 'bridge', aux: {}, internal: false, attachable: false, labels: {}, options: {}, ...over });
+  const check = (over: Partial<NetworkRequest> = {}) => () => checkCreateNetworkRequest(req(over), requestedDriver(over.driver ?? 'bridge'));
+
+  it("asks the driver's own option rules, so the check and the record cannot disagree", () => {
+    expect(check()).not.toThrow();
+    expect(check({ options: { 'com.docker.network.bridge.enable_icc': 'maybe' } })).toThrow('strconv.ParseBool');
+    expect(check({ options: { 'com.docker.network.bridge.host_binding_ipv4': '1.2.3.4 -j ACCEPT' } })).toThrow('failed to parse com.docker.network.bridge.host_binding_ipv4');
+    expect(check({ driver: 'macvlan', options: { parent: 'eth0', macvlan_mode: 'fast' } })).toThrow("requested macvlan mode 'fast' is not valid");
+    expect(check({ driver: 'macvlan', options: { parent: 'eth0', 'com.docker.network.bridge.name': 'x' } })).toThrow('unknown macvlan option');
+    expect(check({ driver: 'overlay', options: { 'com.docker.network.driver.mtu': 'abc' } })).toThrow('strconv.Atoi');
+    expect(check({ driver: 'host' })).toThrow('only one instance of "host" network is allowed');
+  });
+
+  it('refuses bad names, control characters and address plans that cannot be, as PlumbError with exit code 1', () => {
+    expect(check({ name: 'a/b' })).toThrow(PlumbError);
+    expect(check({ name: 'bridge' })).toThrow('predefined bridge network');
+    expect(check({ labels: { k: 'v\nw' } })).toThrow('control characters');
+    expect(check({ subnet: '127.0.0.0/8' })).toThrow('is not allowed');
+    expect(check({ gateway: '10.0.0.1' })).toThrow('require the --subnet option');
   });
 });
