@@ -1,7 +1,7 @@
 // The layer rules of plumb's src/ (see README "Layout" and "Design notes"),
 // checked by scripts/check-layers, which scripts/test runs first.
 // Layers, lowest first: net/ (addresses, pure, on ip-address: everyone's one
-// parser) · kernel/ (the only code that touches the kernel or the OS) · pure libraries (ipam/, firewall/, store/, cluster/, dns/, explain/) ·
+// parser) · kernel/ (the only code that touches the kernel or the OS) · pure libraries (ipam/, firewall/, validate/, store/, cluster/, dns/, explain/) ·
 // drivers/ · engine/ · cli/. Nothing imports from a layer above it.
 const SRC = '^src/';
 const OTHER_THAN = (...dirs) => `^src/(?!(${dirs.join('|')})/)`;
@@ -42,6 +42,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/(ipam|firewall)/' },
       to: { path: OTHER_THAN('ipam', 'firewall', 'net') },
+    },
+    {
+      name: 'validate-is-pure',
+      comment: 'Input checks (validate/) are pure and use only the address module and each other, so the CLI, the engine and the drivers can all call them.',
+      severity: 'error',
+      from: { path: '^src/validate/' },
+      to: { path: OTHER_THAN('validate', 'net') },
     },
     {
       name: 'libraries-below-drivers',

@@ -23,6 +23,8 @@ function lazy<A extends unknown[]>(load: () => Promise<(...args: A) => Promise<n
   return async (...args: A) => {
     const { reportError } = await import('./output.js');
     try {
+      const { refuseControlCharacters } = await import('./parse/control-guard.js');
+      refuseControlCharacters(args[args.length - 1] as Command);
       const fn = await load();
       const code = await fn(...args);
       if (typeof code === 'number' && code !== 0) process.exitCode = code;
@@ -208,9 +210,9 @@ export function buildProgram(only?: string): Command {
       .description('Create a network')
       .argument('<name>')
       .option('-d, --driver <driver>', 'driver to manage the network', 'bridge')
-      .option('--subnet <cidr>', 'subnet in CIDR format')
-      .option('--gateway <ip>', 'IPv4 gateway for the subnet')
-      .option('--ip-range <cidr>', 'allocate container addresses from a sub-range')
+      .option('--subnet <cidr>', 'subnet in CIDR format', collect, [])
+      .option('--gateway <ip>', 'IPv4 gateway for the subnet', collect, [])
+      .option('--ip-range <cidr>', 'allocate container addresses from a sub-range', collect, [])
       .option('--aux-address <name=ip>', 'auxiliary IPv4 address used by the network driver', collect, [])
       .option('--internal', 'restrict external access to the network')
       .option('--attachable', 'enable manual container attachment')

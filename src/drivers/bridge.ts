@@ -9,39 +9,17 @@ import type { EndpointRecord, NetworkRecord } from '../store/model.js';
 import { DriverError } from './errors.js';
 import { DRIVER_TRAITS } from './traits.js';
 import { allocateLocalEndpoint, releaseLocalAddress } from './local-addresses.js';
-import { mtuOption, parseBoolOption, rejectUnknownOptions } from './options.js';
+import { parseBridgeOptions } from './bridge-options.js';
 import type { Description, DriverEnv, EndpointJoin, Finding, KernelView, LeaveOptions, NetworkDriver, NetworkRequest, Steps } from './types.js';
 
-const BRIDGE_OPT = 'com.docker.network.bridge.';
-export const BRIDGE_OPTIONS = {
-  name: `${BRIDGE_OPT}name`,
-  icc: `${BRIDGE_OPT}enable_icc`,
-  masquerade: `${BRIDGE_OPT}enable_ip_masquerade`,
-  hostBindingIpv4: `${BRIDGE_OPT}host_binding_ipv4`,
-  defaultBridge: `${BRIDGE_OPT}default_bridge`,
-  mtu: 'com.docker.network.driver.mtu',
-} as const;
+export { BRIDGE_OPTIONS } from './bridge-options.js';
 
-/** Kernel interface names are at most 15 bytes. */
-function checkIfName(name: string): void {
-  if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(name) || name === '.' || name === '..') {
-    throw new DriverError(`invalid bridge name "${name}": interface names are 1-15 characters of letters, digits, '_', '.' and '-'`);
-  }
-}
-
-/** `-o` options of a bridge network -> its settings (Docker's names and defaults). */
+/** `-o` options of a bridge network -> its settings (Docker's names and defaults); bridge names are unique on the host. */
 export function configureBridge(req: NetworkRequest, existing: readonly NetworkRecord[], id: string): Partial<NetworkRecord> {
-  rejectUnknownOptions(req.options, Object.values(BRIDGE_OPTIONS), 'bridge');
-  const bridge = req.options[BRIDGE_OPTIONS.name] ?? `br-${id.slice(0, 12)}`;
-  checkIfName(bridge);
+  const config = parseBridgeOptions(req.options);
+  const bridge = config.bridgeName ?? `br-${id.slice(0, 12)}`;
   if (existing.some((n) => n.bridge === bridge)) throw new DriverError(`bridge name ${bridge} is already used by another network`);
-  return {
-    bridge,
-    mtu: mtuOption(req.options),
-    icc: parseBoolOption(req.options, BRIDGE_OPTIONS.icc, true),
-    masquerade: parseBoolOption(req.options, BRIDGE_OPTIONS.masquerade, true),
-    hostBindingIpv4: req.options[BRIDGE_OPTIONS.hostBindingIpv4] ?? '0.0.0.0',
-  };
+  return { bridge, mtu: config.mtu, icc: config.icc, masquerade: config.masquerade, hostBindingIpv4: config.hostBindingIpv4 };
 }
 
 /** Docker gives its bridges a 02:42 locally administered MAC; so do we, so learners recognise it. */

@@ -10,19 +10,15 @@ import type { EndpointRecord, NetworkRecord } from '../store/model.js';
 import { DriverError } from './errors.js';
 import type { EndpointRequest, Steps } from './types.js';
 
-/** Hands out the lowest free address (or the requested one) and records it on the network; released if the operation fails. */
-export async function allocateLocalEndpoint(steps: Steps, req: EndpointRequest): Promise<EndpointRecord> {
-  const { net, spec } = req;
+/** The address the network would give (the requested one, or the lowest free one), without taking it. */
+function pickLocalAddress(net: NetworkRecord, requested: string | undefined): string {
   const ipam = net.ipam;
   if (!ipam) throw new DriverError(`network ${net.name} has no address plan`);
-  const requested = spec.staticIp;
   if (requested && !ipam.userSubnet) {
     throw new DriverError('user specified IP address is supported only when connecting to networks with user configured subnets', 125);
   }
-  const id = newEndpointId(req.env.random);
-  let ip: string;
   try {
-    ip = allocateAddress(
+    return allocateAddress(
       {
         subnet: ipam.subnet,
         gateway: ipam.gateway,
@@ -38,6 +34,23 @@ export async function allocateLocalEndpoint(steps: Steps, req: EndpointRequest):
     if (err instanceof IpamError) throw new DriverError(err.message);
     throw err;
   }
+}
+
+/**
+ * Refuses a static address the network cannot give (no user subnet, outside
+ * it, taken) without taking it: `run --ip` checks this before it builds anything.
+ */
+export function checkRequestedLocalAddress(net: NetworkRecord, requested: string): void {
+  if (!net.ipam) return;
+  pickLocalAddress(net, requested);
+}
+
+/** Hands out the lowest free address (or the requested one) and records it on the network; released if the operation fails. */
+export async function allocateLocalEndpoint(steps: Steps, req: EndpointRequest): Promise<EndpointRecord> {
+  const { net, spec } = req;
+  const requested = spec.staticIp;
+  const ip = pickLocalAddress(net, requested);
+  const id = newEndpointId(req.env.random);
   net.allocated[ip] = id;
   steps.onRollback('release address', () => releaseLocalAddress(net, ip));
   return {
@@ -45,12 +58,12 @@ export async function allocateLocalEndpoint(steps: Steps, req: EndpointRequest):
     networkId: net.id,
     ifname: 'eth0',
     ip,
-    prefix: prefixLength(ipam.subnet),
+    prefix: prefixLength(net.ipam!.subnet),
     // 02:42 + the four bytes of the address, so learners can see why.
     mac: spec.mac ?? macFromIp(ip),
     aliases: spec.aliases,
     staticIp: requested,
-    gateway: net.internal ? undefined : ipam.gateway,
+    gateway: net.internal ? undefined : net.ipam!.gateway,
   };
 }
 

@@ -10,24 +10,17 @@ import type { EndpointRecord, NetworkRecord } from '../store/model.js';
 import { DriverError } from './errors.js';
 import { DRIVER_TRAITS } from './traits.js';
 import { allocateLocalEndpoint, releaseLocalAddress } from './local-addresses.js';
-import { MTU_OPTION, mtuOption, rejectUnknownOptions } from './options.js';
+import { parseMacvlanOptions } from './macvlan-options.js';
 import type { Description, DriverEnv, EndpointJoin, Finding, KernelView, NetworkDriver, NetworkRequest, Steps, LeaveOptions } from './types.js';
 
-export const MACVLAN_MODES = ['bridge', 'vepa', 'private', 'passthru'] as const;
-export type MacvlanModeName = (typeof MACVLAN_MODES)[number];
+export { MACVLAN_MODES, type MacvlanModeName } from './macvlan-options.js';
 
 /** `-o parent=IFACE [-o macvlan_mode=MODE]` -> the network's settings; one network per parent, as in Docker. */
 export function configureMacvlan(req: NetworkRequest, existing: readonly NetworkRecord[]): Partial<NetworkRecord> {
-  rejectUnknownOptions(req.options, [MTU_OPTION], 'macvlan');
-  const parent = req.options.parent;
-  if (!parent) throw new DriverError('-o parent=IFACE is required: this version of plumb does not create dummy parents for macvlan networks');
-  const mode = req.options.macvlan_mode || 'bridge';
-  if (!(MACVLAN_MODES as readonly string[]).includes(mode)) {
-    throw new DriverError(`requested macvlan mode '${mode}' is not valid, 'bridge' mode is the macvlan driver default`);
-  }
+  const { parent, mode, mtu } = parseMacvlanOptions(req.options);
   const other = existing.find((n) => n.driver === 'macvlan' && n.parent === parent);
   if (other) throw new DriverError(`network dm-${other.id.slice(0, 12)} is already using parent interface ${parent}`);
-  return { parent, macvlanMode: mode as MacvlanModeName, mtu: mtuOption(req.options) };
+  return { parent, macvlanMode: mode, mtu };
 }
 
 /** Validates the parent when the network is created; nothing is built in the kernel. */

@@ -19,7 +19,7 @@ import type { EndpointRecord, NetworkRecord } from '../store/model.js';
 import { hostVethName } from './bridge.js';
 import { DriverError } from './errors.js';
 import { DRIVER_TRAITS } from './traits.js';
-import { MTU_OPTION, mtuOption, rejectUnknownOptions } from './options.js';
+import { checkOptionKeys, MTU_OPTION, mtuOption } from './options.js';
 import type { Description, DriverEnv, Finding, EndpointJoin, LeaveOptions, NetworkDriver, NetworkRequest, OverlayPlace, OverlayServices, Steps } from './types.js';
 
 export type { OverlayPlace } from './types.js';
@@ -43,7 +43,7 @@ function vxlanTempName(net: NetworkRecord): string {
 
 /** `-o` options of an overlay network -> its settings. Its VNI is handed out by the cluster store, not here. */
 export function configureOverlay(req: NetworkRequest): Partial<NetworkRecord> {
-  rejectUnknownOptions(req.options, [MTU_OPTION], 'overlay');
+  checkOptionKeys(req.options, [MTU_OPTION], 'overlay');
   return { mtu: mtuOption(req.options, DEFAULT_OVERLAY_MTU) };
 }
 

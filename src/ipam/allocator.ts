@@ -177,6 +177,7 @@ export function defaultGateway(subnet: string, ipRange?: string): string {
  */
 export function validateNetworkConfig(input: NetworkIpamInput): NetworkIpamConfig {
   const subnet = parseCidr(input.subnet);
+  checkSubnetUsable(subnet);
   const subnetText = formatCidr(subnet);
 
   let ipRange: string | undefined;
@@ -219,6 +220,27 @@ export function validateNetworkConfig(input: NetworkIpamInput): NetworkIpamConfi
   }
 
   return { subnet: subnetText, gateway, ...(ipRange ? { ipRange } : {}), aux };
+}
+
+/**
+ * Blocks no bridge can route: loopback (the kernel keeps 127/8 on lo),
+ * multicast and the reserved 240/4 (no unicast host address there), and
+ * 0/8 ("this network"). Docker's wording for its IPv6 multicast check.
+ */
+const UNUSABLE_BLOCKS: ReadonlyArray<[block: string, kind: string]> = [
+  ['0.0.0.0/8', '"this network" (0.0.0.0/8)'],
+  ['127.0.0.0/8', 'loopback'],
+  ['224.0.0.0/4', 'multicast'],
+  ['240.0.0.0/4', 'reserved (240.0.0.0/4)'],
+];
+
+export function checkSubnetUsable(subnet: Cidr | string): void {
+  const c = typeof subnet === 'string' ? parseCidr(subnet) : subnet;
+  for (const [block, kind] of UNUSABLE_BLOCKS) {
+    if (overlaps(c, block)) {
+      throw new IpamError(`${kind} subnet '${formatCidr(c)}' is not allowed: it overlaps ${block}, which containers cannot use; pick a private range such as 172.30.0.0/16`, 'INVALID_CONFIG');
+    }
+  }
 }
 
 export const POOL_OVERLAP_MESSAGE = 'Pool overlaps with other one on this address space';

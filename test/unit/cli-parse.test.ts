@@ -156,7 +156,7 @@ describe('names', () => {
     expect(() => validateNetworkName('bridge')).toThrow('operation is not permitted on predefined bridge network ');
     expect(() => validateNetworkName('host')).toThrow('operation is not permitted on predefined host network ');
     expect(() => validateNetworkName('  ')).toThrow('invalid name:');
-    expect(() => validateNetworkName('a/b')).toThrow('invalid name: a/b');
+    expect(() => validateNetworkName('a/b')).toThrow('invalid name: "a/b"');
   });
 
   it('generates adjective_noun names that avoid taken ones', () => {

@@ -62,7 +62,7 @@ describe('configure: each driver parses and validates its own options', () => {
     const id = 'cd'.repeat(32);
     const bad = (options: Record<string, string>, existing: NetworkRecord[] = []) => () => bridgeDriver.configure(request({ options }), existing, id);
     expect(bad({ 'com.docker.network.bridge.nope': '1' })).toThrow('unknown bridge option com.docker.network.bridge.nope');
-    expect(bad({ 'com.docker.network.bridge.enable_icc': 'maybe' })).toThrow('invalid value for com.docker.network.bridge.enable_icc: maybe (use true or false)');
+    expect(bad({ 'com.docker.network.bridge.enable_icc': 'maybe' })).toThrow('failed to parse com.docker.network.bridge.enable_icc value: maybe (strconv.ParseBool: parsing "maybe": invalid syntax)');
     expect(bad({ 'com.docker.network.driver.mtu': '40' })).toThrow('invalid MTU 40: use a number from 68 to 65535');
     expect(bad({ 'com.docker.network.bridge.name': 'a-name-longer-than-15' })).toThrow(DriverError);
     expect(bad({ 'com.docker.network.bridge.name': 'br-abababababab' }, [bridgeNet()])).toThrow('bridge name br-abababababab is already used by another network');

@@ -2,13 +2,11 @@
 // runs the embedded DNS resolver (started by plumb itself when needed).
 import type { Command } from 'commander';
 import { PlumbError } from '../../engine/core/errors.js';
-import { isIpv4 } from '../../net/address.js';
 import { openContext } from '../output.js';
 
 export async function connect(network: string, container: string, o: { ip?: string; alias: string[] }, cmd: Command): Promise<number> {
   const ctx = await openContext(cmd, true, 'plumb network connect');
   try {
-    if (o.ip !== undefined && !isIpv4(o.ip)) throw new PlumbError(`invalid IPv4 address: ${o.ip} (--ip takes a dotted quad such as 172.18.0.10)`);
     const { connectContainer } = await import('../../engine/networks/connect.js');
     await connectContainer(ctx, { network, container, ip: o.ip, aliases: o.alias });
     return 0;

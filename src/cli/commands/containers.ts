@@ -19,6 +19,7 @@ import { renderFormat, renderTemplate } from '../format/template.js';
 import { renderInspect } from '../format/inspect.js';
 import { openContext, out } from '../output.js';
 import { parseEnvList } from '../parse/options.js';
+import { flagValueError, goQuote } from '../parse/errors.js';
 import { containerInspectJson, networkInspectJson } from './inspect.js';
 
 function report(done: string[], errors: string[]): number {
@@ -184,10 +185,19 @@ export async function port(container: string, spec: string | undefined, _o: unkn
   }
 }
 
+/** `-t/--time`: whole seconds, as Go's strconv.ParseInt reads them. */
+function seconds(text: string): number {
+  if (!/^[+-]?\d{1,9}$/.test(text)) {
+    throw new PlumbError(flagValueError(text, '-t, --time', `strconv.ParseInt: parsing ${goQuote(text)}: invalid syntax`), 125);
+  }
+  return Math.max(0, Number(text));
+}
+
 export async function stop(refs: string[], o: { time: string }, cmd: Command): Promise<number> {
+  const timeout = seconds(o.time);
   const ctx = await openContext(cmd, true, 'plumb stop');
   try {
-    const { done, errors } = await stopContainers(ctx, refs, Number(o.time));
+    const { done, errors } = await stopContainers(ctx, refs, timeout);
     return report(done, errors);
   } finally {
     ctx.close();
@@ -195,9 +205,10 @@ export async function stop(refs: string[], o: { time: string }, cmd: Command): P
 }
 
 export async function restart(refs: string[], o: { time: string }, cmd: Command): Promise<number> {
+  const timeout = seconds(o.time);
   const ctx = await openContext(cmd, true, 'plumb restart');
   try {
-    const { done, errors } = await restartContainers(ctx, refs, Number(o.time));
+    const { done, errors } = await restartContainers(ctx, refs, timeout);
     return report(done, errors);
   } finally {
     ctx.close();

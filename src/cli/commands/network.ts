@@ -6,14 +6,15 @@ import { openContext, out } from '../output.js';
 import type { Context } from '../../engine/core/context.js';
 import { networkFilterFromFlags, parseAuxAddresses, parseKeyValues, parseLabels } from '../parse/options.js';
 import { networkInspectJson } from './inspect.js';
+import { PlumbError } from '../../engine/core/errors.js';
 import { renderFormat, renderTemplate } from '../format/template.js';
 import { renderInspect } from '../format/inspect.js';
 
 interface CreateOpts {
   driver: string;
-  subnet?: string;
-  gateway?: string;
-  ipRange?: string;
+  subnet: string[];
+  gateway: string[];
+  ipRange: string[];
   auxAddress: string[];
   internal?: boolean;
   attachable?: boolean;
@@ -21,15 +22,26 @@ interface CreateOpts {
   opt: string[];
 }
 
+/** plumb keeps one IPv4 subnet per network; Docker pairs several --subnet/--gateway/--ip-range values, plumb refuses them. */
+function single(values: string[], flag: string): string | undefined {
+  if (values.length > 1) {
+    throw new PlumbError(`plumb supports one ${flag} per network, got ${values.length} (${values.join(', ')}): create one network per subnet`);
+  }
+  return values[0];
+}
+
 export async function create(name: string, o: CreateOpts, cmd: Command): Promise<number> {
+  const subnet = single(o.subnet, '--subnet');
+  const gateway = single(o.gateway, '--gateway');
+  const ipRange = single(o.ipRange, '--ip-range');
   const ctx = await openContext(cmd, true, 'plumb network create');
   try {
     const net = await createNetwork(ctx, {
       name,
       driver: o.driver,
-      subnet: o.subnet,
-      gateway: o.gateway,
-      ipRange: o.ipRange,
+      subnet,
+      gateway,
+      ipRange,
       aux: parseAuxAddresses(o.auxAddress),
       internal: !!o.internal,
       attachable: !!o.attachable,

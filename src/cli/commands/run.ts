@@ -4,8 +4,13 @@ import { createAndStart, runAttachedAndRecord } from '../../engine/containers/li
 import { PlumbError } from '../../engine/core/errors.js';
 import { openContext, out } from '../output.js';
 import { generateName } from '../parse/names.js';
-import { parseAddHost, parseEnvList } from '../parse/options.js';
+import { parseEnvList } from '../parse/options.js';
 import { parsePortOptions } from '../parse/publish.js';
+import { normalizeContainerConfig } from '../../validate/container-config.js';
+import { parseLink } from '../../validate/links.js';
+import { validateDnsSearch, validateDnsServer } from '../../validate/resolver.js';
+import { formatExtraHost, parseExtraHost } from '../../validate/extra-hosts.js';
+import { flagValueError } from '../parse/errors.js';
 
 export interface RunOpts {
   name?: string;
@@ -30,13 +35,49 @@ export interface RunOpts {
   addHost: string[];
 }
 
-function toRequest(image: string, command: string[], o: RunOpts) {
-  let ports;
+/** Every input error of run/create exits 125, as Docker's do. */
+function runError<T>(fn: () => T): T {
   try {
-    ports = parsePortOptions(o.publish, o.expose);
+    return fn();
   } catch (err) {
     throw new PlumbError((err as Error).message, 125);
   }
+}
+
+/** A list flag checked value by value, failing the way Docker's flag library does: `invalid argument "x" for "--dns" flag: ...`. */
+function eachFlagValue<T>(values: readonly string[], flag: string, check: (v: string) => T): T[] {
+  return values.map((v) => {
+    try {
+      return check(v);
+    } catch (err) {
+      throw new PlumbError(flagValueError(v, flag, (err as Error).message), 125);
+    }
+  });
+}
+
+function toRequest(image: string, command: string[], o: RunOpts) {
+  const dns = eachFlagValue(o.dns, '--dns', validateDnsServer);
+  const dnsSearch = eachFlagValue(o.dnsSearch, '--dns-search', validateDnsSearch);
+  const extraHosts = eachFlagValue(o.addHost, '--add-host', (h) => formatExtraHost(parseExtraHost(h)));
+  const links = eachFlagValue(o.link, '--link', parseLink);
+  const ports = runError(() => parsePortOptions(o.publish, o.expose));
+  // `-h ""` is Docker's default hostname (the short id).
+  const checked = runError(() =>
+    normalizeContainerConfig({
+      name: o.name,
+      image,
+      network: o.net ?? o.network,
+      hostname: o.hostname === '' ? undefined : o.hostname,
+      aliases: o.networkAlias,
+      ip: o.ip,
+      mac: o.macAddress,
+      links,
+      dns,
+      dnsSearch,
+      dnsOptions: o.dnsOption,
+      extraHosts,
+    }),
+  );
   for (const b of ports.bindings) {
     if (b.proto === 'sctp') throw new PlumbError('sctp is not supported by plumb: use tcp or udp', 125);
   }
@@ -46,30 +87,13 @@ function toRequest(image: string, command: string[], o: RunOpts) {
     if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);
   }
   return {
-    name: o.name,
-    image,
+    ...checked,
     command,
-    network: o.net ?? o.network,
-    hostname: o.hostname,
     autoRemove: !!o.rm,
-    aliases: o.networkAlias,
-    ip: o.ip,
-    mac: o.macAddress,
     publish: ports.bindings.map((b) => ({ ...b, proto: b.proto as 'tcp' | 'udp' })),
     publishAll: !!o.publishAll,
     expose: ports.exposed.filter((e) => e.proto !== 'sctp').map((e) => ({ proto: e.proto as 'tcp' | 'udp', port: e.port })),
-    links: o.link.map((l) => {
-      const [target, alias] = l.split(':');
-      return { target: target!.replace(/^\//, ''), alias: alias || target!.replace(/^\//, '') };
-    }),
     env,
-    dns: o.dns,
-    dnsSearch: o.dnsSearch,
-    dnsOptions: o.dnsOption,
-    extraHosts: o.addHost.map((h) => {
-      const e = parseAddHost(h);
-      return `${e.name}:${e.ip}`;
-    }),
     randomName: (taken: Set<string>) => generateName(taken),
   };
 }

@@ -1,6 +1,7 @@
 // Errors for invalid command-line input. The message is the text Docker
 // prints for the same mistake, without any "docker:" or "Error response from
 // daemon:" prefix; the command layer adds those.
+import { quote } from '../../validate/text.js';
 
 export class InvalidArgumentError extends Error {
   override readonly name = 'InvalidArgumentError';
@@ -18,18 +19,5 @@ export function flagValueError(value: string, flag: string, reason: string): str
   return `invalid argument ${goQuote(value)} for ${goQuote(flag)} flag: ${reason}`;
 }
 
-/** A Go %q rendering of a string (double quotes, Go escapes). */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const cp = ch.codePointAt(0)!;
-    if (ch === '"') out += '\\"';
-    else if (ch === '\\') out += '\\\\';
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\t') out += '\\t';
-    else if (ch === '\r') out += '\\r';
-    else if (cp < 0x20 || cp === 0x7f) out += '\\x' + cp.toString(16).padStart(2, '0');
-    else out += ch;
-  }
-  return out + '"';
-}
+/** A Go %q rendering of a string (double quotes, Go escapes): one printable line whatever the value holds. */
+export const goQuote = quote;

@@ -1,51 +1,10 @@
 // Container and network names: Docker's validation rules and texts, and a
 // generator for random container names.
 
-import { InvalidArgumentError } from './errors.js';
-
-const CONTAINER_NAME = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
-
-/** Docker's rule: at least two characters, `[a-zA-Z0-9][a-zA-Z0-9_.-]+`, optional leading '/'. */
-export function isValidContainerName(name: string): boolean {
-  return CONTAINER_NAME.test(name);
-}
-
-/**
- * Returns the name without a leading '/', or throws Docker's
- * `Invalid container name (x), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`.
- */
-export function validateContainerName(name: string): string {
-  if (!isValidContainerName(name)) {
-    throw new InvalidArgumentError(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-  }
-  return name.startsWith('/') ? name.slice(1) : name;
-}
-
-/** The networks every engine has; they cannot be created or removed by name. */
-export const PREDEFINED_NETWORKS: readonly string[] = ['bridge', 'host', 'none', 'default'];
-
-export function isPredefinedNetwork(name: string): boolean {
-  return PREDEFINED_NETWORKS.includes(name);
-}
-
-/**
- * Validates the name given to `network create`, with Docker's texts:
- * `operation is not permitted on predefined bridge network ` (the trailing
- * space is Docker's) and `invalid name: ` for a blank name. Docker accepts any
- * other text; plumb also refuses '/' and control characters, which cannot be
- * kept in its state directory or printed safely.
- */
-export function validateNetworkName(name: string): string {
-  if (isPredefinedNetwork(name)) {
-    throw new InvalidArgumentError(`operation is not permitted on predefined ${name} network `);
-  }
-  if (name.trim() === '') throw new InvalidArgumentError(`invalid name: ${name}`);
-  // eslint-disable-next-line no-control-regex
-  if (/[/\x00-\x1f\x7f]/.test(name)) {
-    throw new InvalidArgumentError(`invalid name: ${name} (network names cannot contain '/' or control characters)`);
-  }
-  return name;
-}
+// Container names: the rule lives below the engine, which checks it too.
+export { isValidContainerName, validateContainerName } from '../../validate/names.js';
+// Network names: the rule lives below the engine, which checks it too.
+export { PREDEFINED_NETWORKS, isPredefinedNetwork, validateNetworkName } from '../../validate/names.js';
 
 // Word lists for generated names: qualities and things from networking and
 // nature. No word is a person's name.

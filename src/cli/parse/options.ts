@@ -2,8 +2,7 @@
 // error texts. Validators throw InvalidArgumentError carrying the validator's
 // text; wrap it with flagValueError() to get the whole line Docker prints.
 
-import { InvalidArgumentError, goQuote } from './errors.js';
-import { isValidIp } from './publish.js';
+import { InvalidArgumentError } from './errors.js';
 
 /** Splits at the first '='; a value without '=' has an empty value. */
 function splitKv(value: string): [string, string] {
@@ -43,26 +42,11 @@ export function parseAuxAddresses(values: readonly string[]): Record<string, str
   return parseKeyValues(values);
 }
 
-export interface ExtraHost {
-  name: string;
-  /** An IP address, or the literal `host-gateway`. */
-  ip: string;
-}
-
 /**
  * `--add-host name:ip` (split at the first ':' so IPv6 works), with Docker's
  * texts `bad format for add-host: "x"` and `invalid IP address in add-host: "x"`.
  */
-export function parseAddHost(value: string): ExtraHost {
-  const i = value.indexOf(':');
-  if (i <= 0) throw new InvalidArgumentError(`bad format for add-host: ${goQuote(value)}`);
-  const name = value.slice(0, i);
-  const ip = value.slice(i + 1);
-  if (ip !== 'host-gateway' && !isValidIp(ip.trim())) {
-    throw new InvalidArgumentError(`invalid IP address in add-host: ${goQuote(ip)}`);
-  }
-  return { name, ip };
-}
+export { parseExtraHost as parseAddHost, type ExtraHost } from '../../validate/extra-hosts.js';
 
 /**
  * One `-e` value. `K=V` is kept as is; `K` alone takes K's value from `env`

@@ -3,7 +3,8 @@
 // target to a new address), and the resolver it should use.
 import type { ContainerRecord, StoreData } from '../../store/model.js';
 import { containerDir } from '../../store/paths.js';
-import { findContainer } from '../../store/store.js';
+import { findContainer, findNetwork } from '../../store/store.js';
+import { resolveHostGateway } from '../../validate/extra-hosts.js';
 import type { Context } from '../core/context.js';
 import { readHostResolvConf, renderHosts, renderResolvConf, writeSandboxFiles } from './etc-files.js';
 import { legacyLinkEndpoint, usesLegacyLinks } from './links.js';
@@ -25,7 +26,7 @@ export function writeEtcFiles(ctx: Context, data: StoreData, c: ContainerRecord)
     })
     .filter((l): l is NonNullable<typeof l> => !!l);
   const hosts = renderHosts({
-    extraHosts: c.extraHosts,
+    extraHosts: resolveHostGateway(c.extraHosts, findNetwork(data, 'bridge')?.ipam?.gateway),
     // Links are hosts lines only for a container started on the default bridge; on user networks the DNS answers them.
     links: usesLegacyLinks(data, c) ? links : [],
     own: Object.values(c.endpoints)

@@ -11,7 +11,7 @@ import type { Context } from '../core/context.js';
 import { PlumbError } from '../core/errors.js';
 import { attachEndpoint } from '../networks/endpoints.js';
 import { refreshLinkers, writeEtcFiles } from './etc-sync.js';
-import { bindPorts, whyPublish } from './ports.js';
+import { bindPorts, refuseUnfitPorts, whyPublish } from './ports.js';
 import { syncFirewall } from '../firewall/sync.js';
 import { ensureBuiltins } from '../networks/lifecycle.js';
 import { buildSandbox, destroySandbox } from './sandbox.js';
@@ -22,6 +22,10 @@ import { gatewayNetworkId, needsEmbeddedDns, syncSandboxDns } from '../networks/
 import { containerFiles, reapExited, removeRecord, stopInPlace } from './teardown.js';
 import { checkLinkTargets, involvedInLinks, linkEnv } from './links.js';
 import { Transaction } from '../core/transaction.js';
+import { checkRequestedLocalAddress } from '../../drivers/local-addresses.js';
+import { macHolder, macInUseMessage } from '../networks/addressing.js';
+import { InputError } from '../../validate/errors.js';
+import { normalizeContainerConfig } from '../../validate/container-config.js';
 
 export interface RunRequest {
   name?: string;
@@ -51,6 +55,13 @@ const NAME_RULE = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
 /** Creates the record and starts it; returns the record as stored. */
 export async function createAndStart(ctx: Context, req: RunRequest, start = true): Promise<ContainerRecord> {
+  // Refuse bad input before anything is locked, logged or built (Docker's exit code for run errors: 125).
+  try {
+    req = { ...req, ...normalizeContainerConfig(req) };
+  } catch (err) {
+    if (err instanceof InputError) throw new PlumbError(err.message, 125);
+    throw err;
+  }
   // A network this host has not seen may be an overlay created on another host.
   if (req.network && !/^(bridge|host|none|container:.*)$/.test(req.network) && !findNetwork(ctx.store.read(), req.network)) {
     await (await import('../overlay/networks.js')).refreshClusterNetworks(ctx, { tolerant: true });
@@ -99,6 +110,10 @@ function newRecord(data: StoreData, req: RunRequest, random: RandomBytes): Conta
       throw new PlumbError(`network ${mode} uses driver ${net.driver}, which this version of plumb cannot attach containers to`, 125);
     }
     if (req.aliases.length && net.name === 'bridge') throw new PlumbError('network-scoped alias is supported only for containers in user defined networks', 125);
+    const holder = req.mac && macHolder(data, net.id, req.mac, { configured: true });
+    if (holder) throw new PlumbError(macInUseMessage(req.mac!, net, holder), 125);
+    // Addresses of global networks come from the cluster store, claimed when the endpoint is made.
+    if (req.ip && traitsOf(net).scope === 'local') checkRequestedLocalAddress(net, req.ip);
     networks.push({ networkId: net.id, aliases: req.aliases, staticIp: req.ip, mac: req.mac });
   }
   for (const link of req.links) {
@@ -138,6 +153,7 @@ async function startInTx(ctx: Context, data: StoreData, c: ContainerRecord, tx: 
       throw new PlumbError(`Cannot link to a non running container: /${link.target} AS /${c.name}/${link.alias}`, 125);
     }
   }
+  refuseUnfitPorts(data, c, ctx.hostNs());
   const files = containerFiles(ctx, c);
   // A first start makes the container's directory; if that start fails, the directory goes with it.
   if (!ctx.dryRun && !existsSync(files.dir)) {

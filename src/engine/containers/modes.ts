@@ -13,6 +13,7 @@ import { PlumbError } from '../core/errors.js';
 import { readHostResolvConf, renderHosts, renderResolvConf, sandboxFiles, writeSandboxFiles } from './etc-files.js';
 import { sandboxNsFiles, sandboxPaths } from './sandbox.js';
 import type { Transaction } from '../core/transaction.js';
+import { resolveHostGateway } from '../../validate/extra-hosts.js';
 
 // Docker's own wording (runconfig/errors.go), so course material still matches.
 export const CONFLICT = {
@@ -164,12 +165,12 @@ export function writeModeEtcFiles(ctx: Context, data: StoreData, c: ContainerRec
     renderResolvConf({ embeddedDns: false, dns: c.dns, dnsSearch: c.dnsSearch, dnsOptions: c.dnsOptions, hostResolvConf: readHostResolvConf() });
   if (kind === 'host') {
     // The host's own files: its resolvers on 127.x are reachable from its own network stack.
-    const extra = c.extraHosts.map((e) => `${e.slice(e.indexOf(':') + 1)}\t${e.slice(0, e.indexOf(':'))}\n`).join('');
+    const extra = resolveHostGateway(c.extraHosts, findNetwork(data, 'bridge')?.ipam?.gateway).map((e) => `${e.slice(e.indexOf(':') + 1)}\t${e.slice(0, e.indexOf(':'))}\n`).join('');
     const own = readText('/etc/hosts');
     hosts = (own && !own.endsWith('\n') ? `${own}\n` : own) + extra;
     resolvConf = customDns ? rendered() : readHostResolvConf();
   } else if (kind === 'none') {
-    hosts = renderHosts({ extraHosts: c.extraHosts, links: [], own: [], hostname: c.hostname });
+    hosts = renderHosts({ extraHosts: resolveHostGateway(c.extraHosts, findNetwork(data, 'bridge')?.ipam?.gateway), links: [], own: [], hostname: c.hostname });
     resolvConf = rendered();
   } else {
     // Docker gives a container:X container only the header lines, and X's resolver configuration.

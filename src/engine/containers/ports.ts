@@ -125,12 +125,21 @@ export interface Allocation {
  */
 export function allocatePorts(requests: readonly PortRequest[], a: Allocation): PortBinding[] {
   const bound: PortBinding[] = [];
-  const free = (proto: Proto, ip: string, port: number): boolean =>
-    ![...a.taken, ...bound].some((b) => b.proto === proto && b.hostPort === port && overlaps(b.hostIp, ip)) &&
-    !a.host.sockets.some((s) => s.proto === proto && s.port === port && overlaps(s.ip, ip));
+  // Who holds each proto/port, by address: one lookup per candidate port, however many are held.
+  const holders = new Map<string, string[]>();
+  const hold = (proto: Proto, ip: string, port: number): void => {
+    const key = `${proto}/${port}`;
+    const list = holders.get(key);
+    if (list) list.push(ip);
+    else holders.set(key, [ip]);
+  };
+  for (const b of a.taken) hold(b.proto, b.hostIp, b.hostPort);
+  for (const s of a.host.sockets) hold(s.proto, s.ip, s.port);
+  const free = (proto: Proto, ip: string, port: number): boolean => !(holders.get(`${proto}/${port}`) ?? []).some((h) => overlaps(h, ip));
   const fail = (why: string): never => {
     throw new PlumbError(`driver failed programming external connectivity on endpoint ${a.endpoint}: ${why}`, 125);
   };
+  refuseWhatCannotFit(requests, a, fail);
 
   for (const r of requests) {
     const hostIp = r.hostIp || a.defaultHostIp;
@@ -140,6 +149,7 @@ export function allocatePorts(requests: readonly PortRequest[], a: Allocation): 
     if (r.hostPortStart !== 0 && r.hostPortStart === r.hostPortEnd) {
       if (!free(r.proto, hostIp, r.hostPortStart)) fail(`Bind for ${hostIp}:${r.hostPortStart} failed: port is already allocated`);
       bound.push({ proto: r.proto, containerPort: r.containerPort, hostIp, hostPort: r.hostPortStart });
+      hold(r.proto, hostIp, r.hostPortStart);
       continue;
     }
     const [first, last] = r.hostPortStart === 0 ? a.host.range : [r.hostPortStart, r.hostPortEnd];
@@ -157,8 +167,37 @@ export function allocatePorts(requests: readonly PortRequest[], a: Allocation): 
     if (picked === undefined) fail('all ports are allocated');
     a.cursors[pool] = picked!;
     bound.push({ proto: r.proto, containerPort: r.containerPort, hostIp, hostPort: picked! });
+    hold(r.proto, hostIp, picked!);
   }
   return bound;
+}
+
+/**
+ * Refuses at once a set of requests that cannot fit: more ports from one pool
+ * (random ones from the local port range, or a `-p 8000-8010:80` range) than
+ * the pool has. `-P --expose 1-65535` asks for 65535 random ports; searching
+ * for them one by one only to fail would take a long time.
+ */
+export function refuseWhatCannotFit(requests: readonly PortRequest[], a: Pick<Allocation, 'host' | 'defaultHostIp'>, fail: (why: string) => never): void {
+  const wanted = new Map<string, { count: number; first: number; last: number; proto: Proto; ip: string }>();
+  for (const r of requests) {
+    if (r.hostPortStart !== 0 && r.hostPortStart === r.hostPortEnd) continue;
+    const ip = r.hostIp || a.defaultHostIp;
+    const [first, last] = r.hostPortStart === 0 ? a.host.range : [r.hostPortStart, r.hostPortEnd];
+    const key = `${ip}/${r.proto}/${first}-${last}`;
+    const w = wanted.get(key) ?? { count: 0, first, last, proto: r.proto, ip };
+    w.count++;
+    wanted.set(key, w);
+  }
+  for (const w of wanted.values()) {
+    const size = w.last - w.first + 1;
+    if (w.count > size) {
+      fail(
+        `all ports are allocated: ${w.count} ${w.proto} ports are asked for on ${w.ip} from ${w.first}-${w.last}, which holds ${size}` +
+          ' (publish fewer ports, e.g. a smaller --expose range with -P)',
+      );
+    }
+  }
 }
 
 /**
@@ -181,6 +220,20 @@ export function bindPorts(data: StoreData, c: ContainerRecord, host: Netns): Por
     cursors: data.portCursors,
     endpoint: `${c.name} (${primary.id})`,
     defaultHostIp: net.hostBindingIpv4 || '0.0.0.0',
+  });
+}
+
+/**
+ * Before a sandbox is built: refuses a container whose ports cannot fit the
+ * host's pools, so such a run fails at once and builds nothing.
+ */
+export function refuseUnfitPorts(data: StoreData, c: ContainerRecord, host: Netns): void {
+  const requests = portRequests(c);
+  if (!requests.some((r) => r.hostPortStart !== r.hostPortEnd || r.hostPortStart === 0)) return;
+  const net = c.networks[0] && data.networks[c.networks[0].networkId];
+  if (!net?.bridge) return;
+  refuseWhatCannotFit(requests, { host: readHostPortFacts(host), defaultHostIp: net.hostBindingIpv4 || '0.0.0.0' }, (why) => {
+    throw new PlumbError(`driver failed programming external connectivity on endpoint ${c.name}: ${why}`, 125);
   });
 }
 

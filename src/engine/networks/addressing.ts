@@ -1,11 +1,12 @@
 // Glue between the store and the pure IPAM: which subnets are taken on this
-// host and a new local network's address plan (endpoint addresses are the
-// drivers': drivers/local-addresses.ts, or the cluster store for overlay).
+// host, a new local network's address plan, and which container already holds
+// a MAC on a network (endpoint addresses are the drivers':
+// drivers/local-addresses.ts, or the cluster store for overlay).
 import { checkSubnetOverlap, validateNetworkConfig } from '../../ipam/allocator.js';
 import { formatCidr, parseCidr } from '../../ipam/cidr.js';
 import { IpamError } from '../../ipam/errors.js';
 import { chooseSubnet, LOCAL_DEFAULT_POOLS } from '../../ipam/pools.js';
-import type { IpamRecord, StoreData } from '../../store/model.js';
+import type { IpamRecord, NetworkRecord, StoreData } from '../../store/model.js';
 import type { Context } from '../core/context.js';
 import { PlumbError } from '../core/errors.js';
 
@@ -52,4 +53,26 @@ export function planBridgeIpam(
       userGateway: !!req.gateway,
     };
   });
+}
+
+/**
+ * The container that already has `mac` on the network (or, with
+ * `configured`, was created asking for it): two interfaces with one MAC on a
+ * bridge make the bridge deliver each one's frames to the other. A new
+ * --mac-address is checked against both; an endpoint being plugged in only
+ * against endpoints that exist, so a container created but not started does
+ * not keep others from starting.
+ */
+export function macHolder(data: StoreData, networkId: string, mac: string, opts: { except?: string; configured?: boolean } = {}): string | undefined {
+  const wanted = mac.toLowerCase();
+  for (const c of Object.values(data.containers)) {
+    if (c.id === opts.except) continue;
+    if (c.endpoints[networkId]?.mac?.toLowerCase() === wanted) return c.name;
+    if (opts.configured && c.networks.some((n) => n.networkId === networkId && n.mac?.toLowerCase() === wanted)) return c.name;
+  }
+  return undefined;
+}
+
+export function macInUseMessage(mac: string, net: NetworkRecord, holder: string): string {
+  return `MAC address ${mac} is already in use on network ${net.name} by container ${holder}: give each container its own --mac-address`;
 }

@@ -27,6 +27,10 @@ import { Transaction } from '../core/transaction.js';
 import { defaultRouteEndpoint } from './default-route.js';
 
 export { gatewayNetworkId } from './default-route.js';
+import { isIpv4 } from '../../net/address.js';
+import { InputError } from '../../validate/errors.js';
+import { validateAlias } from '../../validate/names.js';
+import { hasControlChars, quote } from '../../validate/text.js';
 
 /** Whether the sandbox's resolv.conf should name the embedded DNS: it is on a user-defined network. */
 export function needsEmbeddedDns(data: StoreData, c: ContainerRecord): boolean {
@@ -75,6 +79,16 @@ function lookup(data: StoreData, networkRef: string, containerRef: string): { c:
 }
 
 export async function connectContainer(ctx: Context, req: ConnectRequest): Promise<void> {
+  // Refuse bad input before the store is locked.
+  try {
+    req = { ...req, aliases: req.aliases.map((a) => validateAlias(a)) };
+    if (req.ip !== undefined && (hasControlChars(req.ip) || !isIpv4(req.ip))) {
+      throw new InputError(`invalid IPv4 address: ${quote(req.ip)} (--ip takes a dotted quad such as 172.18.0.10)`);
+    }
+  } catch (err) {
+    if (err instanceof InputError) throw new PlumbError(err.message);
+    throw err;
+  }
   await ctx.store.locked(async (data, commit) => {
     await reapExited(ctx, data);
     const { c, net } = lookup(data, req.network, req.container);

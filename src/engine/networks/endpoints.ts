@@ -8,6 +8,7 @@ import type { ContainerRecord, EndpointRecord, NetworkRecord, StoreData } from '
 import type { Context } from '../core/context.js';
 import { PlumbError } from '../core/errors.js';
 import type { Transaction } from '../core/transaction.js';
+import { macHolder, macInUseMessage } from './addressing.js';
 import { driverEnv } from './driver-env.js';
 import { joinGatewayBridge } from './gateway-bridge.js';
 
@@ -35,6 +36,8 @@ export async function attachEndpoint(
   const driver = driverFor(net.driver);
   const env = driverEnv(ctx);
   const ep = await driver.addEndpoint(tx, { env, net, container: { id: c.id, name: c.name }, spec });
+  const holder = macHolder(data, net.id, ep.mac, { except: c.id });
+  if (holder) throw new PlumbError(macInUseMessage(ep.mac, net, holder), 125);
   ep.ifname = nextIfname(c);
   // A second endpoint for the way out takes the default route instead (Docker's gateway endpoint).
   const viaGatewayBridge = driver.egressThroughGatewayBridge(net);

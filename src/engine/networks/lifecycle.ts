@@ -1,6 +1,6 @@
 // Network operations: create, remove, prune, and the built-in networks
 // (bridge/host/none) that appear on first use, as in Docker.
-import { BRIDGE_OPTIONS } from '../../drivers/bridge.js';
+import { BRIDGE_OPTIONS } from '../../drivers/bridge-options.js';
 import { driverFor, requestedDriver } from '../../drivers/index.js';
 import type { NetworkDriver, NetworkRequest } from '../../drivers/types.js';
 import { newNetworkId } from '../../ipam/ids.js';
@@ -18,6 +18,7 @@ import { firewallCheckpoint } from '../firewall/checkpoint.js';
 import { Transaction } from '../core/transaction.js';
 import { defaultBridgeIcc, defaultBridgeName } from '../../cluster/config.js';
 import { driverEnv } from './driver-env.js';
+import { checkCreateNetworkRequest } from './network-input.js';
 
 
 /** What `network create` was asked; each driver validates its own options (NetworkDriver.configure). */
@@ -75,12 +76,15 @@ export async function ensureBuiltins(ctx: Context, data: StoreData, tx: Transact
 
 export async function createNetwork(ctx: Context, req: CreateNetworkRequest): Promise<NetworkRecord> {
   const driver = requestedDriver(req.driver);
+  // Refuse bad input before anything is locked, logged or built.
+  checkCreateNetworkRequest(req, driver);
   // Networks defined in the cluster store (overlay) are made there, for every host (the etcd client is loaded only for them).
   if (driver.scope === 'global') return (await import('../overlay/networks.js')).createGlobalNetwork(ctx, req, driver);
   return withIntent(ctx, () => ctx.store.locked(async (data, commit) =>
     Transaction.run('network create', async (tx) => {
-      await ensureBuiltins(ctx, data, tx);
+      // The name is checked before the built-in networks are made on first use: a refused create builds nothing.
       if (findNetworkByExactName(data, req.name)) throw new PlumbError(`network with name ${req.name} already exists`);
+      await ensureBuiltins(ctx, data, tx);
       const net = await buildLocalNetwork(ctx, data, driver, req, tx, false);
       data.networks[net.id] = net;
       await syncFirewall(ctx, data, tx, `add the firewall rules of ${net.name}`, await firewallCheckpoint(ctx, tx));
