@@ -6,7 +6,7 @@
 // rest of the container's cgroup when its main process ends.
 //
 //   plumb-monitor run --log FILE --exit FILE --sock PATH [--cgroup DIR]
-//                     [--tty] [--stdin] [--size ROWSxCOLS] -- ARGV...
+//                     [--tty] [--stdin] [--wait-attach] [--size ROWSxCOLS] -- ARGV...
 //   plumb-monitor enter --cgroup DIR -- ARGV...    join the cgroup, then exec
 //   plumb-monitor pause                            hold namespaces until signalled
 //
@@ -19,7 +19,10 @@
 // F ends a line (its newline is not stored), P is a partial line (a prompt).
 //
 // Attach protocol: a client's first line is "attach\n" (then raw input bytes
-// in, raw output bytes out) or "resize ROWS COLS\n" (then it hangs up).
+// in, raw output bytes out), "attach mux\n" (output framed per stream with
+// Docker's 8-byte header) or "resize ROWS COLS\n" (then it hangs up).
+// --wait-attach holds the command until the first client attached, so a
+// foreground `plumb run` misses none of its output.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -45,12 +48,14 @@
 struct client {
   int fd;
   int attached;          // header read and it was "attach"
+  int mux;               // "attach mux": output framed with its stream, as Docker's attach without a tty
   char head[64];
   size_t headLen;
 };
 
 static const char *logPath, *exitPath, *sockPath, *cgroupDir;
-static int useTty, keepStdin, rows, cols;
+static int useTty, keepStdin, waitAttach, rows, cols;
+static int gateW = -1;  // --wait-attach: the child starts when the first client attaches
 static int logFd = -1;
 static struct client clients[MAX_CLIENTS];
 static int nClients;
@@ -121,11 +126,30 @@ static void dropClient(int i) {
   clients[i] = clients[--nClients];
 }
 
-static void broadcast(const char *buf, size_t len) {
+// Sends everything, waiting a little for a slow reader; one that stays stuck is dropped
+// rather than stalling the container.
+static int sendAll(int fd, const char *buf, size_t len) {
+  while (len > 0) {
+    ssize_t n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN) return -1;
+      struct pollfd p = {.fd = fd, .events = POLLOUT};
+      if (poll(&p, 1, 2000) <= 0) return -1;
+      continue;
+    }
+    buf += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+static void broadcast(int stream, const char *buf, size_t len) {
+  // Docker's multiplexed stream header: stream (1 stdout, 2 stderr), three zero bytes, big-endian length.
+  unsigned char head[8] = {(unsigned char)stream, 0, 0, 0, (unsigned char)(len >> 24), (unsigned char)(len >> 16), (unsigned char)(len >> 8), (unsigned char)len};
   for (int i = 0; i < nClients; i++) {
     if (!clients[i].attached) continue;
-    // Clients are non-blocking: one that cannot keep up loses output rather than stalling the container.
-    if (send(clients[i].fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 && errno != EAGAIN) {
+    if ((clients[i].mux && sendAll(clients[i].fd, (const char *)head, 8) < 0) || sendAll(clients[i].fd, buf, len) < 0) {
       dropClient(i);
       i--;
     }
@@ -242,6 +266,13 @@ static int cmdRun(char **argv) {
     }
   }
 
+  int gateR = -1;
+  if (waitAttach) {
+    int g[2];
+    if (pipe2(g, O_CLOEXEC) < 0) die("pipe: %s", strerror(errno));
+    gateR = g[0], gateW = g[1];
+  }
+
   sigset_t mask, old;
   sigemptyset(&mask);
   sigaddset(&mask, SIGCHLD);
@@ -266,6 +297,13 @@ static int cmdRun(char **argv) {
       int in = inR >= 0 ? inR : open("/dev/null", O_RDONLY);
       dup2(in, 0), dup2(outW, 1), dup2(errW, 2);
     }
+    if (gateR >= 0) {
+      // Starts when the gate's write end closes: the first client attached (or the monitor died).
+      close(gateW);
+      char b;
+      while (read(gateR, &b, 1) < 0 && errno == EINTR) {}
+      close(gateR);
+    }
     // fd 3 stays open for the launcher's "ready"; dup2 above cleared CLOEXEC on 0-2 only.
     execvp(argv[0], argv);
     dprintf(STATUS_FD, "error exec %s: %s\n", argv[0], strerror(errno));
@@ -273,6 +311,7 @@ static int cmdRun(char **argv) {
   }
   dprintf(STATUS_FD, "pid %d\n", (int)child);
   close(STATUS_FD);
+  if (gateR >= 0) close(gateR);
   if (outW >= 0) close(outW);
   if (errW >= 0) close(errW);
   if (inR >= 0) close(inR);
@@ -328,7 +367,7 @@ static int cmdRun(char **argv) {
       ssize_t got = read(p->fd, buf, sizeof buf);
       if (got > 0) {
         logChunk(streams[s], buf, (size_t)got);
-        broadcast(buf, (size_t)got);
+        broadcast(s + 1, buf, (size_t)got);
       } else if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
         // EOF on a pipe, EIO on a pty whose last holder closed it.
         if (useTty) {
@@ -363,11 +402,13 @@ static int cmdRun(char **argv) {
           dropClient(ci);
           continue;
         }
-        if (strcmp(cl->head, "attach") != 0) {
+        if (strcmp(cl->head, "attach") != 0 && strcmp(cl->head, "attach mux") != 0) {
           dropClient(ci);
           continue;
         }
         cl->attached = 1;
+        cl->mux = strcmp(cl->head, "attach mux") == 0;
+        if (gateW >= 0) close(gateW), gateW = -1;
       }
       if (off < (size_t)got && inputFd >= 0 && !exited) writeAll(inputFd, buf + off, (size_t)got - off);
     }
@@ -411,7 +452,7 @@ static int cmdEnter(char **argv) {
 }
 
 static void usage(void) {
-  dprintf(2, "usage: plumb-monitor run --log FILE --exit FILE --sock PATH [--cgroup DIR] [--tty] [--stdin] [--size RxC] -- ARGV...\n"
+  dprintf(2, "usage: plumb-monitor run --log FILE --exit FILE --sock PATH [--cgroup DIR] [--tty] [--stdin] [--wait-attach] [--size RxC] -- ARGV...\n"
              "       plumb-monitor enter --cgroup DIR -- ARGV...\n"
              "       plumb-monitor pause\n");
   exit(2);
@@ -429,6 +470,7 @@ int main(int argc, char **argv) {
       break;
     }
     if (strcmp(a, "--tty") == 0) useTty = 1;
+    else if (strcmp(a, "--wait-attach") == 0) waitAttach = 1;
     else if (strcmp(a, "--stdin") == 0) keepStdin = 1;
     else if (i + 1 < argc && strcmp(a, "--log") == 0) logPath = argv[++i];
     else if (i + 1 < argc && strcmp(a, "--exit") == 0) exitPath = argv[++i];
