@@ -49,6 +49,8 @@ struct client {
   int fd;
   int attached;          // header read and it was "attach"
   int mux;               // "attach mux": output framed with its stream, as Docker's attach without a tty
+  int once;              // "attach ... once": the container's stdin closes when this client's input ends (run -i)
+  int inputDone;         // the client shut its sending side: it still receives output
   char head[64];
   size_t headLen;
 };
@@ -330,7 +332,7 @@ static int cmdRun(char **argv) {
     pfd[n++] = (struct pollfd){.fd = exited ? -1 : listenFd, .events = POLLIN};
     pfd[n++] = (struct pollfd){.fd = useTty ? master : outR, .events = POLLIN};
     pfd[n++] = (struct pollfd){.fd = useTty ? -1 : errR, .events = POLLIN};
-    for (int i = 0; i < nClients; i++) pfd[n++] = (struct pollfd){.fd = clients[i].fd, .events = POLLIN};
+    for (int i = 0; i < nClients; i++) pfd[n++] = (struct pollfd){.fd = clients[i].fd, .events = clients[i].inputDone ? 0 : POLLIN};
     // Once the main process is gone, output still buffered is drained, but never waited for long:
     // a background process that kept the pipe open has been killed with the cgroup.
     int r = poll(pfd, (nfds_t)n, exited ? 200 : -1);
@@ -384,7 +386,17 @@ static int cmdRun(char **argv) {
         if (clients[k].fd == pfd[i].fd) ci = k;
       if (ci < 0) continue;
       struct client *cl = &clients[ci];
+      if (cl->inputDone) {
+        // Only POLLHUP/POLLERR reach here: the client is gone.
+        if (pfd[i].revents & (POLLHUP | POLLERR)) dropClient(ci);
+        continue;
+      }
       ssize_t got = read(cl->fd, buf, sizeof buf);
+      if (got == 0 && cl->attached) {
+        cl->inputDone = 1;
+        if (cl->once && !useTty && inW >= 0) close(inW), inW = -1, inputFd = -1;
+        continue;
+      }
       if (got <= 0) {
         if (got < 0 && errno == EAGAIN) continue;
         dropClient(ci);
@@ -402,12 +414,13 @@ static int cmdRun(char **argv) {
           dropClient(ci);
           continue;
         }
-        if (strcmp(cl->head, "attach") != 0 && strcmp(cl->head, "attach mux") != 0) {
+        if (strncmp(cl->head, "attach", 6) != 0) {
           dropClient(ci);
           continue;
         }
         cl->attached = 1;
-        cl->mux = strcmp(cl->head, "attach mux") == 0;
+        cl->mux = strstr(cl->head, " mux") != NULL;
+        cl->once = strstr(cl->head, " once") != NULL;
         if (gateW >= 0) close(gateW), gateW = -1;
       }
       if (off < (size_t)got && inputFd >= 0 && !exited) writeAll(inputFd, buf + off, (size_t)got - off);

@@ -131,7 +131,7 @@ export function buildProgram(only?: string): Command {
   const runLike = (cmd: Command) =>
     cmd
       .argument('<image>', 'a label (plumb has no images)')
-      .argument('[command...]', 'a command from the host filesystem to run inside the sandbox')
+      .argument('[command...]', 'a command to run inside the sandbox (from the busybox root for busybox/alpine, else the host)')
       .passThroughOptions()
       .option('--name <name>', 'assign a name to the container')
       .addOption(new Option('--network <network>', 'connect a container to a network').default('bridge'))
@@ -139,7 +139,7 @@ export function buildProgram(only?: string): Command {
       .option('-h, --hostname <name>', 'container host name')
       .option('--rm', 'automatically remove the container when it exits')
       .option('-i, --interactive', 'keep STDIN open')
-      .option('-t, --tty', 'allocate a pseudo-TTY (uses the caller terminal)')
+      .option('-t, --tty', 'allocate a pseudo-TTY')
       .option('-p, --publish <spec>', "publish a container's port(s) to the host", collect, [])
       .option('-P, --publish-all', 'publish all exposed ports to random ports')
       .option('--expose <port>', 'expose a port or a range of ports', collect, [])
@@ -156,6 +156,7 @@ export function buildProgram(only?: string): Command {
   if (want('run|create')) {
     runLike(program.command('run').description('Run a command in a new container'))
       .option('-d, --detach', 'run container in background and print container ID')
+      .option('--detach-keys <keys>', 'key sequence for detaching a container (default ctrl-p,ctrl-q)')
       .action(lazy(async () => (await import('./commands/run.js')).run));
     runLike(program.command('create').description('Create a new container')).action(
       lazy(async () => (await import('./commands/run.js')).create),
@@ -174,6 +175,50 @@ export function buildProgram(only?: string): Command {
       .option('-e, --env <k=v>', 'set environment variables', collect, [])
       .option('-d, --detach', 'detached mode: run command in the background')
       .action(lazy(async () => (await import('./commands/containers.js')).exec));
+  }
+
+  if (want('attach')) {
+    program
+      .command('attach')
+      .description("Attach local standard input, output, and error streams to a running container")
+      .argument('<container>')
+      .option('--detach-keys <keys>', 'override the key sequence for detaching a container (default ctrl-p,ctrl-q)')
+      .option('--no-stdin', 'do not attach STDIN')
+      .action(lazy(async () => (await import('./commands/lifecycle.js')).attach));
+  }
+  if (want('logs')) {
+    program
+      .command('logs')
+      .description('Fetch the logs of a container')
+      .argument('<container>')
+      .option('-f, --follow', 'follow log output')
+      .option('-n, --tail <n>', 'number of lines to show from the end of the logs', 'all')
+      .option('-t, --timestamps', 'show timestamps')
+      .action(lazy(async () => (await import('./commands/lifecycle.js')).logs));
+  }
+  if (want('wait')) {
+    program
+      .command('wait')
+      .description('Block until one or more containers stop, then print their exit codes')
+      .argument('<container...>')
+      .action(lazy(async () => (await import('./commands/lifecycle.js')).wait));
+  }
+  if (want('kill')) {
+    program
+      .command('kill')
+      .description('Kill one or more running containers')
+      .argument('<container...>')
+      .option('-s, --signal <signal>', 'signal to send to the container', 'KILL')
+      .action(lazy(async () => (await import('./commands/lifecycle.js')).kill));
+  }
+  if (want('top')) {
+    program
+      .command('top')
+      .description('Display the running processes of a container')
+      .argument('<container>')
+      .argument('[ps-options...]')
+      .passThroughOptions()
+      .action(lazy(async () => (await import('./commands/lifecycle.js')).top));
   }
 
   if (want('ps')) {
@@ -285,7 +330,7 @@ export function buildProgram(only?: string): Command {
 }
 
 /** Top-level commands, as buildProgram() defines them. */
-const COMMANDS = ['network', 'run', 'create', 'exec', 'ps', 'port', 'stop', 'restart', 'start', 'rm', 'inspect', 'agent', 'system', 'dns'];
+const COMMANDS = ['network', 'run', 'create', 'exec', 'attach', 'logs', 'wait', 'kill', 'top', 'ps', 'port', 'stop', 'restart', 'start', 'rm', 'inspect', 'agent', 'system', 'dns'];
 
 /** What `plumb run` loads before it starts work (its command module, the CLI helpers, the engine context), for scripts/bench-run to time. */
 export async function loadRunModules(): Promise<void> {

@@ -4,7 +4,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { newContainerId } from '../ipam/ids.js';
-import { isAlive, processStartTime, readExitCode, runAttached, startDetached, stopProcess } from '../kernel/process.js';
+import { execAttached, execDetached } from '../kernel/container-exec.js';
 import type { ContainerRecord, EndpointRecord, NetworkRecord, StoreData } from '../store/model.js';
 import { containerDir } from '../store/paths.js';
 import { findContainer, findNetwork } from '../store/store.js';
@@ -23,6 +23,7 @@ import { firewallCheckpoint } from './firewall-undo.js';
 import { gatewayNetworkId, needsEmbeddedDns, syncSandboxDns } from './connect.js';
 import { checkLinkTargets, involvedInLinks, linkEnv } from './links.js';
 import { Transaction } from './transaction.js';
+import { endProcesses, execCommand, mainAlive, startMain, waitMainExit, type ProcessOptions } from './lifecycle/processes.js';
 
 export interface RunRequest {
   name?: string;
@@ -44,6 +45,9 @@ export interface RunRequest {
   dnsSearch: string[];
   dnsOptions: string[];
   extraHosts: string[];
+  /** -t and -i: a terminal for the main process, its stdin kept open. */
+  tty?: boolean;
+  interactive?: boolean;
   /** Generates a name not in `taken` (Docker-style random names). */
   randomName: (taken: Set<string>) => string;
 }
@@ -57,7 +61,7 @@ export function containerFiles(ctx: Context, c: ContainerRecord) {
 }
 
 /** Creates the record and starts it; returns the record as stored. */
-export async function createAndStart(ctx: Context, req: RunRequest, start = true): Promise<ContainerRecord> {
+export async function createAndStart(ctx: Context, req: RunRequest, start = true, proc?: ProcessOptions): Promise<ContainerRecord> {
   // A network this host has not seen may be an overlay created on another host.
   if (req.network && !/^(bridge|host|none|container:.*)$/.test(req.network) && !findNetwork(ctx.store.read(), req.network)) {
     await (await import('./overlay-networks.js')).refreshClusterNetworks(ctx, { tolerant: true });
@@ -72,7 +76,7 @@ export async function createAndStart(ctx: Context, req: RunRequest, start = true
       tx.onRollback('record', () => {
         delete data.containers[c.id];
       });
-      if (start) await startInTx(ctx, data, c, tx);
+      if (start) await startInTx(ctx, data, c, tx, proc);
       commit();
       return c;
     });
@@ -134,11 +138,13 @@ function newRecord(data: StoreData, req: RunRequest): ContainerRecord {
     dnsSearch: req.dnsSearch,
     dnsOptions: req.dnsOptions,
     extraHosts: req.extraHosts,
+    tty: !!req.tty,
+    openStdin: !!req.interactive,
   };
 }
 
 /** Everything `start` does, inside an open transaction with the store locked. */
-async function startInTx(ctx: Context, data: StoreData, c: ContainerRecord, tx: Transaction): Promise<void> {
+async function startInTx(ctx: Context, data: StoreData, c: ContainerRecord, tx: Transaction, proc?: ProcessOptions): Promise<void> {
   for (const link of c.links) {
     const target = findContainer(data, link.target);
     if (!target || target.state !== 'running') {
@@ -173,16 +179,8 @@ async function startInTx(ctx: Context, data: StoreData, c: ContainerRecord, tx: 
   if (c.ports.length) await syncFirewall(ctx, data, tx, whyPublish(c), justRead);
   // Legacy links open their exposed ports where icc is off: their rules follow both ends' addresses.
   else if (linked) await syncFirewall(ctx, data, tx, `the links of ${c.name}`, justRead);
-  if (c.command.length && !ctx.dryRun) {
-    rmSync(files.exit, { force: true });
-    const { pid } = await tx.step(
-      'start process',
-      () => startDetached(processSpec(ctx, c, c.command, data), { logFile: files.log, exitFile: files.exit }),
-      (r: { pid: number }) => stopProcess(r.pid, 1000),
-    );
-    c.pid = pid;
-    c.pidStart = processStartTime(pid);
-  }
+  // Every running container has a main process (COMMAND or a holder), held by its monitor.
+  await startMain(ctx, data, c, tx, proc ?? { tty: !!c.tty, stdin: !!c.openStdin });
 }
 
 export function processSpec(ctx: Context, c: ContainerRecord, argv: string[] = c.command, data?: StoreData) {
@@ -199,8 +197,8 @@ export function processSpec(ctx: Context, c: ContainerRecord, argv: string[] = c
 
 /** Tears down what start built: process, endpoints, sandbox. Leaves the record. */
 async function stopInPlace(ctx: Context, data: StoreData, c: ContainerRecord, timeoutMs: number, exitCode?: number): Promise<void> {
-  if (c.pid && !ctx.dryRun && isAlive(c.pid) && processStartTime(c.pid) === c.pidStart) await stopProcess(c.pid, timeoutMs);
-  const code = exitCode ?? readExitCode(containerFiles(ctx, c).exit) ?? (c.pid ? 137 : 0);
+  const ended = c.pid && !ctx.dryRun ? await endProcesses(ctx, c, timeoutMs) : undefined;
+  const code = exitCode ?? ended?.code ?? (c.pid ? 137 : 0);
   // The sandbox is deleted next; its links go with it (see LeaveOptions) — unless a container:NAME
   // container still shares it: the namespace then lives on, and Docker leaves it only lo.
   const sandboxGoing = !Object.values(data.containers).some((o) => o.state === 'running' && o.sandbox?.joined === c.id);
@@ -212,7 +210,9 @@ async function stopInPlace(ctx: Context, data: StoreData, c: ContainerRecord, ti
   c.state = 'exited';
   c.exitCode = code;
   c.pid = undefined;
-  c.finishedAt = new Date().toISOString();
+  c.monitorPid = undefined;
+  c.cgroup = undefined;
+  c.finishedAt = ended?.finishedAt ?? new Date().toISOString();
   if (hadPorts || involvedInLinks(data, c)) await Transaction.run('firewall', (tx) => syncFirewall(ctx, data, tx, `withdraw ${c.name}'s published ports`));
 }
 
@@ -220,7 +220,7 @@ async function stopInPlace(ctx: Context, data: StoreData, c: ContainerRecord, ti
 export async function reapExited(ctx: Context, data: StoreData): Promise<void> {
   for (const c of Object.values(data.containers)) {
     if (c.state !== 'running' || !c.pid) continue;
-    if (isAlive(c.pid) && processStartTime(c.pid) === c.pidStart) continue;
+    if (mainAlive(c)) continue;
     await stopInPlace(ctx, data, c, 0);
     if (c.autoRemove) removeRecord(ctx, data, c);
   }
@@ -298,12 +298,12 @@ async function forEachLocked(
   return { done, errors };
 }
 
-/** `plumb run` without -d: runs COMMAND attached, then records how it ended. */
-export async function runAttachedAndRecord(ctx: Context, c: ContainerRecord, interactive: boolean): Promise<number> {
-  const code = await runAttached(processSpec(ctx, c, c.command, ctx.store.read()), { stdin: interactive });
+/** `plumb run` without -d, after the CLI's attach ended: waits for the exit status and records how it ended. */
+export async function waitAndRecord(ctx: Context, c: ContainerRecord): Promise<number> {
+  const code = await waitMainExit(ctx, c);
   await ctx.store.locked(async (data, commit) => {
     const cur = data.containers[c.id];
-    if (cur && cur.state === 'running') {
+    if (cur && cur.state === 'running' && cur.pid === c.pid) {
       await stopInPlace(ctx, data, cur, 0, code);
       if (cur.autoRemove) removeRecord(ctx, data, cur);
     }
@@ -312,15 +312,25 @@ export async function runAttachedAndRecord(ctx: Context, c: ContainerRecord, int
   return code;
 }
 
-export async function execIn(ctx: Context, ref: string, argv: string[], interactive: boolean, env: Record<string, string>): Promise<number> {
+export async function execIn(
+  ctx: Context,
+  ref: string,
+  argv: string[],
+  interactive: boolean,
+  env: Record<string, string>,
+  detach = false,
+): Promise<number> {
   const data = ctx.store.read();
   const c = findContainer(data, ref);
   if (!c) throw new PlumbError(`No such container: ${ref}`);
-  if (c.state !== 'running' || (c.pid && !isAlive(c.pid))) throw new PlumbError(`Container ${c.id} is not running`);
+  if (c.state !== 'running' || !mainAlive(c)) throw new PlumbError(`Container ${c.id} is not running`);
   checkLinkTargets(data, c);
-  const spec = processSpec(ctx, c, argv, data);
-  spec.env = { ...spec.env, ...env };
-  return runAttached(spec, { stdin: interactive });
+  const cmd = execCommand(c, argv, env, data);
+  if (detach) {
+    await execDetached(cmd.argv, cmd.env);
+    return 0;
+  }
+  return execAttached(cmd.argv, cmd.env, { stdin: interactive });
 }
 
 export function listNetworksOf(data: StoreData, c: ContainerRecord): NetworkRecord[] {
