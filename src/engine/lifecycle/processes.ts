@@ -127,6 +127,14 @@ export async function startMain(ctx: Context, data: StoreData, c: ContainerRecor
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+function signalPid(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // Ended meanwhile.
+  }
+}
+
 /** Whether the container's main process still runs (the record's PID, not a reused one). */
 export function mainAlive(c: ContainerRecord): boolean {
   return !!c.pid && isAlive(c.pid) && processStartTime(c.pid) === c.pidStart;
@@ -147,8 +155,19 @@ export async function endProcesses(ctx: Context, c: ContainerRecord, timeoutMs: 
   const cgroup = c.cgroup;
   if (cgroup && cgroupPopulated(cgroup)) {
     if (timeoutMs > 0) {
-      signalCgroup(cgroup, 'SIGTERM');
-      if (!(await waitCgroupEmpty(cgroup, timeoutMs))) killCgroup(cgroup);
+      // The end of the main process ends the rest at once (the monitor kills the cgroup, as the end
+      // of a PID namespace's init would): so the others get SIGTERM first, and up to half the time
+      // to act on it, then the main process gets SIGTERM and the rest of the time.
+      const deadline = Date.now() + timeoutMs;
+      const others = () => cgroupPids(cgroup).filter((p) => p !== c.pid);
+      if (others().length) {
+        for (const pid of others()) signalPid(pid, 'SIGTERM');
+        const half = Date.now() + timeoutMs / 2;
+        while (others().length && Date.now() < half) await sleep(10);
+      }
+      if (c.pid && mainAlive(c)) signalPid(c.pid, 'SIGTERM');
+      else signalCgroup(cgroup, 'SIGTERM');
+      if (!(await waitCgroupEmpty(cgroup, Math.max(0, deadline - Date.now())))) killCgroup(cgroup);
     } else {
       killCgroup(cgroup);
     }
