@@ -20,6 +20,8 @@ import { firewallState } from './firewall-sync.js';
 import { staleIntents, type StaleIntent } from './intents.js';
 import { TOUCHED_SYSCTLS } from './snapshot.js';
 import { Transaction } from './transaction.js';
+import { removeCgroup } from '../kernel/cgroup.js';
+import { strayCgroups } from './lifecycle/processes.js';
 
 export interface Finding {
   /** Who the object belongs to: `network NAME`, `container NAME`, `firewall`, `host`, or `leftover` (no owner). */
@@ -142,6 +144,9 @@ export async function findLeftovers(ctx: Context, data: StoreData, links: LinkIn
         if (await ctx.hostRtnl().linkByName(l.name)) await ctx.hostRtnl().deleteLink(l.name, `remove leftover ${l.name}`);
       },
     });
+  }
+  for (const cg of strayCgroups(ctx, data)) {
+    out.push({ owner: 'leftover', problem: `cgroup ${cg} belongs to no running container`, fix: () => removeCgroup(cg) });
   }
   for (const i of intents) {
     out.push({ owner: 'leftover', problem: `journal of an unfinished operation (pid ${i.pid}, ${i.ops.length} kernel changes): ${i.file}`, fix: async () => removeFile(i.file) });

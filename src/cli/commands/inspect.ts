@@ -11,6 +11,7 @@ import { rulesOwnedBy } from '../../firewall/index.js';
 import { findNetwork } from '../../store/store.js';
 import type { ContainerRecord, StoreData } from '../../store/model.js';
 import { buildNetworkInspect, buildNetworkSettings, buildPortMap } from '../format/inspect.js';
+import { monitorFiles } from '../../engine/lifecycle/processes.js';
 
 async function hostIfindexes(ctx: Context, names: string[]): Promise<Map<string, number>> {
   const found = new Map<string, number>();
@@ -116,6 +117,7 @@ export function containerInspectJson(ctx: Context, data: StoreData, c: Container
       FinishedAt: c.finishedAt ?? '0001-01-01T00:00:00Z',
     },
     Image: c.image,
+    LogPath: monitorFiles(ctx, c).log,
     Name: `/${c.name}`,
     HostConfig: {
       NetworkMode: c.networkMode === 'bridge' ? 'default' : c.networkMode,
@@ -132,6 +134,8 @@ export function containerInspectJson(ctx: Context, data: StoreData, c: Container
     Config: {
       Hostname: c.hostname,
       Image: c.image,
+      Tty: !!c.tty,
+      OpenStdin: !!c.openStdin,
       Cmd: c.command.length ? c.command : null,
       Env: Object.entries(c.env).map(([k, v]) => `${k}=${v}`),
     },

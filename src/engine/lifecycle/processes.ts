@@ -1,7 +1,7 @@
 // The processes of a container: its main process (COMMAND, or a holder when
 // there is none) held by plumb-monitor, and whatever `exec` adds; all of them
 // in one cgroup per container, so stop, kill, rm -f and top see every one.
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   cgroupPids,
@@ -228,4 +228,22 @@ export async function removeRootCgroup(ctx: Context): Promise<boolean> {
   }
   await removeCgroup(root);
   return true;
+}
+
+/** This root's container cgroups that no running container owns (what a crash between steps leaves). */
+export function strayCgroups(ctx: Context, data: StoreData): string[] {
+  let root: string;
+  try {
+    root = rootCgroup(ctx);
+  } catch {
+    return [];
+  }
+  const owned = new Set(Object.values(data.containers).map((c) => (c.state === 'running' ? c.cgroup : undefined)));
+  let entries: string[];
+  try {
+    entries = readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(root, e.name));
+  } catch {
+    return [];
+  }
+  return entries.filter((p) => !owned.has(p));
 }
