@@ -1,7 +1,7 @@
 // The client side of attach: the caller's terminal (or pipes) connected to a
 // container's monitor. Used by `plumb attach` and by a foreground `plumb run`.
 import type { Socket } from 'node:net';
-import { connectMonitor, resizeMonitor } from '../kernel/monitor.js';
+import { openAttach, resizeTerminal } from '../engine/lifecycle/attach.js';
 import { DetachMatcher } from './parse/detach-keys.js';
 
 export interface AttachOptions {
@@ -37,8 +37,7 @@ export class AttachSession {
   }
 
   static async open(sock: string, opts: AttachOptions): Promise<AttachSession> {
-    const header = `attach${opts.tty ? '' : ' mux'}${opts.stdinOnce ? ' once' : ''}`;
-    const s = new AttachSession(await connectMonitor(sock, header), sock, opts);
+    const s = new AttachSession(await openAttach(sock, opts), sock, opts);
     s.pumpOutput();
     return s;
   }
@@ -48,8 +47,8 @@ export class AttachSession {
     const { opts, socket } = this;
     const out = process.stdout;
     if (opts.tty && out.isTTY) {
-      void resizeMonitor(this.sock, out.rows, out.columns);
-      const onResize = () => void resizeMonitor(this.sock, out.rows, out.columns);
+      void resizeTerminal(this.sock, out.rows, out.columns);
+      const onResize = () => void resizeTerminal(this.sock, out.rows, out.columns);
       out.on('resize', onResize);
       this.cleanups.push(() => out.off('resize', onResize));
     }
