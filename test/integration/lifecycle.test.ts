@@ -135,6 +135,24 @@ describe("Docker's user-defined bridge tutorial", () => {
   });
 });
 
+describe("the issue's idiom: run -dit ... sh, attach, logs", () => {
+  it('plumb run -dit --name alpine3 alpine sh stays up, takes input through attach, and logs it', async () => {
+    await lab.plumbOk(['run', '-dit', '--name', 'alpine3', 'alpine', 'sh']);
+    const t = terminal(['attach', 'alpine3']);
+    const token = unique('t');
+    for (let i = 0; !t.output.includes(`${token}-done`) && i < 100; i++) {
+      if (i % 20 === 0) t.type(`echo ${token}-done\n`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await t.waitFor(new RegExp(`\\n${token}-done`));
+    t.type('\x10\x11');
+    expect(await t.exited).toBe(0);
+    expect(await inspect('alpine3', '{{.State.Status}}')).toBe('running');
+    expect(await lab.plumbOk(['logs', 'alpine3'])).toMatch(new RegExp(`^${token}-done\\r?$`, 'm'));
+    await lab.plumbOk(['rm', '-f', 'alpine3']);
+  });
+});
+
 describe('the monitor and the cgroup', () => {
   it('run -it busybox without COMMAND gives the image shell on a terminal', async () => {
     const t = terminal(['run', '-it', '--rm', '--name', 'shell1', 'busybox']);
