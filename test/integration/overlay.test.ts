@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addresses, dig as digIn, FakeUpstream, useHostResolvConf, type Dig } from '../helpers/dns.js';
 import { PLUMB_BIN, REPO, runAsync } from '../helpers/lab.js';
 import { ETCD_IP, INTERNET_IP, MultiHost, type LabHost } from '../helpers/multihost.js';
+import { testRootfsDir } from '../helpers/rootfs.js';
 
 // Containers here run the host's programs (socat, dig, ip -j): the label debian keeps the host's
 // filesystem (busybox and alpine would run busybox's).
@@ -425,7 +426,7 @@ describe('scripts/vagrant-smoke, run on the lab hosts instead of the VMs', () =>
     for (const h of [h1, h2]) {
       const cfg = join(h.root, 'vagrant-config.json');
       writeFileSync(cfg, JSON.stringify({ 'cluster-store': `etcd://${ETCD_IP}:2379`, 'cluster-advertise': h.ip, 'node-name': `docker-node${h.index}` }));
-      const env = `PLUMB_ROOT=${h.root} PLUMB_NETNS_DIR=${h.netnsDir} PLUMB_CONFIG=${cfg}`;
+      const env = `PLUMB_ROOT=${h.root} PLUMB_NETNS_DIR=${h.netnsDir} PLUMB_CONFIG=${cfg} PLUMB_ROOTFS_DIR=${testRootfsDir()}`;
       lines.push(`  ${h.index}) exec nsenter --net=/run/netns/${h.ns} env -u PLUMB_CLUSTER_STORE -u PLUMB_CLUSTER_ADVERTISE -u PLUMB_NODE_NAME ${env} ${process.execPath} ${PLUMB_BIN} "$@";;`);
     }
     lines.push('esac');
