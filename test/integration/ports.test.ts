@@ -40,7 +40,12 @@ async function tcp(from: Origin, ip: string, port: number): Promise<string> {
  * longer wait, before concluding nothing answers.
  */
 async function udp(from: Origin, ip: string, port: number): Promise<string> {
-  return (await udpOnce(from, ip, port, 1)) || udpOnce(from, ip, port, 3);
+  // The server forks a shell per datagram: on a busy machine the answer can take seconds.
+  for (const seconds of [1, 3, 8]) {
+    const got = await udpOnce(from, ip, port, seconds);
+    if (got) return got;
+  }
+  return '';
 }
 
 /** One UDP datagram; waits `seconds` for the reply ('' when none came). */
