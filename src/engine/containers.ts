@@ -1,8 +1,8 @@
 // Container lifecycle: run/create, start, stop, restart, rm, exec. A container
-// here is a sandbox plus, optionally, one process started from the host's
-// filesystem inside it. IMAGE is only a label.
+// here is a sandbox plus its main process (COMMAND, or a holder), held by a
+// monitor, with everything exec adds in the same cgroup (lifecycle/processes.ts).
+// IMAGE is a label (lifecycle/images.ts says which ones mean a busybox root).
 import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { newContainerId } from '../ipam/ids.js';
 import { execAttached, execDetached } from '../kernel/container-exec.js';
 import type { ContainerRecord, EndpointRecord, NetworkRecord, StoreData } from '../store/model.js';
@@ -21,7 +21,7 @@ import { buildModeSandbox, planMode, writeModeEtcFiles } from './modes.js';
 import { withIntent } from './intents.js';
 import { firewallCheckpoint } from './firewall-undo.js';
 import { gatewayNetworkId, needsEmbeddedDns, syncSandboxDns } from './connect.js';
-import { checkLinkTargets, involvedInLinks, linkEnv } from './links.js';
+import { checkLinkTargets, involvedInLinks } from './links.js';
 import { Transaction } from './transaction.js';
 import { endProcesses, execCommand, mainAlive, startMain, waitMainExit, type ProcessOptions } from './lifecycle/processes.js';
 
@@ -54,10 +54,10 @@ export interface RunRequest {
 
 const NAME_RULE = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
-/** Files of a container: its /etc files, the log and exit code of its process. */
+/** Files of a container: its directory and /etc files (the monitor's are in lifecycle/processes.ts). */
 export function containerFiles(ctx: Context, c: ContainerRecord) {
   const dir = containerDir(ctx.paths, c.id);
-  return { dir, ...sandboxFiles(dir), log: join(dir, 'output.log'), exit: join(dir, 'exit-code') };
+  return { dir, ...sandboxFiles(dir) };
 }
 
 /** Creates the record and starts it; returns the record as stored. */
@@ -181,18 +181,6 @@ async function startInTx(ctx: Context, data: StoreData, c: ContainerRecord, tx: 
   else if (linked) await syncFirewall(ctx, data, tx, `the links of ${c.name}`, justRead);
   // Every running container has a main process (COMMAND or a holder), held by its monitor.
   await startMain(ctx, data, c, tx, proc ?? { tty: !!c.tty, stdin: !!c.openStdin });
-}
-
-export function processSpec(ctx: Context, c: ContainerRecord, argv: string[] = c.command, data?: StoreData) {
-  const files = containerFiles(ctx, c);
-  return {
-    netnsPath: c.sandbox?.netns,
-    utsPath: c.sandbox?.uts,
-    files: { hosts: files.hosts, resolvConf: files.resolvConf, hostname: files.hostname },
-    argv,
-    // Docker's order: HOSTNAME, the legacy links' variables, then -e (which may override them).
-    env: { HOSTNAME: c.hostname, ...(data ? linkEnv(data, c) : {}), ...c.env },
-  };
 }
 
 /** Tears down what start built: process, endpoints, sandbox. Leaves the record. */
