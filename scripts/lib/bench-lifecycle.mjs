@@ -59,7 +59,7 @@ rows.push(await startSeries('run -d alpine sleep 3600 (COMMAND)', () => ['alpine
 rows.push(await startSeries('run -dit alpine ash (shell on a pty)', () => ['-it', 'alpine', 'ash']));
 rows.push(await startSeries('run -d debian sleep 3600 (host filesystem)', () => ['debian', 'sleep', '3600']));
 console.log(`\nwhole plumb processes, ${SERIES} containers each, ms:`);
-console.log(table(['', 'run median', 'run p90', 'rm -f median', 'rm -f p90'], rows));
+table(['', 'run median', 'run p90', 'rm -f median', 'rm -f p90'], rows);
 
 // N shells up at once.
 const t0 = now();
@@ -85,7 +85,7 @@ const allDown = now() - t1;
 const left = monitors().length;
 
 console.log(`\n${N} containers with a busybox shell each (run -dit --name aN alpine ash):`);
-console.log(table(
+table(
   ['', 'value'],
   [
     ['started one after another, total', `${fmt(allUp / 1000)} s`],
@@ -99,7 +99,7 @@ console.log(table(
     ['rm -f of all, total', `${fmt(allDown / 1000)} s`],
     ['monitors left after rm -f', String(left)],
   ],
-));
+);
 
 // The holder of a container without COMMAND.
 await plumb(['run', '-d', '--name', 'holder', 'alpine']);
