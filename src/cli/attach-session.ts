@@ -1,7 +1,7 @@
 // The client side of attach: the caller's terminal (or pipes) connected to a
 // container's monitor. Used by `plumb attach` and by a foreground `plumb run`.
 import type { Socket } from 'node:net';
-import { openAttach, resizeTerminal } from '../engine/lifecycle/attach.js';
+import { openAttach, resizeTerminal } from '../engine/containers/attach.js';
 import { DetachMatcher } from './parse/detach-keys.js';
 
 export interface AttachOptions {

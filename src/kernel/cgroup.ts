@@ -6,7 +6,7 @@
 // system, /sys/fs/cgroup/unified on a hybrid one (v1 controllers elsewhere).
 // plumb needs no controller, only the hierarchy, so it works on both; the
 // mount is found in /proc/self/mountinfo.
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KernelError } from './errors.js';
 
@@ -56,6 +56,17 @@ export function createCgroup(dir: string): void {
       if (code === 'ENOENT' && attempt < 5) continue;
       throw KernelError.from(err, `mkdir ${dir}`);
     }
+  }
+}
+
+/** The cgroups directly below `dir` (empty when it does not exist). */
+export function childCgroups(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => join(dir, e.name));
+  } catch {
+    return [];
   }
 }
 

@@ -117,19 +117,31 @@ function writeIfChanged(path: string, text: string): void {
   }
 }
 
-/** Docker's message when COMMAND is not found, checked before anything starts. */
+/**
+ * Docker's messages when COMMAND cannot run, checked before anything starts:
+ * not found (ENOENT, exit 127) or a file that is not executable (EACCES, 126).
+ */
 export function checkCommand(argv0: string, rootfs: string | undefined, pathVar = CONTAINER_PATH): void {
-  const exists = (p: string): boolean => {
+  // lstat: the applets of a busybox root are absolute symlinks that only resolve inside it.
+  const kind = (p: string): 'exec' | 'file' | undefined => {
     try {
-      // lstat: the applets of a busybox root are absolute symlinks that only resolve inside it.
-      return lstatSync(p).isFile() || lstatSync(p).isSymbolicLink();
+      const st = lstatSync(p);
+      if (st.isSymbolicLink()) return 'exec';
+      if (!st.isFile()) return undefined;
+      return st.mode & 0o111 ? 'exec' : 'file';
     } catch {
-      return false;
+      return undefined;
     }
   };
   const under = (p: string) => (rootfs ? join(rootfs, p) : p);
-  const found = argv0.includes('/') ? exists(under(argv0)) : pathVar.split(':').some((d) => d && exists(under(join(d, argv0))));
-  if (!found) throw new KernelError(`exec: "${argv0}": executable file not found in $PATH`, 'ENOENT', 2);
+  if (argv0.includes('/')) {
+    const k = kind(under(argv0));
+    if (k === 'exec') return;
+    if (k === 'file') throw new KernelError(`exec: "${argv0}": permission denied`, 'EACCES', 13);
+  } else if (pathVar.split(':').some((d) => d && kind(under(join(d, argv0))) === 'exec')) {
+    return;
+  }
+  throw new KernelError(`exec: "${argv0}": executable file not found in $PATH`, 'ENOENT', 2);
 }
 
 /** The argv the monitor runs as the container's first process. */

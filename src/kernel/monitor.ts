@@ -2,8 +2,9 @@
 // talking to it: its status pipe at start, its attach socket later, the exit
 // file it leaves.
 import type { Socket } from 'node:net';
+import type * as ChildProcessModule from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
-import { spawn } from './spawn.js';
+import { createRequire } from 'node:module';
 import { KernelError } from './errors.js';
 import { monitorBinary } from './container-init.js';
 
@@ -53,6 +54,17 @@ function logTail(log: string, lines = 3): string {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+// The monitor is spawned with child_process itself, not through runner.ts
+// (execa): every `run` and `start` starts one, the path where loading execa
+// was measured to cost most (as for the firewall's runProgramDirect), and
+// the monitor reports on a pipe at fd 3 that plumb reads while the monitor
+// lives on detached, in its own session. Loaded on first use, like execa.
+let childProcess: typeof ChildProcessModule | undefined;
+function spawn(...args: Parameters<typeof ChildProcessModule.spawn>): ReturnType<typeof ChildProcessModule.spawn> {
+  childProcess ??= createRequire(import.meta.url)('node:child_process') as typeof ChildProcessModule;
+  return childProcess.spawn(...args);
+}
 
 /**
  * Starts the monitor detached (its own session: it outlives plumb) and

@@ -297,7 +297,7 @@ export function strayLabNamespaces(prefix = 'plb'): string[] {
 
 /**
  * The cgroup a plumb with this PLUMB_ROOT keeps its containers' cgroups in
- * (src/engine/lifecycle/processes.ts names it after the run directory), under
+ * (src/engine/containers/processes.ts names it after the run directory), under
  * the cgroup2 mount; undefined when cgroup2 is not mounted.
  */
 export function labCgroup(root: string): string | undefined {

@@ -2,8 +2,8 @@
 // image labels, the mounts of a busybox root.
 import { describe, expect, it } from 'vitest';
 import { DetachMatcher, parseDetachKeys } from '../../src/cli/parse/detach-keys.js';
-import { parseLogChunk, parseLogLine, tailRecords } from '../../src/engine/lifecycle/logs.js';
-import { imageBaseName, imageInfo } from '../../src/engine/lifecycle/images.js';
+import { parseLogChunk, parseLogLine, tailRecords } from '../../src/engine/containers/logs.js';
+import { imageBaseName, imageInfo } from '../../src/engine/containers/images.js';
 import { containerFstab } from '../../src/kernel/container-init.js';
 
 describe('detach keys', () => {

@@ -1,8 +1,8 @@
 // plumb attach, logs, wait, kill, top
 import type { Command } from 'commander';
-import { PlumbError } from '../../engine/errors.js';
-import { killContainer, mustFind, parseSignal, streamLogs, topContainer, waitContainer } from '../../engine/lifecycle/operations.js';
-import { mainAlive, monitorFiles, waitMainExit } from '../../engine/lifecycle/processes.js';
+import { PlumbError } from '../../engine/core/errors.js';
+import { killContainer, mustFind, parseSignal, streamLogs, topContainer, waitContainer } from '../../engine/containers/process-ops.js';
+import { mainAlive, monitorFiles, waitMainExit } from '../../engine/containers/processes.js';
 import { AttachSession } from '../attach-session.js';
 import { openContext, out } from '../output.js';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../parse/detach-keys.js';

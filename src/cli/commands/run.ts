@@ -1,10 +1,10 @@
 // plumb run / plumb create
 import type { Command } from 'commander';
-import { createAndStart, waitAndRecord } from '../../engine/containers.js';
-import { imageInfo } from '../../engine/lifecycle/images.js';
+import { createAndStart, waitAndRecord } from '../../engine/containers/lifecycle.js';
+import { imageInfo } from '../../engine/containers/images.js';
 import { AttachSession } from '../attach-session.js';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../parse/detach-keys.js';
-import { PlumbError } from '../../engine/errors.js';
+import { PlumbError } from '../../engine/core/errors.js';
 import { openContext, out } from '../output.js';
 import { generateName } from '../parse/names.js';
 import { parseAddHost, parseEnvList } from '../parse/options.js';

@@ -1,0 +1,51 @@
+// Keeps each sandbox's /etc/hosts and /etc/resolv.conf in step with the store:
+// its own addresses, --add-host entries, legacy links (which follow their
+// target to a new address), and the resolver it should use.
+import type { ContainerRecord, StoreData } from '../../store/model.js';
+import { containerDir } from '../../store/paths.js';
+import { findContainer } from '../../store/store.js';
+import type { Context } from '../core/context.js';
+import { readHostResolvConf, renderHosts, renderResolvConf, writeSandboxFiles } from './etc-files.js';
+import { legacyLinkEndpoint, usesLegacyLinks } from './links.js';
+
+/** Whether the container is on a user-defined network (embedded DNS, no legacy link entries). */
+export function onUserNetwork(data: StoreData, c: ContainerRecord): boolean {
+  return c.networks.some((n) => {
+    const net = data.networks[n.networkId];
+    return !!net && net.name !== 'bridge';
+  });
+}
+
+export function writeEtcFiles(ctx: Context, data: StoreData, c: ContainerRecord): void {
+  const links = c.links
+    .map((l) => {
+      const t = findContainer(data, l.target);
+      const ip = t && legacyLinkEndpoint(data, t)?.ip;
+      return t && ip ? { ip, alias: l.alias, id12: t.id.slice(0, 12), name: t.name } : undefined;
+    })
+    .filter((l): l is NonNullable<typeof l> => !!l);
+  const hosts = renderHosts({
+    extraHosts: c.extraHosts,
+    // Links are hosts lines only for a container started on the default bridge; on user networks the DNS answers them.
+    links: usesLegacyLinks(data, c) ? links : [],
+    own: Object.values(c.endpoints)
+      .filter((e) => !c.hostsLines || c.hostsLines.includes(e.networkId))
+      .map((e) => ({ ip: e.ip })),
+    hostname: c.hostname,
+  });
+  const resolvConf = renderResolvConf({
+    embeddedDns: c.embeddedDns ?? onUserNetwork(data, c),
+    dns: c.dns,
+    dnsSearch: c.dnsSearch,
+    dnsOptions: c.dnsOptions,
+    hostResolvConf: readHostResolvConf(),
+  });
+  if (!ctx.dryRun) writeSandboxFiles(containerDir(ctx.paths, c.id), { hosts, resolvConf, hostname: c.hostname });
+}
+
+/** Rewrites the hosts files of running containers that link to `target` (its address changed). */
+export function refreshLinkers(ctx: Context, data: StoreData, target: ContainerRecord): void {
+  for (const c of Object.values(data.containers)) {
+    if (c.state === 'running' && c.links.some((l) => findContainer(data, l.target)?.id === target.id)) writeEtcFiles(ctx, data, c);
+  }
+}
