@@ -227,7 +227,9 @@ async function checkContainers(ctx: Context, data: StoreData, links: LinkInfo[])
   for (const c of Object.values(data.containers)) {
     if (c.state !== 'running' || going.has(c)) continue;
     const owner = `container ${c.name}`;
-    if (c.pid && !isAlive(c.pid, c.pidStart)) {
+    const ended = !!c.pid && !isAlive(c.pid, c.pidStart);
+    // With its namespace gone as well (a reboot), the namespace finding below says so.
+    if (ended && !(c.sandbox?.netns && !isNamespaceFile(c.sandbox.netns))) {
       out.push({ owner, problem: `process ${c.pid} has ended but the container is recorded as running`, fix: () => reapExited(ctx, data) });
       continue;
     }
@@ -235,7 +237,7 @@ async function checkContainers(ctx: Context, data: StoreData, links: LinkInfo[])
     if (!c.sandbox?.netns) continue;
     if (!isNamespaceFile(c.sandbox.netns)) {
       // With its process gone too, gc reaps it (reapExited); a process still running holds the namespace unnamed.
-      const gone = !c.pid || !isAlive(c.pid, c.pidStart);
+      const gone = !c.pid || ended;
       out.push({
         owner,
         problem: gone
