@@ -237,6 +237,18 @@ describe('the monitor and the cgroup', () => {
     expect(await inspect('ticker', '{{.State.Status}}')).toBe('exited');
   });
 
+  it('the container group has them too: container top, logs, kill, wait', async () => {
+    await lab.plumbOk(['run', '-d', '--name', 'grouped', 'busybox', 'sh', '-c', 'echo hello-group; exec sleep 600']);
+    expect(await lab.eventually(async () => (await lab.plumbOk(['container', 'logs', 'grouped'])) === 'hello-group\n', 20_000)).toBe(true);
+    expect(await lab.plumbOk(['container', 'top', 'grouped'])).toMatch(/sleep 600/);
+    const waiting = lab.plumb(['container', 'wait', 'grouped']);
+    expect((await lab.plumbOk(['container', 'kill', '-s', 'TERM', 'grouped'])).trim()).toBe('grouped');
+    const w = await waiting;
+    expect(w.code).toBe(0);
+    expect(w.stdout.trim()).toBe('143');
+    expect(await inspect('grouped', '{{.State.Status}}')).toBe('exited');
+  });
+
   it('a container without COMMAND has a real State.Pid: nsenter -t PID -n ip -4 addr shows its address', async () => {
     await lab.plumbOk(['run', '-d', '--name', 'holder', 'busybox']);
     const pid = await inspect('holder', '{{.State.Pid}}');
