@@ -3,7 +3,7 @@
 // scripts of dependencies here, and we want the build to be explicit anyway).
 // Skips the build when the addon is newer than its sources.
 import { spawnSync } from 'node:child_process';
-import { statSync, existsSync } from 'node:fs';
+import { statSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,7 +13,10 @@ const output = join(nativeDir, 'build', 'Release', 'plumb_native.node');
 const sources = [join(nativeDir, 'binding.gyp'), join(nativeDir, 'src', 'addon.cc')];
 
 const mtime = (file) => statSync(file).mtimeMs;
-if (existsSync(output) && sources.every((s) => mtime(s) < mtime(output)) && !process.argv.includes('--force')) {
+const force = process.argv.includes('--force');
+// node-gyp rebuild empties native/build: the monitor is built after the addon.
+if (existsSync(output) && sources.every((s) => mtime(s) < mtime(output)) && !force) {
+  buildMonitor();
   process.exit(0);
 }
 const nodeGyp = join(root, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
@@ -26,4 +29,25 @@ const result = spawnSync(process.execPath, args, { cwd: nativeDir, stdio: 'inher
 if (result.status !== 0) {
   console.error('native addon build failed: install g++, make and python3 (scripts/setup does), then run npm run build:native');
   process.exit(result.status ?? 1);
+}
+buildMonitor();
+
+/**
+ * plumb-monitor (native/monitor/monitor.c), the process that holds each
+ * container. Linked statically when the C library allows it: a static binary
+ * maps no shared libraries, so each of hundreds of monitors costs less memory
+ * (and the same file runs inside a busybox root filesystem).
+ */
+function buildMonitor() {
+  const src = join(nativeDir, 'monitor', 'monitor.c');
+  const out = join(nativeDir, 'build', 'plumb-monitor');
+  if (existsSync(out) && mtime(src) < mtime(out) && !force) return;
+  mkdirSync(dirname(out), { recursive: true });
+  const base = ['-O2', '-Wall', '-Wextra', '-o', out, src];
+  let r = spawnSync('cc', ['-static', ...base], { stdio: ['ignore', 'inherit', 'pipe'] });
+  if (r.status !== 0) r = spawnSync('cc', base, { stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error('plumb-monitor build failed: install a C compiler (build-essential; scripts/setup does)');
+    process.exit(r.status ?? 1);
+  }
 }

@@ -28,6 +28,23 @@ bench_lab_cleanup() {
       done
     done
   fi
+  # cgroups of plumb's containers (named after the run directory, under the cgroup2 mount): what reset missed.
+  if [ -n "${BENCH_ROOT:-}" ]; then
+    local cg2 cg sub
+    cg2=$(awk '$(NF-2) == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+    if [ -n "$cg2" ]; then
+      for cg in "$cg2"/plumb$(echo "$BENCH_ROOT" | sed 's/[^A-Za-z0-9_.]\{1,\}/-/g')-*; do
+        [ -d "$cg" ] || continue
+        for sub in "$cg"/*/; do
+          [ -f "$sub/cgroup.kill" ] || continue
+          echo 1 >"$sub/cgroup.kill" 2>/dev/null
+          for _ in $(seq 50); do grep -q 'populated 0' "$sub/cgroup.events" && break; sleep 0.1; done
+          rmdir "$sub" 2>/dev/null
+        done
+        rmdir "$cg" 2>/dev/null || { echo "bench: could not remove cgroup $cg" >&2; rc=1; }
+      done
+    fi
+  fi
   # Namespace files bind-mounted under the private root (deepest first), then the root itself.
   if [ -n "${BENCH_ROOT:-}" ]; then
     awk -v r="$BENCH_ROOT" '$5 == r || index($5, r "/") == 1 { print $5 }' /proc/self/mountinfo |
@@ -52,6 +69,11 @@ bench_lab_create() {
   trap bench_lab_cleanup EXIT
   trap 'exit 130' INT TERM
   mkdir -p "$BENCH_ROOT"
+  # The busybox root filesystem of the image labels busybox and alpine: setup's, or one built for this run.
+  if [ -z "${PLUMB_ROOTFS_DIR:-}" ] && [ ! -x /usr/local/lib/plumb/rootfs/busybox/bin/busybox ]; then
+    scripts/build-rootfs "$BENCH_ROOT/rootfs/busybox" >/dev/null
+    export PLUMB_ROOTFS_DIR=$BENCH_ROOT/rootfs
+  fi
   ip netns add "$BENCH_HOST"
   ip -n "$BENCH_HOST" link set lo up
 }

@@ -1,7 +1,8 @@
 // Benchmark body for scripts/bench-run (which makes the lab and runs this
 // inside it, with a private PLUMB_ROOT / PLUMB_NETNS_DIR). One sandbox on the
 // default bridge network, made and removed N times (N = 50), four ways:
-//   plumb CLI    `plumb run -d --name X alpine`, then `plumb rm -f X`: whole processes
+//   plumb CLI    `plumb run -d --name X alpine`, then `plumb rm -f X`: whole processes (the
+//                container's main process is its holder; a second row gives it COMMAND `sleep 3600`)
 //   ip script    the same sandbox from one `sh` running `ip` commands (7 to build, 2 to remove)
 //   CNI plugins  `ip netns add` + loopback + bridge plugin (host-local IPAM); DEL + `ip netns del`
 //   engine       createAndStart / removeContainers called in this process (no node startup)
@@ -32,9 +33,10 @@ async function series(make, remove) {
   return { up, down };
 }
 
-function cliSeries(cli) {
+/** `command`: COMMAND after the image (empty: none, so the container's main process is the holder). */
+function cliSeries(cli, command = []) {
   return series(
-    (i) => cli(['run', '-d', '--name', `p${i}`, 'alpine']),
+    (i) => cli(['run', '-d', '--name', `p${i}`, 'alpine', ...command]),
     (i) => cli(['rm', '-f', `p${i}`]),
   );
 }
@@ -104,8 +106,23 @@ function cniSeries() {
  * engine's time can be split: kernel calls by op kind, store reads/writes, and
  * the rest (lock, /etc files, records, logic).
  */
-function instrument(Journal, Store, spent) {
+function instrument(Journal, Store, Transaction, spent) {
   const add = (key, ms) => spent.set(key, (spent.get(key) ?? 0) + ms);
+  // The container's processes: its cgroup, then plumb-monitor and the main process (the holder here).
+  const processSteps = { cgroup: 'process: cgroup mkdir', 'start process': 'process: plumb-monitor + main process started' };
+  const origStep = Transaction.prototype.step;
+  Transaction.prototype.step = function (step, run, undo) {
+    const key = processSteps[step];
+    if (!key) return origStep.call(this, step, run, undo);
+    return origStep.call(this, step, async () => {
+      const t = now();
+      try {
+        return await run();
+      } finally {
+        add(key, now() - t);
+      }
+    }, undo);
+  };
   const origRun = Journal.prototype.run;
   Journal.prototype.run = function (op, exec, fallback) {
     return origRun.call(this, op, async () => {
@@ -154,7 +171,8 @@ async function engineSeries(env) {
   if (!instrumented) {
     const { Journal } = await import('../../dist/kernel/ops.js');
     const { Store } = await import('../../dist/store/store.js');
-    instrument(Journal, Store, { get: (k) => current.get(k), set: (k, v) => current.set(k, v) });
+    const { Transaction } = await importFirst('../../dist/engine/core/transaction.js', '../../dist/engine/transaction.js');
+    instrument(Journal, Store, Transaction, { get: (k) => current.get(k), set: (k, v) => current.set(k, v) });
     instrumented = true;
   }
   const spent = { up: new Map(), down: new Map() };
@@ -233,6 +251,8 @@ async function main() {
   const rows = [];
   const add = (what, r) => rows.push({ what, r });
   add('plumb run -d / rm -f (whole process)', await cliSeries(plumb));
+  await sleep(500);
+  add('plumb run -d alpine sleep 3600 / rm -f (with COMMAND)', await cliSeries(plumb, ['sleep', '3600']));
   await sleep(500);
   add('plumb run -d -p 8080:80 / rm -f (whole process)', await cliPublishSeries(plumb));
   // Some machines set NODE_EXTRA_CA_CERTS, which makes every node process parse

@@ -61,7 +61,7 @@ function defineContainerCommands(parent: Command, want: (names: string) => boole
   const runLike = (cmd: Command) =>
     cmd
       .argument('<image>', 'a label (plumb has no images)')
-      .argument('[command...]', 'a command from the host filesystem to run inside the sandbox')
+      .argument('[command...]', 'a command to run inside the sandbox (from the busybox root for busybox/alpine, else the host)')
       .passThroughOptions()
       .option('--name <name>', 'assign a name to the container')
       .addOption(new Option('--network <network>', 'connect a container to a network').default('bridge'))
@@ -69,7 +69,7 @@ function defineContainerCommands(parent: Command, want: (names: string) => boole
       .option('-h, --hostname <name>', 'container host name')
       .option('--rm', 'automatically remove the container when it exits')
       .option('-i, --interactive', 'keep STDIN open')
-      .option('-t, --tty', 'allocate a pseudo-TTY (uses the caller terminal)')
+      .option('-t, --tty', 'allocate a pseudo-TTY')
       .option('-p, --publish <spec>', "publish a container's port(s) to the host", collect, [])
       .option('-P, --publish-all', 'publish all exposed ports to random ports')
       .option('--expose <port>', 'expose a port or a range of ports', collect, [])
@@ -86,6 +86,7 @@ function defineContainerCommands(parent: Command, want: (names: string) => boole
   if (want('run|create')) {
     runLike(parent.command('run').description('Run a command in a new container'))
       .option('-d, --detach', 'run container in background and print container ID')
+      .option('--detach-keys <keys>', 'key sequence for detaching a container (default ctrl-p,ctrl-q)')
       .action(lazy(async () => (await import('./commands/run.js')).run));
     runLike(parent.command('create').description('Create a new container')).action(
       lazy(async () => (await import('./commands/run.js')).create),
@@ -104,6 +105,54 @@ function defineContainerCommands(parent: Command, want: (names: string) => boole
       .option('-e, --env <k=v>', 'set environment variables', collect, [])
       .option('-d, --detach', 'detached mode: run command in the background')
       .action(lazy(async () => (await import('./commands/containers.js')).exec));
+  }
+
+  if (want('attach')) {
+    parent
+      .command('attach')
+      .description('Attach local standard input, output, and error streams to a running container')
+      .argument('<container>')
+      .option('--detach-keys <keys>', 'override the key sequence for detaching a container (default ctrl-p,ctrl-q)')
+      .option('--no-stdin', 'do not attach STDIN')
+      .action(lazy(async () => (await import('./commands/lifecycle.js')).attach));
+  }
+
+  if (want('logs')) {
+    parent
+      .command('logs')
+      .description('Fetch the logs of a container')
+      .argument('<container>')
+      .option('-f, --follow', 'follow log output')
+      .option('-n, --tail <n>', 'number of lines to show from the end of the logs', 'all')
+      .option('-t, --timestamps', 'show timestamps')
+      .action(lazy(async () => (await import('./commands/lifecycle.js')).logs));
+  }
+
+  if (want('wait')) {
+    parent
+      .command('wait')
+      .description('Block until one or more containers stop, then print their exit codes')
+      .argument('<container...>')
+      .action(lazy(async () => (await import('./commands/lifecycle.js')).wait));
+  }
+
+  if (want('kill')) {
+    parent
+      .command('kill')
+      .description('Kill one or more running containers')
+      .argument('<container...>')
+      .option('-s, --signal <signal>', 'signal to send to the container', 'KILL')
+      .action(lazy(async () => (await import('./commands/lifecycle.js')).kill));
+  }
+
+  if (want('top')) {
+    parent
+      .command('top')
+      .description('Display the running processes of a container')
+      .argument('<container>')
+      .argument('[ps-options...]')
+      .passThroughOptions()
+      .action(lazy(async () => (await import('./commands/lifecycle.js')).top));
   }
 
   if (want('ps')) {
@@ -374,7 +423,7 @@ export function buildProgram(only?: string): Command {
 }
 
 /** Top-level commands, as buildProgram() defines them. */
-const COMMANDS = ['network', 'container', 'rename', 'version', 'completion', 'run', 'create', 'exec', 'ps', 'port', 'stop', 'restart', 'start', 'rm', 'inspect', 'graph', 'doctor', 'trace', 'agent', 'system', 'dns'];
+const COMMANDS = ['network', 'container', 'rename', 'version', 'completion', 'run', 'create', 'exec', 'attach', 'logs', 'wait', 'kill', 'top', 'ps', 'port', 'stop', 'restart', 'start', 'rm', 'inspect', 'graph', 'doctor', 'trace', 'agent', 'system', 'dns'];
 
 /** What `plumb run` loads before it starts work (its command module, the CLI helpers, the engine context), for scripts/bench-run to time. */
 export async function loadRunModules(): Promise<void> {

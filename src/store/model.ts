@@ -80,6 +80,16 @@ export interface ContainerRecord {
   /** Process started for COMMAND (detached), as PID + start time to detect PID reuse. */
   pid?: number;
   pidStart?: number;
+  /** plumb-monitor holding the main process (its terminal, log, attach socket, exit status). */
+  monitorPid?: number;
+  monitorStart?: number;
+  /** cgroup v2 directory holding every process of the container while it runs. */
+  cgroup?: string;
+  /** -t / -i as given to run or create; kept for start. */
+  tty?: boolean;
+  openStdin?: boolean;
+  /** Root filesystem the processes run in (busybox images); absent: the host's. */
+  rootfs?: string;
   exitCode?: number;
   startedAt?: string;
   finishedAt?: string;

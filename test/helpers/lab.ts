@@ -9,6 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { testRootfsDir } from './rootfs.js';
 
 export const REPO = resolve(import.meta.dirname, '..', '..');
 export const PLUMB_BIN = join(REPO, 'bin', 'plumb');
@@ -113,7 +114,7 @@ export class Lab {
 
   /** Environment for plumb processes of this lab. */
   env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-    return { ...process.env, PLUMB_ROOT: this.root, PLUMB_NETNS_DIR: this.netnsDir, ...extra };
+    return { ...process.env, PLUMB_ROOT: this.root, PLUMB_NETNS_DIR: this.netnsDir, PLUMB_ROOTFS_DIR: testRootfsDir(), ...extra };
   }
 
   /** Runs `plumb ARGS` inside the lab host. */
@@ -171,6 +172,8 @@ export class Lab {
     if (mounts.length) found.push(`mounts under ${this.root}: ${mounts.length}`);
     const procs = this.processesInLab();
     if (procs.length) found.push(`processes in lab namespaces: ${procs.join(' ')}`);
+    const cgroup = labCgroup(this.root);
+    if (cgroup && existsSync(cgroup)) found.push(`cgroup ${cgroup}`);
     return found;
   }
 
@@ -290,4 +293,18 @@ export function strayLabNamespaces(prefix = 'plb'): string[] {
     .split('\n')
     .map((l) => l.split(' ')[0] ?? '')
     .filter((n) => n.startsWith(prefix));
+}
+
+/**
+ * The cgroup a plumb with this PLUMB_ROOT keeps its containers' cgroups in
+ * (src/engine/containers/processes.ts names it after the run directory), under
+ * the cgroup2 mount; undefined when cgroup2 is not mounted.
+ */
+export function labCgroup(root: string): string | undefined {
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0 || line.slice(sep + 3).split(' ')[0] !== 'cgroup2') continue;
+    return join(line.split(' ')[4]!, `plumb${join(root, 'run').replace(/[^A-Za-z0-9_.]+/g, '-')}`);
+  }
+  return undefined;
 }

@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PLUMB_BIN, runAsync, type RunResult } from './lab.js';
+import { testRootfsDir } from './rootfs.js';
 
 export const UNDERLAY_PREFIX = '192.0.2';
 export const ETCD_IP = `${UNDERLAY_PREFIX}.2`;
@@ -91,7 +92,7 @@ export class LabHost {
 
   /** Environment of plumb on this host: its own root, and the cluster settings (unless `cluster` is false). */
   env(extra: Record<string, string> = {}, cluster = true): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...process.env, PLUMB_ROOT: this.root, PLUMB_NETNS_DIR: this.netnsDir, ...extra };
+    const env: NodeJS.ProcessEnv = { ...process.env, PLUMB_ROOT: this.root, PLUMB_NETNS_DIR: this.netnsDir, PLUMB_ROOTFS_DIR: testRootfsDir(), ...extra };
     delete env.PLUMB_CLUSTER_STORE;
     delete env.PLUMB_CLUSTER_ADVERTISE;
     if (cluster) {

@@ -4,6 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOST_UPLINK_IP, Lab, WAN_IP } from '../helpers/lab.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 
+// Containers here run the host's programs (socat, dig, ip -j): the label debian keeps the host's
+// filesystem (busybox and alpine would run busybox's).
+
 let lab: Lab;
 const servers: ChildProcess[] = [];
 
@@ -58,7 +61,7 @@ describe('default bridge', () => {
 
   it('masquerades a sandbox reaching the wan: the wan sees the host uplink address', async () => {
     await startPeerEcho(7001);
-    await lab.plumbOk(['run', '-d', '--name', 'egress', 'busybox']);
+    await lab.plumbOk(['run', '-d', '--name', 'egress', 'debian']);
     expect(await ip('egress', 'bridge')).toBe('172.17.0.2');
     const r = await lab.plumb(['exec', 'egress', 'nc', '-w', '2', WAN_IP, '7001']);
     expect(r.stdout.trim()).toBe(HOST_UPLINK_IP);
@@ -91,7 +94,7 @@ describe('user-defined networks', () => {
 
   it('isolates two user networks from each other', async () => {
     await lab.plumbOk(['network', 'create', 'other']);
-    await lab.plumbOk(['run', '-d', '--name', 'o1', '--network', 'other', 'busybox']);
+    await lab.plumbOk(['run', '-d', '--name', 'o1', '--network', 'other', 'debian']);
     const o1 = await ip('o1', 'other');
     expect(o1).toMatch(/^172\.18\./);
     expect(await canPing('m1', o1)).toBe(false);
@@ -101,8 +104,8 @@ describe('user-defined networks', () => {
   it('cuts an internal network off from the outside but not from itself', async () => {
     await startPeerEcho(7002);
     await lab.plumbOk(['network', 'create', '--internal', 'inner']);
-    await lab.plumbOk(['run', '-d', '--name', 'i1', '--network', 'inner', 'busybox']);
-    await lab.plumbOk(['run', '-d', '--name', 'i2', '--network', 'inner', 'busybox']);
+    await lab.plumbOk(['run', '-d', '--name', 'i1', '--network', 'inner', 'debian']);
+    await lab.plumbOk(['run', '-d', '--name', 'i2', '--network', 'inner', 'debian']);
     const r = await lab.plumb(['exec', 'i1', 'nc', '-w', '2', WAN_IP, '7002']);
     expect(r.stdout.trim()).toBe('');
     expect(await canPing('i1', await ip('i2', 'inner'))).toBe(true);
@@ -112,8 +115,8 @@ describe('user-defined networks', () => {
 
   it('blocks traffic inside a bridge with enable_icc=false, while egress still works', async () => {
     await lab.plumbOk(['network', 'create', '-o', 'com.docker.network.bridge.enable_icc=false', 'noicc']);
-    await lab.plumbOk(['run', '-d', '--name', 'n1', '--network', 'noicc', 'busybox']);
-    await lab.plumbOk(['run', '-d', '--name', 'n2', '--network', 'noicc', 'busybox']);
+    await lab.plumbOk(['run', '-d', '--name', 'n1', '--network', 'noicc', 'debian']);
+    await lab.plumbOk(['run', '-d', '--name', 'n2', '--network', 'noicc', 'debian']);
     expect(await canPing('n1', await ip('n2', 'noicc'))).toBe(false);
     const r = await lab.plumb(['exec', 'n1', 'nc', '-w', '2', WAN_IP, '7001']);
     expect(r.stdout.trim()).toBe(HOST_UPLINK_IP);
@@ -153,7 +156,7 @@ describe('concurrency', () => {
   it('never hands out one address twice when plumb runs in parallel', async () => {
     await lab.plumbOk(['network', 'create', '--subnet', '10.77.0.0/24', 'conc']);
     const names = Array.from({ length: 8 }, (_, i) => `par${i}`);
-    const results = await Promise.all(names.map((n) => lab.plumb(['run', '-d', '--name', n, '--network', 'conc', 'busybox'])));
+    const results = await Promise.all(names.map((n) => lab.plumb(['run', '-d', '--name', n, '--network', 'conc', 'debian'])));
     for (const r of results) expect(r.code, r.stderr).toBe(0);
     const ips = await Promise.all(names.map((n) => ip(n, 'conc')));
     expect(new Set(ips).size).toBe(names.length);
@@ -174,9 +177,9 @@ describe('bad input', () => {
     ['overlapping subnet', ['network', 'create', '--subnet', '192.168.1.0/24', 'bad3'], /Pool overlaps with other one on this address space/],
     ['duplicate name', ['network', 'create', 'other'], /network with name other already exists/],
     ['bridge name too long', ['network', 'create', '-o', 'com.docker.network.bridge.name=averyveryverylongname', 'bad4'], /1-15 characters/],
-    ['unknown network', ['run', '-d', '--network', 'nosuch', 'busybox'], /network nosuch not found/],
+    ['unknown network', ['run', '-d', '--network', 'nosuch', 'debian'], /network nosuch not found/],
     ['unknown container', ['stop', 'nosuch'], /No such container: nosuch/],
-    ['bad container name', ['run', '-d', '--name', '-x', 'busybox'], /Invalid container name/],
+    ['bad container name', ['run', '-d', '--name', '-x', 'debian'], /Invalid container name/],
   ];
   for (const [what, args, message] of cases) {
     it(`rejects ${what} with one line and changes nothing`, async () => {

@@ -11,6 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOST_UPLINK_IP, Lab } from '../helpers/lab.js';
 import { hostState, normaliseSave } from '../helpers/host-state.js';
 
+// Containers here run the host's programs (socat, dig, ip -j): the label debian keeps the host's
+// filesystem (busybox and alpine would run busybox's).
+
 let lab: Lab;
 
 beforeAll(() => {
@@ -51,7 +54,7 @@ describe('crash at every step of plumb run', () => {
   it('check reports the leftovers, gc removes them, and the next run gets the reserved address back', async () => {
     await lab.plumbOk(['network', 'create', '--subnet', '10.77.0.0/24', 'crashnet']);
     const before = hostState(lab);
-    const args = ['run', '-d', '--name', 'crash', '--network', 'crashnet', '-p', '8080:80', 'busybox', 'sleep', '3600'];
+    const args = ['run', '-d', '--name', 'crash', '--network', 'crashnet', '-p', '8080:80', 'debian', 'sleep', '3600'];
     let step = 1;
     let addressesSeen = 0;
     for (; step < 60; step++) {
@@ -71,7 +74,7 @@ describe('crash at every step of plumb run', () => {
       if (stray.length) {
         // The crashed run had configured its address: after gc it is free and handed out again.
         addressesSeen++;
-        await lab.plumbOk(['run', '-d', '--name', 'next', '--network', 'crashnet', 'busybox']);
+        await lab.plumbOk(['run', '-d', '--name', 'next', '--network', 'crashnet', 'debian']);
         expect(await ipOf('next', 'crashnet')).toBe(stray[0]);
         await lab.plumbOk(['rm', '-f', 'next']);
       }
@@ -117,7 +120,7 @@ describe('iptables -F in every table, then gc', () => {
     for (const [i, n] of nets.entries()) {
       await lab.plumbOk(['network', 'create', n]);
       await lab.plumbOk([
-        'run', '-d', '--name', `web${i}`, '--network', n, '-p', `${8100 + i}:80`, 'busybox',
+        'run', '-d', '--name', `web${i}`, '--network', n, '-p', `${8100 + i}:80`, 'debian',
         'socat', 'TCP-LISTEN:80,reuseaddr,fork', `SYSTEM:echo web${i}`,
       ]);
     }

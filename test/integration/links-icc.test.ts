@@ -5,6 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Lab } from '../helpers/lab.js';
 
+// Containers here run the host's programs (socat, dig, ip -j): the label debian keeps the host's
+// filesystem (busybox and alpine would run busybox's).
+
 let lab: Lab;
 const env = { PLUMB_ICC: 'false' };
 
@@ -27,9 +30,9 @@ async function ipOf(name: string): Promise<string> {
 beforeAll(async () => {
   lab = Lab.create({ tag: 'icc' });
   // db listens on 80 (exposed) and 81 (not exposed).
-  await plumbOk(['run', '-d', '--name', 'db', '--expose', '80', 'busybox', '/bin/sh', '-c', 'nc -lk 80 & nc -lk 81 & wait']);
-  await plumbOk(['run', '-d', '--name', 'web', '--link', 'db:database', 'busybox']);
-  await plumbOk(['run', '-d', '--name', 'other', 'busybox']);
+  await plumbOk(['run', '-d', '--name', 'db', '--expose', '80', 'debian', '/bin/sh', '-c', 'nc -lk 80 & nc -lk 81 & wait']);
+  await plumbOk(['run', '-d', '--name', 'web', '--link', 'db:database', 'debian']);
+  await plumbOk(['run', '-d', '--name', 'other', 'debian']);
   const db = await ipOf('db');
   for (let i = 0; i < 50; i++) {
     const r = await lab.exec(['nsenter', `--net=${lab.netnsDir}/db`, 'ss', '-Hltn'], lab.host);

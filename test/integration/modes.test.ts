@@ -7,6 +7,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOST_UPLINK_IP, Lab, WAN_IP } from '../helpers/lab.js';
 
+// The containers here run the host's programs (socat, ip -j): an image label
+// other than busybox/alpine keeps the host's filesystem.
+const IMAGE = 'debian';
+
 let lab: Lab;
 const servers: ChildProcess[] = [];
 
@@ -59,7 +63,7 @@ const HEADER_ONLY = [
 describe('--network host', () => {
   it('runs in the host network stack: a server on 8090 is reachable from the wan at the host address; -p is discarded', async () => {
     const r = await lab.plumb([
-      'run', '-d', '--name', 'hostc', '--network', 'host', '-p', '8090:8090', 'busybox',
+      'run', '-d', '--name', 'hostc', '--network', 'host', '-p', '8090:8090', IMAGE,
       'socat', 'TCP-LISTEN:8090,reuseaddr,fork', 'SYSTEM:echo hostmode',
     ]);
     expect(r.code).toBe(0);
@@ -88,22 +92,22 @@ describe('--network host', () => {
   });
 
   it('still gets its own hostname when asked (own UTS namespace)', async () => {
-    const out = await lab.plumbOk(['run', '--rm', '--network', 'host', '--hostname', 'myhost', 'busybox', 'hostname']);
+    const out = await lab.plumbOk(['run', '--rm', '--network', 'host', '--hostname', 'myhost', IMAGE, 'hostname']);
     expect(out.trim()).toBe('myhost');
   });
 
   it('refuses --link and --mac-address with Docker\'s errors', async () => {
-    const link = await lab.plumb(['run', '-d', '--network', 'host', '--link', 'hostc:x', 'busybox']);
+    const link = await lab.plumb(['run', '-d', '--network', 'host', '--link', 'hostc:x', IMAGE]);
     expect(link.code).toBe(125);
     expect(link.stderr.trim()).toBe("Error: conflicting options: host type networking can't be used with links. This would result in undefined behavior");
-    const mac = await lab.plumb(['run', '-d', '--network', 'host', '--mac-address', '02:42:00:00:00:09', 'busybox']);
+    const mac = await lab.plumb(['run', '-d', '--network', 'host', '--mac-address', '02:42:00:00:00:09', IMAGE]);
     expect(mac.stderr.trim()).toBe('Error: conflicting options: mac-address and the network mode');
   });
 });
 
 describe('--network none', () => {
   it('has only lo, up, no routes; the wan is unreachable, 127.0.0.1 answers', async () => {
-    await lab.plumbOk(['run', '-d', '--name', 'nonec', '--network', 'none', 'busybox', 'sleep', '3600']);
+    await lab.plumbOk(['run', '-d', '--name', 'nonec', '--network', 'none', IMAGE, 'sleep', '3600']);
     const links = await linksOf('nonec');
     expect(links.map((l) => l.ifname)).toEqual(['lo']);
     expect(await addrsOf('nonec')).toEqual(['lo 127.0.0.1/8']);
@@ -122,9 +126,9 @@ describe('--network container:NAME', () => {
 
   it('joins test1\'s sandbox: same addresses and MAC, same namespace, test1\'s hostname, shared lo', async () => {
     await lab.plumbOk([
-      'run', '-d', '--name', 'test1', 'busybox', 'socat', 'TCP-LISTEN:9000,bind=127.0.0.1,reuseaddr,fork', 'SYSTEM:echo shared-lo',
+      'run', '-d', '--name', 'test1', IMAGE, 'socat', 'TCP-LISTEN:9000,bind=127.0.0.1,reuseaddr,fork', 'SYSTEM:echo shared-lo',
     ]);
-    await lab.plumbOk(['run', '-d', '--name', 'joinc', '--network', 'container:test1', 'busybox', 'sleep', '3600']);
+    await lab.plumbOk(['run', '-d', '--name', 'joinc', '--network', 'container:test1', IMAGE, 'sleep', '3600']);
     expect(await addrsOf('joinc')).toEqual(await addrsOf('test1'));
     const t1 = await inspect('test1');
     const jc = await inspect('joinc');
@@ -156,13 +160,13 @@ describe('--network container:NAME', () => {
     ];
     const before = await lab.plumbOk(['ps', '-a', '-q']);
     for (const [opts, message] of cases) {
-      const r = await lab.plumb(['run', '-d', '--name', 'refused', '--network', 'container:test1', ...opts, 'busybox']);
+      const r = await lab.plumb(['run', '-d', '--name', 'refused', '--network', 'container:test1', ...opts, IMAGE]);
       expect(r.code, opts.join(' ')).toBe(125);
       expect(r.stderr.trim()).toBe(`Error: ${message}`);
     }
     const connect = await lab.plumb(['network', 'connect', 'bridge', 'joinc']);
     expect(connect.stderr.trim()).toBe('Error: container sharing network namespace with another container or host cannot be connected to any other network');
-    const missing = await lab.plumb(['run', '-d', '--network', 'container:nope', 'busybox']);
+    const missing = await lab.plumb(['run', '-d', '--network', 'container:nope', IMAGE]);
     expect(missing.stderr.trim()).toBe('Error: No such container: nope');
     expect(await lab.plumbOk(['ps', '-a', '-q'])).toBe(before);
   });
@@ -179,7 +183,7 @@ describe('--network container:NAME', () => {
   });
 
   it('refuses to start when the container to join is not running', async () => {
-    await lab.plumbOk(['create', '--name', 'later', '--network', 'container:test1', 'busybox', 'sleep', '3600']);
+    await lab.plumbOk(['create', '--name', 'later', '--network', 'container:test1', IMAGE, 'sleep', '3600']);
     await lab.plumbOk(['stop', '-t', '1', 'test1']);
     const t1 = await inspect('test1');
     const r = await lab.plumb(['start', 'later']);
@@ -206,8 +210,8 @@ describe('macvlan on a lab veth whose other end is the wan', () => {
     await lab.plumbOk(['network', 'create', '-d', 'macvlan', '-o', 'parent=eth0', '-o', 'macvlan_mode=bridge', ...net, 'pub']);
     const again = await lab.plumb(['network', 'create', '-d', 'macvlan', '-o', 'parent=eth0', '--subnet', '198.51.100.0/24', 'pub2']);
     expect(again.stderr.trim()).toMatch(/^Error: network dm-[0-9a-f]{12} is already using parent interface eth0$/);
-    await lab.plumbOk(['run', '-d', '--name', 'mv1', '--network', 'pub', 'busybox']);
-    await lab.plumbOk(['run', '-d', '--name', 'mv2', '--network', 'pub', 'busybox']);
+    await lab.plumbOk(['run', '-d', '--name', 'mv1', '--network', 'pub', IMAGE]);
+    await lab.plumbOk(['run', '-d', '--name', 'mv2', '--network', 'pub', IMAGE]);
     const ip1 = (await inspect('mv1')).NetworkSettings.Networks.pub.IPAddress as string;
     const ip2 = (await inspect('mv2')).NetworkSettings.Networks.pub.IPAddress as string;
     expect(ip1).toMatch(/^203\.0\.113\.(1[2-9]\d|2\d\d)$/);

@@ -10,6 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addresses, dig as digIn, FakeUpstream, type Dig } from '../helpers/dns.js';
 import { HOST_UPLINK_IP, Lab, WAN_IP } from '../helpers/lab.js';
 
+// Containers here run the host's programs (socat, dig, ip -j): the label debian keeps the host's
+// filesystem (busybox and alpine would run busybox's).
+
 /** A second address of the wan namespace, for the --dns upstream. */
 const WAN_DNS2 = '203.0.113.53';
 /** What each fake upstream answers for `*.upstream.test` (TEST-NET-2 addresses, never contacted). */
@@ -92,9 +95,9 @@ afterAll(async () => {
 describe('embedded DNS on a user-defined network', () => {
   it('gives sandboxes Docker\'s resolv.conf and a hosts file with only their own line', async () => {
     await plumbOk(['network', 'create', 'dnsnet']);
-    await plumbOk(['run', '-d', '--name', 'c1', '--network', 'dnsnet', 'busybox']);
-    await plumbOk(['run', '-d', '--name', 'c2', '--network', 'dnsnet', '--network-alias', 'web', '--network-alias', 'www', 'busybox']);
-    await plumbOk(['run', '-d', '--name', 'c3', '--network', 'dnsnet', '--network-alias', 'web', 'busybox']);
+    await plumbOk(['run', '-d', '--name', 'c1', '--network', 'dnsnet', 'debian']);
+    await plumbOk(['run', '-d', '--name', 'c2', '--network', 'dnsnet', '--network-alias', 'web', '--network-alias', 'www', 'debian']);
+    await plumbOk(['run', '-d', '--name', 'c3', '--network', 'dnsnet', '--network-alias', 'web', 'debian']);
     expect(await file('c1', '/etc/resolv.conf')).toBe('nameserver 127.0.0.11\noptions ndots:0\n');
     const hosts = (await file('c1', '/etc/hosts')).trim().split('\n');
     const id12 = (await plumbOk(['inspect', '-f', '{{.Id}}', 'c1'])).trim().slice(0, 12);
@@ -139,7 +142,7 @@ describe('embedded DNS on a user-defined network', () => {
 
   it('scopes names to shared networks: a name on another network is forwarded upstream, and fails there', async () => {
     await plumbOk(['network', 'create', 'othernet']);
-    await plumbOk(['run', '-d', '--name', 'o1', '--network', 'othernet', 'busybox']);
+    await plumbOk(['run', '-d', '--name', 'o1', '--network', 'othernet', 'debian']);
     const before = upstream.asked.length;
     expect((await dig('c1', 'o1')).status).toBe('NXDOMAIN');
     expect((await dig('o1', 'c1')).status).toBe('NXDOMAIN');
@@ -156,7 +159,7 @@ describe('embedded DNS on a user-defined network', () => {
   });
 
   it('forwards to a sandbox\'s own --dns servers instead', async () => {
-    await plumbOk(['run', '-d', '--name', 'c4', '--network', 'dnsnet', '--dns', WAN_DNS2, 'busybox']);
+    await plumbOk(['run', '-d', '--name', 'c4', '--network', 'dnsnet', '--dns', WAN_DNS2, 'debian']);
     expect(await file('c4', '/etc/resolv.conf')).toBe('nameserver 127.0.0.11\noptions ndots:0\n');
     expect(addresses(await dig('c4', 'a.upstream.test'))).toEqual([ANSWER_BY_SERVER[WAN_DNS2]]);
     expect(addresses(await dig('c4', 'c1'))).toEqual([await ipOn('c1', 'dnsnet')]);
@@ -172,7 +175,7 @@ describe('embedded DNS on a user-defined network', () => {
   });
 
   it('makes --link on a user network a name only the linking container resolves', async () => {
-    await plumbOk(['run', '-d', '--name', 'l1', '--network', 'dnsnet', '--link', 'c2:backend', 'busybox']);
+    await plumbOk(['run', '-d', '--name', 'l1', '--network', 'dnsnet', '--link', 'c2:backend', 'debian']);
     expect(addresses(await dig('l1', 'backend'))).toEqual([await ipOn('c2', 'dnsnet')]);
     expect((await dig('c1', 'backend')).status).toBe('NXDOMAIN');
     expect(await file('l1', '/etc/hosts')).not.toMatch(/backend/);
@@ -195,14 +198,14 @@ describe('embedded DNS on a user-defined network', () => {
     for (let i = 0; i < 50 && resolverPids().includes(pid!); i++) await new Promise((r) => setTimeout(r, 20));
     expect((await dig('c1', 'c2')).status).toMatch(/^no reply/);
     expect(await plumbOk(['system', 'info'])).toMatch(/^Embedded DNS: not running/m);
-    await plumbOk(['run', '-d', '--name', 'c5', '--network', 'dnsnet', 'busybox']);
+    await plumbOk(['run', '-d', '--name', 'c5', '--network', 'dnsnet', 'debian']);
     expect(resolverPids()).toHaveLength(1);
     expect(resolverPids()[0]).not.toBe(pid);
     expect(addresses(await dig('c1', 'c5'))).toEqual([await ipOn('c5', 'dnsnet')]);
   });
 
   it('has no embedded DNS on the default bridge: the host\'s resolvers and no nat rules', async () => {
-    await plumbOk(['run', '-d', '--name', 'b1', 'busybox']);
+    await plumbOk(['run', '-d', '--name', 'b1', 'debian']);
     expect(await file('b1', '/etc/resolv.conf')).toBe(`nameserver ${WAN_IP}\n`);
     const nat = (await lab.exec(['nsenter', `--net=${join(lab.netnsDir, 'b1')}`, 'iptables-save', '-t', 'nat'], lab.host)).stdout;
     expect(nat).not.toContain('127.0.0.11');
@@ -212,7 +215,7 @@ describe('embedded DNS on a user-defined network', () => {
 
 describe('network connect / disconnect', () => {
   it('adds eth1 with the next address; the default route stays on bridge; names resolve both ways', async () => {
-    await plumbOk(['run', '-d', '--name', 'd1', 'busybox']);
+    await plumbOk(['run', '-d', '--name', 'd1', 'debian']);
     expect(await file('d1', '/etc/resolv.conf')).toBe(`nameserver ${WAN_IP}\n`);
     expect(await plumbOk(['network', 'connect', 'dnsnet', 'd1'])).toBe('');
     expect(await interfaces('d1')).toEqual(['eth0', 'eth1', 'lo']);
@@ -231,7 +234,7 @@ describe('network connect / disconnect', () => {
 
   it('connects with --alias (shared by name lookups) and --ip on a network with a user subnet', async () => {
     await plumbOk(['network', 'create', '--subnet', '172.30.0.0/24', 'ipnet']);
-    await plumbOk(['run', '-d', '--name', 'p1', '--network', 'ipnet', 'busybox']);
+    await plumbOk(['run', '-d', '--name', 'p1', '--network', 'ipnet', 'debian']);
     await plumbOk(['network', 'connect', '--ip', '172.30.0.200', '--alias', 'dee', 'ipnet', 'd1']);
     expect(await ipOn('d1', 'ipnet')).toBe('172.30.0.200');
     expect(await interfaces('d1')).toEqual(['eth0', 'eth1', 'eth2', 'lo']);
@@ -304,8 +307,8 @@ describe('network connect / disconnect', () => {
 
 describe('legacy links on the default bridge', () => {
   it('--link db1:database: a hosts line, Docker\'s variables in exec env, and the name resolves', async () => {
-    await plumbOk(['run', '-d', '--name', 'db1', '--expose', '80', '--expose', '5432', '--expose', '53/udp', '-e', 'FOO=bar', '-e', 'PASSWORD=secret', 'busybox']);
-    await plumbOk(['run', '-d', '--name', 'web1', '--link', 'db1:database', 'busybox']);
+    await plumbOk(['run', '-d', '--name', 'db1', '--expose', '80', '--expose', '5432', '--expose', '53/udp', '-e', 'FOO=bar', '-e', 'PASSWORD=secret', 'debian']);
+    await plumbOk(['run', '-d', '--name', 'web1', '--link', 'db1:database', 'debian']);
     const ip = await ipOn('db1', 'bridge');
     const id12 = (await plumbOk(['inspect', '-f', '{{.Id}}', 'db1'])).trim().slice(0, 12);
     expect(await file('web1', '/etc/hosts')).toContain(`\n${ip}\tdatabase ${id12} db1\n`);
@@ -338,7 +341,7 @@ describe('legacy links on the default bridge', () => {
   it('follows the target to a new address when it restarts, in hosts and exec env', async () => {
     const old = await ipOn('db1', 'bridge');
     await plumbOk(['stop', '-t', '0', 'db1']);
-    await plumbOk(['run', '-d', '--name', 'filler', 'busybox']);
+    await plumbOk(['run', '-d', '--name', 'filler', 'debian']);
     await plumbOk(['start', 'db1']);
     const now = await ipOn('db1', 'bridge');
     expect(now).not.toBe(old);

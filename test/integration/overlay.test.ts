@@ -15,6 +15,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addresses, dig as digIn, FakeUpstream, useHostResolvConf, type Dig } from '../helpers/dns.js';
 import { PLUMB_BIN, REPO, runAsync } from '../helpers/lab.js';
 import { ETCD_IP, INTERNET_IP, MultiHost, type LabHost } from '../helpers/multihost.js';
+import { testRootfsDir } from '../helpers/rootfs.js';
+
+// Containers here run the host's programs (socat, dig, ip -j): the label debian keeps the host's
+// filesystem (busybox and alpine would run busybox's).
 
 let lab: MultiHost;
 /** The fake upstream in the wan: its log of names is proof that a host's resolver did not answer them itself. */
@@ -53,9 +57,14 @@ async function ping(h: LabHost, container: string, target: string): Promise<bool
   return (await h.plumb(['exec', container, 'ping', '-c1', '-W1', target])).code === 0;
 }
 
-/** `dig` inside a container on host `h`. */
-function dig(h: LabHost, container: string, name: string, type = 'A'): Promise<Dig> {
-  return digIn((argv) => h.plumb(['exec', container, ...argv]), name, type, { timeSeconds: 2 });
+/**
+ * `dig` from a container on host `h`: the host's dig (busybox images have none) in the container's
+ * network namespace, entered through its State.Pid, asking the nameserver of the container's resolv.conf.
+ */
+async function dig(h: LabHost, container: string, name: string, type = 'A'): Promise<Dig> {
+  const pid = (await h.plumbOk(['inspect', '-f', '{{.State.Pid}}', container])).trim();
+  const server = /^nameserver (\S+)/m.exec(await h.plumbOk(['exec', container, 'cat', '/etc/resolv.conf']))?.[1];
+  return digIn((argv) => h.exec(['nsenter', '-t', pid, '-n', argv[0]!, ...(server ? [`@${server}`] : []), ...argv.slice(1)]), name, type, { timeSeconds: 2 });
 }
 
 /** Addresses `name` resolves to from `container` (empty for NXDOMAIN or no answer). */
@@ -146,7 +155,8 @@ describe('seed 004: an overlay network across hosts', () => {
     expect(await eventually(() => ping(h1, 'bbbox1', bbbox2Ip))).toBe(true);
     const out = await seed(h1, 'plumb exec bbbox1 ping -c1 bbbox2');
     expect(out).toContain(`PING bbbox2 (${bbbox2Ip})`);
-    expect(out).toMatch(/1 packets transmitted, 1 received/);
+    // busybox's ping, as the tutorial shows it.
+    expect(out).toContain('1 packets transmitted, 1 packets received, 0% packet loss');
     // The other way round, through host 2's own resolver.
     expect(await h2.plumb(['exec', 'bbbox2', 'ping', '-c1', '-W2', 'bbbox1'])).toMatchObject({ code: 0, stdout: expect.stringContaining('PING bbbox1 (10.0.0.2)') });
   });
@@ -233,8 +243,8 @@ describe('seed 004: an overlay network across hosts', () => {
 
   it('two containers on two hosts joining at once get different addresses (etcd transactions)', async () => {
     await Promise.all([
-      h2.plumbOk(['run', '-d', '--name', 'race2', '--network', 'ov_net1', 'busybox']),
-      h3.plumbOk(['run', '-d', '--name', 'race3', '--network', 'ov_net1', 'busybox']),
+      h2.plumbOk(['run', '-d', '--name', 'race2', '--network', 'ov_net1', 'debian']),
+      h3.plumbOk(['run', '-d', '--name', 'race3', '--network', 'ov_net1', 'debian']),
     ]);
     const a = await ipOf(h2, 'race2', 'ov_net1');
     const b = await ipOf(h3, 'race3', 'ov_net1');
@@ -251,7 +261,9 @@ describe('seed 004: an overlay network across hosts', () => {
     const check = await h1.plumb(['system', 'check']);
     expect(check.stdout).toContain('container bbbox1: eth0 (on ov_net1) is missing in the sandbox');
     await h1.plumbOk(['system', 'gc']);
-    const addrs = JSON.parse(await h1.plumbOk(['exec', 'bbbox1', 'ip', '-j', 'addr', 'show', 'eth0'])) as Array<{ mtu: number; addr_info: Array<{ local: string }> }>;
+    // busybox's ip has no -j: the host's ip reads the container's namespace, entered through its State.Pid.
+    const pid = (await h1.plumbOk(['inspect', '-f', '{{.State.Pid}}', 'bbbox1'])).trim();
+    const addrs = JSON.parse((await h1.exec(['nsenter', '-t', pid, '-n', 'ip', '-j', 'addr', 'show', 'eth0'])).stdout) as Array<{ mtu: number; addr_info: Array<{ local: string }> }>;
     expect(addrs[0]!.addr_info.map((a) => a.local)).toContain(ip);
     expect(addrs[0]!.mtu).toBe(1450);
     expect((await h1.plumb(['system', 'check'])).stdout).not.toContain('bbbox1');
@@ -262,8 +274,8 @@ describe('seed 004: an overlay network across hosts', () => {
 describe('isolation and removal', () => {
   it('a second overlay gets VNI 257 and its own subnet; the two overlays cannot reach each other', async () => {
     await h2.plumbOk(['network', 'create', '-d', 'overlay', '--subnet', '10.20.0.0/24', 'ov_net2']);
-    await h1.plumbOk(['run', '-d', '--name', 'c3', '--network', 'ov_net2', '--network-alias', 'web', 'busybox']);
-    await h3.plumbOk(['run', '-d', '--name', 'c4', '--network', 'ov_net2', '--network-alias', 'web', 'busybox']);
+    await h1.plumbOk(['run', '-d', '--name', 'c3', '--network', 'ov_net2', '--network-alias', 'web', 'debian']);
+    await h3.plumbOk(['run', '-d', '--name', 'c4', '--network', 'ov_net2', '--network-alias', 'web', 'debian']);
     const info = JSON.parse(await h1.plumbOk(['network', 'inspect', 'ov_net2']))[0];
     expect(info.Plumb.Overlay.VNI).toBe(257);
     const c4 = await ipOf(h3, 'c4', 'ov_net2');
@@ -323,7 +335,7 @@ describe('isolation and removal', () => {
     // and the kernel would refuse the next container's vxlan0 with EEXIST.
     await h1.plumbOk(['network', 'create', '-d', 'overlay', 'ov_churn']);
     const id = await networkId(h1, 'ov_churn');
-    await h3.plumbOk(['run', '-d', '--name', 'churn1', '--network', 'ov_churn', 'busybox']);
+    await h3.plumbOk(['run', '-d', '--name', 'churn1', '--network', 'ov_churn', 'debian']);
     const holder = spawn('nsenter', [`--net=${h3.overlayNs(id)}`, 'sh', '-c', 'echo in; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       await new Promise((resolve, reject) => {
@@ -332,7 +344,7 @@ describe('isolation and removal', () => {
       });
       await h3.plumbOk(['rm', '-f', 'churn1']);
       expect(existsSync(h3.overlayNs(id))).toBe(false);
-      await h3.plumbOk(['run', '-d', '--name', 'churn2', '--network', 'ov_churn', 'busybox']);
+      await h3.plumbOk(['run', '-d', '--name', 'churn2', '--network', 'ov_churn', 'debian']);
       const vx = h3.ipJson<Array<{ ifname: string; linkinfo?: { info_data?: { id?: number } } }>>(['-d', 'link', 'show', 'vxlan0'], h3.overlayNs(id));
       expect(vx[0]!.linkinfo?.info_data?.id).toBeGreaterThanOrEqual(256);
     } finally {
@@ -350,10 +362,10 @@ describe('the resolver\'s cluster settings', () => {
     expect((await h2.plumb(['system', 'reset'], { cluster: false })).code).toBe(0);
     const status = () => JSON.parse(readFileSync(join(h2.root, 'run', 'dns.json'), 'utf8')) as { pid: number; cluster?: string };
     expect((await h2.plumb(['network', 'create', 'lan2'], { cluster: false })).code).toBe(0);
-    expect((await h2.plumb(['run', '-d', '--name', 'n2', '--network', 'lan2', 'busybox'], { cluster: false })).code).toBe(0);
+    expect((await h2.plumb(['run', '-d', '--name', 'n2', '--network', 'lan2', 'debian'], { cluster: false })).code).toBe(0);
     const before = status();
     expect(before.cluster).toBeUndefined();
-    await h2.plumbOk(['run', '-d', '--name', 'probe2', '--network', 'ov_net1', 'busybox']);
+    await h2.plumbOk(['run', '-d', '--name', 'probe2', '--network', 'ov_net1', 'debian']);
     const after = status();
     expect(after.cluster).toBe(`etcd://${ETCD_IP}:2379 host2`);
     expect(after.pid).not.toBe(before.pid);
@@ -366,7 +378,7 @@ describe('the resolver\'s cluster settings', () => {
 
 describe('convergence after failures', () => {
   it('keeps forwarding while etcd is down, then converges after etcd and host 1\'s agent are killed and restarted', async () => {
-    await h2.plumbOk(['run', '-d', '--name', 'bbbox2', '--network', 'ov_net1', 'busybox']);
+    await h2.plumbOk(['run', '-d', '--name', 'bbbox2', '--network', 'ov_net1', 'debian']);
     const ip2 = await ipOf(h2, 'bbbox2', 'ov_net1');
     expect(await eventually(() => ping(h1, 'bbbox1', ip2))).toBe(true);
 
@@ -379,7 +391,7 @@ describe('convergence after failures', () => {
 
     await lab.startEtcd();
     // A change host 1 cannot hear about (its agent is dead): bbbox5 joins on host 3.
-    await h3.plumbOk(['run', '-d', '--name', 'bbbox5', '--network', 'ov_net1', 'busybox']);
+    await h3.plumbOk(['run', '-d', '--name', 'bbbox5', '--network', 'ov_net1', 'debian']);
     const ip5 = await ipOf(h3, 'bbbox5', 'ov_net1');
     const stale = JSON.parse(await h1.plumbOk(['network', 'inspect', 'ov_net1']))[0].Plumb.Overlay.RemoteEndpoints;
     expect(stale.find((e: { Name: string }) => e.Name === 'bbbox5')).toMatchObject({ InSync: false, Actual: { Neighbour: null } });
@@ -388,7 +400,7 @@ describe('convergence after failures', () => {
     expect(await eventually(async () => (await resolves(h1, 'bbbox1', 'bbbox5')).join() === ip5, 8000)).toBe(true);
 
     // The agent as a service would be restarted by its manager; here the next overlay command on host 1 starts it.
-    await h1.plumbOk(['run', '-d', '--name', 'probe1', '--network', 'ov_net1', 'busybox']);
+    await h1.plumbOk(['run', '-d', '--name', 'probe1', '--network', 'ov_net1', 'debian']);
     expect(await eventually(() => ping(h1, 'bbbox1', ip5))).toBe(true);
     expect((await h1.plumb(['exec', 'bbbox1', 'ping', '-c1', '-W2', 'bbbox5'])).code).toBe(0);
     const now = JSON.parse(await h1.plumbOk(['network', 'inspect', 'ov_net1']))[0].Plumb.Overlay.RemoteEndpoints;
@@ -430,7 +442,7 @@ describe('scripts/vagrant-smoke, run on the lab hosts instead of the VMs', () =>
     for (const h of [h1, h2]) {
       const cfg = join(h.root, 'vagrant-config.json');
       writeFileSync(cfg, JSON.stringify({ 'cluster-store': `etcd://${ETCD_IP}:2379`, 'cluster-advertise': h.ip, 'node-name': `docker-node${h.index}` }));
-      const env = `PLUMB_ROOT=${h.root} PLUMB_NETNS_DIR=${h.netnsDir} PLUMB_CONFIG=${cfg}`;
+      const env = `PLUMB_ROOT=${h.root} PLUMB_NETNS_DIR=${h.netnsDir} PLUMB_CONFIG=${cfg} PLUMB_ROOTFS_DIR=${testRootfsDir()}`;
       lines.push(`  ${h.index}) exec nsenter --net=/run/netns/${h.ns} env -u PLUMB_CLUSTER_STORE -u PLUMB_CLUSTER_ADVERTISE -u PLUMB_NODE_NAME ${env} ${process.execPath} ${PLUMB_BIN} "$@";;`);
     }
     lines.push('esac');

@@ -7,6 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOST_UPLINK_IP, Lab } from '../helpers/lab.js';
 
+// Containers here run the host's programs (socat, dig, ip -j): the label debian keeps the host's
+// filesystem (busybox and alpine would run busybox's).
+
 let lab: Lab;
 
 beforeAll(() => {
@@ -35,7 +38,7 @@ async function fromWan(port: number): Promise<string> {
 
 describe('published port ranges', () => {
   it('a shifted range reaches each container port through one DNAT rule', async () => {
-    await lab.plumbOk(['run', '-d', '--name', 'shifted', '-p', '8000-8002:80-82', 'busybox', ...servers([80, 81, 82])]);
+    await lab.plumbOk(['run', '-d', '--name', 'shifted', '-p', '8000-8002:80-82', 'debian', ...servers([80, 81, 82])]);
     expect(await fromWan(8000)).toBe('port 80');
     expect(await fromWan(8002)).toBe('port 82');
     const ip = (await lab.plumbOk(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'shifted'])).trim();
@@ -45,7 +48,7 @@ describe('published port ranges', () => {
   });
 
   it('an identity range keeps each port, through one DNAT rule without a port', async () => {
-    await lab.plumbOk(['run', '-d', '--name', 'same', '-p', '7000-7002:7000-7002', 'busybox', ...servers([7000, 7001, 7002])]);
+    await lab.plumbOk(['run', '-d', '--name', 'same', '-p', '7000-7002:7000-7002', 'debian', ...servers([7000, 7001, 7002])]);
     expect(await fromWan(7001)).toBe('port 7001');
     expect(await fromWan(7002)).toBe('port 7002');
     const rules = lab.iptablesSave().split('\n').filter((l) => l.includes('plumb: same '));

@@ -7,6 +7,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOST_UPLINK_IP, Lab, WAN_IP } from '../helpers/lab.js';
 
+// Containers here run the host's programs (socat, dig, ip -j): the label debian keeps the host's
+// filesystem (busybox and alpine would run busybox's).
+
 let lab: Lab;
 const hostServers: ChildProcess[] = [];
 
@@ -37,7 +40,12 @@ async function tcp(from: Origin, ip: string, port: number): Promise<string> {
  * longer wait, before concluding nothing answers.
  */
 async function udp(from: Origin, ip: string, port: number): Promise<string> {
-  return (await udpOnce(from, ip, port, 1)) || udpOnce(from, ip, port, 3);
+  // The server forks a shell per datagram: on a busy machine the answer can take seconds.
+  for (const seconds of [1, 3, 8]) {
+    const got = await udpOnce(from, ip, port, seconds);
+    if (got) return got;
+  }
+  return '';
 }
 
 /** One UDP datagram; waits `seconds` for the reply ('' when none came). */
@@ -110,10 +118,10 @@ describe('a published port from every origin', () => {
   const host = (): Origin => ({ ns: lab.host });
 
   beforeAll(async () => {
-    await lab.plumbOk(['run', '-d', '--name', 'web', '-p', '8080:80', '-p', '8080:80/udp', '-p', '127.0.0.1:8082:80', '-p', '127.0.0.1:8082:80/udp', 'busybox', ...ECHO_PEER]);
-    await lab.plumbOk(['run', '-d', '--name', 'peer', 'busybox']);
+    await lab.plumbOk(['run', '-d', '--name', 'web', '-p', '8080:80', '-p', '8080:80/udp', '-p', '127.0.0.1:8082:80', '-p', '127.0.0.1:8082:80/udp', 'debian', ...ECHO_PEER]);
+    await lab.plumbOk(['run', '-d', '--name', 'peer', 'debian']);
     await lab.plumbOk(['network', 'create', 'other']);
-    await lab.plumbOk(['run', '-d', '--name', 'far', '--network', 'other', 'busybox']);
+    await lab.plumbOk(['run', '-d', '--name', 'far', '--network', 'other', 'debian']);
     await waitFor(async () => (await tcp(host(), HOST_UPLINK_IP, 8080)).startsWith('tcp'), 'web to answer');
   });
 
@@ -182,7 +190,7 @@ describe('a published port from every origin', () => {
     await lab.plumbOk(['stop', 'web']);
     expect(lab.iptablesSave()).not.toMatch(/plumb: web /);
     expect(await tcp(wan(), HOST_UPLINK_IP, 8080)).toBe('');
-    await lab.plumbOk(['run', '-d', '--name', 'filler', 'busybox']); // takes web's old address
+    await lab.plumbOk(['run', '-d', '--name', 'filler', 'debian']); // takes web's old address
     await lab.plumbOk(['start', 'web']);
     const after = await ipOf('web');
     expect(after).not.toBe(before);
@@ -196,7 +204,7 @@ describe('a published port from every origin', () => {
   it('refuses a port another container holds, with Docker\'s error, and changes nothing', async () => {
     for (const spec of ['8080:80', '127.0.0.1:8080:81', '8082:80/udp']) {
       const before = await snapshot();
-      const r = await lab.plumb(['run', '-d', '--name', 'dup', '-p', spec, 'busybox']);
+      const r = await lab.plumb(['run', '-d', '--name', 'dup', '-p', spec, 'debian']);
       expect(r.code).toBe(125);
       const [ip, port] = spec.includes('127.0.0.1') ? ['127.0.0.1', '8080'] : ['0.0.0.0', spec.split(':')[0]];
       expect(r.stderr.trim()).toMatch(
@@ -214,9 +222,9 @@ describe('choosing host ports', () => {
   });
 
   it('hands out random ports from ip_local_port_range, counting up, not reusing a released one at once', async () => {
-    await lab.plumbOk(['run', '-d', '--name', 'r1', '-p', '80', 'busybox']);
+    await lab.plumbOk(['run', '-d', '--name', 'r1', '-p', '80', 'debian']);
     expect(await lab.plumbOk(['port', 'r1', '80'])).toBe('0.0.0.0:40000\n');
-    await lab.plumbOk(['run', '-d', '--name', 'r2', '-p', '127.0.0.1::80/udp', 'busybox']);
+    await lab.plumbOk(['run', '-d', '--name', 'r2', '-p', '127.0.0.1::80/udp', 'debian']);
     expect(await lab.plumbOk(['port', 'r2', '80/udp'])).toBe('127.0.0.1:40000\n');
     await lab.plumbOk(['restart', 'r1']);
     expect(await lab.plumbOk(['port', 'r1', '80'])).toBe('0.0.0.0:40001\n');
@@ -229,43 +237,43 @@ describe('choosing host ports', () => {
     try {
       await waitFor(() => listening('tcp', 40002), 'the host listener');
       await waitFor(() => listening('udp', 5353), 'the host UDP socket');
-      await lab.plumbOk(['run', '-d', '--name', 'r3', '-p', '80', 'busybox']);
+      await lab.plumbOk(['run', '-d', '--name', 'r3', '-p', '80', 'debian']);
       expect(await lab.plumbOk(['port', 'r3', '80'])).toBe('0.0.0.0:40003\n');
       for (const [spec, bind] of [['40002:80', '0.0.0.0:40002'], ['5353:53/udp', '0.0.0.0:5353']]) {
         const before = await snapshot();
-        const r = await lab.plumb(['run', '-d', '--name', 'clash', '-p', spec!, 'busybox']);
+        const r = await lab.plumb(['run', '-d', '--name', 'clash', '-p', spec!, 'debian']);
         expect(r.code).toBe(125);
         expect(r.stderr.trim()).toMatch(new RegExp(`Bind for ${bind!.replace(/\./g, '\\.')} failed: port is already allocated$`));
         expect(await snapshot()).toBe(before);
       }
       // the same UDP port number is free for TCP
-      await lab.plumbOk(['run', '-d', '--name', 'r4', '-p', '5353:53', 'busybox']);
+      await lab.plumbOk(['run', '-d', '--name', 'r4', '-p', '5353:53', 'debian']);
     } finally {
       for (const h of [tcpHolder, udpHolder]) stopHostProgram(h);
     }
     // wraps around the range: 40004 is next, then 40000 again
-    await lab.plumbOk(['run', '-d', '--name', 'r5', '-p', '80', '-p', '81', 'busybox']);
+    await lab.plumbOk(['run', '-d', '--name', 'r5', '-p', '80', '-p', '81', 'debian']);
     expect(await lab.plumbOk(['port', 'r5'])).toBe('80/tcp -> 0.0.0.0:40004\n81/tcp -> 0.0.0.0:40000\n');
     await lab.plumbOk(['rm', '-f', 'r3', 'r4', 'r5']);
   });
 
   it('publishes ranges and pools', async () => {
-    await lab.plumbOk(['run', '-d', '--name', 'range', '-p', '8000-8002:80-82', 'busybox']);
+    await lab.plumbOk(['run', '-d', '--name', 'range', '-p', '8000-8002:80-82', 'debian']);
     expect(await portsOf('range')).toBe('0.0.0.0:8000->80/tcp, 0.0.0.0:8001->81/tcp, 0.0.0.0:8002->82/tcp');
-    await lab.plumbOk(['run', '-d', '--name', 'pool1', '-p', '9000-9001:80', 'busybox']);
-    await lab.plumbOk(['run', '-d', '--name', 'pool2', '-p', '9000-9001:80', 'busybox']);
+    await lab.plumbOk(['run', '-d', '--name', 'pool1', '-p', '9000-9001:80', 'debian']);
+    await lab.plumbOk(['run', '-d', '--name', 'pool2', '-p', '9000-9001:80', 'debian']);
     expect(await lab.plumbOk(['port', 'pool1'])).toBe('80/tcp -> 0.0.0.0:9000\n');
     expect(await lab.plumbOk(['port', 'pool2'])).toBe('80/tcp -> 0.0.0.0:9001\n');
-    const r = await lab.plumb(['run', '-d', '--name', 'pool3', '-p', '9000-9001:80', 'busybox']);
+    const r = await lab.plumb(['run', '-d', '--name', 'pool3', '-p', '9000-9001:80', 'debian']);
     expect(r.code).toBe(125);
     expect(r.stderr.trim()).toMatch(/: all ports are allocated$/);
-    await lab.plumbOk(['run', '-d', '--name', 'group', '-p', '7000-7002:7000-7002', '--expose', '9000-9001/udp', 'busybox']);
+    await lab.plumbOk(['run', '-d', '--name', 'group', '-p', '7000-7002:7000-7002', '--expose', '9000-9001/udp', 'debian']);
     expect(await portsOf('group')).toBe('0.0.0.0:7000-7002->7000-7002/tcp, 9000-9001/udp');
     await lab.plumbOk(['rm', '-f', 'range', 'pool1', 'pool2', 'group']);
   });
 
   it('-P publishes every exposed port without a -p on a random port', async () => {
-    await lab.plumbOk(['run', '-d', '--name', 'all', '-P', '--expose', '80', '--expose', '7000-7001/udp', '-p', '8443:443', 'busybox']);
+    await lab.plumbOk(['run', '-d', '--name', 'all', '-P', '--expose', '80', '--expose', '7000-7001/udp', '-p', '8443:443', 'debian']);
     const lines = (await lab.plumbOk(['port', 'all'])).trim().split('\n');
     expect(lines).toHaveLength(4);
     expect(lines[0]).toBe('443/tcp -> 0.0.0.0:8443');
@@ -281,7 +289,7 @@ describe('choosing host ports', () => {
 
   it('binds to the network\'s host_binding_ipv4 when -p names no address', async () => {
     await lab.plumbOk(['network', 'create', '-o', 'com.docker.network.bridge.host_binding_ipv4=127.0.0.1', 'lonet']);
-    await lab.plumbOk(['run', '-d', '--name', 'loweb', '--network', 'lonet', '-p', '8090:80', 'busybox', ...ECHO_PEER]);
+    await lab.plumbOk(['run', '-d', '--name', 'loweb', '--network', 'lonet', '-p', '8090:80', 'debian', ...ECHO_PEER]);
     expect(await portsOf('loweb')).toBe('127.0.0.1:8090->80/tcp');
     const gateway = JSON.parse(await lab.plumbOk(['network', 'inspect', '-f', '{{json .IPAM.Config}}', 'lonet']))[0].Gateway;
     await waitFor(async () => (await tcp({ ns: lab.host }, '127.0.0.1', 8090)) === `tcp ${gateway}`, 'loweb to answer on 127.0.0.1');
@@ -292,7 +300,7 @@ describe('choosing host ports', () => {
 
 describe('--explain run -p', () => {
   it('narrates each rule with why it exists, all in one iptables-restore', async () => {
-    const r = await lab.plumb(['--explain', 'run', '-d', '--name', 'lesson', '-p', '8095:80', 'busybox']);
+    const r = await lab.plumb(['--explain', 'run', '-d', '--name', 'lesson', '-p', '8095:80', 'debian']);
     expect(r.code).toBe(0);
     const text = r.stderr;
     expect(text.match(/^iptables-restore /gm)).toHaveLength(1);

@@ -3,11 +3,11 @@
 // Every case asserts on the kernel (ip -j, iptables-save, a connection that
 // passes or fails), not only on what plumb says.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostState } from '../helpers/host-state.js';
-import { Lab, PLUMB_BIN, runAsync, type RunResult } from '../helpers/lab.js';
+import { Lab, labCgroup, PLUMB_BIN, runAsync, type RunResult } from '../helpers/lab.js';
 
 let lab: Lab;
 
@@ -130,9 +130,14 @@ describe('item 2: a namespace file left unmounted by a kill does not disable gc 
       .filter((m): m is string => !!m && m.startsWith(lab.root) && /\/(netns|uts|netns-names)\/[^/]+$/.test(m));
     expect(mounts.length).toBeGreaterThanOrEqual(6);
     for (const m of mounts) expect(spawnSync('umount', ['-l', m]).status).toBe(0);
-    const ps = await lab.plumbOk(['ps', '-a', '--format', '{{.Names}} {{.Status}}']);
-    expect(ps).toMatch(/^r1 Exited/m);
-    expect(ps).toMatch(/^r2 Exited/m);
+    // A reboot ends every process too: each container's (its main process, a holder here, and its monitor).
+    const cgroups = labCgroup(lab.root);
+    expect(cgroups && existsSync(cgroups)).toBe(true);
+    for (const cg of readdirSync(cgroups!)) {
+      if (existsSync(join(cgroups!, cg, 'cgroup.kill'))) writeFileSync(join(cgroups!, cg, 'cgroup.kill'), '1');
+    }
+    const bothExited = async () => /^r1 Exited/m.test(await lab.plumbOk(['ps', '-a', '--format', '{{.Names}} {{.Status}}'])) && /^r2 Exited/m.test(await lab.plumbOk(['ps', '-a', '--format', '{{.Names}} {{.Status}}']));
+    expect(await lab.eventually(bothExited, 20_000)).toBe(true);
     const check = await lab.plumb(['system', 'check']);
     expect(check.code).toBe(1);
     expect(check.stderr).toBe('');
@@ -171,8 +176,9 @@ describe('items 4 and 5: the firewall check is not blind to the policy and the o
   let ip = '';
   it('an unpublished port is unreachable from a routed wan host', async () => {
     await lab.plumbOk(['network', 'create', '--subnet', '10.81.0.0/24', 'fw']);
-    await lab.plumbOk(['run', '-d', '--name', 'svc', '--net', 'fw', '-p', '8090:80', 'busybox', 'socat', 'TCP-LISTEN:80,reuseaddr,fork', 'SYSTEM:echo svc']);
-    await lab.plumbOk(['run', '-d', '--name', 'hidden', '--net', 'fw', 'busybox', 'socat', 'TCP-LISTEN:81,reuseaddr,fork', 'SYSTEM:echo hidden']);
+    // socat is the host's: the label debian keeps the host's filesystem (busybox would run busybox's, which has none).
+    await lab.plumbOk(['run', '-d', '--name', 'svc', '--net', 'fw', '-p', '8090:80', 'debian', 'socat', 'TCP-LISTEN:80,reuseaddr,fork', 'SYSTEM:echo svc']);
+    await lab.plumbOk(['run', '-d', '--name', 'hidden', '--net', 'fw', 'debian', 'socat', 'TCP-LISTEN:81,reuseaddr,fork', 'SYSTEM:echo hidden']);
     ip = (await lab.plumbOk(['inspect', '-f', '{{.NetworkSettings.Networks.fw.IPAddress}}', 'hidden'])).trim();
     // The wan routes the network's subnet to the host, as a router in front of it would.
     expect((await lab.exec(['ip', 'route', 'add', '10.81.0.0/24', 'via', '203.0.113.1'], lab.wan!)).code).toBe(0);

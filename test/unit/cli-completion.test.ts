@@ -20,7 +20,9 @@ describe('plumb completion bash', () => {
   it('completes commands and subcommands, the container group included', () => {
     expect(complete('plumb', 'net')).toEqual(['network']);
     expect(complete('plumb', 'network', 'c')).toEqual(['create', 'connect']);
-    expect(complete('plumb', 'container', 'l')).toEqual(['ls', 'list']);
+    expect(complete('plumb', 'container', 'l')).toEqual(['logs', 'ls', 'list']);
+    expect(complete('plumb', 'container', 'at')).toEqual(['attach']);
+    expect(complete('plumb', 'logs', '-f', 'w')).toEqual(['web']);
   });
   it("completes a command's flags", () => {
     expect(complete('plumb', 'run', '--na')).toEqual(['--name']);

@@ -36,7 +36,7 @@ export async function exec(container: string, command: string[], o: { interactiv
       const i = kv.indexOf('=');
       if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);
     }
-    return await execIn(ctx, container, command, !!o.interactive, env);
+    return await execIn(ctx, container, command, !!o.interactive, env, !!o.detach);
   } finally {
     ctx.close();
   }

@@ -11,6 +11,7 @@ import { rulesOwnedBy } from '../../firewall/index.js';
 import { findNetwork } from '../../store/store.js';
 import type { ContainerRecord, StoreData } from '../../store/model.js';
 import { buildNetworkInspect, buildNetworkSettings, buildPortMap } from '../format/inspect.js';
+import { monitorFiles } from '../../engine/containers/processes.js';
 import { goStruct, sortedMap } from '../format/json.js';
 
 async function hostIfindexes(ctx: Context, names: string[]): Promise<Map<string, number>> {
@@ -130,6 +131,7 @@ export function containerInspectJson(ctx: Context, data: StoreData, c: Container
       FinishedAt: c.finishedAt ?? '0001-01-01T00:00:00Z',
     },
     Image: c.image,
+    LogPath: monitorFiles(ctx, c).log,
     Name: `/${c.name}`,
     HostConfig: {
       NetworkMode: c.networkMode === 'bridge' ? 'default' : c.networkMode,
@@ -147,6 +149,8 @@ export function containerInspectJson(ctx: Context, data: StoreData, c: Container
       Hostname: c.hostname,
       Domainname: '',
       User: '',
+      Tty: !!c.tty,
+      OpenStdin: !!c.openStdin,
       ExposedPorts: exposedPorts(c),
       Env: Object.entries(c.env).map(([k, v]) => `${k}=${v}`),
       Cmd: c.command.length ? c.command : null,

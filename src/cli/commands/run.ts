@@ -1,6 +1,9 @@
 // plumb run / plumb create
 import type { Command } from 'commander';
-import { createAndStart, runAttachedAndRecord } from '../../engine/containers/lifecycle.js';
+import { createAndStart, waitAndRecord } from '../../engine/containers/lifecycle.js';
+import { imageInfo } from '../../engine/containers/images.js';
+import { AttachSession } from '../attach-session.js';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../parse/detach-keys.js';
 import { PlumbError } from '../../engine/core/errors.js';
 import { openContext, out } from '../output.js';
 import { generateName } from '../parse/names.js';
@@ -33,6 +36,7 @@ export interface RunOpts {
   dnsSearch: string[];
   dnsOption: string[];
   addHost: string[];
+  detachKeys?: string;
 }
 
 /** Every input error of run/create exits 125, as Docker's do. */
@@ -94,6 +98,8 @@ function toRequest(image: string, command: string[], o: RunOpts) {
     publishAll: !!o.publishAll,
     expose: ports.exposed.filter((e) => e.proto !== 'sctp').map((e) => ({ proto: e.proto as 'tcp' | 'udp', port: e.port })),
     env,
+    tty: !!o.tty,
+    interactive: !!o.interactive,
     randomName: (taken: Set<string>) => generateName(taken),
   };
 }
@@ -101,12 +107,49 @@ function toRequest(image: string, command: string[], o: RunOpts) {
 export async function run(image: string, command: string[], o: RunOpts, cmd: Command): Promise<number> {
   const ctx = await openContext(cmd, true, 'plumb run');
   try {
-    const c = await createAndStart(ctx, toRequest(image, command, o));
-    if (o.detach || !command.length || ctx.dryRun) {
+    const req = toRequest(image, command, o);
+    // Without COMMAND, -i/-t run the image's shell (busybox, alpine); otherwise only a holder process runs.
+    const runs = command.length > 0 || ((o.tty || o.interactive) && !!imageInfo(image).shell);
+    if (o.detach || !runs || ctx.dryRun) {
+      const c = await createAndStart(ctx, req);
       out(c.id);
       return 0;
     }
-    return await runAttachedAndRecord(ctx, c, !!o.interactive);
+    // Foreground: attach before the command may start (the monitor holds it), as docker run does.
+    let keys: number[];
+    try {
+      keys = parseDetachKeys(o.detachKeys ?? DEFAULT_DETACH_KEYS);
+    } catch (err) {
+      throw new PlumbError((err as Error).message, 125);
+    }
+    let session: AttachSession | undefined;
+    let mainPid = 0;
+    const tty = !!o.tty;
+    const size = tty && process.stdout.isTTY ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined;
+    const c = await createAndStart(ctx, req, true, {
+      tty,
+      stdin: !!o.interactive,
+      size,
+      onPid: async (pid, sock) => {
+        mainPid = pid;
+        session = await AttachSession.open(sock, {
+          tty,
+          stdin: !!o.interactive,
+          stdinOnce: true,
+          detachKeys: keys,
+          onSignal: (sig) => {
+            try {
+              process.kill(mainPid, sig);
+            } catch {
+              /* already gone */
+            }
+          },
+        });
+      },
+    });
+    session!.start();
+    if ((await session!.done) === 'detached') return 0;
+    return await waitAndRecord(ctx, c);
   } finally {
     ctx.close();
   }

@@ -1,10 +1,11 @@
 // Container lifecycle: run/create, start, stop, restart, rm, exec. A container
-// here is a sandbox plus, optionally, one process started from the host's
-// filesystem inside it. IMAGE is only a label.
+// here is a sandbox plus its main process (COMMAND, or a holder), held by a
+// monitor, with everything exec adds in the same cgroup (processes.ts).
+// IMAGE is a label (images.ts says which ones mean a busybox root).
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { traitsOf } from '../../drivers/traits.js';
 import { newContainerId, type RandomBytes } from '../../ipam/ids.js';
-import { isAlive, processStartTime, runAttached, startDetached, stopProcess } from '../../kernel/process.js';
+import { execAttached, execDetached } from '../../kernel/container-exec.js';
 import type { ContainerRecord, NetworkRecord, StoreData } from '../../store/model.js';
 import { findContainer, findNetwork } from '../../store/store.js';
 import type { Context } from '../core/context.js';
@@ -20,12 +21,13 @@ import { declareIntent, withIntent } from '../core/intents.js';
 import { firewallCheckpoint } from '../firewall/checkpoint.js';
 import { gatewayNetworkId, needsEmbeddedDns, syncSandboxDns } from '../networks/connect.js';
 import { containerFiles, reapExited, removeRecord, stopInPlace } from './teardown.js';
-import { checkLinkTargets, involvedInLinks, linkEnv } from './links.js';
+import { checkLinkTargets, involvedInLinks } from './links.js';
 import { Transaction } from '../core/transaction.js';
 import { checkRequestedLocalAddress } from '../../drivers/local-addresses.js';
 import { macHolder, macInUseMessage } from '../networks/addressing.js';
 import { InputError } from '../../validate/errors.js';
 import { normalizeContainerConfig } from '../../validate/container-config.js';
+import { execCommand, mainAlive, startMain, waitMainExit, type ProcessOptions } from './processes.js';
 
 export interface RunRequest {
   name?: string;
@@ -47,6 +49,9 @@ export interface RunRequest {
   dnsSearch: string[];
   dnsOptions: string[];
   extraHosts: string[];
+  /** -t and -i: a terminal for the main process, its stdin kept open. */
+  tty?: boolean;
+  interactive?: boolean;
   /** Generates a name not in `taken` (Docker-style random names). */
   randomName: (taken: Set<string>) => string;
 }
@@ -54,7 +59,7 @@ export interface RunRequest {
 const NAME_RULE = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
 /** Creates the record and starts it; returns the record as stored. */
-export async function createAndStart(ctx: Context, req: RunRequest, start = true): Promise<ContainerRecord> {
+export async function createAndStart(ctx: Context, req: RunRequest, start = true, proc?: ProcessOptions): Promise<ContainerRecord> {
   // Refuse bad input before anything is locked, logged or built (Docker's exit code for run errors: 125).
   try {
     req = { ...req, ...normalizeContainerConfig(req) };
@@ -76,7 +81,7 @@ export async function createAndStart(ctx: Context, req: RunRequest, start = true
       tx.onRollback('record', () => {
         delete data.containers[c.id];
       });
-      if (start) await startInTx(ctx, data, c, tx);
+      if (start) await startInTx(ctx, data, c, tx, proc);
       commit();
       return c;
     });
@@ -142,11 +147,13 @@ function newRecord(data: StoreData, req: RunRequest, random: RandomBytes): Conta
     dnsSearch: req.dnsSearch,
     dnsOptions: req.dnsOptions,
     extraHosts: req.extraHosts,
+    tty: !!req.tty,
+    openStdin: !!req.interactive,
   };
 }
 
 /** Everything `start` does, inside an open transaction with the store locked. */
-async function startInTx(ctx: Context, data: StoreData, c: ContainerRecord, tx: Transaction): Promise<void> {
+async function startInTx(ctx: Context, data: StoreData, c: ContainerRecord, tx: Transaction, proc?: ProcessOptions): Promise<void> {
   for (const link of c.links) {
     const target = findContainer(data, link.target);
     if (!target || target.state !== 'running') {
@@ -186,28 +193,8 @@ async function startInTx(ctx: Context, data: StoreData, c: ContainerRecord, tx: 
   if (c.ports.length) await syncFirewall(ctx, data, tx, whyPublish(c), justRead);
   // Legacy links open their exposed ports where icc is off: their rules follow both ends' addresses.
   else if (linked) await syncFirewall(ctx, data, tx, `the links of ${c.name}`, justRead);
-  if (c.command.length && !ctx.dryRun) {
-    rmSync(files.exit, { force: true });
-    const { pid } = await tx.step(
-      'start process',
-      () => startDetached(processSpec(ctx, c, c.command, data), { logFile: files.log, exitFile: files.exit }),
-      (r: { pid: number }) => stopProcess(r.pid, 1000),
-    );
-    c.pid = pid;
-    c.pidStart = processStartTime(pid);
-  }
-}
-
-export function processSpec(ctx: Context, c: ContainerRecord, argv: string[] = c.command, data?: StoreData) {
-  const files = containerFiles(ctx, c);
-  return {
-    netnsPath: c.sandbox?.netns,
-    utsPath: c.sandbox?.uts,
-    files: { hosts: files.hosts, resolvConf: files.resolvConf, hostname: files.hostname },
-    argv,
-    // Docker's order: HOSTNAME, the legacy links' variables, then -e (which may override them).
-    env: { HOSTNAME: c.hostname, ...(data ? linkEnv(data, c) : {}), ...c.env },
-  };
+  // Every running container has a main process (COMMAND or a holder), held by its monitor.
+  await startMain(ctx, data, c, tx, proc ?? { tty: !!c.tty, stdin: !!c.openStdin });
 }
 
 function mustFind(data: StoreData, ref: string): ContainerRecord {
@@ -282,12 +269,12 @@ async function forEachLocked(
   return { done, errors };
 }
 
-/** `plumb run` without -d: runs COMMAND attached, then records how it ended. */
-export async function runAttachedAndRecord(ctx: Context, c: ContainerRecord, interactive: boolean): Promise<number> {
-  const code = await runAttached(processSpec(ctx, c, c.command, ctx.store.read()), { stdin: interactive });
+/** `plumb run` without -d, after the CLI's attach ended: waits for the exit status and records how it ended. */
+export async function waitAndRecord(ctx: Context, c: ContainerRecord): Promise<number> {
+  const code = await waitMainExit(ctx, c);
   await ctx.store.locked(async (data, commit) => {
     const cur = data.containers[c.id];
-    if (cur && cur.state === 'running') {
+    if (cur && cur.state === 'running' && cur.pid === c.pid) {
       await stopInPlace(ctx, data, cur, 0, code);
       if (cur.autoRemove) removeRecord(ctx, data, cur);
     }
@@ -296,17 +283,29 @@ export async function runAttachedAndRecord(ctx: Context, c: ContainerRecord, int
   return code;
 }
 
-export async function execIn(ctx: Context, ref: string, argv: string[], interactive: boolean, env: Record<string, string>): Promise<number> {
+export async function execIn(
+  ctx: Context,
+  ref: string,
+  argv: string[],
+  interactive: boolean,
+  env: Record<string, string>,
+  detach = false,
+): Promise<number> {
   const data = ctx.store.read();
   const c = findContainer(data, ref);
   if (!c) throw new PlumbError(`No such container: ${ref}`);
-  if (c.state !== 'running' || (c.pid && !isAlive(c.pid))) throw new PlumbError(`Container ${c.id} is not running`);
+  if (c.state !== 'running' || !mainAlive(c)) throw new PlumbError(`Container ${c.id} is not running`);
   checkLinkTargets(data, c);
-  const spec = processSpec(ctx, c, argv, data);
-  spec.env = { ...spec.env, ...env };
-  return runAttached(spec, { stdin: interactive }).catch((err: unknown) => {
+  try {
+    const cmd = execCommand(c, argv, env, data);
+    if (detach) {
+      await execDetached(cmd.argv, cmd.env);
+      return 0;
+    }
+    return await execAttached(cmd.argv, cmd.env, { stdin: interactive });
+  } catch (err) {
     throw commandStartError(err);
-  });
+  }
 }
 
 /**

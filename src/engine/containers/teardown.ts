@@ -1,11 +1,9 @@
 // Tearing a container's sandbox down while keeping its record: on stop, and
-// when its detached process has ended on its own (reaped by any later command,
+// when its main process has ended on its own (reaped by any later command,
 // as Docker does when a container exits). Apart from the lifecycle so that
 // network operations can reap without importing the lifecycle.
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { isNamespaceFile } from '../../kernel/netns.js';
-import { isAlive, isRecordedProcessAlive, readExitCode, stopProcess } from '../../kernel/process.js';
 import type { ContainerRecord, StoreData } from '../../store/model.js';
 import { containerDir } from '../../store/paths.js';
 import type { Context } from '../core/context.js';
@@ -14,18 +12,20 @@ import { syncFirewall } from '../firewall/sync.js';
 import { detachEndpoint } from '../networks/endpoints.js';
 import { sandboxFiles } from './etc-files.js';
 import { involvedInLinks } from './links.js';
+import { endProcesses, mainAlive } from './processes.js';
 import { destroySandbox } from './sandbox.js';
 
-/** Files of a container: its /etc files, the log and exit code of its process. */
+/** Files of a container: its directory and /etc files (the monitor's are in processes.ts, monitorFiles). */
 export function containerFiles(ctx: Context, c: ContainerRecord) {
   const dir = containerDir(ctx.paths, c.id);
-  return { dir, ...sandboxFiles(dir), log: join(dir, 'output.log'), exit: join(dir, 'exit-code') };
+  return { dir, ...sandboxFiles(dir) };
 }
 
 /** Tears down what start built: process, endpoints, sandbox. Leaves the record. */
 export async function stopInPlace(ctx: Context, data: StoreData, c: ContainerRecord, timeoutMs: number, exitCode?: number): Promise<void> {
-  if (c.pid && !ctx.dryRun && isRecordedProcessAlive(c.pid, c.pidStart)) await stopProcess(c.pid, timeoutMs);
-  const code = exitCode ?? readExitCode(containerFiles(ctx, c).exit) ?? (c.pid ? 137 : 0);
+  // Every process of the container (its cgroup), then its monitor, which records the main process's status.
+  const ended = (c.pid || c.cgroup || c.monitorPid) && !ctx.dryRun ? await endProcesses(ctx, c, timeoutMs) : undefined;
+  const code = exitCode ?? ended?.code ?? (c.pid ? 137 : 0);
   // The sandbox is deleted next; its links go with it (see LeaveOptions) — unless a container:NAME
   // container still shares it: the namespace then lives on, and Docker leaves it only lo.
   const sandboxGoing = !Object.values(data.containers).some((o) => o.state === 'running' && o.sandbox?.joined === c.id);
@@ -37,19 +37,22 @@ export async function stopInPlace(ctx: Context, data: StoreData, c: ContainerRec
   c.state = 'exited';
   c.exitCode = code;
   c.pid = undefined;
-  c.finishedAt = new Date().toISOString();
+  c.monitorPid = undefined;
+  c.cgroup = undefined;
+  c.finishedAt = ended?.finishedAt ?? new Date().toISOString();
   if (hadPorts || involvedInLinks(data, c)) await Transaction.run('firewall', (tx) => syncFirewall(ctx, data, tx, `withdraw ${c.name}'s published ports`));
 }
 
 /**
- * Whether a container recorded as running has in fact ended: its detached
- * COMMAND is gone (a zombie or a reused PID counts as gone), or it has no
- * process and its sandbox namespace is no longer mounted (a reboot, or a
- * crash that unmounted it): nothing holds its network stack any more.
+ * Whether a container recorded as running has in fact ended: its main
+ * process (COMMAND or the holder) is gone (a zombie or a reused PID counts as
+ * gone), or it has no process (a record from before every container had one)
+ * and its sandbox namespace is no longer mounted (a reboot, or a crash that
+ * unmounted it): nothing holds its network stack any more.
  */
 export function hasEnded(c: ContainerRecord): boolean {
   if (c.state !== 'running') return false;
-  if (c.pid) return !isAlive(c.pid, c.pidStart);
+  if (c.pid) return !mainAlive(c);
   return !!c.sandbox?.netns && !isNamespaceFile(c.sandbox.netns);
 }
 

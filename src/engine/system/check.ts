@@ -29,6 +29,8 @@ import { staleIntents, type StaleIntent } from '../core/intents.js';
 import { TOUCHED_SYSCTLS } from './snapshot.js';
 import { Transaction } from '../core/transaction.js';
 import { defaultRouteEndpoint } from '../networks/default-route.js';
+import { removeCgroup } from '../../kernel/cgroup.js';
+import { strayCgroups } from '../containers/processes.js';
 
 export interface Finding {
   /** Who the object belongs to: `network NAME`, `container NAME`, `firewall`, `host`, or `leftover` (no owner). */
@@ -139,6 +141,9 @@ export async function findLeftovers(ctx: Context, data: StoreData, links: LinkIn
       },
     });
   }
+  for (const cg of strayCgroups(ctx, data)) {
+    out.push({ owner: 'leftover', problem: `cgroup ${cg} belongs to no running container`, fix: () => removeCgroup(cg) });
+  }
   // A container's directory (its /etc files, log, exit code) outlives no container: a failed or killed run left it.
   const dirs = containersDir(ctx.paths);
   for (const dir of filesIn(dirs)) {
@@ -229,7 +234,9 @@ async function checkContainers(ctx: Context, data: StoreData, links: LinkInfo[])
   for (const c of Object.values(data.containers)) {
     if (c.state !== 'running' || going.has(c)) continue;
     const owner = `container ${c.name}`;
-    if (c.pid && !isAlive(c.pid, c.pidStart)) {
+    const ended = !!c.pid && !isAlive(c.pid, c.pidStart);
+    // With its namespace gone as well (a reboot), the namespace finding below says so.
+    if (ended && !(c.sandbox?.netns && !isNamespaceFile(c.sandbox.netns))) {
       out.push({ owner, problem: `process ${c.pid} has ended but the container is recorded as running`, fix: () => reapExited(ctx, data) });
       continue;
     }
@@ -237,7 +244,7 @@ async function checkContainers(ctx: Context, data: StoreData, links: LinkInfo[])
     if (!c.sandbox?.netns) continue;
     if (!isNamespaceFile(c.sandbox.netns)) {
       // With its process gone too, gc reaps it (reapExited); a process still running holds the namespace unnamed.
-      const gone = !c.pid || !isAlive(c.pid, c.pidStart);
+      const gone = !c.pid || ended;
       out.push({
         owner,
         problem: gone

@@ -6,7 +6,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { forwardPolicyText, removeAll } from '../../firewall/index.js';
 import { releaseMountDir, removeNsFile } from '../../kernel/netns.js';
-import { isAlive, isRecordedProcessAlive, processStartTime, stopProcess } from '../../kernel/process.js';
+import { isRecordedProcessAlive, stopProcess } from '../../kernel/process.js';
 import { netnsDir, utsDir } from '../../store/paths.js';
 import { driverFor } from '../../drivers/index.js';
 import { traitsOf } from '../../drivers/traits.js';
@@ -14,6 +14,7 @@ import type { Context } from '../core/context.js';
 import { restoreHostSysctls } from '../networks/host-setup.js';
 import { stopResolver } from '../../dns/service.js';
 import { removeLeftovers } from './gc.js';
+import { endProcesses, removeRootCgroup } from '../containers/processes.js';
 import { captureHost, diffSnapshots, readSnapshot } from './snapshot.js';
 
 export async function resetAll(ctx: Context): Promise<string[]> {
@@ -28,7 +29,9 @@ export async function resetAll(ctx: Context): Promise<string[]> {
     // What crashed operations left (stray sandboxes with their interfaces, half-made links) goes first.
     if (!ctx.dryRun) for (const line of await removeLeftovers(ctx, data)) removed.push(line);
     for (const c of Object.values(data.containers)) {
-      if (c.pid && isRecordedProcessAlive(c.pid, c.pidStart)) await stopProcess(c.pid, 0);
+      // Every process of the container (its cgroup), then its monitor; records from before cgroups: the PID's group.
+      if (c.cgroup || c.monitorPid) await endProcesses(ctx, c, 0);
+      else if (c.pid && isRecordedProcessAlive(c.pid, c.pidStart)) await stopProcess(c.pid, 0);
       for (const ep of Object.values(c.endpoints)) {
         const net = data.networks[ep.networkId];
         if (net) await driverFor(net.driver)?.leaveEndpoint(ctx, net, ep);
@@ -54,6 +57,8 @@ export async function resetAll(ctx: Context): Promise<string[]> {
   });
   if (ctx.dryRun) return removed;
   if (await stopResolver(ctx.paths)) removed.push('embedded DNS resolver');
+  // cgroups a crash left behind (their processes end with them).
+  if (await removeRootCgroup(ctx)) removed.push('cgroups');
   // Namespace files: those of the store's sandboxes and any a crash left behind.
   for (const dir of [netnsDir(ctx.paths), utsDir(ctx.paths)]) {
     if (!existsSync(dir)) continue;
