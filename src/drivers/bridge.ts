@@ -3,6 +3,7 @@
 // sandbox. Firewall rules are not made here: they are rendered for all networks
 // at once by the engine (see engine/firewall-sync.ts).
 import { randomBytes } from '../kernel/random.js';
+import type { Journal } from '../kernel/ops.js';
 import type { Rtnl } from '../kernel/rtnl.js';
 import { ifaceSysctlKey, setSysctl } from '../kernel/sysctl.js';
 import type { EndpointRecord, NetworkRecord } from '../store/model.js';
@@ -19,18 +20,20 @@ export function hostVethName(endpointId: string): string {
   return `veth${endpointId.slice(0, 7)}`;
 }
 
-export async function createBridge(tx: Steps, host: Rtnl, net: NetworkRecord): Promise<void> {
+export async function createBridge(tx: Steps, host: Rtnl, net: NetworkRecord, journal?: Journal): Promise<void> {
   const name = net.bridge!;
   const ipam = net.ipam!;
   const prefix = ipam.subnet.split('/')[1];
   const existing = await host.linkByName(name);
   if (existing) throw new Error(`cannot create network ${net.name}: a link named ${name} already exists on this host`);
+  const mac = randomBridgeMac();
+  journal?.declare('BRIDGE_MAC', mac, `the MAC of ${name}: 02:42 and four random bytes, as Docker gives its bridges`);
   await tx.step(
     `add bridge ${name}`,
     () =>
       host.addBridge(
         name,
-        { mtu: net.mtu, address: randomBridgeMac() },
+        { mtu: net.mtu, address: mac },
         `${net.name} is a Linux bridge named ${name}: a virtual switch that every container on the network plugs into`,
       ),
     () => host.deleteLink(name, `roll back: remove bridge ${name}`),
@@ -73,6 +76,7 @@ export async function joinBridge(j: EndpointJoin): Promise<void> {
   const sandbox = j.env.rtnlIn(j.sandboxNs);
   ep.hostVeth ??= hostVethName(ep.id);
   const veth = ep.hostVeth;
+  j.env.journal.declare('VETH', veth, "the host end's name: veth and 7 characters of the endpoint's random ID");
   const { peerIndex } = await tx.step(
     `veth ${veth}`,
     () =>
@@ -116,7 +120,8 @@ export async function leaveBridge(host: Rtnl, ep: EndpointRecord): Promise<void>
 
 export const bridgeDriver: NetworkDriver = {
   createNetwork: async (env: DriverEnv, steps: Steps, net: NetworkRecord) => {
-    await createBridge(steps, env.hostRtnl(), net);
+    // The bridge, its gateway address and its link state read as one picture: the network's switch.
+    await env.journal.section('network', () => createBridge(steps, env.hostRtnl(), net, env.journal));
     await enableRouteLocalnet(env, steps, net);
   },
   deleteNetwork: (env: DriverEnv, net: NetworkRecord) => deleteBridge(env.hostRtnl(), net),

@@ -10,7 +10,7 @@
 // vxlan0 is created in plumb's own namespace and then moved: its UDP socket
 // stays where the device was born, on the underlay, while the device itself
 // sits in the overlay namespace.
-import { createNetns, openNetns, registerNetns, removeNsFile, deleteNsFile, type Netns } from '../kernel/netns.js';
+import { createNetns, openNetns, registerNetns, removeNsFile, deleteNsFile, unregisterNetns, type Netns } from '../kernel/netns.js';
 import { KernelError } from '../kernel/errors.js';
 import type { Rtnl } from '../kernel/rtnl.js';
 import { setSysctl } from '../kernel/sysctl.js';
@@ -155,7 +155,9 @@ export async function deleteOverlaySandbox(env: DriverEnv, net: NetworkRecord, p
     const ov = env.rtnlIn(ns);
     if (await ov.linkByName(OVERLAY_VXLAN)) await ov.deleteLink(OVERLAY_VXLAN, `free VNI ${net.vni} now rather than when the kernel gets round to destroying the namespace`);
   }
-  if (existsSync(place.alias) && !env.dryRun) removeNsFile(place.alias);
+  if (existsSync(place.alias)) {
+    unregisterNetns(env.journal, overlayNsName(net.id), place.aliasDir, overlayNsName(net.id), 'forget its name under ip netns: that mount alone would keep the namespace alive');
+  }
   if (existsSync(place.netns)) {
     deleteNsFile(env.journal, overlayNsName(net.id), place.netns, 'netns.del', `no container of ${net.name} is left on this host: remove its namespace, br0 and vxlan0 with it`);
   }

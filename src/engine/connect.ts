@@ -12,7 +12,7 @@
 //     route on bridge; when the network holding it is disconnected, the next
 //     one in that order takes it over.
 import { applySandboxDns, type DnsTarget } from '../dns/sandbox-rules.js';
-import { configuredPort, ensureResolver } from '../dns/service.js';
+import { configuredPort, ensureResolver, resolverStatus } from '../dns/service.js';
 import { hasEmbeddedNames, reachesResolver } from '../dns/names.js';
 import type { Netns } from '../kernel/netns.js';
 import type { ContainerRecord, NetworkRecord, StoreData } from '../store/model.js';
@@ -58,6 +58,12 @@ export function dnsTarget(data: StoreData, c: ContainerRecord, port: number): Dn
 /** Starts the resolver if needed and (re)points the sandbox's 127.0.0.11 at it. */
 export async function syncSandboxDns(ctx: Context, data: StoreData, c: ContainerRecord, ns: Netns, fresh: boolean): Promise<void> {
   if (!c.embeddedDns) return;
+  if (!resolverStatus(ctx.paths)) {
+    ctx.journal.narrate(
+      `plumb dns serve --state ${ctx.paths.state} --run ${ctx.paths.run} --port ${configuredPort()} &`,
+      "start the embedded DNS once per host: a resolver in the host's namespace that answers the names of containers on user-defined networks and forwards other names to the host's resolvers",
+    );
+  }
   const port = ctx.dryRun ? configuredPort() : (await ensureResolver(ctx.paths)).port;
   await applySandboxDns(ctx.journal, ns, c.name, dnsTarget(data, c, port), fresh);
 }

@@ -68,6 +68,7 @@ export async function createAndStart(ctx: Context, req: RunRequest, start = true
     return Transaction.run('run', async (tx) => {
       await ensureBuiltins(ctx, data, tx);
       const c = newRecord(data, req);
+      declareIdentity(ctx, c, req);
       data.containers[c.id] = c;
       tx.onRollback('record', () => {
         delete data.containers[c.id];
@@ -77,6 +78,26 @@ export async function createAndStart(ctx: Context, req: RunRequest, start = true
       return c;
     });
   }));
+}
+
+/** The container's random values, named once so a dry-run script can declare them at its top. */
+function declareIdentity(ctx: Context, c: ContainerRecord, req: RunRequest): void {
+  ctx.journal.declare('CONTAINER_ID', c.id, 'the container ID: 32 random bytes in hex');
+  if (c.hostname === c.id.slice(0, 12)) ctx.journal.declare('SHORT_ID', c.hostname, "the ID's first 12 characters: the default hostname");
+  if (req.name === undefined) ctx.journal.declare('NAME', c.name, 'a random name (adjective_scientist), as no --name was given');
+}
+
+/** Narrates the environment the container's processes get (it is not kernel state: each process is started with it). */
+function narrateEnv(ctx: Context, data: StoreData, c: ContainerRecord): void {
+  const env = { ...linkEnv(data, c), ...c.env };
+  const keys = Object.keys(env);
+  if (!keys.length) return;
+  const fromLinks = Object.keys(linkEnv(data, c)).length > 0;
+  ctx.journal.narrate(
+    keys.map((k) => `${k}=${env[k]}`).join('\n'),
+    `environment of every process plumb starts in ${c.name}${fromLinks ? ' (the *_PORT_* and *_NAME variables come from --link, like Docker\'s: they describe the target as it was when the link was made)' : ''}`,
+    'environment',
+  );
 }
 
 function newRecord(data: StoreData, req: RunRequest): ContainerRecord {
@@ -162,6 +183,7 @@ async function startInTx(ctx: Context, data: StoreData, c: ContainerRecord, tx: 
     await syncSandboxDns(ctx, data, c, ns, true);
   }
   if (!writeModeEtcFiles(ctx, data, c)) writeEtcFiles(ctx, data, c);
+  narrateEnv(ctx, data, c);
   c.ports = bindPorts(data, c, ctx.hostNs());
   c.state = 'running';
   c.startedAt = new Date().toISOString();
@@ -228,7 +250,10 @@ export async function reapExited(ctx: Context, data: StoreData): Promise<void> {
 
 function removeRecord(ctx: Context, data: StoreData, c: ContainerRecord): void {
   delete data.containers[c.id];
-  if (!ctx.dryRun) rmSync(containerFiles(ctx, c).dir, { recursive: true, force: true });
+  const dir = containerFiles(ctx, c).dir;
+  ctx.journal.runSync({ kind: 'file.remove', path: dir, why: `${c.name}'s own files go: its /etc files, output log and exit code` }, () =>
+    rmSync(dir, { recursive: true, force: true }),
+  );
 }
 
 function mustFind(data: StoreData, ref: string): ContainerRecord {

@@ -82,6 +82,8 @@ export async function ensureBuiltins(ctx: Context, data: StoreData, tx: Transact
     }
   }
   if (!Object.values(data.networks).some((n) => n.name === 'bridge')) {
+    // Made once, by whichever command first needs it: shown under its own heading so it does not bury that command's lesson.
+    await ctx.journal.section(`one-time setup: the default bridge ${DEFAULT_BRIDGE} (docker0's twin), made by the first command that needs it`, async () => {
     const net = await buildBridgeNetwork(ctx, data, {
       name: 'bridge',
       driver: 'bridge',
@@ -101,6 +103,7 @@ export async function ensureBuiltins(ctx: Context, data: StoreData, tx: Transact
     }, tx, true);
     data.networks[net.id] = net;
     await syncFirewall(ctx, data, tx, 'add the firewall rules of the default bridge', await firewallCheckpoint(ctx, tx));
+    });
   }
 }
 
@@ -142,6 +145,10 @@ export async function buildBridgeNetwork(
   }
   const id = newNetworkId();
   const bridge = req.options[`${BRIDGE_OPT}name`] ?? `br-${id.slice(0, 12)}`;
+  if (!isDefault) {
+    ctx.journal.declare('NETWORK_ID', id, 'the network ID: 32 random bytes in hex');
+    if (!req.options[`${BRIDGE_OPT}name`]) ctx.journal.declare('BRIDGE', bridge, "the bridge's name: br- and the network ID's first 12 characters");
+  }
   checkIfName(bridge);
   if (Object.values(data.networks).some((n) => n.bridge === bridge)) {
     throw new PlumbError(`bridge name ${bridge} is already used by another network`);

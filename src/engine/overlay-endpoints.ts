@@ -75,9 +75,19 @@ async function claimEndpoint(
       vtep: c.vtep,
     };
   };
-  if (ctx.dryRun) return { endpoint: plan((await c.store.endpoints(net.id)).map((e) => e.ip)) };
-  const claimed = await c.store.addEndpoint(net.id, plan);
-  tx.onRollback('withdraw endpoint', () => withdraw(ctx, claimed.endpoint));
+  const claimed = ctx.dryRun ? { endpoint: plan((await c.store.endpoints(net.id)).map((e) => e.ip)) } : await c.store.addEndpoint(net.id, plan);
+  if (!ctx.dryRun) tx.onRollback('withdraw endpoint', () => withdraw(ctx, claimed.endpoint));
+  const k = c.store.k;
+  const ep = claimed.endpoint;
+  ctx.journal.narrate(
+    [
+      `etcd transaction, only if ${k.ip(net.id, ep.ip)} does not exist yet:`,
+      `  put ${k.ip(net.id, ep.ip)} ${ep.id}`,
+      `  put ${k.endpoint(net.id, ep.id)} <the endpoint as JSON: ${ep.ip}, ${ep.mac}, host ${ep.node}, VTEP ${ep.vtep}>`,
+    ].join('\n'),
+    `claim ${ep.ip} on ${net.name} in the cluster store, so no other host hands it out; the other hosts' agents read the endpoint and point ${ep.mac} at this host's VTEP ${ep.vtep}`,
+    'cluster',
+  );
   return claimed;
 }
 

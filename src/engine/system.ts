@@ -8,11 +8,12 @@ import { removeAll } from '../firewall/index.js';
 import { releaseMountDir, removeNsFile } from '../kernel/netns.js';
 import { applyIptables, saveIptables } from '../kernel/iptables.js';
 import { isAlive, processStartTime, stopProcess } from '../kernel/process.js';
-import { netnsDir, utsDir } from '../store/paths.js';
 import { driverFor } from '../drivers/index.js';
 import type { Context } from './context.js';
 import { restoreHostSysctls } from './host-setup.js';
-import { stopResolver } from '../dns/service.js';
+import { resolverStatus, stopResolver } from '../dns/service.js';
+import { containerDir, netnsDir, utsDir } from '../store/paths.js';
+import { destroySandbox } from './sandbox.js';
 import { removeLeftovers } from './gc.js';
 import { captureHost, diffSnapshots, readSnapshot } from './snapshot.js';
 
@@ -33,6 +34,12 @@ export async function resetAll(ctx: Context): Promise<string[]> {
         const net = data.networks[ep.networkId];
         if (net) await driverFor(net.driver)?.leaveEndpoint(ctx, net, ep);
       }
+      // As rm does, step by step: the sweep of the namespace directories below then finds only what a crash left.
+      destroySandbox(ctx, c);
+      const dir = containerDir(ctx.paths, c.id);
+      ctx.journal.runSync({ kind: 'file.remove', path: dir, why: `${c.name}'s own files go: its /etc files, output log and exit code` }, () =>
+        rmSync(dir, { recursive: true, force: true }),
+      );
       removed.push(`container ${c.name}`);
     }
     data.containers = {};
@@ -51,6 +58,7 @@ export async function resetAll(ctx: Context): Promise<string[]> {
     restoreHostSysctls(ctx, data);
     commit();
   });
+  if (resolverStatus(ctx.paths)) ctx.journal.narrate('kill the `plumb dns serve` process', 'stop the embedded DNS resolver: no sandbox is left to ask it');
   if (ctx.dryRun) return removed;
   if (await stopResolver(ctx.paths)) removed.push('embedded DNS resolver');
   // Namespace files: those of the store's sandboxes and any a crash left behind.
