@@ -68,7 +68,8 @@ export async function hasDnsJumps(ns: Netns): Promise<boolean> {
 
 /** Points the sandbox's 127.0.0.11 at `target` (or at nothing). `fresh`: a new sandbox, no rules yet. */
 export async function applySandboxDns(journal: Journal, ns: Netns, sandboxName: string, target: DnsTarget | undefined, fresh: boolean): Promise<void> {
-  const withJumps = fresh || journal.dryRun ? fresh : !(await hasDnsJumps(ns));
+  // A dry run reads too (reading changes nothing), so its script adds the jumps exactly when a real run would.
+  const withJumps = fresh || !(await hasDnsJumps(ns).catch((err) => (journal.dryRun ? false : Promise.reject(err))));
   if (withJumps) {
     setSysctl(
       journal,

@@ -124,7 +124,7 @@ export function writeSandboxFiles(
     });
   write(files.hosts, content.hosts, why.hosts ?? "the container's /etc/hosts (plumb mounts this file there for every process it starts)");
   write(files.resolvConf, content.resolvConf, why.resolvConf ?? "the container's /etc/resolv.conf: where its processes send DNS queries");
-  write(files.hostname, content.hostname + '\n', `the container's /etc/hostname; the UTS namespace above already answers \`hostname\` with ${content.hostname}`);
+  write(files.hostname, content.hostname + '\n', `the container's /etc/hostname (its UTS namespace answers \`hostname\` with ${content.hostname})`);
   return files;
 }
 
