@@ -85,7 +85,7 @@ export async function joinBridge(j: EndpointJoin): Promise<void> {
         ep.ifname,
         j.sandboxNs,
         { mtu: net.mtu, peerAddress: ep.mac, master: net.bridge!, up: true },
-        `a veth pair is a virtual cable: ${veth} stays on the host, plugged into ${net.bridge} (the bridge of network ${net.name}, the way docker0 works); its twin becomes ${ep.ifname} inside ${j.sandboxName}, with the MAC 02:42 + the four bytes of its address`,
+        `a veth pair is a virtual cable: ${veth} stays on the host, plugged into ${net.name === 'bridge' ? `${net.bridge} (the default bridge, plumb's docker0)` : `${net.bridge} (the bridge of network ${net.name}, the way docker0 works)`}; its twin becomes ${ep.ifname} inside ${j.sandboxName}, with the MAC 02:42 + the four bytes of its address`,
       ),
     () => host.deleteLink(veth, `roll back: remove ${veth} (its twin ${ep.ifname} goes with it)`),
   );

@@ -20,6 +20,9 @@ export interface TextOut {
 
 export type ExplainStyle = 'full' | 'brief';
 
+/** How the one-time setup sections start (engine/networks.ts names the default bridge's so). */
+export const ONE_TIME = 'one-time setup';
+
 export interface PrinterOptions extends RenderOptions {
   /**
    * Print a whole script at finish(): `#!/bin/sh`, `set -e`, the random values
@@ -39,6 +42,11 @@ export class ExplainPrinter implements OpSink {
   private section?: string;
   private readonly lines: string[] = [];
   private readonly declared: Declared[] = [];
+  /** --explain: declarations wait for the next step, to be shown under its heading. */
+  private pending: Declared[] = [];
+  /** Brief --explain: steps of the one-time setup shown as one line, not one by one. */
+  private readonly fold: boolean;
+  private folded = 0;
 
   constructor(
     private readonly out: TextOut,
@@ -47,6 +55,7 @@ export class ExplainPrinter implements OpSink {
     // Without comments there are no headings either: the commands alone.
     this.brief = opts.style === 'brief' || opts.comments === false;
     this.opts = { ...opts, state: opts.state ?? newRenderState(), comments: this.brief ? false : opts.comments };
+    this.fold = opts.style === 'brief' && !opts.header;
   }
 
   /** How many ops have been printed. */
@@ -56,11 +65,22 @@ export class ExplainPrinter implements OpSink {
 
   declare(d: Declared): void {
     this.declared.push(d);
-    if (this.opts.header) return;
-    this.emit([`${d.name}=${d.value}${this.brief ? '' : `  # ${oneLine(d.why)}`}`]);
+    if (!this.opts.header) this.pending.push(d);
+  }
+
+  private declarationLines(): string[] {
+    const lines = this.pending.map((d) => `${d.name}=${d.value}${this.brief ? '' : `  # ${oneLine(d.why)}`}`);
+    this.pending = [];
+    return lines;
   }
 
   record(op: Op): void {
+    if (this.fold && op.section?.startsWith(ONE_TIME)) {
+      // Brief: the default bridge's setup is one line (a whole --explain of it is a command away).
+      if (this.folded++ === 0) this.emit([`# ${oneLine(op.section)} (folded: --explain shows each step)`]);
+      this.declarationLines();
+      return;
+    }
     const lines = renderOp(op, this.opts);
     if (lines.length === 0) return;
     const out: string[] = [];
@@ -74,6 +94,12 @@ export class ExplainPrinter implements OpSink {
       // A blank line before each explained step groups its commands into a paragraph.
       out.push('');
     }
+    // Random values the step uses come just before it: after its heading, above its paragraph.
+    const declared = this.declarationLines();
+    if (declared.length && out.at(-1) === '') {
+      if (out.length === 1) out.push(...declared, '');
+      else out.splice(-1, 0, ...declared);
+    } else out.push(...declared);
     out.push(...lines);
     this.count++;
     this.emit(out);

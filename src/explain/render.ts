@@ -38,10 +38,12 @@ export interface RenderState {
   readonly registered: Map<string, { ns: string; target: string; sameAsNetns: boolean }>;
   /** Namespaces (already renamed) whose `ip netns del` has been rendered. */
   readonly deleted: Set<string>;
+  /** Directories a rendered file write has already made (`mkdir -p` once each). */
+  readonly dirs?: Set<string>;
 }
 
 export function newRenderState(): RenderState {
-  return { registered: new Map(), deleted: new Set() };
+  return { registered: new Map(), deleted: new Set(), dirs: new Set() };
 }
 
 // Characters that never need quoting in POSIX sh (outside of the first word's
@@ -213,10 +215,15 @@ function commands(op: Op, opts: RenderOptions | undefined): string[] {
       return [shellJoin(['umount', '-l', target]), shellJoin(['rm', '-f', target])];
     }
 
-    case 'file.write':
-      return writeFile(op.path, op.content);
+    case 'file.write': {
+      const dir = dirOf(op.path);
+      const made = state?.dirs?.has(dir) ?? false;
+      state?.dirs?.add(dir);
+      return writeFile(op.path, op.content, !made);
+    }
 
     case 'file.remove':
+      state?.dirs?.delete(op.path);
       return [shellJoin(['rm', '-rf', op.path])];
 
     case 'note':
@@ -332,8 +339,8 @@ function shellSafeComment(text: string): string {
 }
 
 /** `cat > FILE` fed by a quoted heredoc (the file's whole content), after making its directory. */
-function writeFile(path: string, content: string): string[] {
-  const lines = [shellJoin(['mkdir', '-p', dirOf(path)])];
+function writeFile(path: string, content: string, mkdir = true): string[] {
+  const lines = mkdir ? [shellJoin(['mkdir', '-p', dirOf(path)])] : [];
   if (content === '' || !content.endsWith('\n')) {
     // A heredoc always ends with a newline; a file without one is written by printf.
     return [...lines, `printf %s ${shellQuote(content)} > ${shellQuote(path)}`];

@@ -343,13 +343,29 @@ describe('ExplainPrinter', () => {
     expect(out.split('\n').filter((l) => l.startsWith('# ===='))).toEqual(['# ==== one-time setup ====', '# ==== address: the IP the container is known by ====']);
   });
 
-  it('brief: the commands alone, without comments, headings or the rules\' own comments', () => {
+  it('brief: the commands alone, without comments, headings or the rules\' own comments; the one-time setup folded', () => {
     let out = '';
     const p = new ExplainPrinter({ write: (s: string) => (out += s) }, { style: 'brief' });
     p.record({ kind: 'netns.add', ns: 'web', path: '/p/web', why: 'sandbox web' });
     p.record({ kind: 'iptables', ns: null, rules: '*nat\n# why\n-A X -j Y\nCOMMIT\n', why: 'rules' });
     p.declare({ name: 'VETH', value: 'veth1234567', why: 'random' });
-    expect(out).toBe(["ip netns add web", "iptables-restore --noflush --wait <<'RULES'", '*nat', '-A X -j Y', 'COMMIT', 'RULES', 'VETH=veth1234567', ''].join('\n'));
+    p.record({ kind: 'link.del', ns: null, name: 'veth1234567', why: 'unplug' });
+    p.record({ kind: 'link.add', ns: null, name: 'b', spec: { type: 'bridge' }, section: 'one-time setup: the default bridge' });
+    p.record({ kind: 'link.set', ns: null, name: 'b', up: true, section: 'one-time setup: the default bridge' });
+    expect(out).toBe(
+      [
+        'ip netns add web',
+        "iptables-restore --noflush --wait <<'RULES'",
+        '*nat',
+        '-A X -j Y',
+        'COMMIT',
+        'RULES',
+        'VETH=veth1234567',
+        'ip link del veth1234567',
+        '# one-time setup: the default bridge (folded: --explain shows each step)',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('a dry-run script comes whole at finish: random values declared on top and used as variables, output as comments', () => {
