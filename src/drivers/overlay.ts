@@ -171,6 +171,7 @@ export async function joinOverlay(j: EndpointJoin, overlayNs: Netns): Promise<vo
   const mtu = net.mtu ?? DEFAULT_OVERLAY_MTU;
   ep.hostVeth ??= hostVethName(ep.id);
   const veth = ep.hostVeth;
+  j.env.journal.declare('VETH', veth, "the name of the end in the overlay's namespace: veth and 7 characters of the endpoint's random ID");
   await steps.step(
     `overlay veth ${veth}`,
     () =>

@@ -141,7 +141,8 @@ async function check(s: Scenario): Promise<void> {
   await dropReplayLabs();
   const dryNames = new Map([...declarations(dry.stdout)].map(([k, v]) => [v, k]));
   const realNames = new Map([...declarations(commandExplain)].map(([k, v]) => [v, k]));
-  expect([...dryNames.values()].sort()).toEqual([...realNames.values()].sort());
+  // The script declares the random values it uses; the real command declares each as it chooses it.
+  for (const name of dryNames.values()) expect([...realNames.values()]).toContain(name);
   expect(withNames(stateC, dryNames)).toEqual(withNames(stateA, realNames));
 }
 
