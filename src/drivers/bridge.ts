@@ -124,7 +124,7 @@ export const bridgeDriver: NetworkDriver = {
     await env.journal.section('network', () => createBridge(steps, env.hostRtnl(), net, env.journal));
     await enableRouteLocalnet(env, steps, net);
   },
-  deleteNetwork: (env: DriverEnv, net: NetworkRecord) => deleteBridge(env.hostRtnl(), net),
+  deleteNetwork: (env: DriverEnv, net: NetworkRecord) => env.journal.section('network', () => deleteBridge(env.hostRtnl(), net)),
   joinEndpoint: joinBridge,
   // Deleting a veth waits for the kernel (~30 ms, an RCU grace period); when the
   // sandbox's namespace goes anyway, its teardown removes the pair in the background.

@@ -61,9 +61,15 @@ export function destroySandbox(ctx: Context, c: ContainerRecord): void {
   if (existsSync(p.alias)) {
     unregisterNetns(ctx.journal, c.name, ctx.paths.netnsNames, c.name, `forget the name ${c.name} under ip netns: that mount alone would keep the sandbox alive`);
   }
-  if (c.sandbox.uts && existsSync(c.sandbox.uts)) deleteNsFile(ctx.journal, c.name, c.sandbox.uts, 'uts.del');
+  if (c.sandbox.uts && existsSync(c.sandbox.uts)) deleteNsFile(ctx.journal, c.name, c.sandbox.uts, 'uts.del', `${c.name}'s hostname goes with its UTS namespace`);
   if (c.sandbox.netns && existsSync(c.sandbox.netns)) {
-    deleteNsFile(ctx.journal, c.name, c.sandbox.netns, 'netns.del', `remove sandbox ${c.name}: its interfaces go with it`);
+    deleteNsFile(
+      ctx.journal,
+      c.name,
+      c.sandbox.netns,
+      'netns.del',
+      `remove sandbox ${c.name}: its interfaces go with it, and with each veth's inner end the end on the host too (the cable is cut)`,
+    );
   }
   c.sandbox = undefined;
 }

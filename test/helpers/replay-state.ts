@@ -11,7 +11,17 @@
 // link-local addresses.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { runAsync, type Lab } from './lab.js';
+import { runAsync } from './lab.js';
+
+/** Where a host's state lives: its namespace file, plumb's root and the directory of its `ip netns` names. */
+export interface ReplayHost {
+  /** The host's network namespace file. */
+  nsFile: string;
+  root: string;
+  netnsDir: string;
+  /** Links of the host that the lab made (its uplink), left out of the comparison. */
+  labLinks?: string[];
+}
 import { normaliseSave } from './host-state.js';
 
 export interface NsState {
@@ -97,8 +107,8 @@ async function readNs(path: string): Promise<{ raw: Record<string, string> }> {
 }
 
 /** Namespaces to read: the lab host, and every name registered in `<root>/netns-names`. */
-function namespacesOf(lab: Lab): Record<string, string> {
-  const out: Record<string, string> = { host: lab.nsPath(lab.host) };
+function namespacesOf(lab: ReplayHost): Record<string, string> {
+  const out: Record<string, string> = { host: lab.nsFile };
   if (existsSync(lab.netnsDir)) for (const name of readdirSync(lab.netnsDir)) out[name] = join(lab.netnsDir, name);
   return out;
 }
@@ -120,7 +130,7 @@ function etcFiles(root: string): Record<string, string> {
 const HOST_END = /^veth[0-9a-f]{7}$/;
 
 /** Reads the whole state of a lab (see the file comment). */
-export async function replayState(lab: Lab): Promise<ReplayState> {
+export async function replayState(lab: ReplayHost): Promise<ReplayState> {
   const spaces = namespacesOf(lab);
   const raws: Record<string, Record<string, string>> = {};
   for (const [name, path] of Object.entries(spaces)) raws[name] = (await readNs(path)).raw;
@@ -128,8 +138,9 @@ export async function replayState(lab: Lab): Promise<ReplayState> {
   const randomMacs = new Map<string, string>();
   for (const [name, raw] of Object.entries(raws)) {
     for (const l of json(raw.link) as Array<{ ifname: string; address?: string }>) {
-      // The lab's own uplink too: the lab made it, not plumb.
-      if (!l.address || !(HOST_END.test(l.ifname) || (name === 'host' && l.ifname === 'eth0'))) continue;
+      // The lab's own uplink too: the lab made it, not plumb. In an overlay's namespace, br0 and vxlan0 get random MACs.
+      const random = HOST_END.test(l.ifname) || (name === 'host' && l.ifname === 'eth0') || (/^1-/.test(name) && ['br0', 'vxlan0'].includes(l.ifname));
+      if (!l.address || !random) continue;
       randomMacs.set(l.address, `<mac of ${l.ifname}>`);
       // IPv6 listens on a solicited-node multicast group derived from the MAC (its last three bytes).
       randomMacs.set(`33:33:ff:${l.address.slice(9)}`, `<multicast of ${l.ifname}>`);
@@ -141,14 +152,20 @@ export async function replayState(lab: Lab): Promise<ReplayState> {
     return out;
   };
   const ns: Record<string, NsState> = {};
+  const skip = new Set(lab.labLinks ?? []);
+  const plumbs = (name: string, l: { ifname?: string; dev?: string }) => name !== 'host' || !skip.has(l.ifname ?? l.dev ?? '');
   for (const [name, raw] of Object.entries(raws)) {
-    const addr = (json(maskMacs(raw.addr ?? '')) as Array<{ addr_info?: Array<{ family: string; scope: string }> }>).map((l) => ({
-      ...l,
-      addr_info: (l.addr_info ?? []).filter((a) => a.family === 'inet' || a.scope !== 'link'),
-    }));
-    const fdb = (json(maskMacs(raw.fdb ?? '')) as Array<{ state?: string }>).filter((e) => e.state === 'permanent' || e.state === 'static');
+    const addr = (json(maskMacs(raw.addr ?? '')) as Array<{ ifname: string; addr_info?: Array<{ family: string; scope: string }> }>)
+      .filter((l) => plumbs(name, l))
+      .map((l) => ({
+        ...l,
+        addr_info: (l.addr_info ?? []).filter((a) => a.family === 'inet' || a.scope !== 'link'),
+      }));
+    const fdb = (json(maskMacs(raw.fdb ?? '')) as Array<{ state?: string; ifname?: string }>).filter(
+      (e) => (e.state === 'permanent' || e.state === 'static') && plumbs(name, { ifname: e.ifname }),
+    );
     ns[name] = {
-      link: sorted(scrub(json(maskMacs(raw.link ?? ''))) as unknown[]),
+      link: sorted(scrub((json(maskMacs(raw.link ?? '')) as Array<{ ifname: string }>).filter((l) => plumbs(name, l))) as unknown[]),
       addr: sorted(scrub(addr) as unknown[]),
       route: sorted(scrub(json(raw.route)) as unknown[]),
       fdb: sorted(scrub(fdb) as unknown[]),

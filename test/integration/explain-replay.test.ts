@@ -19,12 +19,14 @@
 // Scripts print paths below lab A's PLUMB_ROOT; a replay in another lab runs
 // them with lab A's root replaced by its own, and the `ip netns add NAME`
 // names they make in /run/netns are deleted after each replay.
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Lab, runAsync } from '../helpers/lab.js';
-import { declarations, replayState, withNames, type ReplayState } from '../helpers/replay-state.js';
+import { MultiHost, type LabHost } from '../helpers/multihost.js';
+import { declarations, replayState, withNames, type ReplayHost, type ReplayState } from '../helpers/replay-state.js';
 
 const TAG = randomBytes(2).toString('hex');
 const labs: Lab[] = [];
@@ -86,12 +88,14 @@ async function replay(lab: Lab, script: string, rootA: string): Promise<{ code: 
 }
 
 
-async function settle(lab: Lab): Promise<ReplayState> {
+const where = (lab: Lab, labLinks?: string[]): ReplayHost => ({ nsFile: lab.nsPath(lab.host), root: lab.root, netnsDir: lab.netnsDir, labLinks });
+
+async function settle(host: ReplayHost): Promise<ReplayState> {
   // A deleted namespace takes its links with it in the background: read until two reads agree.
-  let last = await replayState(lab);
+  let last = await replayState(host);
   for (let i = 0; i < 20; i++) {
     await new Promise((r) => setTimeout(r, 100));
-    const now = await replayState(lab);
+    const now = await replayState(host);
     if (JSON.stringify(now) === JSON.stringify(last)) return now;
     last = now;
   }
@@ -121,13 +125,13 @@ async function check(s: Scenario): Promise<void> {
   expect(s.command).not.toContain(last);
   const commandExplain = await explain(a, s.command);
   session += commandExplain;
-  const stateA = await settle(a);
+  const stateA = await settle(where(a));
 
   // B: the whole session's explanation, from a fresh host.
   const b = newReplayLab();
   const rb = await replay(b, session, a.root);
   expect(rb.code, `explain replay failed:\n${rb.stderr}\n--- script ---\n${session}`).toBe(0);
-  const stateB = await settle(b);
+  const stateB = await settle(where(b));
   await dropReplayLabs();
   expect(stateB).toEqual(stateA);
 
@@ -137,7 +141,7 @@ async function check(s: Scenario): Promise<void> {
   expect(rs.code, rs.stderr).toBe(0);
   const rc = await replay(c, dry.stdout, a.root);
   expect(rc.code, `dry-run script failed under sh -e:\n${rc.stderr}\n--- script ---\n${dry.stdout}`).toBe(0);
-  const stateC = await settle(c);
+  const stateC = await settle(where(c));
   await dropReplayLabs();
   const dryNames = new Map([...declarations(dry.stdout)].map(([k, v]) => [v, k]));
   const realNames = new Map([...declarations(commandExplain)].map(([k, v]) => [v, k]));
@@ -227,4 +231,72 @@ const SCENARIOS: Scenario[] = [
 
 describe('every explanation replays (explain and dry-run, at the CLI)', () => {
   for (const s of SCENARIOS) it(s.name, () => check(s), 60_000);
+});
+
+// An overlay across two lab hosts on a real etcd. Host 2 runs a container
+// first, so host 1's first container programs the tunnel to it; host 1's
+// session is replayed in a namespace that has host 1's underlay address (the
+// tunnel's local end) on a dummy uplink, and the uplink itself is left out.
+describe('every explanation replays: an overlay on two lab hosts', () => {
+  let mh: MultiHost | undefined;
+  afterEach(async () => {
+    await dropReplayLabs();
+    await mh?.teardown();
+    mh = undefined;
+  });
+
+  /** A bare namespace with host 1's underlay address, standing in for host 1 in a replay. */
+  function underlayLike(h: LabHost): Lab {
+    const lab = newReplayLab();
+    const ns = lab.host;
+    for (const argv of [
+      ['ip', '-n', ns, 'link', 'del', 'eth0'],
+      ['ip', '-n', ns, 'link', 'add', 'eth0', 'type', 'dummy'],
+      ['ip', '-n', ns, 'addr', 'add', `${h.ip}/24`, 'dev', 'eth0'],
+      ['ip', '-n', ns, 'link', 'set', 'eth0', 'up'],
+      ['ip', '-n', ns, 'route', 'replace', 'default', 'via', '192.0.2.254'],
+    ]) {
+      const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
+    }
+    return lab;
+  }
+
+  it('run on an overlay (the tunnel to the other host included)', async () => {
+    mh = await MultiHost.create({ hosts: 2, tag: 'rpo' });
+    const [h1, h2] = [mh.host(1), mh.host(2)];
+    const ov = n('ov');
+    const explainOn = async (h: LabHost, args: string[]) => {
+      const r = await h.plumb(['--explain', ...args]);
+      if (r.code !== 0) throw new Error(`[${h.name}] plumb ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+      return r.stderr;
+    };
+    const setup = await explainOn(h1, ['network', 'create', '-d', 'overlay', '--subnet', '10.94.0.0/24', ov]);
+    await h2.plumbOk(['run', '-d', '--name', n('b'), '--network', ov, 'busybox']);
+    const command = ['run', '-d', '--name', n('c'), '--network', ov, 'busybox'];
+    const dry = await h1.plumb(['--dry-run', ...command]);
+    expect(dry.code, dry.stderr).toBe(0);
+    const commandExplain = await explainOn(h1, command);
+    expect(setup + commandExplain).toMatch(/^# {2}put \S+\/ipam\/\S+\/10\.94\.0\.\d+ /m);
+    const host1: ReplayHost = { nsFile: `/run/netns/${h1.ns}`, root: h1.root, netnsDir: h1.netnsDir, labLinks: ['eth0'] };
+    const stateA = await settle(host1);
+    // host 2's container is on the tunnel: a permanent FDB entry points at host 2's VTEP
+    expect(JSON.stringify(stateA)).toContain(`"dst":"${h2.ip}"`);
+
+    const b = underlayLike(h1);
+    const rb = await replay(b, setup + commandExplain, h1.root);
+    expect(rb.code, `explain replay failed:\n${rb.stderr}\n--- script ---\n${setup + commandExplain}`).toBe(0);
+    expect(await settle(where(b, ['eth0']))).toEqual(stateA);
+    await dropReplayLabs();
+
+    const c = underlayLike(h1);
+    expect((await replay(c, setup, h1.root)).code).toBe(0);
+    const rc = await replay(c, dry.stdout, h1.root);
+    expect(rc.code, `dry-run script failed under sh -e:\n${rc.stderr}\n--- script ---\n${dry.stdout}`).toBe(0);
+    const stateC = await settle(where(c, ['eth0']));
+    const dryNames = new Map([...declarations(dry.stdout)].map(([k, v]) => [v, k]));
+    const realNames = new Map([...declarations(commandExplain)].map(([k, v]) => [v, k]));
+    for (const name of dryNames.values()) expect([...realNames.values()]).toContain(name);
+    expect(withNames(stateC, dryNames)).toEqual(withNames(stateA, realNames));
+  }, 120_000);
 });
