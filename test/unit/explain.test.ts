@@ -343,6 +343,23 @@ describe('ExplainPrinter', () => {
     expect(out.split('\n').filter((l) => l.startsWith('# ===='))).toEqual(['# ==== one-time setup ====', '# ==== address: the IP the container is known by ====']);
   });
 
+  it('--explain shows a random value as an assignment under the heading of the step that uses it', () => {
+    let out = '';
+    const journal = new Journal(true).addSink(new ExplainPrinter({ write: (s: string) => (out += s) }));
+    journal.runSync({ kind: 'netns.add', ns: 'web', path: '/p/web', why: 'sandbox web' }, () => undefined);
+    journal.declare('VETH', 'veth1234567', 'the host end');
+    journal.runSync({ kind: 'link.add', ns: null, name: 'veth1234567', spec: { type: 'veth', peer: 'eth0', peerNs: 'web' }, why: 'a cable' }, () => undefined);
+    expect(out.split('\n').slice(4)).toEqual([
+      '',
+      '# ==== virtual cable: a veth pair from the sandbox to the network ====',
+      'VETH=veth1234567  # the host end',
+      '',
+      '# a cable',
+      'ip link add veth1234567 type veth peer name eth0 netns web',
+      '',
+    ]);
+  });
+
   it('brief: the commands alone, without comments, headings or the rules\' own comments; the one-time setup folded', () => {
     let out = '';
     const p = new ExplainPrinter({ write: (s: string) => (out += s) }, { style: 'brief' });
