@@ -75,7 +75,8 @@ async function claimEndpoint(
       vtep: c.vtep,
     };
   };
-  const claimed = ctx.dryRun ? { endpoint: plan((await c.store.endpoints(net.id)).map((e) => e.ip)) } : await c.store.addEndpoint(net.id, plan);
+  // A dry run reads the overlay as it is (reading claims nothing), so its script programs the same peers a real run would.
+  const claimed = ctx.dryRun ? await plannedClaim(c, net, plan) : await c.store.addEndpoint(net.id, plan);
   if (!ctx.dryRun) tx.onRollback('withdraw endpoint', () => withdraw(ctx, claimed.endpoint));
   const k = c.store.k;
   const ep = claimed.endpoint;
@@ -89,6 +90,13 @@ async function claimEndpoint(
     'cluster',
   );
   return claimed;
+}
+
+/** What a claim would give, without making it: the endpoint as planned, and the overlay's state with it added. */
+async function plannedClaim(c: ClusterHandle, net: NetworkRecord, plan: (taken: string[]) => ClusterEndpoint): Promise<{ endpoint: ClusterEndpoint; snapshot: ClusterSnapshot }> {
+  const snapshot = await c.store.snapshot();
+  const endpoint = plan(snapshot.endpoints.filter((e) => e.networkId === net.id).map((e) => e.ip));
+  return { endpoint, snapshot: { ...snapshot, endpoints: [...snapshot.endpoints, endpoint] } };
 }
 
 async function withdraw(ctx: Context, ep: Pick<ClusterEndpoint, 'networkId' | 'id' | 'ip'>): Promise<void> {

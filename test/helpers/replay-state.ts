@@ -141,9 +141,10 @@ export async function replayState(lab: ReplayHost): Promise<ReplayState> {
       // The lab's own uplink too: the lab made it, not plumb. In an overlay's namespace, br0 and vxlan0 get random MACs.
       const random = HOST_END.test(l.ifname) || (name === 'host' && l.ifname === 'eth0') || (/^1-/.test(name) && ['br0', 'vxlan0'].includes(l.ifname));
       if (!l.address || !random) continue;
-      randomMacs.set(l.address, `<mac of ${l.ifname}>`);
+      // One label for all: a bridge without a MAC of its own takes one of its ports' (whichever is lowest).
+      randomMacs.set(l.address, '<random mac>');
       // IPv6 listens on a solicited-node multicast group derived from the MAC (its last three bytes).
-      randomMacs.set(`33:33:ff:${l.address.slice(9)}`, `<multicast of ${l.ifname}>`);
+      randomMacs.set(`33:33:ff:${l.address.slice(9)}`, '<random multicast>');
     }
   }
   const maskMacs = (text: string): string => {
@@ -180,7 +181,10 @@ export async function replayState(lab: ReplayHost): Promise<ReplayState> {
 /** The state with each value in `names` replaced by `<NAME>` (random identifiers, mapped). */
 export function withNames(state: ReplayState, names: ReadonlyMap<string, string>): ReplayState {
   let text = JSON.stringify(state);
-  for (const [value, name] of [...names].sort((a, b) => b[0].length - a[0].length)) text = text.split(value).join(`<${name}>`);
+  const all = new Map(names);
+  // A declared MAC also shows as the IPv6 solicited-node group derived from it.
+  for (const [value, name] of names) if (/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(value)) all.set(`33:33:ff:${value.slice(9)}`, `${name} multicast`);
+  for (const [value, name] of [...all].sort((a, b) => b[0].length - a[0].length)) text = text.split(value).join(`<${name}>`);
   const out = JSON.parse(text) as ReplayState;
   // New names sort differently: sort again.
   for (const st of Object.values(out.ns)) {

@@ -235,8 +235,8 @@ describe('every explanation replays (explain and dry-run, at the CLI)', () => {
 
 // An overlay across two lab hosts on a real etcd. Host 2 runs a container
 // first, so host 1's first container programs the tunnel to it; host 1's
-// session is replayed in a namespace that has host 1's underlay address (the
-// tunnel's local end) on a dummy uplink, and the uplink itself is left out.
+// session is replayed in a lab host that has host 1's underlay address (the
+// tunnel's local end) on its uplink, and the uplink itself is left out.
 describe('every explanation replays: an overlay on two lab hosts', () => {
   let mh: MultiHost | undefined;
   afterEach(async () => {
@@ -245,15 +245,14 @@ describe('every explanation replays: an overlay on two lab hosts', () => {
     mh = undefined;
   });
 
-  /** A bare namespace with host 1's underlay address, standing in for host 1 in a replay. */
+  /** A fresh lab host with host 1's underlay address, standing in for host 1 in a replay. */
   function underlayLike(h: LabHost): Lab {
     const lab = newReplayLab();
     const ns = lab.host;
+    // The lab's uplink (a veth to its wan) gets host 1's underlay address instead of its own.
     for (const argv of [
-      ['ip', '-n', ns, 'link', 'del', 'eth0'],
-      ['ip', '-n', ns, 'link', 'add', 'eth0', 'type', 'dummy'],
+      ['ip', '-n', ns, 'addr', 'flush', 'dev', 'eth0'],
       ['ip', '-n', ns, 'addr', 'add', `${h.ip}/24`, 'dev', 'eth0'],
-      ['ip', '-n', ns, 'link', 'set', 'eth0', 'up'],
       ['ip', '-n', ns, 'route', 'replace', 'default', 'via', '192.0.2.254'],
     ]) {
       const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
@@ -277,7 +276,7 @@ describe('every explanation replays: an overlay on two lab hosts', () => {
     const dry = await h1.plumb(['--dry-run', ...command]);
     expect(dry.code, dry.stderr).toBe(0);
     const commandExplain = await explainOn(h1, command);
-    expect(setup + commandExplain).toMatch(/^# {2}put \S+\/ipam\/\S+\/10\.94\.0\.\d+ /m);
+    expect(setup + commandExplain).toMatch(/^#\s+put \S+\/ipam\/\S+\/10\.94\.0\.\d+ /m);
     const host1: ReplayHost = { nsFile: `/run/netns/${h1.ns}`, root: h1.root, netnsDir: h1.netnsDir, labLinks: ['eth0'] };
     const stateA = await settle(host1);
     // host 2's container is on the tunnel: a permanent FDB entry points at host 2's VTEP
