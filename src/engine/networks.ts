@@ -2,6 +2,7 @@
 // (bridge/host/none) that appear on first use, as in Docker.
 import { driverFor } from '../drivers/index.js';
 import { newNetworkId } from '../ipam/ids.js';
+import { ONE_TIME_SETUP } from '../kernel/ops.js';
 import type { NetworkRecord, StoreData } from '../store/model.js';
 import { findNetwork } from '../store/store.js';
 import { planBridgeIpam, hostNetworksInUse } from './addressing.js';
@@ -83,26 +84,27 @@ export async function ensureBuiltins(ctx: Context, data: StoreData, tx: Transact
   }
   if (!Object.values(data.networks).some((n) => n.name === 'bridge')) {
     // Made once, by whichever command first needs it: shown under its own heading so it does not bury that command's lesson.
-    await ctx.journal.section(`one-time setup: the default bridge ${DEFAULT_BRIDGE} (docker0's twin), made by the first command that needs it`, async () => {
-    const net = await buildBridgeNetwork(ctx, data, {
-      name: 'bridge',
-      driver: 'bridge',
-      aux: {},
-      internal: false,
-      attachable: false,
-      labels: {},
-      options: {
-        [`${BRIDGE_OPT}default_bridge`]: 'true',
-        // dockerd --icc: the daemon's setting for the default bridge (PLUMB_ICC, or "icc" in the config file).
-        [`${BRIDGE_OPT}enable_icc`]: String(defaultBridgeIcc()),
-        [`${BRIDGE_OPT}enable_ip_masquerade`]: 'true',
-        [`${BRIDGE_OPT}host_binding_ipv4`]: '0.0.0.0',
-        [`${BRIDGE_OPT}name`]: DEFAULT_BRIDGE,
-        'com.docker.network.driver.mtu': '1500',
-      },
-    }, tx, true);
-    data.networks[net.id] = net;
-    await syncFirewall(ctx, data, tx, 'add the firewall rules of the default bridge', await firewallCheckpoint(ctx, tx));
+    const heading = `${ONE_TIME_SETUP}: the default bridge ${DEFAULT_BRIDGE} (docker0's twin), made by the first command that needs it`;
+    await ctx.journal.section(heading, async () => {
+      const net = await buildBridgeNetwork(ctx, data, {
+        name: 'bridge',
+        driver: 'bridge',
+        aux: {},
+        internal: false,
+        attachable: false,
+        labels: {},
+        options: {
+          [`${BRIDGE_OPT}default_bridge`]: 'true',
+          // dockerd --icc: the daemon's setting for the default bridge (PLUMB_ICC, or "icc" in the config file).
+          [`${BRIDGE_OPT}enable_icc`]: String(defaultBridgeIcc()),
+          [`${BRIDGE_OPT}enable_ip_masquerade`]: 'true',
+          [`${BRIDGE_OPT}host_binding_ipv4`]: '0.0.0.0',
+          [`${BRIDGE_OPT}name`]: DEFAULT_BRIDGE,
+          'com.docker.network.driver.mtu': '1500',
+        },
+      }, tx, true);
+      data.networks[net.id] = net;
+      await syncFirewall(ctx, data, tx, 'add the firewall rules of the default bridge', await firewallCheckpoint(ctx, tx));
     });
   }
 }

@@ -11,6 +11,7 @@
 //     plumb_gwbridge bridge gives the container its default route out;
 //  6. the host agent is started if it is not running.
 // Leaving is the reverse; the namespace goes with the last local container.
+import { ONE_TIME_SETUP } from '../kernel/ops.js';
 import type { ClusterEndpoint, ClusterSnapshot } from '../cluster/records.js';
 import { createOverlaySandbox, deleteOverlaySandbox, joinOverlay, leaveOverlay, openOverlaySandbox } from '../drivers/overlay.js';
 import { allocateAddress } from '../ipam/allocator.js';
@@ -155,8 +156,12 @@ export async function attachOverlayEndpoint(
   if (!net.internal) {
     let gw = Object.values(data.networks).find((n) => n.name === GWBRIDGE);
     if (!gw) {
-      gw = await createGatewayBridge(ctx, data, tx);
-      await syncFirewall(ctx, data, tx, `add the firewall rules of ${GWBRIDGE}: no traffic between containers, masquerade on the way out`);
+      // Made once per host, like the default bridge: under its own heading.
+      gw = await ctx.journal.section(`${ONE_TIME_SETUP}: ${GWBRIDGE}, the way out for this host's overlay containers`, async () => {
+        const made = await createGatewayBridge(ctx, data, tx);
+        await syncFirewall(ctx, data, tx, `add the firewall rules of ${GWBRIDGE}: no traffic between containers, masquerade on the way out`);
+        return made;
+      });
     }
     const gwEp = await attachEndpoint(ctx, data, c, tx, { networkId: gw.id, aliases: [] }, ns, defaultRoute);
     // Docker names this endpoint gateway_<sandbox id>; it is not one of the container's networks.

@@ -9,7 +9,7 @@
 // chosen. --explain prints each as a shell assignment where it appears; a
 // dry-run script declares them all at the top and uses the variables
 // throughout, so a learner sees which values are random and may change them.
-import type { Declared, Op, OpSink } from '../kernel/ops.js';
+import { ONE_TIME_SETUP, type Declared, type Op, type OpSink } from '../kernel/ops.js';
 import { commentLines, hasWhy, newRenderState, renderOp, scriptHeader, type RenderOptions } from './render.js';
 import { headingLine, sectionOf } from './sections.js';
 
@@ -20,8 +20,6 @@ export interface TextOut {
 
 export type ExplainStyle = 'full' | 'brief';
 
-/** How the one-time setup sections start (engine/networks.ts names the default bridge's so). */
-export const ONE_TIME = 'one-time setup';
 
 export interface PrinterOptions extends RenderOptions {
   /**
@@ -75,7 +73,7 @@ export class ExplainPrinter implements OpSink {
   }
 
   record(op: Op): void {
-    if (this.fold && op.section?.startsWith(ONE_TIME)) {
+    if (this.fold && op.section?.startsWith(ONE_TIME_SETUP)) {
       // Brief: the default bridge's setup is one line (a whole --explain of it is a command away).
       if (this.folded++ === 0) this.emit([`# ${oneLine(op.section)} (folded: --explain shows each step)`]);
       this.declarationLines();

@@ -102,6 +102,9 @@ export type Op = OpBase &
 
 export type OpKind = Op['kind'];
 
+/** How headings of setup made once per host begin (a brief explanation folds such a section into one line). */
+export const ONE_TIME_SETUP = 'one-time setup';
+
 /** A value chosen at random (an ID, a veth name, a MAC), named so a script can declare it once. */
 export interface Declared {
   name: string;

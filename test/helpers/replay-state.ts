@@ -65,13 +65,21 @@ const VOLATILE = new Set([
   'preferred_life_time',
 ]);
 
-function scrub(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(scrub);
+/**
+ * A bridge port's number (and the ids made of it) is the lowest free one when
+ * the port joins; a port whose namespace was just deleted frees its number a
+ * moment later, in the background. The kernel's choice, not plumb's.
+ */
+const PORT_NUMBERS = new Set(['no', 'id', 'designated_port']);
+
+function scrub(value: unknown, key = ''): unknown {
+  if (Array.isArray(value)) return value.map((v) => scrub(v));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
       if (VOLATILE.has(k) || k.endsWith('_timer')) continue;
-      out[k] = scrub(v);
+      if (key === 'info_slave_data' && PORT_NUMBERS.has(k)) continue;
+      out[k] = scrub(v, k);
     }
     return out;
   }
