@@ -27,7 +27,9 @@ export async function createBridge(tx: Steps, host: Rtnl, net: NetworkRecord, jo
   const existing = await host.linkByName(name);
   if (existing) throw new Error(`cannot create network ${net.name}: a link named ${name} already exists on this host`);
   const mac = randomBridgeMac();
-  journal?.declare('BRIDGE_MAC', mac, `the MAC of ${name}: 02:42 and four random bytes, as Docker gives its bridges`);
+  // Named after the bridge when it is one of plumb's own, so a network's script says BRIDGE_MAC for its own bridge.
+  const label = name === 'plumb0' ? 'DEFAULT_BRIDGE_MAC' : name === 'plumb_gwbridge' ? 'GWBRIDGE_MAC' : 'BRIDGE_MAC';
+  journal?.declare(label, mac, `the MAC of ${name}: 02:42 and four random bytes, as Docker gives its bridges`);
   await tx.step(
     `add bridge ${name}`,
     () =>
