@@ -28,7 +28,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
  * commander requires child_process when it loads, for executable subcommands,
  * which plumb does not have; loading it (with net and streams) costs every
  * plumb process ~3 ms. commander gets a stand-in that loads the real module
- * on first use (src/kernel/spawn.ts does the same for plumb's own spawns).
+ * on first use (plumb's own programs go through src/kernel/runner.ts, which loads execa, and with it child_process, on the first program run).
  */
 const lazyChildProcessForCommander = {
   name: 'lazy-child-process-for-commander',

@@ -3,6 +3,9 @@
 // socket's open/request live here; everything else (message layout, parsing, policy)
 // stays in TypeScript. Every failure throws an Error carrying errno, code
 // (EPERM, ...) and the syscall name so callers can decide what it means.
+#include <chrono>
+#include <csignal>
+#include <thread>
 #include <napi.h>
 
 #include <cerrno>
@@ -221,7 +224,22 @@ Napi::Value Flock(const Napi::CallbackInfo& info) {
   return ThrowErrno(info.Env(), "flock", errno, "fd " + std::to_string(fd));
 }
 
+// killSelfAfter(us): SIGKILLs this process `us` microseconds from now, from a
+// thread of its own, whatever the JavaScript thread is doing then (even inside
+// a synchronous netlink request or a namespace window). Only crash tests use it
+// (PLUMB_CRASH_AFTER_LOCK_US): a kill at a truly random moment.
+Napi::Value KillSelfAfter(const Napi::CallbackInfo& info) {
+  if (!RequireArgs(info, 1, "killSelfAfter(us: number)")) return info.Env().Undefined();
+  long long us = static_cast<long long>(info[0].As<Napi::Number>().DoubleValue());
+  std::thread([us]() {
+    std::this_thread::sleep_for(std::chrono::microseconds(us));
+    kill(getpid(), SIGKILL);
+  }).detach();
+  return info.Env().Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("killSelfAfter", Napi::Function::New(env, KillSelfAfter));
   exports.Set("setns", Napi::Function::New(env, SetNs));
   exports.Set("unshare", Napi::Function::New(env, Unshare));
   exports.Set("mount", Napi::Function::New(env, Mount));

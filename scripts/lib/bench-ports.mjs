@@ -77,9 +77,9 @@ async function throughput() {
 
 async function firewall(label, publish) {
   const runMs = await timed(() => plumb(['run', '-d', '--name', 'many', ...publish.flatMap((p) => ['-p', p]), 'bench']));
-  const { Context } = await import('../../dist/engine/context.js');
-  const { Transaction } = await import('../../dist/engine/transaction.js');
-  const { syncFirewall, firewallState } = await import('../../dist/engine/firewall-sync.js');
+  const { Context } = await import('../../dist/engine/core/context.js');
+  const { Transaction } = await import('../../dist/engine/core/transaction.js');
+  const { syncFirewall, firewallState } = await import('../../dist/engine/firewall/sync.js');
   const { buildRules, updateText } = await import('../../dist/firewall/index.js');
   const ctx = new Context({ env: process.env });
   const data = ctx.store.read();

@@ -39,6 +39,28 @@ function cliSeries(cli) {
   );
 }
 
+/** The same with one published port each (8080:80 for the first, 8081:80 for the next: all N exist at the peak). */
+function cliPublishSeries(cli) {
+  return series(
+    (i) => cli(['run', '-d', '--name', `q${i}`, '-p', `${8080 + i}:80`, 'alpine']),
+    (i) => cli(['rm', '-f', `q${i}`]),
+  );
+}
+
+/** The first of these modules that exists: the engine's files moved into folders by use case. */
+async function importFirst(...paths) {
+  let last;
+  for (const p of paths) {
+    try {
+      return await import(p);
+    } catch (e) {
+      if (e?.code !== 'ERR_MODULE_NOT_FOUND') throw e;
+      last = e;
+    }
+  }
+  throw last;
+}
+
 function ipScriptSeries() {
   const ns = (i) => `${ID}-i${i}`;
   const ip = (i) => `10.210.${(i + 2) >> 8}.${(i + 2) & 255}`;
@@ -126,8 +148,8 @@ let instrumented = false;
 /** The engine's series, with plumb's state where `env` puts it (PLUMB_ROOT). */
 async function engineSeries(env) {
   const t0 = now();
-  const { Context } = await import('../../dist/engine/context.js');
-  const { createAndStart, removeContainers } = await import('../../dist/engine/containers.js');
+  const { Context } = await importFirst('../../dist/engine/core/context.js', '../../dist/engine/context.js');
+  const { createAndStart, removeContainers } = await importFirst('../../dist/engine/containers/lifecycle.js', '../../dist/engine/containers.js');
   const importMs = now() - t0;
   if (!instrumented) {
     const { Journal } = await import('../../dist/kernel/ops.js');
@@ -211,6 +233,8 @@ async function main() {
   const rows = [];
   const add = (what, r) => rows.push({ what, r });
   add('plumb run -d / rm -f (whole process)', await cliSeries(plumb));
+  await sleep(500);
+  add('plumb run -d -p 8080:80 / rm -f (whole process)', await cliPublishSeries(plumb));
   // Some machines set NODE_EXTRA_CA_CERTS, which makes every node process parse
   // a CA bundle before it starts (tens of ms). bin/plumb's shebang drops it
   // (plumb makes no TLS connection); `node bin/plumb` cannot, as this row shows.
@@ -251,7 +275,7 @@ async function main() {
   console.log('');
   console.log(startup);
   console.log(`loading the modules \`plumb run\` needs (the bundle through its code cache, then the run command's modules), fresh process, median of 5: ${fmt(importMs)} ms`);
-  console.log(`loading the engine (dist/engine/{context,containers}.js) in this process: ${fmt(engine.importMs)} ms`);
+  console.log(`loading the engine (context and container lifecycle modules) in this process: ${fmt(engine.importMs)} ms`);
   printBreakdown('setup (createAndStart)', engine.up, engine.spent.up);
   printBreakdown('teardown (removeContainers)', engine.down, engine.spent.down);
   console.log('');

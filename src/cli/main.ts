@@ -1,6 +1,7 @@
 // plumb's command line: Docker-shaped commands. Each command's module is
 // imported only when that command runs, to keep start-up short.
 import { Command, Option } from 'commander';
+import { DockerCommand } from './docker-command.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -50,6 +51,138 @@ export function commandWord(args: readonly string[]): string | undefined {
 }
 
 /**
+ * The commands that act on containers. Docker offers them twice, as
+ * `docker ps` and `docker container ls`, `docker run` and `docker container
+ * run`: course material uses both, so both reach the same actions.
+ */
+function defineContainerCommands(parent: Command, want: (names: string) => boolean, inGroup: boolean): void {
+  const runLike = (cmd: Command) =>
+    cmd
+      .argument('<image>', 'a label (plumb has no images)')
+      .argument('[command...]', 'a command from the host filesystem to run inside the sandbox')
+      .passThroughOptions()
+      .option('--name <name>', 'assign a name to the container')
+      .addOption(new Option('--network <network>', 'connect a container to a network').default('bridge'))
+      .option('--net <network>', 'alias of --network (the older spelling the tutorials use)')
+      .option('-h, --hostname <name>', 'container host name')
+      .option('--rm', 'automatically remove the container when it exits')
+      .option('-i, --interactive', 'keep STDIN open')
+      .option('-t, --tty', 'allocate a pseudo-TTY (uses the caller terminal)')
+      .option('-p, --publish <spec>', "publish a container's port(s) to the host", collect, [])
+      .option('-P, --publish-all', 'publish all exposed ports to random ports')
+      .option('--expose <port>', 'expose a port or a range of ports', collect, [])
+      .option('--link <name[:alias]>', 'add link to another container', collect, [])
+      .option('-e, --env <k=v>', 'set environment variables', collect, [])
+      .option('--ip <ip>', 'IPv4 address (e.g. 172.30.100.104)')
+      .option('--mac-address <mac>', 'container MAC address (e.g. 92:d0:c6:0a:29:33)')
+      .option('--network-alias <alias>', 'add network-scoped alias for the container', collect, [])
+      .option('--dns <ip>', 'set custom DNS servers', collect, [])
+      .option('--dns-search <domain>', 'set custom DNS search domains', collect, [])
+      .option('--dns-option <opt>', 'set DNS options', collect, [])
+      .option('--add-host <host:ip>', 'add a custom host-to-IP mapping', collect, []);
+
+  if (want('run|create')) {
+    runLike(parent.command('run').description('Run a command in a new container'))
+      .option('-d, --detach', 'run container in background and print container ID')
+      .action(lazy(async () => (await import('./commands/run.js')).run));
+    runLike(parent.command('create').description('Create a new container')).action(
+      lazy(async () => (await import('./commands/run.js')).create),
+    );
+  }
+
+  if (want('exec')) {
+    parent
+      .command('exec')
+      .description('Run a command in a running container')
+      .argument('<container>')
+      .argument('<command...>')
+      .passThroughOptions()
+      .option('-i, --interactive', 'keep STDIN open')
+      .option('-t, --tty', 'allocate a pseudo-TTY (uses the caller terminal)')
+      .option('-e, --env <k=v>', 'set environment variables', collect, [])
+      .option('-d, --detach', 'detached mode: run command in the background')
+      .action(lazy(async () => (await import('./commands/containers.js')).exec));
+  }
+
+  if (want('ps')) {
+    parent
+      .command(inGroup ? 'ls' : 'ps')
+      .aliases(inGroup ? ['ps', 'list'] : [])
+      .description('List containers')
+      .option('-a, --all', 'show all containers (default shows just running)')
+      .option('-f, --filter <filter>', 'filter output based on conditions provided (name, id, status, exited, network, label, ancestor, publish, expose, before, since)', collect, [])
+      .option('-n, --last <n>', 'show n last created containers (includes all states)')
+      .option('-l, --latest', 'show the latest created container (includes all states)')
+      .option('-s, --size', 'display total file sizes')
+      .option('-q, --quiet', 'only display container IDs')
+      .option('--no-trunc', 'do not truncate output')
+      .option('--format <template>', "pretty-print containers using a Go template, or 'json'")
+      .action(lazy(async () => (await import('./commands/containers.js')).ps));
+  }
+
+  if (want('port')) {
+    parent
+      .command('port')
+      .description('List port mappings or a specific mapping for the container')
+      .argument('<container>')
+      .argument('[port]')
+      .action(lazy(async () => (await import('./commands/containers.js')).port));
+  }
+
+  if (want('stop|restart')) {
+    for (const [name, description] of [
+      ['stop', 'Stop one or more running containers'],
+      ['restart', 'Restart one or more containers'],
+    ] as const) {
+      parent
+        .command(name)
+        .description(description)
+        .argument('<container...>')
+        .option('-t, --time <seconds>', 'seconds to wait for stop before killing it', '10')
+        .action(lazy(async () => (await import('./commands/containers.js'))[name]));
+    }
+  }
+
+  if (want('start')) {
+    parent
+      .command('start')
+      .description('Start one or more stopped containers')
+      .argument('<container...>')
+      .action(lazy(async () => (await import('./commands/containers.js')).start));
+  }
+
+  if (want('rm')) {
+    parent
+      .command('rm')
+      .aliases(inGroup ? ['remove'] : [])
+      .description('Remove one or more containers')
+      .argument('<container...>')
+      .option('-f, --force', 'force the removal of a running container')
+      .action(lazy(async () => (await import('./commands/containers.js')).remove));
+  }
+
+  if (want('rename')) {
+    parent
+      .command('rename')
+      .description('Rename a container')
+      .argument('<container>')
+      .argument('<new-name>')
+      .action(lazy(async () => (await import('./commands/containers.js')).rename));
+  }
+
+  if (want('inspect')) {
+    parent
+      .command('inspect')
+      .description('Return low-level information on containers or networks')
+      .argument('<name...>')
+      .option('-f, --format <template>', "format the output using the given Go template, or 'json'")
+      .option('--type <type>', 'return JSON for the given type only (container or network)', inGroup ? 'container' : undefined)
+      .action(lazy(async () => (await import('./commands/containers.js')).inspect));
+  }
+
+}
+
+/**
  * The program, with every command, or only the one named `only` (when it is
  * a command): defining all of them, with their options, costs a few ms of
  * every start, and a run needs just its own. Help and errors about an unknown
@@ -58,7 +191,7 @@ export function commandWord(args: readonly string[]): string | undefined {
 export function buildProgram(only?: string): Command {
   const all = !only || !COMMANDS.includes(only);
   const want = (names: string) => all || names.split('|').includes(only);
-  const program = new Command('plumb')
+  const program = new DockerCommand('plumb')
     .description("Docker's container networking, built from kernel primitives, that shows its work")
     .version(version(), '-v, --version')
     .option('--root <dir>', 'keep state and runtime files below this directory (or PLUMB_ROOT)')
@@ -66,8 +199,7 @@ export function buildProgram(only?: string): Command {
     .option('--dry-run', 'print the kernel changes an operation would make, and make none')
     .option('--cluster-store <url>', 'cluster store for overlay networks, e.g. etcd://192.168.205.10:2379 (or PLUMB_CLUSTER_STORE)')
     .option('--cluster-advertise <ip|iface>', "this host's address on the underlay, as an IP or an interface (or PLUMB_CLUSTER_ADVERTISE)")
-    .enablePositionalOptions()
-    .showHelpAfterError();
+    .enablePositionalOptions();
 
   if (want('network')) {
     const network = program.command('network').description('Manage networks');
@@ -92,7 +224,7 @@ export function buildProgram(only?: string): Command {
       .option('-q, --quiet', 'only display network IDs')
       .option('--no-trunc', 'do not truncate the output')
       .option('-f, --filter <filter>', 'provide filter values (e.g. driver=bridge)', collect, [])
-      .option('--format <template>', 'pretty-print networks using a Go template')
+      .option('--format <template>', "pretty-print networks using a Go template, or 'json'")
       .action(lazy(async () => (await import('./commands/network.js')).list));
     network
       .command('connect')
@@ -113,7 +245,9 @@ export function buildProgram(only?: string): Command {
       .command('inspect')
       .description('Display detailed information on one or more networks')
       .argument('<network...>')
-      .option('-f, --format <template>', 'format the output using the given Go template')
+      .option('-f, --format <template>', "format the output using the given Go template, or 'json'")
+      // Docker's --verbose adds swarm service details; plumb's inspect always carries its diagnostics (overlay peers and their entries).
+      .option('-v, --verbose', 'verbose output for diagnostics (plumb always includes them)')
       .action(lazy(async () => (await import('./commands/network.js')).inspect));
     network
       .command('rm')
@@ -128,112 +262,45 @@ export function buildProgram(only?: string): Command {
       .action(lazy(async () => (await import('./commands/network.js')).prune));
   }
 
-  const runLike = (cmd: Command) =>
-    cmd
-      .argument('<image>', 'a label (plumb has no images)')
-      .argument('[command...]', 'a command from the host filesystem to run inside the sandbox')
-      .passThroughOptions()
-      .option('--name <name>', 'assign a name to the container')
-      .addOption(new Option('--network <network>', 'connect a container to a network').default('bridge'))
-      .addOption(new Option('--net <network>', 'alias of --network').hideHelp())
-      .option('-h, --hostname <name>', 'container host name')
-      .option('--rm', 'automatically remove the container when it exits')
-      .option('-i, --interactive', 'keep STDIN open')
-      .option('-t, --tty', 'allocate a pseudo-TTY (uses the caller terminal)')
-      .option('-p, --publish <spec>', "publish a container's port(s) to the host", collect, [])
-      .option('-P, --publish-all', 'publish all exposed ports to random ports')
-      .option('--expose <port>', 'expose a port or a range of ports', collect, [])
-      .option('--link <name[:alias]>', 'add link to another container', collect, [])
-      .option('-e, --env <k=v>', 'set environment variables', collect, [])
-      .option('--ip <ip>', 'IPv4 address (e.g. 172.30.100.104)')
-      .option('--mac-address <mac>', 'container MAC address (e.g. 92:d0:c6:0a:29:33)')
-      .option('--network-alias <alias>', 'add network-scoped alias for the container', collect, [])
-      .option('--dns <ip>', 'set custom DNS servers', collect, [])
-      .option('--dns-search <domain>', 'set custom DNS search domains', collect, [])
-      .option('--dns-option <opt>', 'set DNS options', collect, [])
-      .option('--add-host <host:ip>', 'add a custom host-to-IP mapping', collect, []);
-
-  if (want('run|create')) {
-    runLike(program.command('run').description('Run a command in a new container'))
-      .option('-d, --detach', 'run container in background and print container ID')
-      .action(lazy(async () => (await import('./commands/run.js')).run));
-    runLike(program.command('create').description('Create a new container')).action(
-      lazy(async () => (await import('./commands/run.js')).create),
-    );
+  defineContainerCommands(program, want, false);
+  if (want('container')) {
+    const container = program.command('container').description('Manage containers');
+    defineContainerCommands(container, () => true, true);
   }
 
-  if (want('exec')) {
+  if (want('completion')) {
     program
-      .command('exec')
-      .description('Run a command in a running container')
-      .argument('<container>')
-      .argument('<command...>')
-      .passThroughOptions()
-      .option('-i, --interactive', 'keep STDIN open')
-      .option('-t, --tty', 'allocate a pseudo-TTY (uses the caller terminal)')
-      .option('-e, --env <k=v>', 'set environment variables', collect, [])
-      .option('-d, --detach', 'detached mode: run command in the background')
-      .action(lazy(async () => (await import('./commands/containers.js')).exec));
+      .command('completion')
+      .description('Print a shell completion script: source <(plumb completion bash)')
+      .argument('<shell>', 'bash or zsh')
+      .action(async (shell: string) => {
+        const { bashCompletion, zshCompletion } = await import('./completion.js');
+        if (shell !== 'bash' && shell !== 'zsh') {
+          process.stderr.write(`Error: unsupported shell "${shell}": use bash or zsh\n`);
+          process.exitCode = 1;
+          return;
+        }
+        const full = buildProgram();
+        process.stdout.write(shell === 'bash' ? bashCompletion(full) : zshCompletion(full));
+      });
   }
 
-  if (want('ps')) {
+  if (want('version')) {
     program
-      .command('ps')
-      .description('List containers')
-      .option('-a, --all', 'show all containers (default shows just running)')
-      .option('-q, --quiet', 'only display container IDs')
-      .option('--no-trunc', 'do not truncate output')
-      .option('--format <template>', 'pretty-print containers using a Go template')
-      .action(lazy(async () => (await import('./commands/containers.js')).ps));
+      .command('version')
+      .description('Show the plumb version, the Docker API it follows, the kernel and the iptables backend')
+      .option('-f, --format <template>', "format the output using the given Go template, or 'json'")
+      .action(lazy(async () => (await import('./commands/version.js')).makeVersion(version())));
   }
 
-  if (want('port')) {
+  if (want('graph')) {
     program
-      .command('port')
-      .description('List port mappings or a specific mapping for the container')
-      .argument('<container>')
-      .argument('[port]')
-      .action(lazy(async () => (await import('./commands/containers.js')).port));
-  }
-
-  if (want('stop|restart')) {
-    for (const [name, description] of [
-      ['stop', 'Stop one or more running containers'],
-      ['restart', 'Restart one or more containers'],
-    ] as const) {
-      program
-        .command(name)
-        .description(description)
-        .argument('<container...>')
-        .option('-t, --time <seconds>', 'seconds to wait for stop before killing it', '10')
-        .action(lazy(async () => (await import('./commands/containers.js'))[name]));
-    }
-  }
-
-  if (want('start')) {
-    program
-      .command('start')
-      .description('Start one or more stopped containers')
-      .argument('<container...>')
-      .action(lazy(async () => (await import('./commands/containers.js')).start));
-  }
-
-  if (want('rm')) {
-    program
-      .command('rm')
-      .description('Remove one or more containers')
-      .argument('<container...>')
-      .option('-f, --force', 'force the removal of a running container')
-      .action(lazy(async () => (await import('./commands/containers.js')).remove));
-  }
-
-  if (want('inspect')) {
-    program
-      .command('inspect')
-      .description('Return low-level information on containers or networks')
-      .argument('<name...>')
-      .option('-f, --format <template>', 'format the output using the given Go template')
-      .action(lazy(async () => (await import('./commands/containers.js')).inspect));
+      .command('graph')
+      .description('Draw the network as it is in the kernel: bridges, veth cables, sandboxes, ports, NAT, DNS, overlays, drift')
+      .argument('[name...]', 'only these networks and containers')
+      .option('--format <format>', 'ascii, dot, mermaid, json, svg or png', 'ascii')
+      .option('-o, --output <file>', 'write the picture to this file')
+      .action(lazy(async () => (await import('./commands/graph.js')).graph));
   }
 
   // The flags reach the engine (and the agent it starts) the same way as the environment does.
@@ -285,11 +352,11 @@ export function buildProgram(only?: string): Command {
 }
 
 /** Top-level commands, as buildProgram() defines them. */
-const COMMANDS = ['network', 'run', 'create', 'exec', 'ps', 'port', 'stop', 'restart', 'start', 'rm', 'inspect', 'agent', 'system', 'dns'];
+const COMMANDS = ['network', 'container', 'rename', 'version', 'completion', 'run', 'create', 'exec', 'ps', 'port', 'stop', 'restart', 'start', 'rm', 'inspect', 'graph', 'agent', 'system', 'dns'];
 
 /** What `plumb run` loads before it starts work (its command module, the CLI helpers, the engine context), for scripts/bench-run to time. */
 export async function loadRunModules(): Promise<void> {
-  await Promise.all([import('./commands/run.js'), import('./output.js'), import('../engine/context.js')]);
+  await Promise.all([import('./commands/run.js'), import('./output.js'), import('../engine/core/context.js')]);
 }
 
 /**

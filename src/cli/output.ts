@@ -2,7 +2,7 @@
 // context wired to --explain / --dry-run.
 import type { Command } from 'commander';
 import { writeSync } from 'node:fs';
-import type { Context } from '../engine/context.js';
+import type { Context } from '../engine/core/context.js';
 
 export function reportError(err: unknown): number {
   const e = err as { message?: string; exitCode?: number; name?: string };
@@ -42,7 +42,7 @@ export function requireRoot(what: string): void {
 export async function openContext(cmd: Command, mutating: boolean, what: string): Promise<Context> {
   const g = globals(cmd);
   if (mutating && !g.dryRun) requireRoot(what);
-  const { Context } = await import('../engine/context.js');
+  const { Context } = await import('../engine/core/context.js');
   const sinks = [];
   if (g.explain || g.dryRun) {
     const { ExplainPrinter } = await import('../explain/printer.js');
@@ -69,6 +69,8 @@ export async function openContext(cmd: Command, mutating: boolean, what: string)
  * to process.stdout, which handles it as before.
  */
 export function out(text: string): void {
+  // The reader went away (`plumb system check | head -1`): the rest of the output has no one to read it.
+  if (readerGone) return;
   if (dryRunTrailer) {
     dryRunTrailer.push(...text.replace(/\n$/, '').split('\n'));
     return;
@@ -77,7 +79,22 @@ export function out(text: string): void {
   let done = 0;
   try {
     while (done < data.length) done += writeSync(1, data, done);
-  } catch {
+  } catch (err) {
+    if ((err as { code?: string }).code === 'EPIPE') {
+      readerGone = true;
+      return;
+    }
+    // The same for what goes through the stream: a closed pipe ends the output quietly, not with a stack trace.
+    if (!streamGuarded) {
+      streamGuarded = true;
+      process.stdout.on('error', (e: { code?: string }) => {
+        if (e.code !== 'EPIPE') throw e;
+        readerGone = true;
+      });
+    }
     process.stdout.write(data.subarray(done));
   }
 }
+
+let readerGone = false;
+let streamGuarded = false;

@@ -33,6 +33,7 @@ interface FileConfig {
   'cluster-advertise'?: string;
   'node-name'?: string;
   icc?: boolean;
+  'bridge-name'?: string;
 }
 
 /** The config file this environment names (PLUMB_CONFIG, else the default), and whether it was named explicitly. */
@@ -117,4 +118,26 @@ export function defaultBridgeIcc(env: NodeJS.ProcessEnv = process.env): boolean 
   if (icc === undefined) return true;
   if (typeof icc !== 'boolean') throw new ClusterConfigError(`"icc" in the plumb config file must be true or false`);
   return icc;
+}
+
+/** The default bridge's kernel name when nothing else is configured: plumb's own, so a real Docker's docker0 is never touched. */
+export const DEFAULT_BRIDGE_NAME = 'plumb0';
+
+/**
+ * The kernel name of the default bridge, like dockerd's --bridge:
+ * PLUMB_BRIDGE_NAME, else "bridge-name" in the config file, else plumb0. A
+ * course that shows docker0 can say so once. It takes effect when the default
+ * bridge is made (first use, or after `system reset`); a link of that name
+ * that plumb did not make is never taken over.
+ */
+export function defaultBridgeName(env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env.PLUMB_BRIDGE_NAME;
+  const name = fromEnv !== undefined && fromEnv !== '' ? fromEnv : readConfigFile(configFilePath(env))?.['bridge-name'];
+  if (name === undefined) return DEFAULT_BRIDGE_NAME;
+  const where = fromEnv ? 'PLUMB_BRIDGE_NAME' : '"bridge-name" in the plumb config file';
+  // The kernel's rule for interface names (dev_valid_name): 1-15 bytes, not . or .., no '/', ':' or white space.
+  if (typeof name !== 'string' || !/^[^\s/:]{1,15}$/.test(name) || name === '.' || name === '..') {
+    throw new ClusterConfigError(`invalid ${where} ${JSON.stringify(name)}: use an interface name of 1 to 15 characters without '/', ':' or spaces`);
+  }
+  return name;
 }

@@ -2,6 +2,8 @@
 // query's header and question, build an answer with A / PTR records or an
 // error code, and rewrite message IDs when forwarding. Pure: no sockets here.
 
+import { ipv4Bytes, ipv4OfReverseName, isIpv4, reverseNameOfIpv4 } from '../net/address.js';
+
 export const TYPE = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, SRV: 33, OPT: 41, ANY: 255 } as const;
 export const CLASS_IN = 1;
 export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
@@ -149,9 +151,8 @@ export function buildResponse(q: Query, rcode: number, records: ResourceRecord[]
 }
 
 export function aRecord(ip: string, ttl: number): ResourceRecord {
-  const octets = ip.split('.').map(Number);
-  if (octets.length !== 4 || octets.some((o) => !Number.isInteger(o) || o < 0 || o > 255)) throw new DnsFormatError(`not an IPv4 address: ${ip}`);
-  return { type: TYPE.A, ttl, data: Buffer.from(octets) };
+  if (!isIpv4(ip)) throw new DnsFormatError(`not an IPv4 address: ${ip}`);
+  return { type: TYPE.A, ttl, data: ipv4Bytes(ip) };
 }
 
 export function ptrRecord(target: string, ttl: number): ResourceRecord {
@@ -160,15 +161,11 @@ export function ptrRecord(target: string, ttl: number): ResourceRecord {
 
 /** The IPv4 address a reverse name stands for (`3.0.18.172.in-addr.arpa` -> 172.18.0.3), if it is one. */
 export function addressOfReverseName(name: string): string | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.in-addr\.arpa$/.exec(name.toLowerCase().replace(/\.$/, ''));
-  if (!m) return undefined;
-  const octets = m.slice(1, 5).map(Number).reverse();
-  if (octets.some((o) => o > 255)) return undefined;
-  return octets.join('.');
+  return ipv4OfReverseName(name);
 }
 
 export function reverseName(ip: string): string {
-  return `${ip.split('.').reverse().join('.')}.in-addr.arpa`;
+  return reverseNameOfIpv4(ip);
 }
 
 /** A copy of a message with another ID (forwarding keeps upstream IDs apart from clients'). */

@@ -14,6 +14,7 @@
 // read from the cluster store (src/cluster/names.ts), and answers with both.
 import type { OverlayName } from '../cluster/names.js';
 import type { ContainerRecord, EndpointRecord, NetworkRecord, StoreData } from '../store/model.js';
+import { traitsOf } from '../drivers/traits.js';
 
 /**
  * The local bridge that gives overlay containers their way out (Docker's
@@ -49,8 +50,7 @@ function ifIndex(ep: EndpointRecord): number {
 /** A network with names: every bridge network except the default one and the gateway bridge, and every overlay network. */
 export function hasEmbeddedNames(net: NetworkRecord | undefined): boolean {
   if (!net) return false;
-  if (net.driver === 'overlay') return true;
-  return net.driver === 'bridge' && net.name !== 'bridge' && net.name !== GATEWAY_BRIDGE;
+  return traitsOf(net).embeddedNames && net.name !== 'bridge' && net.name !== GATEWAY_BRIDGE;
 }
 
 /**
@@ -61,7 +61,7 @@ export function hasEmbeddedNames(net: NetworkRecord | undefined): boolean {
  * bridge instead.
  */
 export function reachesResolver(net: NetworkRecord | undefined): boolean {
-  return !!net && net.driver === 'bridge' && !!net.ipam?.gateway;
+  return !!net && traitsOf(net).gatewayOnHost && !!net.ipam?.gateway;
 }
 
 export class NameTable {
@@ -86,7 +86,7 @@ export class NameTable {
       }
     }
     for (const r of remote) {
-      if (r.node === localNode || data.networks[r.networkId]?.driver !== 'overlay') continue;
+      if (r.node === localNode || data.networks[r.networkId]?.scope !== 'global') continue;
       if ((this.members.get(r.networkId) ?? []).some((m) => m.ip === r.ip)) continue;
       this.add(r.networkId, { name: r.name, id: r.containerId, ip: r.ip, aliases: r.aliases });
     }

@@ -2,7 +2,7 @@
 // It listens on UDP and TCP port PORT of plumb's own network namespace; each
 // sandbox on a user-defined network DNATs its 127.0.0.11:53 to its gateway
 // address on that port and SNATs the query to its own address (see
-// sandbox-rules.ts), so the source address of a query says which sandbox asks.
+// firewall/sandbox-dns.ts), so the source address of a query says which sandbox asks.
 // Queries from any other address get no answer.
 //
 // It reads the store without its lock (the store is replaced atomically by

@@ -10,11 +10,10 @@
 // command that has them.
 import { clusterConfig, type ClusterConfig } from '../cluster/config.js';
 import { OverlayNameWatch } from '../cluster/names.js';
-import { spawn } from '../kernel/spawn.js';
-import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { isAlive, processStartTime, stopProcess } from '../kernel/process.js';
+import { startDaemon } from '../kernel/runner.js';
 import type { Paths } from '../store/paths.js';
 import { storeFile } from '../store/paths.js';
 
@@ -79,34 +78,19 @@ export async function ensureResolver(p: Paths): Promise<ResolverStatus> {
   if (running && (!cluster || running.cluster === clusterKey(cluster))) return running;
   if (running) await stopResolver(p);
   rmSync(resolverStatusFile(p), { force: true });
-  const bin = fileURLToPath(new URL('../../bin/plumb', import.meta.url));
-  const log = openSync(resolverLogFile(p), 'a', 0o640);
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  // As bin/plumb does: no TLS here, so no CA bundle to parse at start.
-  delete env.NODE_EXTRA_CA_CERTS;
-  if (cluster) {
-    // Settings from flags or a config file travel explicitly, like the agent's.
-    env.PLUMB_CLUSTER_STORE = cluster.store;
-    env.PLUMB_NODE_NAME = cluster.nodeName;
-  }
-  const child = spawn(process.execPath, [bin, 'dns', 'serve', '--state', p.state, '--run', p.run, '--port', String(configuredPort())], {
-    detached: true,
-    stdio: ['ignore', log, log],
-    env,
+  // Settings from flags or a config file travel explicitly, like the agent's.
+  const child = await startDaemon(['dns', 'serve', '--state', p.state, '--run', p.run, '--port', String(configuredPort())], {
+    logFile: resolverLogFile(p),
+    env: { PLUMB_CLUSTER_STORE: cluster?.store, PLUMB_NODE_NAME: cluster?.nodeName },
+    cwd: process.cwd(),
   });
-  closeSync(log);
-  let exited: number | null = null;
-  child.on('exit', (code) => {
-    exited = code ?? 1;
-  });
-  child.unref();
   for (let waited = 0; waited < 10_000; waited += 20) {
     const s = readStatus(p);
     if (s && s.pid === child.pid) return s;
-    if (exited !== null) break;
+    if (child.exited() !== null) break;
     await sleep(20);
   }
-  if (exited === null && child.pid) await stopProcess(child.pid, 0);
+  if (child.exited() === null) await stopProcess(child.pid, 0);
   const tail = existsSync(resolverLogFile(p)) ? readFileSync(resolverLogFile(p), 'utf8').trim().split('\n').slice(-3).join('; ') : '';
   throw new Error(`the embedded DNS resolver did not start${tail ? `: ${tail}` : ''} (log: ${resolverLogFile(p)})`);
 }

@@ -6,6 +6,7 @@
 import { createSocket } from 'node:dgram';
 import { readFileSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
+import { isIpv4 } from '../net/address.js';
 import { frame, readHeader, unframe, withId } from './message.js';
 
 export const UPSTREAM_TIMEOUT_MS = 2000;
@@ -15,7 +16,7 @@ export function nameserversOf(text: string): string[] {
   return text
     .split('\n')
     .map((l) => l.trim().split(/\s+/))
-    .filter((w) => w[0] === 'nameserver' && /^\d{1,3}(\.\d{1,3}){3}$/.test(w[1] ?? ''))
+    .filter((w) => w[0] === 'nameserver' && isIpv4(w[1] ?? ''))
     .map((w) => w[1]!);
 }
 

@@ -1,17 +1,53 @@
 // The bridge driver: a Linux bridge per network (docker0-style), a veth pair per
 // endpoint with the host end on the bridge and the other end as ethN inside the
 // sandbox. Firewall rules are not made here: they are rendered for all networks
-// at once by the engine (see engine/firewall-sync.ts).
-import { randomBytes } from '../kernel/random.js';
+// at once by the engine (see engine/firewall/sync.ts).
+import type { RandomBytes } from '../ipam/ids.js';
 import type { Journal } from '../kernel/ops.js';
 import type { Rtnl } from '../kernel/rtnl.js';
 import { ifaceSysctlKey, setSysctl } from '../kernel/sysctl.js';
 import type { EndpointRecord, NetworkRecord } from '../store/model.js';
-import type { DriverEnv, EndpointJoin, LeaveOptions, NetworkDriver, Steps } from './types.js';
+import { DriverError } from './errors.js';
+import { DRIVER_TRAITS } from './traits.js';
+import { allocateLocalEndpoint, releaseLocalAddress } from './local-addresses.js';
+import { mtuOption, parseBoolOption, rejectUnknownOptions } from './options.js';
+import type { Description, DriverEnv, EndpointJoin, Finding, KernelView, LeaveOptions, NetworkDriver, NetworkRequest, Steps } from './types.js';
+
+const BRIDGE_OPT = 'com.docker.network.bridge.';
+export const BRIDGE_OPTIONS = {
+  name: `${BRIDGE_OPT}name`,
+  icc: `${BRIDGE_OPT}enable_icc`,
+  masquerade: `${BRIDGE_OPT}enable_ip_masquerade`,
+  hostBindingIpv4: `${BRIDGE_OPT}host_binding_ipv4`,
+  defaultBridge: `${BRIDGE_OPT}default_bridge`,
+  mtu: 'com.docker.network.driver.mtu',
+} as const;
+
+/** Kernel interface names are at most 15 bytes. */
+function checkIfName(name: string): void {
+  if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(name) || name === '.' || name === '..') {
+    throw new DriverError(`invalid bridge name "${name}": interface names are 1-15 characters of letters, digits, '_', '.' and '-'`);
+  }
+}
+
+/** `-o` options of a bridge network -> its settings (Docker's names and defaults). */
+export function configureBridge(req: NetworkRequest, existing: readonly NetworkRecord[], id: string): Partial<NetworkRecord> {
+  rejectUnknownOptions(req.options, Object.values(BRIDGE_OPTIONS), 'bridge');
+  const bridge = req.options[BRIDGE_OPTIONS.name] ?? `br-${id.slice(0, 12)}`;
+  checkIfName(bridge);
+  if (existing.some((n) => n.bridge === bridge)) throw new DriverError(`bridge name ${bridge} is already used by another network`);
+  return {
+    bridge,
+    mtu: mtuOption(req.options),
+    icc: parseBoolOption(req.options, BRIDGE_OPTIONS.icc, true),
+    masquerade: parseBoolOption(req.options, BRIDGE_OPTIONS.masquerade, true),
+    hostBindingIpv4: req.options[BRIDGE_OPTIONS.hostBindingIpv4] ?? '0.0.0.0',
+  };
+}
 
 /** Docker gives its bridges a 02:42 locally administered MAC; so do we, so learners recognise it. */
-export function randomBridgeMac(): string {
-  const tail = [...randomBytes(4)].map((b) => b.toString(16).padStart(2, '0'));
+export function randomBridgeMac(random: RandomBytes): string {
+  const tail = [...random(4)].map((b) => b.toString(16).padStart(2, '0'));
   return ['02', '42', ...tail].join(':');
 }
 
@@ -20,15 +56,19 @@ export function hostVethName(endpointId: string): string {
   return `veth${endpointId.slice(0, 7)}`;
 }
 
-export async function createBridge(tx: Steps, host: Rtnl, net: NetworkRecord, journal?: Journal): Promise<void> {
+export async function createBridge(tx: Steps, host: Rtnl, net: NetworkRecord, random: RandomBytes, journal?: Journal): Promise<void> {
   const name = net.bridge!;
   const ipam = net.ipam!;
   const prefix = ipam.subnet.split('/')[1];
   const existing = await host.linkByName(name);
-  if (existing) throw new Error(`cannot create network ${net.name}: a link named ${name} already exists on this host`);
-  const mac = randomBridgeMac();
+  if (existing) {
+    // Never adopt a bridge plumb did not make (a real Docker's docker0, say): its rules and containers are not plumb's.
+    const hint = net.builtin ? ': set "bridge-name" in /etc/plumb/config.json (or PLUMB_BRIDGE_NAME) to a name no other program uses' : '';
+    throw new Error(`cannot create network ${net.name}: a link named ${name} already exists on this host${hint}`);
+  }
+  const mac = randomBridgeMac(random);
   // Named after the bridge when it is one of plumb's own, so a network's script says BRIDGE_MAC for its own bridge.
-  const label = name === 'plumb0' ? 'DEFAULT_BRIDGE_MAC' : name === 'plumb_gwbridge' ? 'GWBRIDGE_MAC' : 'BRIDGE_MAC';
+  const label = net.builtin ? 'DEFAULT_BRIDGE_MAC' : name === 'plumb_gwbridge' ? 'GWBRIDGE_MAC' : 'BRIDGE_MAC';
   journal?.declare(label, mac, `the MAC of ${name}: 02:42 and four random bytes, as Docker gives its bridges`);
   await tx.step(
     `add bridge ${name}`,
@@ -120,17 +160,75 @@ export async function leaveBridge(host: Rtnl, ep: EndpointRecord): Promise<void>
   }
 }
 
+/** The bridge and its gateway address, as the store says they should be. */
+async function checkBridgeNetwork(env: DriverEnv, net: NetworkRecord, view: KernelView): Promise<Finding[]> {
+  const owner = `network ${net.name}`;
+  if (!net.bridge || !net.ipam) return [];
+  const bridge = net.bridge;
+  const host = env.hostRtnl();
+  const link = view.hostLinks.get(bridge);
+  if (!link) return [{ owner, problem: `bridge ${bridge} is missing`, fix: (steps) => bridgeDriver.createNetwork(env, steps, net) }];
+  const out: Finding[] = [];
+  if (!link.up) out.push({ owner, problem: `bridge ${bridge} is down`, fix: () => host.setLink(bridge, { up: true }) });
+  const gw = `${net.ipam.gateway}/${net.ipam.subnet.split('/')[1]}`;
+  if (!(await host.addresses(bridge)).some((a) => a.cidr === gw)) {
+    out.push({ owner, problem: `bridge ${bridge} lacks the gateway address ${gw}`, fix: () => host.addAddress(bridge, gw) });
+  }
+  return out;
+}
+
+/** The host end of the veth: present, up, and a port of the network's bridge. */
+async function checkBridgeEndpoint(env: DriverEnv, net: NetworkRecord, ep: EndpointRecord, view: KernelView, rejoin: Finding['fix']): Promise<Finding[]> {
+  if (!ep.hostVeth) return [];
+  const veth = ep.hostVeth;
+  const bridge = net.bridge!;
+  const owner = `network ${net.name}`;
+  const link = view.hostLinks.get(veth);
+  if (!link) return [{ owner, problem: `veth ${veth} (its ${ep.ifname} on ${net.name}) is missing`, fix: rejoin }];
+  if (link.master === bridge && link.up) return [];
+  return [
+    {
+      owner,
+      problem: `veth ${veth} is ${link.master ? `on ${link.master}` : 'on no bridge'}${link.up ? '' : ', down'}; it belongs on ${bridge}`,
+      fix: () => env.hostRtnl().setLink(veth, { master: bridge, up: true }),
+    },
+  ];
+}
+
+export function describeBridge(net: NetworkRecord, endpoints: ReadonlyArray<{ container: string; ep: EndpointRecord }>): Description {
+  const br = `bridge:${net.bridge}`;
+  const d: Description = { nodes: [{ id: br, kind: 'bridge', label: `${net.bridge} (${net.ipam?.gateway ?? 'no address'})` }], edges: [] };
+  for (const { container, ep } of endpoints) {
+    const veth = `veth:${ep.hostVeth}`;
+    const iface = `iface:${container}/${ep.ifname}`;
+    d.nodes.push({ id: veth, kind: 'veth', label: ep.hostVeth ?? '?' }, { id: iface, kind: 'interface', label: `${container} ${ep.ifname} ${ep.ip}` });
+    d.edges.push({ from: veth, to: br, label: 'port' }, { from: veth, to: iface, label: 'veth pair' });
+  }
+  return d;
+}
+
 export const bridgeDriver: NetworkDriver = {
+  name: 'bridge',
+  ...DRIVER_TRAITS.bridge,
+  configure: configureBridge,
   createNetwork: async (env: DriverEnv, steps: Steps, net: NetworkRecord) => {
+    if (!net.options[BRIDGE_OPTIONS.name]) env.journal.declare('BRIDGE', net.bridge!, "the bridge's name: br- and the network ID's first 12 characters");
     // The bridge, its gateway address and its link state read as one picture: the network's switch.
-    await env.journal.section('network', () => createBridge(steps, env.hostRtnl(), net, env.journal));
+    await env.journal.section('network', () => createBridge(steps, env.hostRtnl(), net, env.random, env.journal));
     await enableRouteLocalnet(env, steps, net);
   },
   deleteNetwork: (env: DriverEnv, net: NetworkRecord) => env.journal.section('network', () => deleteBridge(env.hostRtnl(), net)),
+  addEndpoint: allocateLocalEndpoint,
+  removeEndpoint: async (_env, net, ep) => releaseLocalAddress(net, ep.ip),
   joinEndpoint: joinBridge,
   // Deleting a veth waits for the kernel (~30 ms, an RCU grace period); when the
   // sandbox's namespace goes anyway, its teardown removes the pair in the background.
   leaveEndpoint: async (env: DriverEnv, _net: NetworkRecord, ep: EndpointRecord, how?: LeaveOptions) => {
     if (!how?.sandboxGoing) await leaveBridge(env.hostRtnl(), ep);
   },
+  egressThroughGatewayBridge: () => false,
+  ownedNamespaces: () => [],
+  checkNetwork: checkBridgeNetwork,
+  checkEndpoint: checkBridgeEndpoint,
+  describe: describeBridge,
 };

@@ -7,18 +7,36 @@
 import { openNetns, closeNetns } from '../kernel/netns.js';
 import { Rtnl } from '../kernel/rtnl.js';
 import type { EndpointRecord, NetworkRecord } from '../store/model.js';
-import type { DriverEnv, EndpointJoin, NetworkDriver, Steps, LeaveOptions } from './types.js';
+import { DriverError } from './errors.js';
+import { DRIVER_TRAITS } from './traits.js';
+import { allocateLocalEndpoint, releaseLocalAddress } from './local-addresses.js';
+import { MTU_OPTION, mtuOption, rejectUnknownOptions } from './options.js';
+import type { Description, DriverEnv, EndpointJoin, Finding, KernelView, NetworkDriver, NetworkRequest, Steps, LeaveOptions } from './types.js';
 
 export const MACVLAN_MODES = ['bridge', 'vepa', 'private', 'passthru'] as const;
 export type MacvlanModeName = (typeof MACVLAN_MODES)[number];
 
+/** `-o parent=IFACE [-o macvlan_mode=MODE]` -> the network's settings; one network per parent, as in Docker. */
+export function configureMacvlan(req: NetworkRequest, existing: readonly NetworkRecord[]): Partial<NetworkRecord> {
+  rejectUnknownOptions(req.options, [MTU_OPTION], 'macvlan');
+  const parent = req.options.parent;
+  if (!parent) throw new DriverError('-o parent=IFACE is required: this version of plumb does not create dummy parents for macvlan networks');
+  const mode = req.options.macvlan_mode || 'bridge';
+  if (!(MACVLAN_MODES as readonly string[]).includes(mode)) {
+    throw new DriverError(`requested macvlan mode '${mode}' is not valid, 'bridge' mode is the macvlan driver default`);
+  }
+  const other = existing.find((n) => n.driver === 'macvlan' && n.parent === parent);
+  if (other) throw new DriverError(`network dm-${other.id.slice(0, 12)} is already using parent interface ${parent}`);
+  return { parent, macvlanMode: mode as MacvlanModeName, mtu: mtuOption(req.options) };
+}
+
 /** Validates the parent when the network is created; nothing is built in the kernel. */
 async function createMacvlanNetwork(env: DriverEnv, _steps: Steps, net: NetworkRecord): Promise<void> {
   const parent = net.parent!;
-  if (parent === 'lo') throw new Error('loopback interface is not a valid macvlan parent link');
+  if (parent === 'lo') throw new DriverError('loopback interface is not a valid macvlan parent link');
   if (!(await env.hostRtnl().linkByName(parent))) {
     // Docker would try to create a VLAN sub-interface for a dotted name; plumb only uses existing parents.
-    throw new Error(`invalid subinterface vlan name ${parent}, example formatting is eth0.10`);
+    throw new DriverError(`invalid subinterface vlan name ${parent}, example formatting is eth0.10`);
   }
 }
 
@@ -75,9 +93,37 @@ async function leaveMacvlan(env: DriverEnv, _net: NetworkRecord, ep: EndpointRec
   }
 }
 
+/** The parent must still exist: plumb does not make it, so it cannot repair it either. */
+async function checkMacvlanNetwork(_env: DriverEnv, net: NetworkRecord, view: KernelView): Promise<Finding[]> {
+  if (net.parent && !view.hostLinks.has(net.parent)) return [{ owner: `network ${net.name}`, problem: `parent interface ${net.parent} does not exist` }];
+  return [];
+}
+
+function describeMacvlan(net: NetworkRecord, endpoints: ReadonlyArray<{ container: string; ep: EndpointRecord }>): Description {
+  const parent = `parent:${net.parent}`;
+  const d: Description = { nodes: [{ id: parent, kind: 'parent', label: `${net.parent} (${net.macvlanMode ?? 'bridge'} mode)` }], edges: [] };
+  for (const { container, ep } of endpoints) {
+    const iface = `iface:${container}/${ep.ifname}`;
+    d.nodes.push({ id: iface, kind: 'interface', label: `${container} ${ep.ifname} ${ep.ip}` });
+    d.edges.push({ from: iface, to: parent, label: 'macvlan child' });
+  }
+  return d;
+}
+
 export const macvlanDriver: NetworkDriver = {
+  name: 'macvlan',
+  ...DRIVER_TRAITS.macvlan,
+  configure: configureMacvlan,
   createNetwork: createMacvlanNetwork,
   deleteNetwork: deleteMacvlanNetwork,
+  addEndpoint: allocateLocalEndpoint,
+  removeEndpoint: async (_env, net, ep) => releaseLocalAddress(net, ep.ip),
   joinEndpoint: joinMacvlan,
   leaveEndpoint: leaveMacvlan,
+  egressThroughGatewayBridge: () => false,
+  ownedNamespaces: () => [],
+  checkNetwork: checkMacvlanNetwork,
+  // Nothing of the endpoint lives outside the sandbox.
+  checkEndpoint: async () => [],
+  describe: describeMacvlan,
 };

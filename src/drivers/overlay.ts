@@ -5,7 +5,7 @@
 // sandbox gets a veth whose far end is a port of br0. Frames for a container
 // on another host leave through vxlan0, wrapped in UDP to that host's VTEP,
 // as told by permanent neighbour and FDB entries (programmed from the
-// cluster store by the engine; see engine/overlay-peers.ts).
+// cluster store by the engine; see engine/overlay/peers.ts).
 //
 // vxlan0 is created in plumb's own namespace and then moved: its UDP socket
 // stays where the device was born, on the underlay, while the device itself
@@ -17,7 +17,12 @@ import { setSysctl } from '../kernel/sysctl.js';
 import { existsSync } from 'node:fs';
 import type { EndpointRecord, NetworkRecord } from '../store/model.js';
 import { hostVethName } from './bridge.js';
-import type { DriverEnv, EndpointJoin, NetworkDriver, Steps } from './types.js';
+import { DriverError } from './errors.js';
+import { DRIVER_TRAITS } from './traits.js';
+import { MTU_OPTION, mtuOption, rejectUnknownOptions } from './options.js';
+import type { Description, DriverEnv, EndpointJoin, LeaveOptions, NetworkDriver, NetworkRequest, OverlayPlace, OverlayServices, Steps } from './types.js';
+
+export type { OverlayPlace } from './types.js';
 
 export const OVERLAY_BRIDGE = 'br0';
 export const OVERLAY_VXLAN = 'vxlan0';
@@ -36,13 +41,16 @@ function vxlanTempName(net: NetworkRecord): string {
   return `vx-${net.vni!.toString(16).padStart(6, '0')}-${net.id.slice(0, 5)}`;
 }
 
-export interface OverlayPlace {
-  /** Namespace file (under the runtime dir). */
-  netns: string;
-  /** Its second name, for `ip netns exec 1-...`. */
-  alias: string;
-  /** Directory of that second name. */
-  aliasDir: string;
+/** `-o` options of an overlay network -> its settings. Its VNI is handed out by the cluster store, not here. */
+export function configureOverlay(req: NetworkRequest): Partial<NetworkRecord> {
+  rejectUnknownOptions(req.options, [MTU_OPTION], 'overlay');
+  return { mtu: mtuOption(req.options, DEFAULT_OVERLAY_MTU) };
+}
+
+/** The cluster store, through the environment (a command without a cluster store cannot reach overlay networks). */
+async function services(env: DriverEnv): Promise<OverlayServices> {
+  if (!env.overlay) throw new DriverError('overlay networks need a cluster store: set --cluster-store (or PLUMB_CLUSTER_STORE)');
+  return env.overlay();
 }
 
 /** Builds the network's namespace with br0 and vxlan0; returns it open. */
@@ -224,22 +232,96 @@ export async function removeFloodEntry(ov: Rtnl, vtep: string): Promise<void> {
   await ov.deleteFdb(OVERLAY_VXLAN, FLOOD_MAC, { dst: vtep, self: true }, `host ${vtep} has no container left on this network`);
 }
 
+/** This host's namespace of the network: opened if it exists, built (br0 + vxlan0) otherwise. */
+async function ensureOverlaySandbox(env: DriverEnv, steps: Steps, net: NetworkRecord, svc: OverlayServices): Promise<Netns> {
+  const existing = openOverlaySandbox(net.overlaySandbox, net.id);
+  if (existing) return env.adopt(existing);
+  const place = svc.place(net.id);
+  // Its handle is registered with the operation already (rtnetlink was opened in it).
+  const ns = await createOverlaySandbox(env, steps, net, place, await svc.vtep());
+  const before = net.overlaySandbox;
+  net.overlaySandbox = place;
+  steps.onRollback('overlay namespace record', () => {
+    net.overlaySandbox = before;
+  });
+  return ns;
+}
+
 /**
- * The generic entry points, used by paths that treat every driver alike
- * (system reset). Joining needs the cluster store and is done by the engine.
+ * A container joining the overlay on this host: its namespace of the network
+ * is built with the first container here, a veth joins the sandbox to br0, and
+ * the other hosts' containers are programmed at once (so the new container
+ * reaches them without waiting for the agent). Also the repair of an endpoint
+ * whose interface was deleted: the same join, with the address it has.
  */
+async function joinOverlayEndpoint(j: EndpointJoin): Promise<void> {
+  const svc = await services(j.env);
+  const ovNs = await ensureOverlaySandbox(j.env, j.steps, j.net, svc);
+  await joinOverlay({ ...j, defaultRoute: false }, ovNs);
+  // A dry run programs them too, from the cluster store as it would be after its claim: its script reaches the same peers.
+  await svc.programPeers(j.net);
+}
+
+/** Unplugs the endpoint; the network's namespace goes with the last container of this host. */
+async function leaveOverlayEndpoint(env: DriverEnv, net: NetworkRecord, ep: EndpointRecord, how?: LeaveOptions): Promise<void> {
+  const ns = openOverlaySandbox(net.overlaySandbox, net.id);
+  if (ns) env.adopt(ns);
+  await leaveOverlay(env, ns, ep);
+  if (how?.lastHere && net.overlaySandbox) {
+    await deleteOverlaySandbox(env, net, net.overlaySandbox);
+    if (!env.dryRun && env.overlay) (await env.overlay()).forgetPeers(net.id);
+    net.overlaySandbox = undefined;
+  }
+}
+
+function describeOverlay(net: NetworkRecord, endpoints: ReadonlyArray<{ container: string; ep: EndpointRecord }>): Description {
+  const ns = `netns:${overlayNsName(net.id)}`;
+  const br = `bridge:${ns}/${OVERLAY_BRIDGE}`;
+  const vx = `vxlan:${ns}/${OVERLAY_VXLAN}`;
+  const d: Description = {
+    nodes: [
+      { id: ns, kind: 'namespace', label: overlayNsName(net.id) },
+      { id: br, kind: 'bridge', label: `${OVERLAY_BRIDGE} (${net.ipam?.gateway ?? ''})` },
+      { id: vx, kind: 'vxlan', label: `${OVERLAY_VXLAN} VNI ${net.vni} UDP ${VXLAN_UDP_PORT}` },
+    ],
+    edges: [
+      { from: br, to: ns, label: 'in' },
+      { from: vx, to: br, label: 'port' },
+    ],
+  };
+  for (const { container, ep } of endpoints) {
+    const veth = `veth:${ns}/${ep.hostVeth}`;
+    const iface = `iface:${container}/${ep.ifname}`;
+    d.nodes.push({ id: veth, kind: 'veth', label: ep.hostVeth ?? '?' }, { id: iface, kind: 'interface', label: `${container} ${ep.ifname} ${ep.ip}` });
+    d.edges.push({ from: veth, to: br, label: 'port' }, { from: veth, to: iface, label: 'veth pair' });
+  }
+  return d;
+}
+
 export const overlayDriver: NetworkDriver = {
+  name: 'overlay',
+  ...DRIVER_TRAITS.overlay,
+  configure: configureOverlay,
   createNetwork: async () => {
     // Nothing on this host until a container joins (Docker creates the namespace lazily too).
   },
   deleteNetwork: async (env, net) => {
     if (net.overlaySandbox) await deleteOverlaySandbox(env, net, net.overlaySandbox);
   },
-  joinEndpoint: async () => {
-    throw new Error('overlay endpoints are joined through the cluster store (engine/overlay-endpoints.ts)');
+  // Addresses are claimed in the cluster store, so no other host hands the same one out.
+  addEndpoint: async (steps, req) => (await services(req.env)).claimEndpoint(steps, req),
+  removeEndpoint: async (env, net, ep, how) => {
+    if (!env.dryRun) await (await services(env)).withdrawEndpoint(net, ep, how?.containerName ?? ep.id);
   },
-  leaveEndpoint: async (env, net, ep) => {
-    const ns = openOverlaySandbox(net.overlaySandbox, net.id);
-    await leaveOverlay(env, ns, ep);
-  },
+  joinEndpoint: joinOverlayEndpoint,
+  leaveEndpoint: leaveOverlayEndpoint,
+  // Containers leave the host through plumb_gwbridge: the gateway on br0 lives in the overlay's own namespace.
+  egressThroughGatewayBridge: (net) => !net.internal,
+  // This host's namespace of the network (br0 + vxlan0), while it has containers on it.
+  ownedNamespaces: (net) => (net.overlaySandbox ? [net.overlaySandbox] : []),
+  // The peers (neighbour and FDB entries) are checked against the cluster store by `network inspect`.
+  checkNetwork: async () => [],
+  // Nothing of the endpoint lives outside the sandbox but its veth's host end, which goes with the interface inside.
+  checkEndpoint: async () => [],
+  describe: describeOverlay,
 };

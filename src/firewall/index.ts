@@ -5,3 +5,4 @@ export { buildRules, rulesFor } from './rules.js';
 export * from './render.js';
 export * from './save.js';
 export { updateText } from './update.js';
+export { forwardPolicyOf, forwardPolicyText, userChainReturnText } from './policy.js';

@@ -90,36 +90,63 @@ export interface ExplainedLine {
   why?: string;
 }
 
+/**
+ * Of the jumps found (their rule indexes, -1 when absent, in list order), the
+ * largest set already in order: they stay where they are; any other present
+ * jump is out of order and is moved. So a PLUMB-USER someone moved to the
+ * bottom is the one brought back up, not the two that kept their places.
+ */
+function longestInOrder(at: readonly number[]): Set<number> {
+  const best: number[][] = [];
+  for (let k = 0; k < at.length; k++) {
+    best[k] = [];
+    if (at[k]! < 0) continue;
+    let prev: number[] = [];
+    for (let j = 0; j < k; j++) if (at[j]! >= 0 && at[j]! < at[k]! && best[j]!.length > prev.length) prev = best[j]!;
+    best[k] = [...prev, k];
+  }
+  return new Set(best.reduce((a, b) => (b.length > a.length ? b : a), []));
+}
+
 function jumpLinesForChain(existing: string[][], jumps: readonly Jump[]): ExplainedLine[] {
   const lines: ExplainedLine[] = [];
   const rules = existing.map((r) => [...r]);
+  const full = jumps.map((j) => specWithComment(j.spec, BASE_OWNER));
+  const keep = longestInOrder(full.map((f) => rules.findIndex((r) => sameRule(r, f))));
+  // Out of order: deleted here, inserted again below where the order wants it.
+  jumps.forEach((jump, k) => {
+    const at = rules.findIndex((r) => sameRule(r, full[k]!));
+    if (at < 0 || keep.has(k)) return;
+    lines.push({ line: `-D ${jump.chain} ${formatArgs(rules[at]!)}`, why: `${jump.spec.at(-1)} is out of order in ${jump.chain}: it moves back (${jump.why})` });
+    rules.splice(at, 1);
+  });
   // Index of the previous wanted jump, so inserted ones land right after it and keep Docker's order.
   let previous = -1;
-  for (const jump of jumps) {
-    const full = specWithComment(jump.spec, BASE_OWNER);
-    const found = rules.findIndex((r) => sameRule(r, full));
+  jumps.forEach((jump, k) => {
+    const found = rules.findIndex((r) => sameRule(r, full[k]!));
     if (found >= 0) {
       previous = found;
-      continue;
+      return;
     }
     if (jump.mode === 'append') {
-      lines.push({ line: `-A ${jump.chain} ${formatArgs(full)}`, why: jump.why });
-      rules.push(full);
+      lines.push({ line: `-A ${jump.chain} ${formatArgs(full[k]!)}`, why: jump.why });
+      rules.push(full[k]!);
       previous = rules.length - 1;
     } else {
       const at = previous + 1;
-      lines.push({ line: `-I ${jump.chain} ${at + 1} ${formatArgs(full)}`, why: jump.why });
-      rules.splice(at, 0, full);
+      lines.push({ line: `-I ${jump.chain} ${at + 1} ${formatArgs(full[k]!)}`, why: jump.why });
+      rules.splice(at, 0, full[k]!);
       previous = at;
     }
-  }
+  });
   return lines;
 }
 
 /**
  * What plumb needs in built-in chains and `saved` lacks, per table: the jumps,
  * in Docker's order, and the PLUMB-USER chain (created once, never flushed).
- * Jumps that exist but in another order are left alone. The lines expect the
+ * Jumps that exist in another order are moved back into it (the order is part
+ * of what plumb wants: PLUMB-USER must see packets first). The lines expect the
  * jumps' target chains to be declared earlier in the same restore.
  */
 export function missingJumpLines(saved: Map<string, SavedTable>, table: Table): ExplainedLine[] {

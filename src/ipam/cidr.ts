@@ -1,80 +1,47 @@
-// IPv4 addresses and CIDR blocks as plain uint32 numbers. Everything else in
-// ipam/ builds on these few helpers, so they stay strict and allocation-free.
+// IPv4 addresses and CIDR blocks as IPAM uses them: uint32 numbers, parsed
+// and formatted by the address module (src/net/), with IPAM's own errors
+// (Go's texts, which Docker passes through unchanged).
 
+import {
+  formatIpv4,
+  formatIpv4Prefix,
+  ipv4BroadcastOf,
+  ipv4PrefixContains,
+  isIpv4,
+  maskOf,
+  parseIpv4,
+  parseIpv4Prefix,
+  type Ipv4Prefix,
+  type ParsedIpv4Prefix,
+} from '../net/address.js';
 import { IpamError } from './errors.js';
 
-export interface Cidr {
-  /** Network address (host bits cleared), as an unsigned 32-bit number. */
-  readonly network: number;
-  readonly prefix: number;
-}
-
-export interface ParsedCidr extends Cidr {
-  /** The address exactly as written before the slash (host bits kept). */
-  readonly ip: number;
-}
-
-const DOTTED_QUAD = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+export type Cidr = Ipv4Prefix;
+export type ParsedCidr = ParsedIpv4Prefix;
+export { maskOf };
 
 /** Parses a dotted quad; undefined when it is not one. Leading zeros are refused, as Go's net.ParseIP does. */
-export function tryParseIp(text: string): number | undefined {
-  const m = DOTTED_QUAD.exec(text);
-  if (!m) return undefined;
-  let value = 0;
-  for (let i = 1; i <= 4; i++) {
-    const part = m[i]!;
-    if (part.length > 1 && part.startsWith('0')) return undefined;
-    const octet = Number(part);
-    if (octet > 255) return undefined;
-    value = value * 256 + octet;
-  }
-  return value;
-}
-
-export function isIp(text: string): boolean {
-  return tryParseIp(text) !== undefined;
-}
+export const tryParseIp = parseIpv4;
+export const isIp = isIpv4;
+export const intToIp = formatIpv4;
+export const tryParseCidr = parseIpv4Prefix;
+export const formatCidr = formatIpv4Prefix;
 
 export function ipToInt(text: string): number {
-  const value = tryParseIp(text);
+  const value = parseIpv4(text);
   if (value === undefined) throw new IpamError(`invalid IP address: ${text}`, 'INVALID_ADDRESS');
   return value;
 }
 
-export function intToIp(value: number): string {
-  const v = value >>> 0;
-  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
-}
-
-/** Netmask for a prefix length; `>>> 0` keeps it unsigned (JS shifts are signed). */
-export function maskOf(prefix: number): number {
-  return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-}
-
-export function tryParseCidr(text: string): ParsedCidr | undefined {
-  const slash = text.indexOf('/');
-  if (slash < 0) return undefined;
-  const ip = tryParseIp(text.slice(0, slash));
-  const prefixText = text.slice(slash + 1);
-  if (ip === undefined || !/^\d{1,2}$/.test(prefixText)) return undefined;
-  const prefix = Number(prefixText);
-  if (prefix > 32) return undefined;
-  return { ip, network: (ip & maskOf(prefix)) >>> 0, prefix };
-}
-
 /** Parses "10.1.2.3/8"; the error text is Go's, which Docker passes through unchanged. */
 export function parseCidr(text: string): ParsedCidr {
-  const parsed = tryParseCidr(text);
+  const parsed = parseIpv4Prefix(text);
   if (!parsed) throw new IpamError(`invalid CIDR address: ${text}`, 'INVALID_ADDRESS');
   return parsed;
 }
 
 export function isCidr(text: string): boolean {
-  return tryParseCidr(text) !== undefined;
-}
-
-export function formatCidr(c: Cidr): string {
-  return `${intToIp(c.network)}/${c.prefix}`;
+  return parseIpv4Prefix(text) !== undefined;
 }
 
 /** "10.1.2.3/8" -> "10.0.0.0/8". */
@@ -97,8 +64,7 @@ export function sizeOf(c: Cidr | string): number {
 }
 
 export function broadcastOf(c: Cidr | string): number {
-  const { network, prefix } = toCidr(c);
-  return (network | ~maskOf(prefix)) >>> 0;
+  return ipv4BroadcastOf(toCidr(c));
 }
 
 export function broadcast(c: Cidr | string): string {
@@ -106,9 +72,7 @@ export function broadcast(c: Cidr | string): string {
 }
 
 export function containsIp(c: Cidr | string, ip: number | string): boolean {
-  const { network, prefix } = toCidr(c);
-  const value = typeof ip === 'string' ? ipToInt(ip) : ip;
-  return ((value & maskOf(prefix)) >>> 0) === network;
+  return ipv4PrefixContains(toCidr(c), typeof ip === 'string' ? ipToInt(ip) : ip);
 }
 
 /** True when `inner` lies completely inside `outer`. */

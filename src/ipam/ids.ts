@@ -1,14 +1,18 @@
 // Object IDs like Docker's: 32 random bytes as 64 hex characters, shown
 // shortened to 12. Docker re-draws an ID whose short form is all digits, so it
-// can never be mistaken for a number; plumb does the same.
+// can never be mistaken for a number; plumb does the same. Pure: the random
+// bytes come from the caller (the kernel's getrandom in plumb, fixed bytes in tests).
 
-import { randomBytes } from '../kernel/random.js';
+/** A source of random bytes (kernel/random.ts in plumb). */
+export type RandomBytes = (length: number) => Uint8Array;
+
+const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
 export const SHORT_ID_LENGTH = 12;
 
-export function randomId(): string {
+export function randomId(random: RandomBytes): string {
   for (;;) {
-    const id = randomBytes(32).toString('hex');
+    const id = hex(random(32));
     if (!/^\d+$/.test(shortId(id))) return id;
   }
 }

@@ -1,53 +1,21 @@
-// The iptables runner: one `iptables-restore --noflush --wait` process per
-// batch of rules, fed on stdin, and `iptables-save` to read rules back.
-// Inside a namespace other than plumb's own, the same command runs under
-// `nsenter --net=<file>` (nsenter execs it, so it is still one process).
-import { spawn } from './spawn.js';
+// iptables through its own programs, run by the runner (runner.ts): one
+// `iptables-restore --noflush --wait` process per batch of rules, fed on
+// stdin, and `iptables-save` to read rules back. Inside a namespace other
+// than plumb's own, the same command runs under `nsenter --net=<file>`.
 import { accessSync, constants as fsc, realpathSync } from 'node:fs';
-import { constants as osConstants } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { Journal } from './ops.js';
 import type { Netns } from './netns.js';
 import { KernelError } from './errors.js';
+import { inNetnsArgv, runProgramDirect } from './runner.js';
 
 export type IptablesTable = 'filter' | 'nat' | 'mangle' | 'raw';
 
-interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export { inNetnsArgv };
 
-/** argv for running `cmd` inside `ns`: directly for plumb's own namespace, else via nsenter. */
-export function inNetnsArgv(ns: Netns, cmd: string[]): string[] {
-  return ns.path === null ? cmd : ['nsenter', `--net=${ns.path}`, '--', ...cmd];
-}
-
-function run(argv: string[], input: string | undefined, doing: string): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout!.on('data', (b: Buffer) => out.push(b));
-    child.stderr!.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (e) => reject(KernelError.from(e, `${doing}: cannot run ${argv[0]}`)));
-    child.on('close', (code, signal) =>
-      resolve({
-        code: code ?? 128 + (signal ? signalNumber(signal) : 0),
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-      }),
-    );
-    if (input !== undefined) {
-      // A process that dies early closes its stdin; the exit code tells the story.
-      child.stdin!.on('error', () => {});
-      child.stdin!.end(input);
-    }
-  });
-}
-
-function signalNumber(signal: NodeJS.Signals): number {
-  return osConstants.signals[signal] ?? 0;
+// The runner's direct path, not execa: these run inside `run -p` and `rm -f`, where loading execa was measured to cost too much (runner.ts).
+function run(argv: string[], input: string | undefined, doing: string) {
+  return runProgramDirect(argv, { input, doing });
 }
 
 /** The 1-based line number iptables-restore blames, from its stderr (legacy and nf_tables wording). */

@@ -18,6 +18,8 @@ export interface NativeAddon {
   nlOpen(protocol: number, timeoutMs: number): number;
   /** Sends one netlink message, returns the datagrams read up to the end of its answer (error/ack or dump end). */
   nlRequest(fd: number, message: Buffer): Buffer[];
+  /** SIGKILLs this process after `us` microseconds, from a thread of its own (crash tests only). */
+  killSelfAfter(us: number): void;
 }
 
 export const CLONE_NEWNS = 0x00020000;

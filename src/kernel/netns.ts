@@ -5,7 +5,7 @@
 // Node runs JavaScript on one thread, and setns() moves only the calling thread,
 // so a namespace "window" is strictly synchronous: enter, do the work, leave.
 // Nothing may await inside it, or other callbacks would run in the wrong namespace.
-import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CLONE_NEWNET, CLONE_NEWUTS, MNT_DETACH, MS_BIND, MS_REC, MS_SHARED, native } from './native.js';
 import type { Journal } from './ops.js';
@@ -30,8 +30,28 @@ export function hostNetns(): Netns {
   return hostNs;
 }
 
+let nsfsDevice: number | undefined;
+
+/**
+ * True when `path` is a namespace (a bind mount of one), not the plain empty
+ * file a namespace is mounted onto: a process killed between creating the
+ * file and mounting it leaves such a file, and so does a reboot or a lazy
+ * unmount. Opening one works; using it (setns) fails with EINVAL.
+ */
+export function isNamespaceFile(path: string): boolean {
+  nsfsDevice ??= statSync('/proc/self/ns/net').dev;
+  try {
+    return statSync(path).dev === nsfsDevice;
+  } catch {
+    return false;
+  }
+}
+
 /** Opens a persistent namespace file made earlier (by plumb or by `ip netns add`). */
 export function openNetns(path: string, name: string | null = null): Netns {
+  if (existsSync(path) && !isNamespaceFile(path)) {
+    throw new KernelError(`open namespace ${path}: it is a plain file, not a namespace (its mount is gone: a crash or a reboot); run plumb system gc`, 'EINVAL');
+  }
   try {
     return { name, path, fd: openSync(path, 'r') };
   } catch (err) {

@@ -1,6 +1,7 @@
 // Every change plumb makes to the kernel is first described as an Op. The
 // journal records it (for --explain, --dry-run and replayable scripts) and only
 // then, unless this is a dry run, the kernel layer carries it out.
+import { beforeKernelChange } from './crash-hooks.js';
 
 /** The namespace an op acts in: a registered name, or null for the namespace plumb itself runs in. */
 export type NsName = string | null;
@@ -189,5 +190,6 @@ export class Journal {
     if (this.heading && !op.section) op = { ...op, section: this.heading };
     this.ops.push(op);
     for (const sink of this.sinks) sink.record(op);
+    if (!this.dryRun) beforeKernelChange();
   }
 }

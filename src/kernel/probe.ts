@@ -2,10 +2,10 @@
 // really creating one of each inside a throwaway network namespace that exists
 // only for the life of one `ip -batch` process (`unshare --net`), so nothing is
 // ever created in plumb's own namespace and nothing can be left behind.
-import { spawn } from './spawn.js';
 import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { iptablesVersion } from './iptables.js';
+import { runProgram } from './runner.js';
 import { sysctlPath } from './sysctl.js';
 
 export type ProbedLinkKind = 'bridge' | 'veth' | 'vxlan' | 'macvlan';
@@ -47,24 +47,18 @@ function probeLinkKinds(root: boolean): Promise<Record<ProbedLinkKind, boolean>>
   const none = { bridge: false, veth: false, vxlan: false, macvlan: false };
   // Without root, a user namespace makes the probe possible where the kernel allows it.
   const unshareArgs = root ? ['--net'] : ['--user', '--map-root-user', '--net'];
-  return new Promise((resolve) => {
-    let out = '';
-    const child = spawn('unshare', [...unshareArgs, '--', 'ip', '-force', '-batch', '-'], { stdio: ['pipe', 'pipe', 'ignore'] });
-    child.on('error', () => resolve(none));
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (s: string) => (out += s));
-    child.stdin.on('error', () => {});
-    child.stdin.end(PROBE_BATCH);
-    child.on('close', () => {
-      const names = linkNames(out);
-      resolve({
+  return runProgram(['unshare', ...unshareArgs, '--', 'ip', '-force', '-batch', '-'], { input: PROBE_BATCH, doing: 'probe link kinds' }).then(
+    ({ stdout }) => {
+      const names = linkNames(stdout);
+      return {
         bridge: names.has('plbprobe-br'),
         veth: names.has('plbprobe-va'),
         vxlan: names.has('plbprobe-vx'),
         macvlan: names.has('plbprobe-mv') || names.has('plbprobe-mw'),
-      });
-    });
-  });
+      };
+    },
+    () => none,
+  );
 }
 
 export async function probeKernel(): Promise<KernelFacts> {

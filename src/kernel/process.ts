@@ -16,12 +16,10 @@
 // (one mount process instead of three). Binds follow the inode, so rewriting
 // the hosts file in place (truncate + write, never rename) reaches processes
 // that are already running.
-import type { ChildProcess, StdioOptions } from 'node:child_process';
-import { spawn } from './spawn.js';
 import { accessSync, closeSync, constants as fsc, existsSync, openSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { constants as osConstants } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { KernelError } from './errors.js';
+import { runOnTerminal, runProgram, startInBackground } from './runner.js';
 
 export interface SandboxFiles {
   hosts: string;
@@ -144,6 +142,9 @@ function checkSpec(spec: SandboxProcessSpec): { env: NodeJS.ProcessEnv; cwd: str
   if (!env.PATH) env.PATH = DEFAULT_PATH;
   // The mount namespace only changes three files in /etc, so the command can be looked up from here.
   if (!findExecutable(spec.argv[0], env.PATH, cwd)) {
+    // A path to a file that exists but cannot be run is refused as Docker's runtime words it (and exits 126, not 127).
+    const named = spec.argv[0].includes('/') ? resolvePath(cwd, spec.argv[0]) : undefined;
+    if (named && existsSync(named)) throw new KernelError(`exec: "${spec.argv[0]}": permission denied`, 'EACCES', 13);
     throw new KernelError(`exec: "${spec.argv[0]}": executable file not found in $PATH`, 'ENOENT', 2);
   }
   return { env, cwd };
@@ -194,11 +195,6 @@ export function detachedArgv(spec: SandboxProcessSpec, exitFile: string): string
   return [...prefix, '/bin/sh', '-c', DETACHED_SCRIPT, 'sh', fstab ?? '', exitFile, ...spec.argv];
 }
 
-function exitStatus(code: number | null, signal: NodeJS.Signals | null): number {
-  if (code !== null) return code;
-  return 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0);
-}
-
 // ---------------------------------------------------------------- starting
 
 /**
@@ -208,7 +204,7 @@ function exitStatus(code: number | null, signal: NodeJS.Signals | null): number 
  * command is being started; rejects with the launcher's message otherwise.
  * The wrapper writes the command's exit status to exitFile when it ends.
  */
-export function startDetached(spec: SandboxProcessSpec, io: { logFile: string; exitFile: string }): Promise<{ pid: number }> {
+export async function startDetached(spec: SandboxProcessSpec, io: { logFile: string; exitFile: string }): Promise<{ pid: number }> {
   let argv: string[];
   let opts: { env: NodeJS.ProcessEnv; cwd: string };
   let logFd: number;
@@ -217,43 +213,28 @@ export function startDetached(spec: SandboxProcessSpec, io: { logFile: string; e
     argv = detachedArgv(spec, io.exitFile);
     logFd = openSync(io.logFile, 'a', 0o640);
   } catch (err) {
-    return Promise.reject(KernelError.from(err, `start ${spec.argv[0] ?? 'command'}`));
+    throw KernelError.from(err, `start ${spec.argv[0] ?? 'command'}`);
   }
-  return new Promise((resolve, reject) => {
-    let child: ChildProcess;
-    try {
-      child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ['ignore', logFd, 'pipe'], env: opts.env, cwd: opts.cwd });
-    } catch (err) {
-      closeSync(logFd);
-      reject(KernelError.from(err, `start ${spec.argv[0]}`));
-      return;
-    }
+  let started: Awaited<ReturnType<typeof startInBackground>>;
+  try {
+    started = await startInBackground(argv, { stdout: logFd, stderr: 'pipe' }, { env: opts.env, cwd: opts.cwd, doing: `start ${spec.argv[0]}` });
+  } finally {
     closeSync(logFd);
-    let said = '';
-    let failed = false;
-    child.on('error', (err) => {
-      failed = true;
-      reject(KernelError.from(err, `start ${spec.argv[0]}: cannot run ${argv[0]}`));
-    });
-    const stderr = child.stderr!;
-    stderr.setEncoding('utf8');
-    stderr.on('data', (s: string) => {
-      said += s;
-    });
-    stderr.on('close', () => {
-      if (failed) return;
-      if (said.endsWith('ready\n')) {
-        child.unref();
-        resolve({ pid: child.pid! });
-        return;
-      }
-      const message = said.trim() || 'the launcher exited before the command started';
-      const settle = (code: number | null, signal: NodeJS.Signals | null): void =>
-        reject(new KernelError(`start ${spec.argv[0]} in its sandbox (exit ${exitStatus(code, signal)}): ${message}`, 'ELAUNCH'));
-      if (child.exitCode !== null || child.signalCode !== null) settle(child.exitCode, child.signalCode);
-      else child.once('exit', settle);
-    });
+  }
+  // The wrapper says "ready" on stderr once the binds are made, then points
+  // stderr at the log: the pipe closes either way.
+  const stderr = started.subprocess.stderr!;
+  let said = '';
+  stderr.setEncoding('utf8');
+  stderr.on('data', (s: string) => {
+    said += s;
   });
+  await new Promise<void>((resolve) => stderr.once('close', resolve));
+  if (said.endsWith('ready\n')) return { pid: started.pid };
+  const message = said.trim() || 'the launcher exited before the command started';
+  const r = await started.subprocess;
+  const status = r.exitCode ?? started.exited() ?? 1;
+  throw new KernelError(`start ${spec.argv[0]} in its sandbox (exit ${status}): ${message}`, 'ELAUNCH');
 }
 
 /**
@@ -262,51 +243,24 @@ export function startDetached(spec: SandboxProcessSpec, io: { logFile: string; e
  * with its exit status (128+N when killed by signal N). SIGINT, SIGTERM and
  * SIGHUP reaching plumb meanwhile are passed on to the command.
  */
-export function runAttached(spec: SandboxProcessSpec, opts: { stdin?: boolean } = {}): Promise<number> {
-  return launchAttached(spec, [opts.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit']).then((r) => r.code);
+export async function runAttached(spec: SandboxProcessSpec, opts: { stdin?: boolean } = {}): Promise<number> {
+  const { argv, env, cwd } = attachedLaunch(spec);
+  return runOnTerminal(argv, { stdin: opts.stdin, env, cwd, doing: `run ${spec.argv[0]}` });
 }
 
 /** Like runAttached, but collects stdout and stderr (for `plumb exec` in scripts, and tests). */
-export function runCaptured(spec: SandboxProcessSpec, opts: { input?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return launchAttached(spec, [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], opts.input);
+export async function runCaptured(spec: SandboxProcessSpec, opts: { input?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { argv, env, cwd } = attachedLaunch(spec);
+  return runProgram(argv, { input: opts.input, env, cwd, doing: `run ${spec.argv[0]}` });
 }
 
-function launchAttached(spec: SandboxProcessSpec, stdio: StdioOptions, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  let argv: string[];
-  let opts: { env: NodeJS.ProcessEnv; cwd: string };
+function attachedLaunch(spec: SandboxProcessSpec): { argv: string[]; env: NodeJS.ProcessEnv; cwd: string } {
   try {
-    opts = checkSpec(spec);
-    argv = attachedArgv(spec);
+    const opts = checkSpec(spec);
+    return { argv: attachedArgv(spec), ...opts };
   } catch (err) {
-    return Promise.reject(KernelError.from(err, `run ${spec.argv[0] ?? 'command'}`));
+    throw KernelError.from(err, `run ${spec.argv[0] ?? 'command'}`);
   }
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { stdio, env: opts.env, cwd: opts.cwd });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout?.on('data', (b: Buffer) => out.push(b));
-    child.stderr?.on('data', (b: Buffer) => err.push(b));
-    if (child.stdin) {
-      child.stdin.on('error', () => {});
-      child.stdin.end(input ?? '');
-    }
-    const forward = (sig: NodeJS.Signals) => () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(sig);
-    };
-    const handlers: [NodeJS.Signals, () => void][] = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => [s, forward(s)]);
-    for (const [s, h] of handlers) process.on(s, h);
-    const done = (): void => {
-      for (const [s, h] of handlers) process.off(s, h);
-    };
-    child.on('error', (e) => {
-      done();
-      reject(KernelError.from(e, `run ${spec.argv[0]}: cannot run ${argv[0]}`));
-    });
-    child.on('close', (code, signal) => {
-      done();
-      resolve({ code: exitStatus(code, signal), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
-    });
-  });
 }
 
 // ---------------------------------------------------------------- watching and stopping
@@ -345,6 +299,11 @@ export function isAlive(pid: number, startTime?: number): boolean {
   const st = procStat(pid);
   if (!st || st.state === 'Z' || st.state === 'X') return false;
   return startTime === undefined || st.startTime === startTime;
+}
+
+/** True while the very process plumb recorded runs: same PID, same start time (an unknown start time proves nothing). */
+export function isRecordedProcessAlive(pid: number, startTime: number | undefined): boolean {
+  return startTime !== undefined && isAlive(pid, startTime);
 }
 
 /** Live members of process group `pgid` (by scanning /proc). */

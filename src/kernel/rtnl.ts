@@ -14,10 +14,10 @@ import type { Journal, LinkSpec, NsName, Op } from './ops.js';
 /** NETLINK_ROUTE */
 const PROTOCOL_ROUTE = 0;
 import {
+  bytesOf,
   AF_BRIDGE,
   AF_INET,
   AF_UNSPEC,
-  IFF_UP,
   NLMSG_DONE,
   NLMSG_ERROR,
   NLM_F,
@@ -33,9 +33,10 @@ import {
   decodeRoute,
   dumpBody,
   fdbBody,
+  getLinkBody,
   ifinfomsg,
-  ifnameAttr,
   linkAttrs,
+  linkBody,
   linkInfo,
   macBytes,
   macvlanData,
@@ -45,17 +46,26 @@ import {
   routeBody,
   s32,
   scopeName,
-  skipStatsAttr,
-  u32Bytes,
-  vethData,
   vxlanData,
   type BridgePortChange,
   type LinkInfo,
   type MacvlanMode,
   type ScopeName,
-} from './rtmsg.js';
+} from './rtnl-codec.js';
 
-export type { LinkInfo, VxlanInfo, MacvlanMode, BridgePortChange } from './rtmsg.js';
+export type { LinkInfo, VxlanInfo, MacvlanMode, BridgePortChange } from './rtnl-codec.js';
+
+/**
+ * IFLA_INFO_DATA of a veth, which the netlink package has no formatter for:
+ * VETH_INFO_PEER holds a whole struct ifinfomsg and then the peer's own link
+ * attributes (name, namespace, mtu, MAC). Not flagged nested: its payload
+ * starts with a struct, not attributes.
+ */
+function vethPeerData(peer: { name: string; nsFd?: number; mtu?: number; address?: string }): Buffer {
+  const VETH_INFO_PEER = 1;
+  const attrs = linkAttrs({ ifname: peer.name, mtu: peer.mtu, netNsFd: peer.nsFd, address: peer.address === undefined ? undefined : macBytes(peer.address) });
+  return bytesOf((out) => out.push(VETH_INFO_PEER, linkBody(ifinfomsg(), attrs)));
+}
 
 export interface AddrInfo {
   dev: string;
@@ -230,7 +240,7 @@ export class Rtnl {
     if (!this.sock) return undefined;
     let msgs: NetlinkMessage[];
     try {
-      msgs = await this.exchange(RTM.GETLINK, Buffer.concat([ifinfomsg(), ifnameAttr(name), skipStatsAttr()]), 0, `look up link ${name}`);
+      msgs = await this.exchange(RTM.GETLINK, getLinkBody({ name }), 0, `look up link ${name}`);
     } catch (err) {
       if (isErrno(err, 'ENODEV')) {
         this.indexes.delete(name);
@@ -365,7 +375,7 @@ export class Rtnl {
     const attrs = checked(doing, () => linkAttrs({ ifname: name, mtu: opts.mtu, address: opts.address === undefined ? undefined : macBytes(opts.address) }));
     const spec: LinkSpec = tidy({ type: 'bridge' as const, mtu: opts.mtu, address: opts.address });
     await this.journal.run(this.op({ kind: 'link.add', ns: this.ns.name, name, spec, why }), () => this.fresh(async () => {
-      await this.exchange(RTM.NEWLINK, Buffer.concat([ifinfomsg(), attrs, linkInfo('bridge')]), NLM_F.CREATE | NLM_F.EXCL, doing);
+      await this.exchange(RTM.NEWLINK, linkBody(ifinfomsg(), attrs, linkInfo('bridge')), NLM_F.CREATE | NLM_F.EXCL, doing);
     }));
   }
 
@@ -391,9 +401,9 @@ export class Rtnl {
     const spec: LinkSpec = tidy({ type: 'veth' as const, peer, peerNs: peerNs.name, mtu: opts.mtu, peerAddress: opts.peerAddress, master: opts.master, up: opts.up });
     const made = await this.journal.run(this.op({ kind: 'link.add', ns: this.ns.name, name, spec, why }), () => this.fresh(async () => {
       const master = opts.master === undefined ? undefined : await this.index(opts.master, doing);
-      const data = vethData({ name: peer, nsFd: peerNs.fd, mtu: opts.mtu, address: opts.peerAddress });
-      const head = ifinfomsg({ flags: opts.up ? IFF_UP : 0, change: opts.up ? IFF_UP : 0 });
-      const body = Buffer.concat([head, linkAttrs({ ifname: name, mtu: opts.mtu, master }), linkInfo('veth', data)]);
+      const data = vethPeerData({ name: peer, nsFd: peerNs.fd, mtu: opts.mtu, address: opts.peerAddress });
+      const head = ifinfomsg({ up: opts.up, changeUp: opts.up });
+      const body = linkBody(head, linkAttrs({ ifname: name, mtu: opts.mtu, master }), linkInfo('veth', data));
       // ECHO: the new link's message comes back with the answer (kernels that do not echo send none).
       const replies = await this.exchange(RTM.NEWLINK, body, NLM_F.CREATE | NLM_F.EXCL | NLM_F.ECHO, doing);
       return this.learnCreated(replies, name);
@@ -435,7 +445,7 @@ export class Rtnl {
     await this.journal.run(this.op({ kind: 'link.add', ns: this.ns.name, name, spec, why }), () => this.fresh(async () => {
       const link = opts.dev === undefined ? undefined : await this.index(opts.dev, doing);
       const data = vxlanData({ ...opts, link });
-      const body = Buffer.concat([ifinfomsg(), linkAttrs({ ifname: name, mtu: opts.mtu }), linkInfo('vxlan', data)]);
+      const body = linkBody(ifinfomsg(), linkAttrs({ ifname: name, mtu: opts.mtu }), linkInfo('vxlan', data));
       await this.exchange(RTM.NEWLINK, body, NLM_F.CREATE | NLM_F.EXCL, doing);
     }));
   }
@@ -458,8 +468,8 @@ export class Rtnl {
     const spec: MacvlanSpec = tidy({ type: 'macvlan' as const, parent, mode, mtu: opts.mtu, address: opts.address, targetNs: targetNs?.name });
     await this.journal.run(this.op({ kind: 'link.add', ns: this.ns.name, name, spec, why }), () => this.fresh(async () => {
       const parentIndex = await this.index(parent, doing);
-      const attrs = linkAttrs({ ifname: name, link: u32Bytes(parentIndex), netNsFd: targetNs?.fd, mtu: opts.mtu, address: mac });
-      await this.exchange(RTM.NEWLINK, Buffer.concat([ifinfomsg(), attrs, linkInfo('macvlan', macvlanData(mode))]), NLM_F.CREATE | NLM_F.EXCL, doing);
+      const attrs = linkAttrs({ ifname: name, link: parentIndex, netNsFd: targetNs?.fd, mtu: opts.mtu, address: mac });
+      await this.exchange(RTM.NEWLINK, linkBody(ifinfomsg(), attrs, linkInfo('macvlan', macvlanData(mode))), NLM_F.CREATE | NLM_F.EXCL, doing);
     }));
   }
 
@@ -468,7 +478,7 @@ export class Rtnl {
     const doing = `delete link ${name}`;
     await this.journal.run(this.op({ kind: 'link.del', ns: this.ns.name, name, why }), () => this.fresh(async () => {
       this.indexes.delete(name);
-      await this.exchange(RTM.DELLINK, Buffer.concat([ifinfomsg(), ifnameAttr(name)]), 0, doing);
+      await this.exchange(RTM.DELLINK, linkBody(ifinfomsg(), linkAttrs({ ifname: name })), 0, doing);
     }));
   }
 
@@ -500,10 +510,10 @@ export class Rtnl {
       let master: number | undefined;
       if (change.master === null) master = 0;
       else if (change.master !== undefined) master = await this.index(change.master, doing);
-      const head = ifinfomsg({ index, flags: change.up ? IFF_UP : 0, change: change.up === undefined ? 0 : IFF_UP });
+      const head = ifinfomsg({ index, up: change.up, changeUp: change.up !== undefined });
       const attrs = linkAttrs({ ifname: byName ? name : change.rename, mtu: change.mtu, address: mac, master, netNsFd: change.netns?.fd });
       try {
-        await this.exchange(RTM.SETLINK, Buffer.concat([head, attrs]), 0, doing);
+        await this.exchange(RTM.SETLINK, linkBody(head, attrs), 0, doing);
       } catch (err) {
         if (byName && isErrno(err, 'ENODEV')) throw new KernelError(`${doing}: no such device ${name}`, 'ENODEV', ENODEV, { cause: err });
         throw err;
@@ -519,7 +529,7 @@ export class Rtnl {
     const op: Op = tidy({ kind: 'brport.set' as const, ns: this.ns.name, name, ...change, why });
     await this.journal.run(op, () => this.fresh(async () => {
       const index = await this.index(name, doing);
-      await this.exchange(RTM.SETLINK, Buffer.concat([ifinfomsg({ family: AF_BRIDGE, index }), brportProtinfo(change)]), 0, doing);
+      await this.exchange(RTM.SETLINK, linkBody(ifinfomsg({ family: AF_BRIDGE, index }), brportProtinfo(change)), 0, doing);
     }));
   }
 
@@ -650,7 +660,7 @@ export class Rtnl {
     }
     let msgs: NetlinkMessage[];
     try {
-      msgs = await this.exchange(RTM.GETLINK, Buffer.concat([ifinfomsg(), ifnameAttr(name), skipStatsAttr()]), 0, doing);
+      msgs = await this.exchange(RTM.GETLINK, getLinkBody({ name }), 0, doing);
     } catch (err) {
       if (isErrno(err, 'ENODEV')) throw new KernelError(`${doing}: no such device ${name}`, 'ENODEV', ENODEV, { cause: err });
       throw err;
@@ -681,7 +691,7 @@ export class Rtnl {
 
   private async nameOf(index: number): Promise<string | undefined> {
     try {
-      const msgs = await this.exchange(RTM.GETLINK, Buffer.concat([ifinfomsg({ index }), skipStatsAttr()]), 0, `look up link ${index}`);
+      const msgs = await this.exchange(RTM.GETLINK, getLinkBody({ index }), 0, `look up link ${index}`);
       const reply = msgs.find((m) => m.type === RTM.NEWLINK);
       return reply ? decodeLink(reply.data).name : undefined;
     } catch (err) {

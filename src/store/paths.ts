@@ -23,4 +23,5 @@ export const storeFile = (p: Paths) => join(p.state, 'store.json');
 export const lockFile = (p: Paths) => join(p.run, 'lock');
 export const netnsDir = (p: Paths) => join(p.run, 'netns');
 export const utsDir = (p: Paths) => join(p.run, 'uts');
-export const containerDir = (p: Paths, id: string) => join(p.state, 'containers', id);
+export const containersDir = (p: Paths) => join(p.state, 'containers');
+export const containerDir = (p: Paths, id: string) => join(containersDir(p), id);

@@ -8,9 +8,10 @@
 // open store.json by name and so always get a whole version; only a reader
 // that held the file open across two writes could see the spare being
 // rewritten, and read() then reads again.
-import { linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { ensurePrivateDir, isPermissionError, PRIVATE_FILE_MODE, rootOnly } from '../kernel/private.js';
 import { dirname } from 'node:path';
-import { StoreLock } from './lock.js';
+import { StoreLock } from '../kernel/lock.js';
 import { emptyStore, type ContainerRecord, type NetworkRecord, type StoreData } from './model.js';
 import { lockFile, storeFile, type Paths } from './paths.js';
 
@@ -51,6 +52,7 @@ export class Store {
         return JSON.parse(readFileSync(this.file, 'utf8')) as StoreData;
       } catch (err) {
         if ((err as { code?: string }).code === 'ENOENT') return emptyStore();
+        if (isPermissionError(err)) throw rootOnly(this.file);
         // A torn read of a version being recycled as the spare (see above): the next open finds a whole one.
         if (err instanceof SyntaxError && attempt < READ_ATTEMPTS) continue;
         throw new Error(`the store ${this.file} is unreadable (${(err as Error).message}); run plumb system reset to start over`);
@@ -62,11 +64,13 @@ export class Store {
   write(data: StoreData): void {
     if (this.dryRun) return;
     if (!this.lock.held) throw new Error(`the store ${this.file} is written only with its lock held`);
-    mkdirSync(dirname(this.file), { recursive: true });
+    ensurePrivateDir(dirname(this.file));
     const spare = `${this.file}.spare`;
     const old = `${this.file}.old`;
     // Compact: the store is rewritten on every operation, and its size is what costs.
-    writeFileSync(spare, JSON.stringify(data));
+    writeFileSync(spare, JSON.stringify(data), { mode: PRIVATE_FILE_MODE });
+    // A spare made by an older plumb may be 0644: the mode above applies only to a new file.
+    chmodSync(spare, PRIVATE_FILE_MODE);
     // A second name for the version being replaced, so it survives the rename as the next spare.
     const kept = linkOver(this.file, old);
     renameSync(spare, this.file);

@@ -1,6 +1,6 @@
 // Whether a store lock is free, as another process would find it: a second
 // holder (its own open file, so its own flock) tries for a moment.
-import { StoreLock } from '../../src/store/lock.js';
+import { StoreLock } from '../../src/kernel/lock.js';
 
 export function lockIsFree(path: string): boolean {
   const probe = new StoreLock(path);

@@ -243,6 +243,20 @@ describe('seed 004: an overlay network across hosts', () => {
     await h2.plumbOk(['rm', '-f', 'race2']);
     await h3.plumbOk(['rm', '-f', 'race3']);
   });
+
+  it('system gc rebuilds an overlay container\'s deleted eth0 (the driver\'s join, with the address it had), and it reaches bbbox2 again', async () => {
+    const ip = await ipOf(h1, 'bbbox1', 'ov_net1');
+    await h1.plumbOk(['exec', 'bbbox1', 'ip', 'link', 'del', 'eth0']);
+    expect(await ping(h1, 'bbbox1', bbbox2Ip)).toBe(false);
+    const check = await h1.plumb(['system', 'check']);
+    expect(check.stdout).toContain('container bbbox1: eth0 (on ov_net1) is missing in the sandbox');
+    await h1.plumbOk(['system', 'gc']);
+    const addrs = JSON.parse(await h1.plumbOk(['exec', 'bbbox1', 'ip', '-j', 'addr', 'show', 'eth0'])) as Array<{ mtu: number; addr_info: Array<{ local: string }> }>;
+    expect(addrs[0]!.addr_info.map((a) => a.local)).toContain(ip);
+    expect(addrs[0]!.mtu).toBe(1450);
+    expect((await h1.plumb(['system', 'check'])).stdout).not.toContain('bbbox1');
+    expect(await eventually(() => ping(h1, 'bbbox1', bbbox2Ip))).toBe(true);
+  });
 });
 
 describe('isolation and removal', () => {

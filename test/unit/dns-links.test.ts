@@ -1,7 +1,7 @@
 // Legacy links: the environment Docker gives the linking container, the
 // refusal once a target is gone, and the firewall's view of links.
 import { describe, expect, it } from 'vitest';
-import { checkLinkTargets, envPrefix, exposedPorts, firewallLinks, linkEnv } from '../../src/engine/links.js';
+import { checkLinkTargets, envPrefix, exposedPorts, firewallLinks, linkEnv } from '../../src/engine/containers/links.js';
 import type { ContainerRecord, StoreData } from '../../src/store/model.js';
 import { containerRecord } from '../helpers/records.js';
 

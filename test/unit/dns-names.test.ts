@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { aRecord, buildQuery, buildResponse, parseQuery, RCODE, readAnswers, readHeader, TYPE } from '../../src/dns/message.js';
 import { NameTable } from '../../src/dns/names.js';
-import { sandboxDnsRules } from '../../src/dns/sandbox-rules.js';
+import { sandboxDnsRules } from '../../src/firewall/sandbox-dns.js';
 import { EmbeddedDns } from '../../src/dns/server.js';
 import { forward, HostResolvers, nameserversOf } from '../../src/dns/upstream.js';
-import { dnsTarget, gatewayNetworkId } from '../../src/engine/connect.js';
+import { dnsTarget, gatewayNetworkId } from '../../src/engine/networks/connect.js';
 import type { ContainerRecord, NetworkRecord, StoreData } from '../../src/store/model.js';
 import { containerRecord, endpointRecords, networkRecord } from '../helpers/records.js';
 

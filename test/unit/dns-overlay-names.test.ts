@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { namesFromSnapshot, OverlayNameWatch, type OverlayName } from '../../src/cluster/names.js';
 import type { ClusterEndpoint, ClusterSnapshot } from '../../src/cluster/records.js';
 import { GATEWAY_BRIDGE, hasEmbeddedNames, NameTable, reachesResolver } from '../../src/dns/names.js';
-import { dnsTarget, needsEmbeddedDns } from '../../src/engine/connect.js';
+import { dnsTarget, needsEmbeddedDns } from '../../src/engine/networks/connect.js';
 import type { ContainerRecord, NetworkRecord, StoreData } from '../../src/store/model.js';
 import { containerRecord, endpointRecords, networkRecord } from '../helpers/records.js';
 

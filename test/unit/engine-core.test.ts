@@ -5,8 +5,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Transaction } from '../../src/engine/transaction.js';
-import { StoreLock } from '../../src/store/lock.js';
+import { Transaction } from '../../src/engine/core/transaction.js';
+import { StoreLock } from '../../src/kernel/lock.js';
 import { Store } from '../../src/store/store.js';
 import { lockIsFree } from '../helpers/lock.js';
 

@@ -1,8 +1,8 @@
 // Pure parts of rollback and reset --verify: the restore text that puts
 // plumb's firewall back to a checkpoint, and the snapshot comparison.
 import { describe, expect, it } from 'vitest';
-import { restorePlumbFirewall } from '../../src/engine/firewall-undo.js';
-import { diffSnapshots, normaliseIptables, type HostSnapshot } from '../../src/engine/snapshot.js';
+import { restorePlumbFirewall } from '../../src/engine/firewall/checkpoint.js';
+import { diffSnapshots, normaliseIptables, type HostSnapshot } from '../../src/engine/system/snapshot.js';
 
 const EMPTY = '';
 const WITH_PLUMB = `*filter

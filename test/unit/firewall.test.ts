@@ -339,6 +339,18 @@ describe('missingJumps', () => {
     expect(missingJumps(PLUMB_JUMPS_SAVE)).toBe('');
   });
 
+  it('moves a jump that is out of order back (PLUMB-USER below PLUMB-FORWARD would let packets bypass it)', () => {
+    const user = '-A FORWARD -m comment --comment "plumb: base" -j PLUMB-USER\n';
+    const moved = PLUMB_JUMPS_SAVE.replace(user, '').replace('-A FORWARD -i eth0 -j ACCEPT\n', `-A FORWARD -i eth0 -j ACCEPT\n${user}`);
+    const filter = missingJumps(moved).split('*nat')[0]!;
+    const lines = filter.split('\n').filter((l) => /^-[DAI] /.test(l));
+    // Delete what is out of place and insert it again where the order wants it; nothing else.
+    expect(lines.filter((l) => l.startsWith('-D '))).toHaveLength(lines.length / 2);
+    const after = applyJumpLines(moved, lines);
+    expect(after.slice(0, 3)).toEqual(['PLUMB-USER', 'PLUMB-ISOLATION-STAGE-1', 'PLUMB-FORWARD']);
+    expect(after).toContain('ACCEPT');
+  });
+
   it('does not count a Docker jump as ours (OUTPUT has Docker\'s 127.0.0.0/8 exclusion)', () => {
     golden('missing-jumps-docker-present', missingJumps(DOCKER_SAVE));
   });
@@ -610,3 +622,17 @@ describe('updateText', () => {
     golden('update-publish-range', updateText(buildRules(withMany), fromScratch(base)));
   });
 });
+
+/** FORWARD's targets after applying -D / -I N / -A lines to a save's FORWARD chain (a tiny iptables for one chain). */
+function applyJumpLines(save: string, lines: string[]): string[] {
+  const rules = save.split('\n').filter((l) => l.startsWith('-A FORWARD ')).map((l) => l.slice('-A FORWARD '.length));
+  for (const line of lines) {
+    const del = /^-D FORWARD (.*)$/.exec(line);
+    const ins = /^-I FORWARD (\d+) (.*)$/.exec(line);
+    const app = /^-A FORWARD (.*)$/.exec(line);
+    if (del) rules.splice(rules.indexOf(del[1]!), 1);
+    else if (ins) rules.splice(Number(ins[1]) - 1, 0, ins[2]!);
+    else if (app) rules.push(app[1]!);
+  }
+  return rules.map((r) => /-j (\S+)$/.exec(r)?.[1] ?? '');
+}

@@ -1,4 +1,4 @@
-// The write-ahead log of kernel changes (engine/intents.ts): one shared log,
+// The write-ahead log of kernel changes (engine/core/intents.ts): one shared log,
 // written by the holder of the store lock and emptied after each operation;
 // what a writer that died leaves is found by staleIntents, and set aside by
 // the next operation rather than overwritten.
@@ -6,8 +6,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Context } from '../../src/engine/context.js';
-import { intentsDir, SHARED_LOG, staleIntents, withIntent } from '../../src/engine/intents.js';
+import { Context } from '../../src/engine/core/context.js';
+import { intentsDir, SHARED_LOG, staleIntents, withIntent } from '../../src/engine/core/intents.js';
 import type { Op } from '../../src/kernel/ops.js';
 import { lockFile } from '../../src/store/paths.js';
 import { lockIsFree } from '../helpers/lock.js';

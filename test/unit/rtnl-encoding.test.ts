@@ -1,5 +1,6 @@
-// Wire encoding of rtnetlink requests, checked by parsing the bytes back with
-// the netlink package's own parsers (an independent reading of the layout).
+// Wire encoding of rtnetlink requests (src/kernel/rtnl-codec.ts, built on the
+// netlink package's rt formatters), checked by parsing the bytes back with
+// the package's parsers, and against the bytes iproute2 sends.
 import { describe, expect, it } from 'vitest';
 import nl from 'netlink';
 import {
@@ -12,26 +13,28 @@ import {
   RTPROT_BOOT,
   RT_TABLE_MAIN,
   addrBody,
-  attr,
   broadcastOf,
   brportProtinfo,
+  bytesOf,
   decodeLink,
   decodeNeigh,
   decodeRoute,
   fdbBody,
+  getLinkBody,
   ifinfomsg,
+  linkBody,
   linkAttrs,
   linkInfo,
   macBytes,
   macString,
   macvlanData,
   neighBody,
+  nested,
   nudNames,
   parseCidr,
   routeBody,
-  vethData,
   vxlanData,
-} from '../../src/kernel/rtmsg.js';
+} from '../../src/kernel/rtnl-codec.js';
 
 /** Top-level attributes of a buffer, by type; keeps the raw type word too (for the nested flag). */
 function attrsOf(b: Buffer): Map<number, { data: Buffer; nested: boolean }> {
@@ -42,11 +45,20 @@ function attrsOf(b: Buffer): Map<number, { data: Buffer; nested: boolean }> {
 
 describe('attribute basics', () => {
   it('pads every attribute to 4 bytes and sets the nested flag when asked', () => {
-    const a = attr(3, Buffer.from('eth0\0'));
+    const a = bytesOf(linkAttrs({ ifname: 'eth0' }));
     expect(a.length).toBe(12);
     expect(a.readUInt16LE(0)).toBe(9); // length excludes padding
-    const n = attr(12, Buffer.alloc(4), true);
-    expect(n.readUInt16LE(2)).toBe(12 | 0x8000);
+    const n = bytesOf(linkAttrs({ ifname: 'eth0' }), nested(12, Buffer.alloc(4)));
+    expect(n.readUInt16LE(12)).toBe(8);
+    expect(n.readUInt16LE(14)).toBe(12 | 0x8000);
+  });
+
+  it('asks for one link by name or index, without statistics, as `ip link show dev X` does', () => {
+    // ifinfomsg (16 zero bytes), IFLA_IFNAME "eth0", IFLA_EXT_MASK RTEXT_FILTER_SKIP_STATS
+    expect(getLinkBody({ name: 'eth0' }).toString('hex')).toBe(`${'00'.repeat(16)}0900030065746830000000000800${'1d00'}08000000`);
+    const byIndex = nl.rt.parseLinkMessage(getLinkBody({ index: 9 }));
+    expect(byIndex.data.index).toBe(9);
+    expect(byIndex.attrs.ifname).toBeUndefined();
   });
 
   it('formats and parses MACs, CIDRs and broadcasts like ip(8)', () => {
@@ -64,7 +76,7 @@ describe('attribute basics', () => {
 
 describe('link requests', () => {
   it('wraps kind and data in IFLA_LINKINFO', () => {
-    const top = attrsOf(linkInfo('bridge'));
+    const top = attrsOf(bytesOf(linkInfo('bridge')));
     expect([...top.keys()]).toEqual([18]);
     expect(top.get(18)!.nested).toBe(true);
     const info = nl.ifla.parseInfo(top.get(18)!.data);
@@ -73,7 +85,7 @@ describe('link requests', () => {
   });
 
   it('puts the veth peer (ifinfomsg + name + namespace fd) in VETH_INFO_PEER', () => {
-    const data = vethData({ name: 'eth0', nsFd: 42, mtu: 1450, address: '02:42:0a:00:00:02' });
+    const data = bytesOf((out) => out.push(1, linkBody(ifinfomsg(), linkAttrs({ ifname: 'eth0', mtu: 1450, netNsFd: 42, address: macBytes('02:42:0a:00:00:02') }))));
     const peer = attrsOf(data).get(1)!; // VETH_INFO_PEER
     expect(peer.nested).toBe(false);
     const head = nl.rt.parseLink(peer.data.subarray(0, 16));
@@ -85,7 +97,7 @@ describe('link requests', () => {
     expect(macString(attrs.address!)).toBe('02:42:0a:00:00:02');
 
     // Inside a whole RTM_NEWLINK body.
-    const body = Buffer.concat([ifinfomsg(), linkAttrs({ ifname: 'vethab12cd3' }), linkInfo('veth', data)]);
+    const body = linkBody(ifinfomsg(), linkAttrs({ ifname: 'vethab12cd3' }), linkInfo('veth', data));
     const msg = nl.rt.parseLinkMessage(body);
     expect(msg.attrs.ifname).toBe('vethab12cd3');
     const info = nl.ifla.parseInfo(msg.attrs.linkinfo!);
@@ -94,7 +106,7 @@ describe('link requests', () => {
   });
 
   it('encodes vxlan options, port in network order, absent booleans left to the kernel', () => {
-    const v = nl.ifla.parseVxlan(vxlanData({ vni: 256, port: 4789, local: '192.0.2.1', link: 7, learning: false, proxy: true, l2miss: true, l3miss: true }));
+    const v = nl.ifla.parseVxlan(bytesOf(vxlanData({ vni: 256, port: 4789, local: '192.0.2.1', link: 7, learning: false, proxy: true, l2miss: true, l3miss: true })));
     expect(v.id).toBe(256);
     expect(v.port!.readUInt16BE(0)).toBe(4789);
     expect([...v.local!]).toEqual([192, 0, 2, 1]);
@@ -103,19 +115,20 @@ describe('link requests', () => {
     expect(v.proxy).toBe(1);
     expect(v.l2miss).toBe(1);
     expect(v.l3miss).toBe(1);
-    const bare = nl.ifla.parseVxlan(vxlanData({ vni: 1, port: 8472 }));
+    const bare = nl.ifla.parseVxlan(bytesOf(vxlanData({ vni: 1, port: 8472 })));
     expect(bare.learning).toBeUndefined();
     expect(bare.local).toBeUndefined();
   });
 
   it('encodes macvlan modes', () => {
-    expect(nl.ifla.parseMacvlan(macvlanData('bridge')).mode).toBe(4);
-    expect(nl.ifla.parseMacvlanMode(nl.ifla.parseMacvlan(macvlanData('passthru')).mode!).passthru).toBe(true);
-    expect(nl.ifla.parseMacvlanMode(nl.ifla.parseMacvlan(macvlanData('private')).mode!).private).toBe(true);
+    const mode = (m: Parameters<typeof macvlanData>[0]) => nl.ifla.parseMacvlan(bytesOf(macvlanData(m))).mode!;
+    expect(mode('bridge')).toBe(4);
+    expect(nl.ifla.parseMacvlanMode(mode('passthru')).passthru).toBe(true);
+    expect(nl.ifla.parseMacvlanMode(mode('private')).private).toBe(true);
   });
 
   it('marks IFLA_PROTINFO nested and encodes only the port flags asked for', () => {
-    const top = attrsOf(brportProtinfo({ hairpin: true, learning: false }));
+    const top = attrsOf(bytesOf(brportProtinfo({ hairpin: true, learning: false })));
     const p = top.get(12)!;
     expect(p.nested).toBe(true);
     const port = nl.ifla.parseBridgePort(p.data);
@@ -123,16 +136,18 @@ describe('link requests', () => {
     expect(port.learning).toBe(0);
     expect(port.unicastFlood).toBeUndefined();
     expect(port.isolated).toBeUndefined();
-    expect(nl.ifla.parseBridgePort(attrsOf(brportProtinfo({ isolated: true, flood: false })).get(12)!.data)).toMatchObject({ unicastFlood: 0, isolated: Buffer.from([1]) });
+    expect(nl.ifla.parseBridgePort(attrsOf(bytesOf(brportProtinfo({ isolated: true, flood: false }))).get(12)!.data)).toMatchObject({ unicastFlood: 0, isolated: Buffer.from([1]) });
   });
 
   it('decodes a link reply', () => {
     const info = linkInfo('vxlan', vxlanData({ vni: 300, port: 4789, learning: false }));
-    const body = Buffer.concat([ifinfomsg({ index: 9, flags: 0x1 | 0x10000 }), linkAttrs({ ifname: 'vxlan0', mtu: 1450, master: 4, address: macBytes('02:00:00:00:00:01') }), info]);
+    const body = linkBody(ifinfomsg({ index: 9, up: true }), linkAttrs({ ifname: 'vxlan0', mtu: 1450, master: 4, address: macBytes('02:00:00:00:00:01') }), info);
+    // IFF_LOWER_UP is the kernel's to report: set it in the header the way a reply carries it.
+    body.writeUInt32LE(0x1 | 0x10000, 8);
     const link = decodeLink(body);
     expect(link).toMatchObject({ index: 9, name: 'vxlan0', mtu: 1450, masterIndex: 4, up: true, lowerUp: true, kind: 'vxlan', address: '02:00:00:00:00:01' });
     expect(link.vxlan).toMatchObject({ vni: 300, port: 4789, learning: false });
-    const mv = decodeLink(Buffer.concat([ifinfomsg({ index: 3 }), linkAttrs({ ifname: 'mv0' }), linkInfo('macvlan', macvlanData('vepa'))]));
+    const mv = decodeLink(linkBody(ifinfomsg({ index: 3 }), linkAttrs({ ifname: 'mv0' }), linkInfo('macvlan', macvlanData('vepa'))));
     expect(mv).toMatchObject({ kind: 'macvlan', macvlanMode: 'vepa', up: false });
   });
 });

@@ -5,7 +5,7 @@ import { globals, requireRoot } from '../output.js';
 
 export async function agent(_o: unknown, cmd: Command): Promise<number> {
   requireRoot('plumb agent');
-  const { runAgent } = await import('../../engine/agent.js');
+  const { runAgent } = await import('../../engine/overlay/agent.js');
   const { ExplainPrinter } = await import('../../explain/printer.js');
   // Every forwarding entry the agent writes is shown in its log as the bridge/ip command it amounts to.
   return runAgent({ root: globals(cmd).root, sinks: [new ExplainPrinter(process.stdout, { header: false })] });

@@ -6,11 +6,12 @@ import {
   restartContainers,
   startContainers,
   stopContainers,
-} from '../../engine/containers.js';
-import { PlumbError } from '../../engine/errors.js';
-import { isAlive } from '../../kernel/process.js';
+} from '../../engine/containers/lifecycle.js';
+import { PlumbError } from '../../engine/core/errors.js';
+import { liveContainer } from '../../engine/system/queries.js';
 import { findContainer } from '../../store/store.js';
-import type { ContainerRecord } from '../../store/model.js';
+import type { ContainerRecord, StoreData } from '../../store/model.js';
+import { type ContainerSummary, containerFilterFromFlags } from '../parse/container-filter.js';
 import { displayablePorts, formatPortLines, formatPortQuery, parsePortArg, noPublicPortError } from '../format/ports.js';
 import { formatTable } from '../format/table.js';
 import { containerStatus, createdAgo } from '../format/time.js';
@@ -41,10 +42,7 @@ export async function exec(container: string, command: string[], o: { interactiv
 }
 
 /** Whether a running record's process is still there (a COMMAND that ended shows as exited at once). */
-function liveState(c: ContainerRecord): ContainerRecord {
-  if (c.state === 'running' && c.pid && !isAlive(c.pid)) return { ...c, state: 'exited', finishedAt: new Date().toISOString() };
-  return c;
-}
+const liveState = liveContainer;
 
 function statusText(c: ContainerRecord, now: number): string {
   return containerStatus(
@@ -65,21 +63,57 @@ function commandText(c: ContainerRecord, trunc: boolean): string {
 }
 
 export function portsText(c: ContainerRecord): string {
+  // The daemon reports a container's ports from its live network settings, which a stopped container no longer has.
+  if (c.state !== 'running') return '';
   return displayablePorts(
     c.ports.map((p) => ({ proto: p.proto, containerPort: p.containerPort, hostIp: p.hostIp, hostPort: p.hostPort })),
     c.expose.map((e) => ({ proto: e.proto, port: e.port })),
   );
 }
 
-export async function ps(o: { all?: boolean; quiet?: boolean; trunc: boolean; format?: string }, cmd: Command): Promise<number> {
+/** What `ps --filter` needs to know of a container. */
+function summary(c: ContainerRecord, data: StoreData): ContainerSummary {
+  return {
+    id: c.id,
+    name: c.name,
+    image: c.image,
+    state: c.state,
+    exitCode: c.exitCode ?? 0,
+    created: c.created,
+    labels: (c as { labels?: Record<string, string> }).labels ?? {},
+    networks: Object.keys(c.endpoints).map((id) => ({ id, name: data.networks[id]?.name ?? id })),
+    published: c.state === 'running' ? c.ports.map((p) => ({ port: p.containerPort, proto: p.proto })) : [],
+    exposed: c.expose.map((e) => ({ port: e.port, proto: e.proto })),
+  };
+}
+
+interface PsOptions {
+  all?: boolean;
+  quiet?: boolean;
+  trunc: boolean;
+  format?: string;
+  filter: string[];
+  latest?: boolean;
+  last?: string;
+  size?: boolean;
+}
+
+export async function ps(o: PsOptions, cmd: Command): Promise<number> {
   const ctx = await openContext(cmd, false, 'plumb ps');
   try {
     const now = Date.now();
     const data = ctx.store.read();
-    const list = Object.values(data.containers)
+    const everyone = Object.values(data.containers)
       .map(liveState)
-      .filter((c) => o.all || c.state === 'running')
       .sort((a, b) => b.created.localeCompare(a.created));
+    const keep = containerFilterFromFlags(o.filter, everyone.map((c) => summary(c, data)));
+    // -n N and -l look at the newest containers whatever their state, as Docker's do.
+    const last = o.latest ? 1 : o.last !== undefined ? Number(o.last) : -1;
+    if (!Number.isInteger(last) || last < -1) throw new PlumbError(`invalid argument "${o.last}" for "-n, --last" flag: use a whole number`, 125);
+    // Docker lists every state once a filter names a status (or -a, -n, -l ask for it).
+    const all = o.all || last >= 0 || o.filter.some((f) => /^\s*(status|exited)\s*=/i.test(f));
+    let list = everyone.filter((c) => (all || c.state === 'running') && keep(summary(c, data)));
+    if (last >= 0) list = list.slice(0, last);
     const id = (c: ContainerRecord) => (o.trunc ? c.id.slice(0, 12) : c.id);
     if (o.quiet) {
       out(list.map(id).join('\n'));
@@ -96,6 +130,10 @@ export async function ps(o: { all?: boolean; quiet?: boolean; trunc: boolean; fo
         Status: statusText(c, now),
         State: c.state,
         Names: c.name,
+        Labels: '',
+        Mounts: '',
+        LocalVolumes: '0',
+        Size: '0B',
         Networks: Object.keys(c.endpoints)
           .map((nid) => data.networks[nid]?.name ?? nid)
           .join(','),
@@ -103,13 +141,20 @@ export async function ps(o: { all?: boolean; quiet?: boolean; trunc: boolean; fo
       process.stdout.write(
         renderFormat(o.format, rows, {
           typeName: '*formatter.containerContext',
-          headers: { ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED', Ports: 'PORTS', Status: 'STATUS', State: 'STATE', Names: 'NAMES', Networks: 'NETWORKS' },
+          headers: {
+            ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED', Ports: 'PORTS', Status: 'STATUS',
+            State: 'STATE', Names: 'NAMES', Networks: 'NETWORKS', Labels: 'LABELS', Mounts: 'MOUNTS', LocalVolumes: 'LOCAL VOLUMES', Size: 'SIZE',
+          },
         }),
       );
       return 0;
     }
-    const rows = list.map((c) => [id(c), c.image, commandText(c, o.trunc), createdAgo(Date.parse(c.created), now), statusText(c, now), portsText(c), c.name]);
-    out(formatTable([['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'], ...rows]));
+    // A sandbox has no writable layer, so its size is always zero; -s shows the column as Docker does.
+    const rows = list.map((c) => [
+      id(c), c.image, commandText(c, o.trunc), createdAgo(Date.parse(c.created), now), statusText(c, now), portsText(c), c.name,
+      ...(o.size ? ['0B (virtual 0B)'] : []),
+    ]);
+    out(formatTable([['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES', ...(o.size ? ['SIZE'] : [])], ...rows]));
     return 0;
   } finally {
     ctx.close();
@@ -179,26 +224,42 @@ export async function remove(refs: string[], o: { force?: boolean }, cmd: Comman
   }
 }
 
-export async function inspect(refs: string[], o: { format?: string }, cmd: Command): Promise<number> {
+export async function inspect(refs: string[], o: { format?: string; type?: string }, cmd: Command): Promise<number> {
+  if (o.type !== undefined && o.type !== 'container' && o.type !== 'network') {
+    throw new PlumbError(`"${o.type}" is not a valid value for --type: plumb has containers and networks`);
+  }
   const ctx = await openContext(cmd, false, 'plumb inspect');
   try {
     const data = ctx.store.read();
     const items: unknown[] = [];
     const missing: string[] = [];
     for (const ref of refs) {
-      const c = findContainer(data, ref);
+      const c = o.type === 'network' ? undefined : findContainer(data, ref);
       if (c) {
         items.push(containerInspectJson(ctx, data, liveState(c)));
         continue;
       }
-      const nets = await networkInspectJson(ctx, [ref]);
+      const nets = o.type === 'container' ? { json: [] } : await networkInspectJson(ctx, [ref]);
       if (nets.json.length) items.push(...nets.json);
       else missing.push(ref);
     }
     if (o.format) for (const item of items) process.stdout.write(renderTemplate(o.format, item));
     else out(renderInspect(items));
-    for (const m of missing) process.stderr.write(`Error: No such object: ${m}\n`);
+    // Docker names what it looked for: "No such container: x" with --type container, "No such object: x" without.
+    const kind = o.type ?? 'object';
+    for (const m of missing) process.stderr.write(`Error: No such ${kind}: ${m}\n`);
     return missing.length ? 1 : 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+export async function rename(ref: string, name: string, _o: unknown, cmd: Command): Promise<number> {
+  const ctx = await openContext(cmd, true, 'plumb rename');
+  try {
+    const { renameContainer } = await import('../../engine/containers/rename.js');
+    await renameContainer(ctx, ref, name);
+    return 0;
   } finally {
     ctx.close();
   }

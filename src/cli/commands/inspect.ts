@@ -2,15 +2,16 @@
 // kernel, and hands it to the Docker-shaped builders in format/inspect.ts.
 // plumb adds what Docker cannot tell you: host veth names and ifindexes, and
 // the firewall rules each network or container owns.
-import type { Context } from '../../engine/context.js';
-import { firewallState } from '../../engine/firewall-sync.js';
-import { sandboxPaths } from '../../engine/sandbox.js';
-import { modeNetwork } from '../../engine/modes.js';
+import type { Context } from '../../engine/core/context.js';
+import { firewallState } from '../../engine/firewall/sync.js';
+import { sandboxPaths } from '../../engine/containers/sandbox.js';
+import { modeNetwork } from '../../engine/containers/modes.js';
 import { join } from 'node:path';
 import { rulesOwnedBy } from '../../firewall/index.js';
 import { findNetwork } from '../../store/store.js';
 import type { ContainerRecord, StoreData } from '../../store/model.js';
 import { buildNetworkInspect, buildNetworkSettings, buildPortMap } from '../format/inspect.js';
+import { goStruct, sortedMap } from '../format/json.js';
 
 async function hostIfindexes(ctx: Context, names: string[]): Promise<Map<string, number>> {
   const found = new Map<string, number>();
@@ -77,6 +78,19 @@ export async function networkInspectJson(ctx: Context, refs: string[]): Promise<
   return { json, missing };
 }
 
+/**
+ * Config.ExposedPorts as Docker fills it: every --expose and every port a -p
+ * publishes, as "80/tcp": {} (a set: Go's map of empty structs), left out when
+ * there is none (omitempty).
+ */
+export function exposedPorts(c: Pick<ContainerRecord, 'expose' | 'publish'>): Record<string, object> | undefined {
+  const keys = new Set([...c.expose.map((e) => `${e.port}/${e.proto}`), ...c.publish.map((p) => `${p.containerPort}/${p.proto}`)]);
+  if (keys.size === 0) return undefined;
+  const set: Record<string, object> = {};
+  for (const k of keys) set[k] = goStruct({});
+  return sortedMap(set);
+}
+
 export function containerInspectJson(ctx: Context, data: StoreData, c: ContainerRecord): unknown {
   const running = c.state === 'running';
   // host and none show their built-in network with no address, as Docker does; container:X shows none.
@@ -131,9 +145,12 @@ export function containerInspectJson(ctx: Context, data: StoreData, c: Container
     },
     Config: {
       Hostname: c.hostname,
-      Image: c.image,
-      Cmd: c.command.length ? c.command : null,
+      Domainname: '',
+      User: '',
+      ExposedPorts: exposedPorts(c),
       Env: Object.entries(c.env).map(([k, v]) => `${k}=${v}`),
+      Cmd: c.command.length ? c.command : null,
+      Image: c.image,
     },
     NetworkSettings: buildNetworkSettings({
       sandboxId: running && c.sandbox && !c.sandbox.joined ? c.sandbox.id : '',

@@ -1,9 +1,9 @@
 // plumb network create|ls|inspect|rm|prune
 import type { Command } from 'commander';
-import { createNetwork, ensureBuiltinNetworks, pruneNetworks, removeNetworks } from '../../engine/networks.js';
+import { createNetwork, ensureBuiltinNetworks, pruneNetworks, removeNetworks } from '../../engine/networks/lifecycle.js';
 import { formatTable } from '../format/table.js';
 import { openContext, out } from '../output.js';
-import type { Context } from '../../engine/context.js';
+import type { Context } from '../../engine/core/context.js';
 import { networkFilterFromFlags, parseAuxAddresses, parseKeyValues, parseLabels } from '../parse/options.js';
 import { networkInspectJson } from './inspect.js';
 import { renderFormat, renderTemplate } from '../format/template.js';
@@ -43,6 +43,14 @@ export async function create(name: string, o: CreateOpts, cmd: Command): Promise
   }
 }
 
+/** Labels as Docker's list formatters print them: `k=v` pairs joined by commas, in key order. */
+export function labelsText(labels: Readonly<Record<string, string>> | undefined): string {
+  return Object.keys(labels ?? {})
+    .sort()
+    .map((k) => `${k}=${labels![k]}`)
+    .join(',');
+}
+
 export async function list(o: { quiet?: boolean; trunc: boolean; filter: string[]; format?: string }, cmd: Command): Promise<number> {
   const ctx = await openContext(cmd, false, 'plumb network ls');
   try {
@@ -59,11 +67,22 @@ export async function list(o: { quiet?: boolean; trunc: boolean; filter: string[
       return 0;
     }
     if (o.format) {
-      const rows = nets.map((n) => ({ ID: id(n.id), Name: n.name, Driver: n.driver, Scope: n.scope, Internal: n.internal, Labels: n.labels, CreatedAt: n.created }));
+      // Docker's networkContext answers with text: booleans as "true"/"false", labels as "k=v,k2=v2", one label by `.Label "k"`.
+      const rows = nets.map((n) => ({
+        ID: id(n.id),
+        Name: n.name,
+        Driver: n.driver,
+        Scope: n.scope,
+        IPv6: 'false',
+        Internal: String(n.internal),
+        Labels: labelsText(n.labels),
+        Label: (key: string) => n.labels[key] ?? '',
+        CreatedAt: n.created,
+      }));
       process.stdout.write(
         renderFormat(o.format, rows, {
           typeName: '*formatter.networkContext',
-          headers: { ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', Internal: 'INTERNAL', Labels: 'LABELS', CreatedAt: 'CREATED AT' },
+          headers: { ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', IPv6: 'IPV6', Internal: 'INTERNAL', Labels: 'LABELS', Label: 'LABEL', CreatedAt: 'CREATED AT' },
         }),
       );
       return 0;
@@ -122,14 +141,14 @@ export async function prune(o: { force?: boolean }, cmd: Command): Promise<numbe
 
 /** Without a cluster store this does nothing and loads nothing. */
 async function refreshClusterNetworks(ctx: Context): Promise<void> {
-  await (await import('../../engine/overlay-networks.js')).refreshClusterNetworks(ctx, { tolerant: true });
+  await (await import('../../engine/overlay/networks.js')).refreshClusterNetworks(ctx, { tolerant: true });
 }
 
 /** Overlay networks: Docker's Peers list, and plumb's expected-vs-actual forwarding entries under Plumb.Overlay. */
 async function addOverlayFacts(ctx: Context, items: Array<Record<string, unknown>>): Promise<void> {
   const overlays = items.filter((i) => i.Driver === 'overlay');
   if (!overlays.length) return;
-  const { inspectOverlay } = await import('../../engine/overlay-inspect.js');
+  const { inspectOverlay } = await import('../../engine/overlay/inspect.js');
   const data = ctx.store.read();
   for (const item of overlays) {
     const net = data.networks[item.Id as string];

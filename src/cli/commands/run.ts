@@ -1,7 +1,7 @@
 // plumb run / plumb create
 import type { Command } from 'commander';
-import { createAndStart, runAttachedAndRecord } from '../../engine/containers.js';
-import { PlumbError } from '../../engine/errors.js';
+import { createAndStart, runAttachedAndRecord } from '../../engine/containers/lifecycle.js';
+import { PlumbError } from '../../engine/core/errors.js';
 import { openContext, out } from '../output.js';
 import { generateName } from '../parse/names.js';
 import { parseAddHost, parseEnvList } from '../parse/options.js';

@@ -5,12 +5,11 @@ import { openContext, out } from '../output.js';
 export async function info(_o: unknown, cmd: Command): Promise<number> {
   const ctx = await openContext(cmd, false, 'plumb system info');
   try {
-    const { probeKernel } = await import('../../kernel/probe.js');
-    const facts = await probeKernel();
-    const data = ctx.store.read();
+    const { systemInfo } = await import('../../engine/system/queries.js');
+    const info = await systemInfo(ctx);
+    const facts = info.kernel;
     const yes = (b: boolean) => (b ? 'yes' : 'no');
-    const { resolverStatus } = await import('../../dns/service.js');
-    const dns = resolverStatus(ctx.paths);
+    const dns = info.resolver;
     const lines = [
       `plumb: ${process.env.npm_package_version ?? ''}`.trimEnd(),
       `Kernel: ${facts.kernel}`,
@@ -23,8 +22,8 @@ export async function info(_o: unknown, cmd: Command): Promise<number> {
       `State dir: ${ctx.paths.state}`,
       `Runtime dir: ${ctx.paths.run}`,
       `Namespaces registered in: ${ctx.paths.netnsNames}`,
-      `Networks: ${Object.keys(data.networks).length}`,
-      `Containers: ${Object.keys(data.containers).length} (${Object.values(data.containers).filter((c) => c.state === 'running').length} running)`,
+      `Networks: ${info.networks}`,
+      `Containers: ${info.containers} (${info.running} running)`,
       dns
         ? `Embedded DNS: running (pid ${dns.pid}, udp+tcp port ${dns.port}, since ${dns.started})`
         : 'Embedded DNS: not running (starts with the first container on a user-defined network)',
@@ -39,7 +38,7 @@ export async function info(_o: unknown, cmd: Command): Promise<number> {
 export async function reset(o: { verify?: boolean }, cmd: Command): Promise<number> {
   const ctx = await openContext(cmd, true, 'plumb system reset');
   try {
-    const { resetAndVerify } = await import('../../engine/system.js');
+    const { resetAndVerify } = await import('../../engine/system/reset.js');
     const { removed, differences } = await resetAndVerify(ctx);
     for (const r of removed) out(`removed ${r}`);
     if (!o.verify) return 0;
@@ -59,7 +58,7 @@ export async function reset(o: { verify?: boolean }, cmd: Command): Promise<numb
 export async function check(_o: unknown, cmd: Command): Promise<number> {
   const ctx = await openContext(cmd, true, 'plumb system check');
   try {
-    const { checkHost } = await import('../../engine/gc.js');
+    const { checkHost } = await import('../../engine/system/gc.js');
     const problems = await checkHost(ctx);
     for (const p of problems) out(p);
     if (!problems.length) out('ok: the kernel matches the store');
@@ -73,7 +72,7 @@ export async function check(_o: unknown, cmd: Command): Promise<number> {
 export async function gc(_o: unknown, cmd: Command): Promise<number> {
   const ctx = await openContext(cmd, true, 'plumb system gc');
   try {
-    const { collectGarbage } = await import('../../engine/gc.js');
+    const { collectGarbage } = await import('../../engine/system/gc.js');
     const { repaired, remaining } = await collectGarbage(ctx);
     for (const r of repaired) out(r.startsWith('leftover: ') ? `removed ${r.slice('leftover: '.length)}` : `repaired ${r}`);
     for (const r of remaining) out(`still wrong: ${r}`);

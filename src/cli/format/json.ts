@@ -16,6 +16,21 @@ export function goMap<T extends object>(obj: T): T {
   return obj;
 }
 
+const GO_STRUCT = Symbol('plumb.goStruct');
+
+/**
+ * Marks an object as a Go struct for `%v` (fmt prints `{v1 v2}`, not
+ * `map[k:v]`); JSON is the same either way. Unmarked objects print as maps.
+ */
+export function goStruct<T extends object>(obj: T): T {
+  Object.defineProperty(obj, GO_STRUCT, { value: true, enumerable: false });
+  return obj;
+}
+
+export function isGoStruct(obj: object): boolean {
+  return (obj as Record<symbol, unknown>)[GO_STRUCT] === true;
+}
+
 /** A copy of a record with its keys in Go's map order, marked as a map. */
 export function sortedMap<V>(rec: Readonly<Record<string, V>>): Record<string, V> {
   const out: Record<string, V> = {};

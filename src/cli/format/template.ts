@@ -2,18 +2,21 @@
 //   {{.Field}}  {{.A.B}}  {{.}}  {{json .X}}  {{.X | json}}  {{join .L ", "}}
 //   {{index .Labels "k"}}  {{if .X}}..{{else}}..{{end}}  {{range .L}}..{{end}}
 //   {{with .X}}..{{end}}  {{- trim -}}  string/number/bool/nil literals
+//   variables: {{$x := .A}} {{$x = .B}} {{$x.Field}} {{$.Root}}
+//   {{range $k, $v := .Map}}  {{range $i, $e := .List}}  {{with $n := .X}}
+//   parenthesised pipelines: {{(index .NetworkSettings.Networks "n").IPAddress}}
 // plus Docker's handling of the format string: a `table` prefix makes a
 // header row and aligns the output in columns, and the two-character
 // sequences `\t` and `\n` become a tab and a newline.
 // Functions: json split join title lower upper pad truncate (Docker's) and
 // len index print printf println eq ne lt le gt ge and or not (Go's).
-// Not supported: variables, parentheses, define/template/block.
+// Not supported: define/template/block, break/continue.
 //
 // Errors read like Go's (`template: :1:2: executing "" at <.Foo>: can't
 // evaluate field Foo in type *formatter.networkContext`); Docker prints them
 // after `Template parsing error: `, which TemplateError's message includes.
 
-import { goJson } from './json.js';
+import { goJson, isGoStruct, sortedMap } from './json.js';
 import { tabwrite } from './table.js';
 
 export class TemplateError extends Error {
@@ -32,7 +35,11 @@ type Operand =
   | { kind: 'field'; path: string[]; pos: number; text: string }
   | { kind: 'dot'; pos: number }
   | { kind: 'ident'; name: string; pos: number }
-  | { kind: 'literal'; value: unknown; pos: number; text: string };
+  | { kind: 'literal'; value: unknown; pos: number; text: string }
+  /** `$`, `$x`, `$x.A.B`: a variable, with the fields read from it. */
+  | { kind: 'var'; name: string; path: string[]; pos: number; text: string }
+  /** `(pipeline)` or `(pipeline).A.B`. */
+  | { kind: 'paren'; pipe: Pipeline; path: string[]; pos: number; text: string };
 
 interface Command {
   operands: Operand[];
@@ -40,9 +47,18 @@ interface Command {
 }
 
 interface Pipeline {
+  /** `$k, $v :=` (declare) or `$x =` (assign) before the commands. */
+  decl: { names: string[]; assign: boolean } | null;
   commands: Command[];
   pos: number;
 }
+
+type Token =
+  | Exclude<Operand, { kind: 'paren' } | { kind: 'var' }>
+  | { kind: 'var'; name: string; path: string[]; pos: number; text: string }
+  | { kind: 'pipe' | 'lparen' | 'comma' | 'declare' | 'assign'; pos: number }
+  /** `)` and, when a field chain follows it directly, that chain. */
+  | { kind: 'rparen'; pos: number; path: string[]; text: string };
 
 type Node =
   | { kind: 'text'; text: string }
@@ -74,8 +90,8 @@ function isSpace(c: string | undefined): boolean {
 }
 
 /** Tokenises the inside of one action. `base` is its offset in the source. */
-function lexAction(src: string, inner: string, base: number): Array<Operand | { kind: 'pipe'; pos: number }> {
-  const tokens: Array<Operand | { kind: 'pipe'; pos: number }> = [];
+function lexAction(src: string, inner: string, base: number): Token[] {
+  const tokens: Token[] = [];
   let i = 0;
   while (i < inner.length) {
     const c = inner[i]!;
@@ -84,9 +100,33 @@ function lexAction(src: string, inner: string, base: number): Array<Operand | { 
       i++;
       continue;
     }
-    if (c === '|') {
-      tokens.push({ kind: 'pipe', pos });
+    const single = { '|': 'pipe', '(': 'lparen', ',': 'comma' } as const;
+    if (c in single) {
+      tokens.push({ kind: single[c as keyof typeof single], pos });
       i++;
+      continue;
+    }
+    if (c === ')') {
+      // `(...).Field`: the chain belongs to the parenthesised value, so it must follow without a space.
+      const m = /^(?:\.[A-Za-z_][A-Za-z0-9_]*)+/.exec(inner.slice(i + 1));
+      tokens.push({ kind: 'rparen', pos, path: m ? m[0].slice(1).split('.') : [], text: m ? m[0] : '' });
+      i += 1 + (m ? m[0].length : 0);
+      continue;
+    }
+    if (c === ':' && inner[i + 1] === '=') {
+      tokens.push({ kind: 'declare', pos });
+      i += 2;
+      continue;
+    }
+    if (c === '=' && inner[i + 1] !== '=') {
+      tokens.push({ kind: 'assign', pos });
+      i++;
+      continue;
+    }
+    if (c === '$') {
+      const m = /^\$([A-Za-z0-9_]*)((?:\.[A-Za-z_][A-Za-z0-9_]*)*)/.exec(inner.slice(i))!;
+      tokens.push({ kind: 'var', name: `$${m[1]}`, path: m[2] ? m[2].slice(1).split('.') : [], pos, text: m[0] });
+      i += m[0].length;
       continue;
     }
     if (c === '.') {
@@ -138,38 +178,85 @@ function lexAction(src: string, inner: string, base: number): Array<Operand | { 
       i += w.length;
       continue;
     }
-    if (c === '$' || c === '(' || c === ')') {
-      throw parseError(src, pos, `unsupported in plumb templates: ${JSON.stringify(c)}`);
-    }
     throw parseError(src, pos, `unexpected ${JSON.stringify(c)} in command`);
   }
   return tokens;
 }
 
-function parsePipeline(src: string, tokens: Array<Operand | { kind: 'pipe'; pos: number }>, pos: number): Pipeline {
+/** Where the `)` that closes the `(` at tokens[open] is. */
+function matchingParen(src: string, tokens: readonly Token[], open: number): number {
+  let depth = 0;
+  for (let k = open; k < tokens.length; k++) {
+    const t = tokens[k]!;
+    if (t.kind === 'lparen') depth++;
+    else if (t.kind === 'rparen' && --depth === 0) return k;
+  }
+  throw parseError(src, tokens[open]!.pos, 'unclosed left paren');
+}
+
+/** Parses a pipeline: an optional declaration, then commands separated by `|` (outside parentheses). */
+function parsePipeline(src: string, tokens: readonly Token[], pos: number, declared: Set<string> = new Set()): Pipeline {
+  let decl: Pipeline['decl'] = null;
+  // `$x :=`, `$x =`, `$k, $v :=`
+  const declAt = tokens.findIndex((t) => t.kind === 'declare' || t.kind === 'assign');
+  if (declAt > 0 && tokens.slice(0, declAt).every((t, k) => (k % 2 === 0 ? t.kind === 'var' && t.path.length === 0 : t.kind === 'comma'))) {
+    const names = tokens.filter((t, k) => k < declAt && t.kind === 'var').map((t) => (t as { name: string }).name);
+    const assign = tokens[declAt]!.kind === 'assign';
+    if (names.length > 2 || (assign && names.length > 1)) throw parseError(src, tokens[0]!.pos, 'too many declarations');
+    if (assign) for (const n of names) if (!declared.has(n)) throw parseError(src, tokens[0]!.pos, `undefined variable "${n}"`);
+    decl = { names, assign };
+    tokens = tokens.slice(declAt + 1);
+  }
   const commands: Command[] = [];
   let current: Operand[] = [];
-  for (const t of tokens) {
-    if (t.kind === 'pipe') {
-      if (current.length === 0) throw parseError(src, t.pos, 'missing command');
-      commands.push({ operands: current, pos: current[0]!.pos });
-      current = [];
-      continue;
+  for (let k = 0; k < tokens.length; k++) {
+    const t = tokens[k]!;
+    switch (t.kind) {
+      case 'pipe':
+        if (current.length === 0) throw parseError(src, t.pos, 'missing command');
+        commands.push({ operands: current, pos: current[0]!.pos });
+        current = [];
+        break;
+      case 'lparen': {
+        const close = matchingParen(src, tokens, k);
+        const end = tokens[close] as Extract<Token, { kind: 'rparen' }>;
+        const pipe = parsePipeline(src, tokens.slice(k + 1, close), t.pos, declared);
+        if (pipe.decl) throw parseError(src, t.pos, 'declaration in parenthesised pipeline');
+        current.push({ kind: 'paren', pipe, path: end.path, pos: t.pos, text: `(...)${end.text}` });
+        k = close;
+        break;
+      }
+      case 'rparen':
+        throw parseError(src, t.pos, 'unexpected right paren');
+      case 'comma':
+      case 'declare':
+      case 'assign':
+        throw parseError(src, t.pos, `unexpected ${t.kind === 'comma' ? '","' : t.kind === 'declare' ? '":="' : '"="'} in command`);
+      case 'var':
+        if (!declared.has(t.name)) throw parseError(src, t.pos, `undefined variable "${t.name}"`);
+        current.push(t);
+        break;
+      case 'ident':
+        if (!FUNCTION_NAMES.has(t.name)) throw parseError(src, t.pos, `function ${JSON.stringify(t.name)} not defined`);
+        current.push(t);
+        break;
+      default:
+        current.push(t);
     }
-    if (t.kind === 'ident' && !FUNCTION_NAMES.has(t.name)) {
-      throw parseError(src, t.pos, `function ${JSON.stringify(t.name)} not defined`);
-    }
-    current.push(t);
   }
   if (current.length === 0) throw parseError(src, pos, 'missing value for command');
   commands.push({ operands: current, pos: current[0]!.pos });
-  return { commands, pos };
+  if (decl && !decl.assign) for (const n of decl.names) declared.add(n);
+  return { decl, commands, pos };
 }
 
 /** Parses a template (after Docker's `table` and `\t` handling). Throws TemplateError. */
 export function parseTemplate(src: string): Template {
   const root: Node[] = [];
-  const stack: Array<{ node: Extract<Node, { body: Node[] }>; inElse: boolean; pos: number }> = [];
+  // Variables in scope: `$` always; a block's own declarations last until its {{end}}.
+  const rootScope = new Set(['$']);
+  const stack: Array<{ node: Extract<Node, { body: Node[] }>; inElse: boolean; pos: number; scope: Set<string> }> = [];
+  const scope = (): Set<string> => stack[stack.length - 1]?.scope ?? rootScope;
   const target = (): Node[] => {
     const top = stack[stack.length - 1];
     if (!top) return root;
@@ -253,36 +340,38 @@ export function parseTemplate(src: string): Template {
           if (kw.kind !== 'ident' || (kw.name !== 'if' && kw.name !== 'with')) {
             throw parseError(src, open, 'unexpected tokens after else');
           }
+          const nested = new Set(top.scope);
           const node: Extract<Node, { body: Node[] }> = {
             kind: kw.name as 'if' | 'with',
-            pipe: parsePipeline(src, restTokens.slice(1), kw.pos),
+            pipe: parsePipeline(src, restTokens.slice(1), kw.pos, nested),
             body: [],
             elseBody: null,
           };
           top.node.elseBody.push(node);
           // the nested block shares the outer {{end}}: replace the top entry
           stack.pop();
-          stack.push({ node, inElse: false, pos: open });
+          stack.push({ node, inElse: false, pos: open, scope: nested });
         }
         continue;
       }
+      const blockScope = new Set(scope());
       const node: Extract<Node, { body: Node[] }> = {
         kind: rawWord,
-        pipe: parsePipeline(src, restTokens, start),
+        pipe: parsePipeline(src, restTokens, start, blockScope),
         body: [],
         elseBody: null,
       };
       target().push(node);
-      stack.push({ node, inElse: false, pos: open });
+      stack.push({ node, inElse: false, pos: open, scope: blockScope });
       continue;
     }
-    target().push({ kind: 'action', pipe: parsePipeline(src, tokens, start) });
+    target().push({ kind: 'action', pipe: parsePipeline(src, tokens, start, scope()) });
   }
   if (stack.length) throw parseError(src, src.length, 'unexpected EOF');
   return { source: src, nodes: root };
 }
 
-function lexActionKeyword(src: string, inner: string, base: number, word: string): ReturnType<typeof lexAction> {
+function lexActionKeyword(src: string, inner: string, base: number, word: string): Token[] {
   const at = inner.indexOf(word);
   return lexAction(src, inner.slice(at + word.length), base + at + word.length);
 }
@@ -323,6 +412,7 @@ export function formatValue(v: unknown): string {
   }
   if (typeof v === 'object') {
     const o = v as Record<string, unknown>;
+    if (isGoStruct(o)) return '{' + Object.values(o).filter((x) => typeof x !== 'function').map(formatValue).join(' ') + '}';
     const keys = Object.keys(o).filter((k) => typeof o[k] !== 'function').sort();
     return 'map[' + keys.map((k) => `${k}:${formatValue(o[k])}`).join(' ') + ']';
   }
@@ -462,24 +552,60 @@ function execError(src: string, pos: number, context: string, msg: string): Exec
 function operandText(op: Operand): string {
   switch (op.kind) {
     case 'field':
+    case 'var':
+    case 'paren':
+    case 'literal':
       return op.text;
     case 'dot':
       return '.';
     case 'ident':
       return op.name;
-    case 'literal':
-      return op.text;
   }
 }
 
-function evalField(
-  src: string,
-  op: Extract<Operand, { kind: 'field' }>,
-  dot: unknown,
-  args: unknown[],
-  opts: ExecOptions,
-): unknown {
-  let receiver: unknown = dot;
+/**
+ * Variables in scope while executing: a chain of frames, innermost last.
+ * Go's text/template keeps them on one stack and pops to a mark at {{end}}.
+ */
+class Vars {
+  private readonly frames: Array<Map<string, unknown>>;
+  constructor(root: unknown) {
+    this.frames = [new Map([['$', root]])];
+  }
+  push(): void {
+    this.frames.push(new Map());
+  }
+  pop(): void {
+    this.frames.pop();
+  }
+  declare(name: string, value: unknown): void {
+    this.frames[this.frames.length - 1]!.set(name, value);
+  }
+  assign(name: string, value: unknown): void {
+    for (let k = this.frames.length - 1; k >= 0; k--) {
+      if (this.frames[k]!.has(name)) {
+        this.frames[k]!.set(name, value);
+        return;
+      }
+    }
+  }
+  get(name: string): unknown {
+    for (let k = this.frames.length - 1; k >= 0; k--) if (this.frames[k]!.has(name)) return this.frames[k]!.get(name);
+    return undefined;
+  }
+}
+
+interface Scope {
+  src: string;
+  opts: ExecOptions;
+  vars: Vars;
+}
+
+/** Reads `path` from `receiver`; the last element is called with `args` when it is a method. */
+type PathOperand = Extract<Operand, { kind: 'field' | 'var' | 'paren' }>;
+
+function resolvePath(sc: Scope, op: PathOperand, receiver: unknown, args: unknown[]): unknown {
+  const { src, opts } = sc;
   for (let i = 0; i < op.path.length; i++) {
     const name = op.path[i]!;
     const last = i === op.path.length - 1;
@@ -510,89 +636,125 @@ function evalField(
   return receiver;
 }
 
-function evalOperand(src: string, op: Operand, dot: unknown, opts: ExecOptions): unknown {
+function evalOperand(sc: Scope, op: Operand, dot: unknown, args: unknown[] = []): unknown {
   switch (op.kind) {
     case 'dot':
       return dot;
     case 'literal':
       return op.value;
     case 'field':
-      return evalField(src, op, dot, [], opts);
+      return resolvePath(sc, op, dot, args);
+    case 'var':
+      return resolvePath(sc, op, sc.vars.get(op.name), args);
+    case 'paren':
+      return resolvePath(sc, op, evalPipeline(sc, op.pipe, dot), args);
     case 'ident':
-      return callFunction(src, op, [], opts);
+      return callFunction(sc, op, args);
   }
 }
 
-function callFunction(src: string, op: Extract<Operand, { kind: 'ident' }>, args: unknown[], opts: ExecOptions): unknown {
+function callFunction(sc: Scope, op: Extract<Operand, { kind: 'ident' }>, args: unknown[]): unknown {
   const want = ARITY[op.name];
   if (want !== undefined && args.length !== want) {
-    throw execError(src, op.pos, op.name, `wrong number of args for ${op.name}: want ${want} got ${args.length}`);
+    throw execError(sc.src, op.pos, op.name, `wrong number of args for ${op.name}: want ${want} got ${args.length}`);
   }
-  if (opts.header && HEADER_PASSTHROUGH.has(op.name)) return args[0];
+  if (sc.opts.header && HEADER_PASSTHROUGH.has(op.name)) return args[0];
   try {
     return FUNCTIONS[op.name]!(args);
   } catch (e) {
     if (e instanceof ExecError) throw e;
-    throw execError(src, op.pos, op.name, (e as Error).message);
+    throw execError(sc.src, op.pos, op.name, (e as Error).message);
   }
 }
 
-function evalPipeline(src: string, pipe: Pipeline, dot: unknown, opts: ExecOptions): unknown {
+/** Evaluates the commands of a pipeline (not its declaration). */
+function evalPipeline(sc: Scope, pipe: Pipeline, dot: unknown): unknown {
   let value: unknown;
   let hasPiped = false;
   for (const cmd of pipe.commands) {
     const [first, ...rest] = cmd.operands;
-    const args = rest.map((op) => evalOperand(src, op, dot, opts));
+    const args = rest.map((op) => evalOperand(sc, op, dot));
     if (hasPiped) args.push(value);
-    if (first!.kind === 'ident') value = callFunction(src, first!, args, opts);
-    else if (first!.kind === 'field') value = evalField(src, first!, dot, args, opts);
-    else {
+    if (first!.kind === 'ident' || ((first!.kind === 'field' || first!.kind === 'var' || first!.kind === 'paren') && first!.path.length > 0)) {
+      value = evalOperand(sc, first!, dot, args);
+    } else {
       if (args.length > 0) {
-        throw execError(src, first!.pos, operandText(first!), `can't give argument to non-function ${operandText(first!)}`);
+        throw execError(sc.src, first!.pos, operandText(first!), `can't give argument to non-function ${operandText(first!)}`);
       }
-      value = evalOperand(src, first!, dot, opts);
+      value = evalOperand(sc, first!, dot);
     }
     hasPiped = true;
   }
   return value;
 }
 
-function execNodes(src: string, nodes: readonly Node[], dot: unknown, opts: ExecOptions, out: string[]): void {
+/** A pipeline as an action or a block's condition: its value, after any declaration takes it. */
+function runPipeline(sc: Scope, pipe: Pipeline, dot: unknown): unknown {
+  const value = evalPipeline(sc, pipe, dot);
+  if (pipe.decl) {
+    for (const name of pipe.decl.names) pipe.decl.assign ? sc.vars.assign(name, value) : sc.vars.declare(name, value);
+  }
+  return value;
+}
+
+/** What `range` walks: [key, element] pairs, maps in key order as Go sorts them. */
+function rangeItems(sc: Scope, node: Extract<Node, { body: Node[] }>, v: unknown): Array<[unknown, unknown]> {
+  if (Array.isArray(v)) return v.map((e, i) => [i, e]);
+  if (v instanceof Map) return [...v.keys()].map(String).sort().map((k) => [k, v.get(k)]);
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return Object.keys(o).sort().map((k) => [k, o[k]]);
+  }
+  if (typeof v === 'number' && Number.isInteger(v)) return [...Array(Math.max(0, v)).keys()].map((i) => [i, i]);
+  if (v !== undefined && v !== null) throw execError(sc.src, node.pipe.pos, 'range', `range can't iterate over ${formatValue(v)}`);
+  return [];
+}
+
+function execNodes(sc: Scope, nodes: readonly Node[], dot: unknown, out: string[]): void {
   for (const node of nodes) {
     switch (node.kind) {
       case 'text':
         out.push(node.text);
         break;
-      case 'action':
-        out.push(formatValue(evalPipeline(src, node.pipe, dot, opts)));
-        break;
-      case 'if': {
-        const v = evalPipeline(src, node.pipe, dot, opts);
-        if (truthy(v)) execNodes(src, node.body, dot, opts, out);
-        else if (node.elseBody) execNodes(src, node.elseBody, dot, opts, out);
+      case 'action': {
+        const v = runPipeline(sc, node.pipe, dot);
+        // A declaration prints nothing, as in Go.
+        if (!node.pipe.decl) out.push(formatValue(v));
         break;
       }
+      case 'if':
       case 'with': {
-        const v = evalPipeline(src, node.pipe, dot, opts);
-        if (truthy(v)) execNodes(src, node.body, v, opts, out);
-        else if (node.elseBody) execNodes(src, node.elseBody, dot, opts, out);
+        sc.vars.push();
+        try {
+          const v = runPipeline(sc, node.pipe, dot);
+          if (truthy(v)) execNodes(sc, node.body, node.kind === 'with' ? v : dot, out);
+          else if (node.elseBody) execNodes(sc, node.elseBody, dot, out);
+        } finally {
+          sc.vars.pop();
+        }
         break;
       }
       case 'range': {
-        const v = evalPipeline(src, node.pipe, dot, opts);
-        let items: unknown[] = [];
-        if (Array.isArray(v)) items = v;
-        else if (v instanceof Map) items = [...v.keys()].map(String).sort().map((k) => v.get(k));
-        else if (v && typeof v === 'object') {
-          const o = v as Record<string, unknown>;
-          items = Object.keys(o).sort().map((k) => o[k]);
-        } else if (typeof v === 'number' && Number.isInteger(v)) items = [...Array(Math.max(0, v)).keys()];
-        else if (v !== undefined && v !== null) {
-          throw execError(src, node.pipe.pos, 'range', `range can't iterate over ${formatValue(v)}`);
+        sc.vars.push();
+        try {
+          const items = rangeItems(sc, node, evalPipeline(sc, node.pipe, dot));
+          if (items.length === 0) {
+            if (node.elseBody) execNodes(sc, node.elseBody, dot, out);
+            break;
+          }
+          const names = node.pipe.decl?.names ?? [];
+          for (const [key, elem] of items) {
+            // `range $v := x` binds the element; `range $k, $v := x` the key (or index) and the element.
+            if (names.length === 1) sc.vars.declare(names[0]!, elem);
+            if (names.length === 2) {
+              sc.vars.declare(names[0]!, key);
+              sc.vars.declare(names[1]!, elem);
+            }
+            execNodes(sc, node.body, elem, out);
+          }
+        } finally {
+          sc.vars.pop();
         }
-        if (items.length === 0) {
-          if (node.elseBody) execNodes(src, node.elseBody, dot, opts, out);
-        } else for (const item of items) execNodes(src, node.body, item, opts, out);
         break;
       }
     }
@@ -603,7 +765,7 @@ function execNodes(src: string, nodes: readonly Node[], dot: unknown, opts: Exec
 export function execute(tmpl: Template, data: unknown, opts: ExecOptions = {}): string {
   const out: string[] = [];
   try {
-    execNodes(tmpl.source, tmpl.nodes, data, opts, out);
+    execNodes({ src: tmpl.source, opts, vars: new Vars(data) }, tmpl.nodes, data, out);
   } catch (e) {
     if (e instanceof ExecError) throw new TemplateError(e.message);
     throw e;
@@ -650,6 +812,8 @@ export interface RenderOptions {
  * Docker's tabwriter settings. Throws TemplateError.
  */
 export function renderFormat(format: string, rows: readonly object[], options: RenderOptions = {}): string {
+  // `--format json` (Docker 23+): each row as one line of JSON, its keys in Go's map order.
+  if (format.trim() === 'json') return rows.map((row) => goJson(sortedMap(row as Record<string, unknown>)) + '\n').join('');
   const prepared = prepareFormat(format);
   const strict = options.typeName ? new WeakSet<object>(rows) : undefined;
   const execOpts: ExecOptions = { strict, typeName: options.typeName };
@@ -666,5 +830,7 @@ export function renderFormat(format: string, rows: readonly object[], options: R
  * Missing fields print `<no value>`. Throws TemplateError.
  */
 export function renderTemplate(format: string, data: unknown): string {
+  // `inspect --format json` is `{{json .}}` (Docker 23+).
+  if (format.trim() === 'json') return goJson(data) + '\n';
   return execute(parseTemplate(format), data) + '\n';
 }

@@ -121,13 +121,13 @@ export interface NetworkSummary {
 
 export const NETWORK_FILTER_KEYS: readonly string[] = ['driver', 'type', 'name', 'id', 'label', 'scope', 'dangling'];
 
-function exactMatch(values: Set<string> | undefined, source: string): boolean {
+export function exactMatch(values: Set<string> | undefined, source: string): boolean {
   if (!values || values.size === 0) return true;
   return values.has(source);
 }
 
 /** Docker's filters.Match: an exact value, or a value that matches as an unanchored regular expression. */
-function fuzzyMatch(values: Set<string> | undefined, source: string): boolean {
+export function fuzzyMatch(values: Set<string> | undefined, source: string): boolean {
   if (!values || values.size === 0) return true;
   if (values.has(source)) return true;
   for (const v of values) {
@@ -143,7 +143,7 @@ function fuzzyMatch(values: Set<string> | undefined, source: string): boolean {
 }
 
 /** Docker's filters.MatchKVList: every `label=k` / `label=k=v` must hold. */
-function matchLabels(values: Set<string> | undefined, labels: Readonly<Record<string, string>>): boolean {
+export function matchLabels(values: Set<string> | undefined, labels: Readonly<Record<string, string>>): boolean {
   if (!values || values.size === 0) return true;
   const keys = Object.keys(labels);
   if (keys.length === 0) return false;

@@ -13,7 +13,7 @@
 //   -p published=8080,target=80,protocol=udp   the long syntax
 //   --expose 80 / --expose 7000-7002/udp       exposed only
 
-import { createRequire } from 'node:module';
+import { isIp } from '../../net/address.js';
 import { InvalidArgumentError } from './errors.js';
 
 export type PortProto = 'tcp' | 'udp' | 'sctp';
@@ -113,8 +113,7 @@ function splitHost(hostport: string): string {
 /** Whether Go's net.ParseIP accepts the text (no zones, no leading zeros). */
 export function isValidIp(ip: string): boolean {
   if (ip.includes('%')) return false;
-  // node:net is loaded only when a -p names an address: a run without one does not pay for it.
-  return (createRequire(import.meta.url)('node:net') as typeof import('node:net')).isIP(ip) !== 0;
+  return isIp(ip);
 }
 
 /** The long syntax `published=8080,target=80,protocol=udp` in the short form. */

@@ -1,0 +1,72 @@
+// Tearing a container's sandbox down while keeping its record: on stop, and
+// when its detached process has ended on its own (reaped by any later command,
+// as Docker does when a container exits). Apart from the lifecycle so that
+// network operations can reap without importing the lifecycle.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { isNamespaceFile } from '../../kernel/netns.js';
+import { isAlive, isRecordedProcessAlive, readExitCode, stopProcess } from '../../kernel/process.js';
+import type { ContainerRecord, StoreData } from '../../store/model.js';
+import { containerDir } from '../../store/paths.js';
+import type { Context } from '../core/context.js';
+import { Transaction } from '../core/transaction.js';
+import { syncFirewall } from '../firewall/sync.js';
+import { detachEndpoint } from '../networks/endpoints.js';
+import { sandboxFiles } from './etc-files.js';
+import { involvedInLinks } from './links.js';
+import { destroySandbox } from './sandbox.js';
+
+/** Files of a container: its /etc files, the log and exit code of its process. */
+export function containerFiles(ctx: Context, c: ContainerRecord) {
+  const dir = containerDir(ctx.paths, c.id);
+  return { dir, ...sandboxFiles(dir), log: join(dir, 'output.log'), exit: join(dir, 'exit-code') };
+}
+
+/** Tears down what start built: process, endpoints, sandbox. Leaves the record. */
+export async function stopInPlace(ctx: Context, data: StoreData, c: ContainerRecord, timeoutMs: number, exitCode?: number): Promise<void> {
+  if (c.pid && !ctx.dryRun && isRecordedProcessAlive(c.pid, c.pidStart)) await stopProcess(c.pid, timeoutMs);
+  const code = exitCode ?? readExitCode(containerFiles(ctx, c).exit) ?? (c.pid ? 137 : 0);
+  // The sandbox is deleted next; its links go with it (see LeaveOptions) — unless a container:NAME
+  // container still shares it: the namespace then lives on, and Docker leaves it only lo.
+  const sandboxGoing = !Object.values(data.containers).some((o) => o.state === 'running' && o.sandbox?.joined === c.id);
+  for (const [netId, ep] of Object.entries(c.endpoints)) await detachEndpoint(ctx, data, c, data.networks[netId], ep, { sandboxGoing });
+  c.endpoints = {};
+  const hadPorts = c.ports.length > 0;
+  c.ports = [];
+  destroySandbox(ctx, c);
+  c.state = 'exited';
+  c.exitCode = code;
+  c.pid = undefined;
+  c.finishedAt = new Date().toISOString();
+  if (hadPorts || involvedInLinks(data, c)) await Transaction.run('firewall', (tx) => syncFirewall(ctx, data, tx, `withdraw ${c.name}'s published ports`));
+}
+
+/**
+ * Whether a container recorded as running has in fact ended: its detached
+ * COMMAND is gone (a zombie or a reused PID counts as gone), or it has no
+ * process and its sandbox namespace is no longer mounted (a reboot, or a
+ * crash that unmounted it): nothing holds its network stack any more.
+ */
+export function hasEnded(c: ContainerRecord): boolean {
+  if (c.state !== 'running') return false;
+  if (c.pid) return !isAlive(c.pid, c.pidStart);
+  return !!c.sandbox?.netns && !isNamespaceFile(c.sandbox.netns);
+}
+
+/** Containers that ended on their own (hasEnded): tear their sandboxes down, as Docker does when a container exits. */
+export async function reapExited(ctx: Context, data: StoreData): Promise<void> {
+  for (const c of Object.values(data.containers)) {
+    if (!hasEnded(c)) continue;
+    await stopInPlace(ctx, data, c, 0);
+    if (c.autoRemove) removeRecord(ctx, data, c);
+  }
+}
+
+export function removeRecord(ctx: Context, data: StoreData, c: ContainerRecord): void {
+  delete data.containers[c.id];
+  const dir = containerFiles(ctx, c).dir;
+  ctx.journal.runSync({ kind: 'file.remove', path: dir, why: `${c.name}'s own files go: its /etc files, output log and exit code` }, () =>
+    rmSync(dir, { recursive: true, force: true }),
+  );
+}
+
