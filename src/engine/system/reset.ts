@@ -29,7 +29,8 @@ export async function resetAll(ctx: Context): Promise<string[]> {
     // What crashed operations left (stray sandboxes with their interfaces, half-made links) goes first.
     if (!ctx.dryRun) for (const line of await removeLeftovers(ctx, data)) removed.push(line);
     for (const c of Object.values(data.containers)) {
-      if (c.pid && isRecordedProcessAlive(c.pid, c.pidStart)) await stopProcess(c.pid, 0);
+      // A dry run stops nothing: it only prints what the real reset would change.
+      if (!ctx.dryRun && c.pid && isRecordedProcessAlive(c.pid, c.pidStart)) await stopProcess(c.pid, 0);
       for (const ep of Object.values(c.endpoints)) {
         const net = data.networks[ep.networkId];
         if (net) await driverFor(net.driver)?.leaveEndpoint(ctx, net, ep);
