@@ -246,7 +246,7 @@ export function buildProgram(only?: string): Command {
     .description("Docker's container networking, built from kernel primitives, that shows its work")
     .version(version(), '-v, --version')
     .option('--root <dir>', 'keep state and runtime files below this directory (or PLUMB_ROOT)')
-    .option('--explain', 'print every kernel change as the equivalent ip/bridge/iptables command, as it happens')
+    .option('--explain', 'print every change as the equivalent ip/bridge/iptables command, as it happens (--explain=brief: commands only)')
     .option('--dry-run', 'print the kernel changes an operation would make, and make none')
     .option('--cluster-store <url>', 'cluster store for overlay networks, e.g. etcd://192.168.205.10:2379 (or PLUMB_CLUSTER_STORE)')
     .option('--cluster-advertise <ip|iface>', "this host's address on the underlay, as an IP or an interface (or PLUMB_CLUSTER_ADVERTISE)")
@@ -430,6 +430,24 @@ export async function loadRunModules(): Promise<void> {
   await Promise.all([import('./commands/run.js'), import('./output.js'), import('../engine/core/context.js')]);
 }
 
+/**
+ * `--explain=brief` / `--explain=full`: commander's optional option values
+ * would swallow the command word after a bare `--explain`, so the style is
+ * taken from argv here and commander sees a plain `--explain`.
+ */
+async function explainStyleOf(argv: string[]): Promise<string[]> {
+  const i = argv.findIndex((a) => a.startsWith('--explain='));
+  if (i < 0) return argv;
+  const style = argv[i]!.slice('--explain='.length);
+  if (style !== 'brief' && style !== 'full') {
+    process.stderr.write(`Error: unknown explain style "${style}": use --explain, --explain=brief or --explain=full\n`);
+    process.exit(125);
+  }
+  (await import('./output.js')).setExplainStyle(style);
+  return [...argv.slice(0, i), '--explain', ...argv.slice(i + 1)];
+}
+
 export async function main(argv: string[]): Promise<void> {
-  await buildProgram(commandWord(argv.slice(2))).parseAsync(argv);
+  const args = argv.some((a) => a.startsWith('--explain=')) ? await explainStyleOf(argv) : argv;
+  await buildProgram(commandWord(args.slice(2))).parseAsync(args);
 }

@@ -16,6 +16,20 @@ export function globals(cmd: Command): { root?: string; explain?: boolean; dryRu
   return cmd.optsWithGlobals();
 }
 
+/** 'brief' after `--explain=brief` (main.ts reads it from argv; commander knows only `--explain`). */
+let explainStyle: 'full' | 'brief' = 'full';
+
+export function setExplainStyle(style: 'full' | 'brief'): void {
+  explainStyle = style;
+}
+
+/**
+ * In a dry run, what the command prints (a container ID, a name) is kept
+ * here and printed as comments after the script, so the script runs as
+ * printed: its last line is not a word sh would try to execute.
+ */
+let dryRunTrailer: string[] | undefined;
+
 /** Commands that change the kernel need root; say so plainly instead of failing halfway. */
 export function requireRoot(what: string): void {
   if (process.getuid && process.getuid() !== 0) {
@@ -33,7 +47,15 @@ export async function openContext(cmd: Command, mutating: boolean, what: string)
   if (g.explain || g.dryRun) {
     const { ExplainPrinter } = await import('../explain/printer.js');
     // A dry run's output is the script itself (stdout); --explain narrates on stderr so stdout stays what Docker prints.
-    sinks.push(new ExplainPrinter(g.dryRun ? process.stdout : process.stderr, { header: !!g.dryRun }));
+    const printer = new ExplainPrinter(g.dryRun ? process.stdout : process.stderr, { header: !!g.dryRun, style: explainStyle });
+    sinks.push(printer);
+    if (g.dryRun && !dryRunTrailer) {
+      const trailer: string[] = (dryRunTrailer = []);
+      // The script is whole only once the operation is over; a failed one prints its error and no script.
+      process.once('exit', (code) => {
+        if (code === 0 && !process.exitCode) printer.finish(trailer);
+      });
+    }
   }
   return new Context({ root: g.root, dryRun: !!g.dryRun, sinks });
 }
@@ -49,6 +71,10 @@ export async function openContext(cmd: Command, mutating: boolean, what: string)
 export function out(text: string): void {
   // The reader went away (`plumb system check | head -1`): the rest of the output has no one to read it.
   if (readerGone) return;
+  if (dryRunTrailer) {
+    dryRunTrailer.push(...text.replace(/\n$/, '').split('\n'));
+    return;
+  }
   const data = Buffer.from(text.endsWith('\n') || text === '' ? text : `${text}\n`);
   let done = 0;
   try {

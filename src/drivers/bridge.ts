@@ -3,6 +3,7 @@
 // sandbox. Firewall rules are not made here: they are rendered for all networks
 // at once by the engine (see engine/firewall/sync.ts).
 import type { RandomBytes } from '../ipam/ids.js';
+import type { Journal } from '../kernel/ops.js';
 import type { Rtnl } from '../kernel/rtnl.js';
 import { ifaceSysctlKey, setSysctl } from '../kernel/sysctl.js';
 import type { EndpointRecord, NetworkRecord } from '../store/model.js';
@@ -12,7 +13,8 @@ import { allocateLocalEndpoint, releaseLocalAddress } from './local-addresses.js
 import { parseBridgeOptions } from './bridge-options.js';
 import type { Description, DriverEnv, EndpointJoin, Finding, KernelView, LeaveOptions, NetworkDriver, NetworkRequest, Steps } from './types.js';
 
-export { BRIDGE_OPTIONS } from './bridge-options.js';
+import { BRIDGE_OPTIONS } from './bridge-options.js';
+export { BRIDGE_OPTIONS };
 
 /** `-o` options of a bridge network -> its settings (Docker's names and defaults); bridge names are unique on the host. */
 export function configureBridge(req: NetworkRequest, existing: readonly NetworkRecord[], id: string): Partial<NetworkRecord> {
@@ -33,7 +35,7 @@ export function hostVethName(endpointId: string): string {
   return `veth${endpointId.slice(0, 7)}`;
 }
 
-export async function createBridge(tx: Steps, host: Rtnl, net: NetworkRecord, random: RandomBytes): Promise<void> {
+export async function createBridge(tx: Steps, host: Rtnl, net: NetworkRecord, random: RandomBytes, journal?: Journal): Promise<void> {
   const name = net.bridge!;
   const ipam = net.ipam!;
   const prefix = ipam.subnet.split('/')[1];
@@ -43,12 +45,16 @@ export async function createBridge(tx: Steps, host: Rtnl, net: NetworkRecord, ra
     const hint = net.builtin ? ': set "bridge-name" in /etc/plumb/config.json (or PLUMB_BRIDGE_NAME) to a name no other program uses' : '';
     throw new Error(`cannot create network ${net.name}: a link named ${name} already exists on this host${hint}`);
   }
+  const mac = randomBridgeMac(random);
+  // Named after the bridge when it is one of plumb's own, so a network's script says BRIDGE_MAC for its own bridge.
+  const label = net.builtin ? 'DEFAULT_BRIDGE_MAC' : name === 'plumb_gwbridge' ? 'GWBRIDGE_MAC' : 'BRIDGE_MAC';
+  journal?.declare(label, mac, `the MAC of ${name}: 02:42 and four random bytes, as Docker gives its bridges`);
   await tx.step(
     `add bridge ${name}`,
     () =>
       host.addBridge(
         name,
-        { mtu: net.mtu, address: randomBridgeMac(random) },
+        { mtu: net.mtu, address: mac },
         `${net.name} is a Linux bridge named ${name}: a virtual switch that every container on the network plugs into`,
       ),
     () => host.deleteLink(name, `roll back: remove bridge ${name}`),
@@ -91,6 +97,7 @@ export async function joinBridge(j: EndpointJoin): Promise<void> {
   const sandbox = j.env.rtnlIn(j.sandboxNs);
   ep.hostVeth ??= hostVethName(ep.id);
   const veth = ep.hostVeth;
+  j.env.journal.declare('VETH', veth, "the host end's name: veth and 7 characters of the endpoint's random ID");
   const { peerIndex } = await tx.step(
     `veth ${veth}`,
     () =>
@@ -99,7 +106,7 @@ export async function joinBridge(j: EndpointJoin): Promise<void> {
         ep.ifname,
         j.sandboxNs,
         { mtu: net.mtu, peerAddress: ep.mac, master: net.bridge!, up: true },
-        `a veth pair is a virtual cable: ${veth} stays on the host, plugged into ${net.bridge} (the bridge of network ${net.name}, the way docker0 works); its twin becomes ${ep.ifname} inside ${j.sandboxName}, with the MAC 02:42 + the four bytes of its address`,
+        `a veth pair is a virtual cable: ${veth} stays on the host, plugged into ${net.name === 'bridge' ? `${net.bridge} (the default bridge, plumb's docker0)` : `${net.bridge} (the bridge of network ${net.name}, the way docker0 works)`}; its twin becomes ${ep.ifname} inside ${j.sandboxName}, with the MAC 02:42 + the four bytes of its address`,
       ),
     () => host.deleteLink(veth, `roll back: remove ${veth} (its twin ${ep.ifname} goes with it)`),
   );
@@ -198,10 +205,12 @@ export const bridgeDriver: NetworkDriver = {
   ...DRIVER_TRAITS.bridge,
   configure: configureBridge,
   createNetwork: async (env: DriverEnv, steps: Steps, net: NetworkRecord) => {
-    await createBridge(steps, env.hostRtnl(), net, env.random);
+    if (!net.options[BRIDGE_OPTIONS.name]) env.journal.declare('BRIDGE', net.bridge!, "the bridge's name: br- and the network ID's first 12 characters");
+    // The bridge, its gateway address and its link state read as one picture: the network's switch.
+    await env.journal.section('network', () => createBridge(steps, env.hostRtnl(), net, env.random, env.journal));
     await enableRouteLocalnet(env, steps, net);
   },
-  deleteNetwork: (env: DriverEnv, net: NetworkRecord) => deleteBridge(env.hostRtnl(), net),
+  deleteNetwork: (env: DriverEnv, net: NetworkRecord) => env.journal.section('network', () => deleteBridge(env.hostRtnl(), net)),
   addEndpoint: allocateLocalEndpoint,
   removeEndpoint: async (_env, net, ep) => releaseLocalAddress(net, ep.ip),
   joinEndpoint: joinBridge,

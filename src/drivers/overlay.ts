@@ -10,7 +10,7 @@
 // vxlan0 is created in plumb's own namespace and then moved: its UDP socket
 // stays where the device was born, on the underlay, while the device itself
 // sits in the overlay namespace.
-import { createNetns, isNamespaceFile, openNetns, registerNetns, removeNsFile, deleteNsFile, type Netns } from '../kernel/netns.js';
+import { createNetns, isNamespaceFile, openNetns, registerNetns, removeNsFile, deleteNsFile, unregisterNetns, type Netns } from '../kernel/netns.js';
 import { KernelError } from '../kernel/errors.js';
 import type { Rtnl } from '../kernel/rtnl.js';
 import { setSysctl } from '../kernel/sysctl.js';
@@ -163,7 +163,9 @@ export async function deleteOverlaySandbox(env: DriverEnv, net: NetworkRecord, p
     const ov = env.rtnlIn(ns);
     if (await ov.linkByName(OVERLAY_VXLAN)) await ov.deleteLink(OVERLAY_VXLAN, `free VNI ${net.vni} now rather than when the kernel gets round to destroying the namespace`);
   }
-  if (existsSync(place.alias) && !env.dryRun) removeNsFile(place.alias);
+  if (existsSync(place.alias)) {
+    unregisterNetns(env.journal, overlayNsName(net.id), place.aliasDir, overlayNsName(net.id), 'forget its name under ip netns: that mount alone would keep the namespace alive');
+  }
   if (existsSync(place.netns)) {
     deleteNsFile(env.journal, overlayNsName(net.id), place.netns, 'netns.del', `no container of ${net.name} is left on this host: remove its namespace, br0 and vxlan0 with it`);
   }
@@ -177,6 +179,7 @@ export async function joinOverlay(j: EndpointJoin, overlayNs: Netns): Promise<vo
   const mtu = net.mtu ?? DEFAULT_OVERLAY_MTU;
   ep.hostVeth ??= hostVethName(ep.id);
   const veth = ep.hostVeth;
+  j.env.journal.declare('VETH', veth, "the name of the end in the overlay's namespace: veth and 7 characters of the endpoint's random ID");
   await steps.step(
     `overlay veth ${veth}`,
     () =>
@@ -255,7 +258,8 @@ async function joinOverlayEndpoint(j: EndpointJoin): Promise<void> {
   const svc = await services(j.env);
   const ovNs = await ensureOverlaySandbox(j.env, j.steps, j.net, svc);
   await joinOverlay({ ...j, defaultRoute: false }, ovNs);
-  if (!j.env.dryRun) await svc.programPeers(j.net);
+  // A dry run programs them too, from the cluster store as it would be after its claim: its script reaches the same peers.
+  await svc.programPeers(j.net);
 }
 
 /** Unplugs the endpoint; the network's namespace goes with the last container of this host. */

@@ -38,10 +38,12 @@ export interface RenderState {
   readonly registered: Map<string, { ns: string; target: string; sameAsNetns: boolean }>;
   /** Namespaces (already renamed) whose `ip netns del` has been rendered. */
   readonly deleted: Set<string>;
+  /** Directories a rendered file write has already made (`mkdir -p` once each). */
+  readonly dirs?: Set<string>;
 }
 
 export function newRenderState(): RenderState {
-  return { registered: new Map(), deleted: new Set() };
+  return { registered: new Map(), deleted: new Set(), dirs: new Set() };
 }
 
 // Characters that never need quoting in POSIX sh (outside of the first word's
@@ -202,6 +204,31 @@ function commands(op: Op, opts: RenderOptions | undefined): string[] {
       ];
     }
 
+    case 'netns.unregister': {
+      const name = rename(op.ns, opts);
+      const alias = rename(op.alias, opts);
+      const target = joinPath(op.dir, alias);
+      if (alias === name && op.dir.replace(/\/+$/, '') === NETNS_RUN_DIR) {
+        return opts?.comments === false ? [] : [`# ip netns del below removes ${shellSafeComment(name)} from ip netns list`];
+      }
+      // The name is a second mount of the namespace: while it stays, the namespace (and every link in it) lives on.
+      return [shellJoin(['umount', '-l', target]), shellJoin(['rm', '-f', target])];
+    }
+
+    case 'file.write': {
+      const dir = dirOf(op.path);
+      const made = state?.dirs?.has(dir) ?? false;
+      state?.dirs?.add(dir);
+      return writeFile(op.path, op.content, !made);
+    }
+
+    case 'file.remove':
+      state?.dirs?.delete(op.path);
+      return [shellJoin(['rm', '-rf', op.path])];
+
+    case 'note':
+      return opts?.comments === false ? [] : commentLines(op.text);
+
     case 'uts.add': {
       // unshare makes a UTS namespace, sets its hostname, and keeps it alive by
       // bind-mounting it onto the file (no long-lived process needed).
@@ -311,9 +338,24 @@ function shellSafeComment(text: string): string {
   return text.replace(/[\r\n]+/g, ' ');
 }
 
+/** `cat > FILE` fed by a quoted heredoc (the file's whole content), after making its directory. */
+function writeFile(path: string, content: string, mkdir = true): string[] {
+  const lines = mkdir ? [shellJoin(['mkdir', '-p', dirOf(path)])] : [];
+  if (content === '' || !content.endsWith('\n')) {
+    // A heredoc always ends with a newline; a file without one is written by printf.
+    return [...lines, `printf %s ${shellQuote(content)} > ${shellQuote(path)}`];
+  }
+  const body = content.slice(0, -1).split('\n');
+  let delim = 'EOF';
+  for (let i = 2; body.includes(delim); i++) delim = `EOF${i}`;
+  return [...lines, `cat > ${shellQuote(path)} <<'${delim}'`, ...body, delim];
+}
+
 /** `iptables-restore --noflush --wait` fed by a quoted heredoc, so nothing in the rules is expanded. */
 function iptablesRestore(ns: NsName, rules: string, opts: RenderOptions | undefined): string[] {
-  const body = rules.replace(/\r\n?/g, '\n').replace(/\n+$/, '').split('\n');
+  let body = rules.replace(/\r\n?/g, '\n').replace(/\n+$/, '').split('\n');
+  // Without comments (brief), the rules' own `# why` lines go too: iptables-restore skips them anyway.
+  if (opts?.comments === false) body = body.filter((l) => !l.startsWith('#'));
   let delim = 'RULES';
   for (let i = 2; body.includes(delim); i++) delim = `RULES${i}`;
   return [`${inNetns(ns, opts, ['iptables-restore', '--noflush', '--wait'])} <<'${delim}'`, ...body, delim];

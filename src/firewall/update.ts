@@ -113,8 +113,11 @@ function chainUpdate(chain: string, table: SavedTable | undefined, want: readonl
 
 function render(lines: readonly ExplainedLine[]): string {
   let text = '';
+  let last: string | undefined;
   for (const l of lines) {
-    if (l.why !== undefined) text += `# ${l.why.replace(/[\r\n]+/g, ' ')}\n`;
+    // A why shared by consecutive lines (a withdrawn network's rules) is said once, above the group.
+    if (l.why !== undefined && l.why !== last) text += `# ${l.why.replace(/[\r\n]+/g, ' ')}\n`;
+    last = l.why;
     text += `${l.line}\n`;
   }
   return text;

@@ -224,6 +224,11 @@ export function removeNsFile(path: string): void {
   }
 }
 
+/** Removes the `ip netns` name registerNetns made: a second mount that keeps the namespace alive until it goes. */
+export function unregisterNetns(journal: Journal, name: string, dir: string, alias: string, why?: string): void {
+  journal.runSync({ kind: 'netns.unregister', ns: name, alias, dir, why }, () => removeNsFile(join(dir, alias)));
+}
+
 /**
  * Also shows the namespace as `alias` in `dir` (by default /run/netns), so
  * `ip netns list` and `ip netns exec ALIAS` work for learners.

@@ -52,14 +52,16 @@ function seedStore(extra: NetworkRecord[] = []): void {
 
 /**
  * The transcript, with what depends on the machine running the test taken out:
- * the temporary root's path, and the host-wide settings (ip_forward,
+ * the temporary root's path, the host-wide settings (ip_forward,
  * bridge-nf-call-iptables, and the FORWARD policy that goes with turning
- * forwarding on), which a dry run reads from the host it runs on.
+ * forwarding on), which a dry run reads from the host it runs on, and the
+ * search domains a container's resolv.conf copies from the host's.
  */
 function transcript(ops: Op[]): string {
   const own = ops
     .filter((op) => !(op.kind === 'sysctl' && op.ns === null && /^net\.(ipv4\.ip_forward|bridge\.)/.test(op.key)))
-    .map((op) => (op.kind === 'iptables' ? { ...op, rules: op.rules.replace(/^\*filter\n:FORWARD DROP \[0:0\]\nCOMMIT\n/, '') } : op));
+    .map((op) => (op.kind === 'iptables' ? { ...op, rules: op.rules.replace(/^\*filter\n:FORWARD DROP \[0:0\]\nCOMMIT\n/, '') } : op))
+    .map((op) => (op.kind === 'file.write' && op.path.endsWith('/resolv.conf') ? { ...op, content: op.content.replace(/^search .*\n/m, '') } : op));
   return renderScript(own).split(root).join('$ROOT');
 }
 

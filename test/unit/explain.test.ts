@@ -1,12 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Op } from '../../src/kernel/ops.js';
 import { Journal } from '../../src/kernel/ops.js';
 import { ExplainPrinter } from '../../src/explain/printer.js';
-import { newRenderState, renderOp, renderScript, shellQuote } from '../../src/explain/render.js';
+import { newRenderState, renderOp, renderScript, scriptHeader, shellQuote } from '../../src/explain/render.js';
+import { simulateRestore } from '../../src/firewall/simulate.js';
 import { whyVethPair } from '../../src/explain/lesson.js';
 
 const one = (op: Op, opts?: Parameters<typeof renderOp>[1]) => renderOp(op, opts).join('\n');
@@ -300,7 +301,7 @@ describe('renderScript', () => {
 });
 
 describe('ExplainPrinter', () => {
-  it('prints ops as they are recorded, a blank line before each explained step', async () => {
+  it('prints ops as they are recorded, under headings, a blank line before each explained step', async () => {
     let out = '';
     const journal = new Journal(true).addSink(new ExplainPrinter({ write: (s: string) => (out += s) }));
     await journal.run({ kind: 'netns.add', ns: 'web', path: '/p/web', why: 'sandbox web' }, () => undefined);
@@ -311,13 +312,19 @@ describe('ExplainPrinter', () => {
     journal.runSync({ kind: 'netns.del', ns: 'web', path: '/run/netns/web' }, () => undefined);
     expect(out).toBe(
       [
+        "# ==== sandbox: the container's own network namespace ====",
+        '',
         '# sandbox web',
         'ip netns add web',
         '# ip netns add already lists web in ip netns list',
         '',
+        '# ==== virtual cable: a veth pair from the sandbox to the network ====',
+        '',
         '# a cable',
         'ip link add v type veth peer name eth0 netns web',
         'ip link set v up',
+        '',
+        "# ==== sandbox: the container's own network namespace ====",
         'ip netns del web',
         '# (web was already removed by ip netns del above)',
         '',
@@ -325,17 +332,133 @@ describe('ExplainPrinter', () => {
     );
   });
 
-  it('can print a script header first and hide comments', () => {
+  it('keeps a section heading for everything recorded inside Journal.section', async () => {
     let out = '';
-    const p = new ExplainPrinter({ write: (s: string) => (out += s) }, { header: true, comments: false });
-    p.record({ kind: 'link.del', ns: null, name: 'v', why: 'gone' });
-    expect(out).toBe('#!/bin/sh\n# Replays, step by step, the kernel changes plumb made.\n# Run it as root.\nset -e\n\nip link del v\n');
-    expect(p.printed).toBe(1);
+    const journal = new Journal(true).addSink(new ExplainPrinter({ write: (s: string) => (out += s) }));
+    await journal.section('one-time setup', async () => {
+      await journal.section('network', async () => journal.runSync({ kind: 'link.add', ns: null, name: 'b', spec: { type: 'bridge' } }, () => undefined));
+      journal.runSync({ kind: 'addr.add', ns: null, dev: 'b', cidr: '10.0.0.1/24' }, () => undefined);
+    });
+    journal.runSync({ kind: 'addr.add', ns: null, dev: 'b', cidr: '10.0.0.2/24' }, () => undefined);
+    expect(out.split('\n').filter((l) => l.startsWith('# ===='))).toEqual(['# ==== one-time setup ====', '# ==== address: the IP the container is known by ====']);
+  });
+
+  it('--explain shows a random value as an assignment under the heading of the step that uses it', () => {
+    let out = '';
+    const journal = new Journal(true).addSink(new ExplainPrinter({ write: (s: string) => (out += s) }));
+    journal.runSync({ kind: 'netns.add', ns: 'web', path: '/p/web', why: 'sandbox web' }, () => undefined);
+    journal.declare('VETH', 'veth1234567', 'the host end');
+    journal.runSync({ kind: 'link.add', ns: null, name: 'veth1234567', spec: { type: 'veth', peer: 'eth0', peerNs: 'web' }, why: 'a cable' }, () => undefined);
+    expect(out.split('\n').slice(4)).toEqual([
+      '',
+      '# ==== virtual cable: a veth pair from the sandbox to the network ====',
+      'VETH=veth1234567  # the host end',
+      '',
+      '# a cable',
+      'ip link add veth1234567 type veth peer name eth0 netns web',
+      '',
+    ]);
+  });
+
+  it('brief: the commands alone, without comments, headings or the rules\' own comments; the one-time setup folded', () => {
+    let out = '';
+    const p = new ExplainPrinter({ write: (s: string) => (out += s) }, { style: 'brief' });
+    p.record({ kind: 'netns.add', ns: 'web', path: '/p/web', why: 'sandbox web' });
+    p.record({ kind: 'iptables', ns: null, rules: '*nat\n# why\n-A X -j Y\nCOMMIT\n', why: 'rules' });
+    p.declare({ name: 'VETH', value: 'veth1234567', why: 'random' });
+    p.record({ kind: 'link.del', ns: null, name: 'veth1234567', why: 'unplug' });
+    p.record({ kind: 'link.add', ns: null, name: 'b', spec: { type: 'bridge' }, section: 'one-time setup: the default bridge' });
+    p.record({ kind: 'link.set', ns: null, name: 'b', up: true, section: 'one-time setup: the default bridge' });
+    expect(out).toBe(
+      [
+        'ip netns add web',
+        "iptables-restore --noflush --wait <<'RULES'",
+        '*nat',
+        '-A X -j Y',
+        'COMMIT',
+        'RULES',
+        'VETH=veth1234567',
+        'ip link del veth1234567',
+        '# one-time setup: the default bridge (folded: --explain shows each step)',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('a dry-run script comes whole at finish: random values declared on top and used as variables, output as comments', () => {
+    let out = '';
+    const journal = new Journal(true);
+    const p = new ExplainPrinter({ write: (s: string) => (out += s) }, { header: true });
+    journal.addSink(p);
+    journal.declare('CONTAINER_ID', 'ab'.repeat(32), 'the ID');
+    journal.declare('SHORT_ID', 'ab'.repeat(6), 'its prefix');
+    journal.declare('VETH', 'veth1234567', 'the host end');
+    journal.declare('UNUSED', 'zzzzzz', 'never used');
+    journal.runSync({ kind: 'link.add', ns: null, name: 'veth1234567', spec: { type: 'veth', peer: 'eth0', peerNs: 'web' } }, () => undefined);
+    journal.runSync({ kind: 'file.write', path: `/r/${'ab'.repeat(32)}/hostname`, content: `${'ab'.repeat(6)}\n` }, () => undefined);
+    journal.runSync({ kind: 'iptables', ns: null, rules: '*filter\n-A PLUMB -i veth1234567 -m comment --comment "plumb: $x" -j ACCEPT\nCOMMIT\n' }, () => undefined);
+    expect(out).toBe('');
+    p.finish(['ab'.repeat(32)]);
+    const lines = out.split('\n');
+    expect(lines.slice(0, 4)).toEqual(scriptHeader());
+    expect(lines.filter((l) => /^[A-Z_]+=/.test(l))).toEqual([
+      `CONTAINER_ID=${'ab'.repeat(32)}  # the ID`,
+      `SHORT_ID=${'ab'.repeat(6)}  # its prefix`,
+      'VETH=veth1234567  # the host end',
+    ]);
+    expect(out).toContain('ip link add ${VETH} type veth peer name eth0 netns web');
+    expect(out).toContain("cat > /r/${CONTAINER_ID}/hostname <<EOF\n${SHORT_ID}\nEOF");
+    // an unquoted heredoc: the variable expands, what was literal stays literal
+    expect(out).toContain('iptables-restore --noflush --wait <<RULES\n*filter\n-A PLUMB -i ${VETH} -m comment --comment "plumb: \\$x" -j ACCEPT');
+    expect(lines.at(-2)).toBe('# ${CONTAINER_ID}');
+    // sh runs it as far as the first command (no root here): the syntax holds
+    const r = spawnSync('sh', ['-n', '-e'], { input: out, encoding: 'utf8' });
+    expect(r.status).toBe(0);
   });
 
   it('shares state with renderOp through RenderOptions.state', () => {
     const state = newRenderState();
     expect(renderOp({ kind: 'netns.del', ns: 'a', path: '/x' }, { state })).toEqual(['ip netns del a']);
     expect(renderOp({ kind: 'netns.del', ns: 'a', path: '/y' }, { state, comments: false })).toEqual([]);
+  });
+});
+
+describe('what is not kernel state, rendered', () => {
+  it('writes a sandbox file whole with cat and a quoted heredoc, which sh reproduces byte for byte', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'plumb-file-'));
+    try {
+      const content = '127.0.0.1\tlocalhost\n172.17.0.2\tdb 0123456789ab\n$HOME `x`\n';
+      const lines = renderOp({ kind: 'file.write', path: join(dir, 'c', 'hosts'), content, why: 'one-way' });
+      expect(lines[0]).toBe('# one-way');
+      const r = spawnSync('sh', ['-e'], { input: lines.join('\n') + '\n', encoding: 'utf8' });
+      expect(r.status).toBe(0);
+      expect(readFileSync(join(dir, 'c', 'hosts'), 'utf8')).toBe(content);
+      expect(renderOp({ kind: 'file.remove', path: join(dir, 'c') }, { comments: false })).toEqual([`rm -rf ${join(dir, 'c')}`]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('removes an ip netns name registered in another directory before the namespace', () => {
+    expect(renderOp({ kind: 'netns.unregister', ns: 'web', alias: 'web', dir: '/r/names' }, { comments: false })).toEqual([
+      'umount -l /r/names/web',
+      'rm -f /r/names/web',
+    ]);
+    expect(renderOp({ kind: 'netns.unregister', ns: 'web', alias: 'web', dir: '/run/netns' }, { comments: false })).toEqual([]);
+  });
+
+  it('narrates a note as comments only', () => {
+    expect(renderOp({ kind: 'note', text: 'A=1\nB=2', why: 'env' })).toEqual(['# env', '# A=1', '# B=2']);
+    expect(renderOp({ kind: 'note', text: 'A=1' }, { comments: false })).toEqual([]);
+  });
+});
+
+describe('simulateRestore', () => {
+  it('applies declarations, appends, numbered inserts and deletes like iptables-restore --noflush', () => {
+    const save = ['*filter', ':FORWARD ACCEPT [0:0]', ':X - [0:0]', '-A FORWARD -j X', '-A X -j RETURN', 'COMMIT', ''].join('\n');
+    const restore = ['*filter', ':Y - [0:0]', '-A Y -j RETURN', '-I FORWARD 1 -j Y', '-D X -j RETURN', '-I X 1 -s 10.0.0.0/8 -j ACCEPT', 'COMMIT', ''].join('\n');
+    expect(simulateRestore(save, restore)).toBe(
+      ['*filter', ':FORWARD ACCEPT [0:0]', ':X - [0:0]', ':Y - [0:0]', '-A FORWARD -j Y', '-A FORWARD -j X', '-A X -s 10.0.0.0/8 -j ACCEPT', '-A Y -j RETURN', 'COMMIT', ''].join('\n'),
+    );
   });
 });

@@ -5,6 +5,7 @@
 // from the new content.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Journal } from '../../kernel/ops.js';
 
 const HOSTS_HEADER = [
   '127.0.0.1\tlocalhost',
@@ -98,12 +99,32 @@ export function writeInPlace(path: string, content: string): void {
   writeFileSync(path, content, { mode: 0o644 });
 }
 
-export function writeSandboxFiles(dir: string, content: { hosts: string; resolvConf: string; hostname: string }): SandboxFiles {
-  mkdirSync(dir, { recursive: true });
+/** Why each file says what it says, for the narration (each has a plain default). */
+export interface SandboxFilesWhy {
+  hosts?: string;
+  resolvConf?: string;
+}
+
+/**
+ * Writes the three files as recorded steps (a dry run records them only), each
+ * with its reason: they are what the container's processes see as /etc/hosts,
+ * /etc/resolv.conf and /etc/hostname.
+ */
+export function writeSandboxFiles(
+  journal: Journal,
+  dir: string,
+  content: { hosts: string; resolvConf: string; hostname: string },
+  why: SandboxFilesWhy = {},
+): SandboxFiles {
   const files = sandboxFiles(dir);
-  writeInPlace(files.hosts, content.hosts);
-  writeInPlace(files.resolvConf, content.resolvConf);
-  writeInPlace(files.hostname, content.hostname + '\n');
+  const write = (path: string, text: string, reason: string) =>
+    journal.runSync({ kind: 'file.write', path, content: text, why: reason }, () => {
+      mkdirSync(dir, { recursive: true });
+      writeInPlace(path, text);
+    });
+  write(files.hosts, content.hosts, why.hosts ?? "the container's /etc/hosts (plumb mounts this file there for every process it starts)");
+  write(files.resolvConf, content.resolvConf, why.resolvConf ?? "the container's /etc/resolv.conf: where its processes send DNS queries");
+  write(files.hostname, content.hostname + '\n', `the container's /etc/hostname (its UTS namespace answers \`hostname\` with ${content.hostname})`);
   return files;
 }
 

@@ -41,7 +41,29 @@ export function writeEtcFiles(ctx: Context, data: StoreData, c: ContainerRecord)
     dnsOptions: c.dnsOptions,
     hostResolvConf: readHostResolvConf(),
   });
-  if (!ctx.dryRun) writeSandboxFiles(containerDir(ctx.paths, c.id), { hosts, resolvConf, hostname: c.hostname });
+  writeSandboxFiles(ctx.journal, containerDir(ctx.paths, c.id), { hosts, resolvConf, hostname: c.hostname }, {
+    hosts: whyHosts(c, usesLegacyLinks(data, c) ? links : []),
+    resolvConf: whyResolvConf(c.embeddedDns ?? onUserNetwork(data, c), c.dns.length > 0),
+  });
+}
+
+function whyHosts(c: ContainerRecord, links: Array<{ alias: string; name: string; ip: string }>): string {
+  const base = `${c.name}'s /etc/hosts: localhost, then its own address${Object.keys(c.endpoints).length > 1 ? 'es' : ''} under its hostname ${c.hostname}`;
+  if (!links.length) return base;
+  const named = links.map((l) => `${l.alias} (${l.name}, ${l.ip})`).join(', ');
+  return (
+    `${base}, and for --link: ${named}. A link is one-way: only ${c.name} gets these lines (IP, alias, short ID, name); ` +
+    `the linked container's own files are not touched, so it cannot call ${c.name} by name. The default bridge has no DNS: this file is the whole mechanism`
+  );
+}
+
+function whyResolvConf(embedded: boolean, custom: boolean): string {
+  if (embedded) {
+    return "on a user-defined network the container asks plumb's embedded DNS at 127.0.0.11, which knows the names of the containers it shares a network with and forwards the rest to the host's resolvers";
+  }
+  return custom
+    ? 'the --dns servers asked for'
+    : "the default bridge has no embedded DNS: the host's resolvers, without any on 127.x (the sandbox has its own loopback, where they do not run)";
 }
 
 /** Rewrites the hosts files of running containers that link to `target` (its address changed). */

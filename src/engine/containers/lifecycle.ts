@@ -21,7 +21,7 @@ import { declareIntent, withIntent } from '../core/intents.js';
 import { firewallCheckpoint } from '../firewall/checkpoint.js';
 import { gatewayNetworkId, needsEmbeddedDns, syncSandboxDns } from '../networks/connect.js';
 import { containerFiles, reapExited, removeRecord, stopInPlace } from './teardown.js';
-import { checkLinkTargets, involvedInLinks } from './links.js';
+import { checkLinkTargets, involvedInLinks, linkEnv } from './links.js';
 import { Transaction } from '../core/transaction.js';
 import { checkRequestedLocalAddress } from '../../drivers/local-addresses.js';
 import { macHolder, macInUseMessage } from '../networks/addressing.js';
@@ -77,6 +77,7 @@ export async function createAndStart(ctx: Context, req: RunRequest, start = true
     return Transaction.run('run', async (tx) => {
       await ensureBuiltins(ctx, data, tx);
       const c = newRecord(data, req, ctx.random);
+      declareIdentity(ctx, c, req);
       data.containers[c.id] = c;
       tx.onRollback('record', () => {
         delete data.containers[c.id];
@@ -86,6 +87,26 @@ export async function createAndStart(ctx: Context, req: RunRequest, start = true
       return c;
     });
   }));
+}
+
+/** The container's random values, named once so a dry-run script can declare them at its top. */
+function declareIdentity(ctx: Context, c: ContainerRecord, req: RunRequest): void {
+  ctx.journal.declare('CONTAINER_ID', c.id, 'the container ID: 32 random bytes in hex');
+  if (c.hostname === c.id.slice(0, 12)) ctx.journal.declare('SHORT_ID', c.hostname, "the ID's first 12 characters: the default hostname");
+  if (req.name === undefined) ctx.journal.declare('NAME', c.name, 'a random name (adjective_scientist), as no --name was given');
+}
+
+/** Narrates the environment the container's processes get (it is not kernel state: each process is started with it). */
+function narrateEnv(ctx: Context, data: StoreData, c: ContainerRecord): void {
+  const env = { ...linkEnv(data, c), ...c.env };
+  const keys = Object.keys(env);
+  if (!keys.length) return;
+  const fromLinks = Object.keys(linkEnv(data, c)).length > 0;
+  ctx.journal.narrate(
+    keys.map((k) => `${k}=${env[k]}`).join('\n'),
+    `environment of every process plumb starts in ${c.name}${fromLinks ? ' (the *_PORT_* and *_NAME variables come from --link, like Docker\'s: they describe the target as it was when the link was made)' : ''}`,
+    'environment',
+  );
 }
 
 function newRecord(data: StoreData, req: RunRequest, random: RandomBytes): ContainerRecord {
@@ -182,6 +203,7 @@ async function startInTx(ctx: Context, data: StoreData, c: ContainerRecord, tx: 
     await syncSandboxDns(ctx, data, c, ns, true);
   }
   if (!writeModeEtcFiles(ctx, data, c)) writeEtcFiles(ctx, data, c);
+  narrateEnv(ctx, data, c);
   c.ports = bindPorts(data, c, ctx.hostNs());
   c.state = 'running';
   c.startedAt = new Date().toISOString();

@@ -178,7 +178,13 @@ export function writeModeEtcFiles(ctx: Context, data: StoreData, c: ContainerRec
     const target = joinedContainer(data, c);
     resolvConf = (target && readText(sandboxFiles(containerDir(ctx.paths, target.id)).resolvConf)) || rendered();
   }
-  if (!ctx.dryRun) writeSandboxFiles(containerDir(ctx.paths, c.id), { hosts, resolvConf, hostname: c.hostname });
+  const why =
+    kind === 'host'
+      ? { hosts: "--network host: the host's own /etc/hosts (plus --add-host lines)", resolvConf: "--network host: the host's own resolvers" }
+      : kind === 'none'
+        ? { hosts: '--network none: only localhost and --add-host lines', resolvConf: "--network none has no network, but Docker still gives it the host's resolvers" }
+        : { hosts: 'container:X: Docker writes only the localhost lines here', resolvConf: "container:X shares X's network stack, so it gets X's resolv.conf" };
+  writeSandboxFiles(ctx.journal, containerDir(ctx.paths, c.id), { hosts, resolvConf, hostname: c.hostname }, why);
   return true;
 }
 

@@ -2,7 +2,7 @@
 // links and `ip netns` know it, so all three follow the new name at once.
 // The hostname stays (Docker keeps it too: it is the short ID unless -h set it).
 import { existsSync } from 'node:fs';
-import { registerNetns, removeNsFile } from '../../kernel/netns.js';
+import { registerNetns, unregisterNetns } from '../../kernel/netns.js';
 import { findContainer } from '../../store/store.js';
 import type { Context } from '../core/context.js';
 import { refreshLinkers } from './etc-sync.js';
@@ -28,14 +28,15 @@ export async function renameContainer(ctx: Context, ref: string, wanted: string)
     const old = c.name;
     c.name = name;
     // The ip netns name follows: the new one is added before the old one goes, so a failure leaves the old one.
-    if (c.sandbox?.netns && !c.sandbox.joined && existsSync(before.alias) && !ctx.dryRun) {
+    // Both are recorded steps, so --explain and --dry-run show them.
+    if (c.sandbox?.netns && !c.sandbox.joined && existsSync(before.alias)) {
       try {
         registerNetns(ctx.journal, name, c.sandbox.netns, ctx.paths.netnsNames, name, `the sandbox is now listed by ip netns as ${name}`);
       } catch (err) {
         c.name = old;
         throw err;
       }
-      removeNsFile(before.alias);
+      unregisterNetns(ctx.journal, old, ctx.paths.netnsNames, old, `${old} is no longer the container's name`);
     }
     // Legacy links name their target: they keep pointing at this container, and its linkers' /etc/hosts show the new name.
     for (const o of Object.values(data.containers)) for (const l of o.links) if (l.target === old) l.target = name;

@@ -3,7 +3,7 @@
 // hostname, and the /etc files its processes see. Building and tearing one
 // down, and the endpoints that plug it into networks.
 import { join } from 'node:path';
-import { createNetns, createUtsNs, deleteNsFile, registerNetns, removeNsFile, type Netns, type NsFileOptions } from '../../kernel/netns.js';
+import { createNetns, createUtsNs, deleteNsFile, registerNetns, removeNsFile, unregisterNetns, type Netns, type NsFileOptions } from '../../kernel/netns.js';
 import { setSysctl } from '../../kernel/sysctl.js';
 import { existsSync } from 'node:fs';
 import type { ContainerRecord } from '../../store/model.js';
@@ -57,11 +57,19 @@ export async function buildSandbox(ctx: Context, tx: Transaction, c: ContainerRe
 export function destroySandbox(ctx: Context, c: ContainerRecord): void {
   if (!c.sandbox) return;
   const p = sandboxPaths(ctx, c);
-  // The name under ip netns is a second mount of the same namespace; `ip netns del` below covers it for learners.
-  if (!ctx.dryRun && existsSync(p.alias)) removeNsFile(p.alias);
-  if (c.sandbox.uts && existsSync(c.sandbox.uts)) deleteNsFile(ctx.journal, c.name, c.sandbox.uts, 'uts.del');
+  // The name under ip netns is a second mount of the same namespace: it goes first, or the namespace outlives its removal.
+  if (existsSync(p.alias)) {
+    unregisterNetns(ctx.journal, c.name, ctx.paths.netnsNames, c.name, `forget the name ${c.name} under ip netns: that mount alone would keep the sandbox alive`);
+  }
+  if (c.sandbox.uts && existsSync(c.sandbox.uts)) deleteNsFile(ctx.journal, c.name, c.sandbox.uts, 'uts.del', `${c.name}'s hostname goes with its UTS namespace`);
   if (c.sandbox.netns && existsSync(c.sandbox.netns)) {
-    deleteNsFile(ctx.journal, c.name, c.sandbox.netns, 'netns.del', `remove sandbox ${c.name}: its interfaces go with it`);
+    deleteNsFile(
+      ctx.journal,
+      c.name,
+      c.sandbox.netns,
+      'netns.del',
+      `remove sandbox ${c.name}: its interfaces go with it, and with each veth's inner end the end on the host too (the cable is cut)`,
+    );
   }
   c.sandbox = undefined;
 }

@@ -67,6 +67,9 @@ export async function reapExited(ctx: Context, data: StoreData): Promise<void> {
 
 export function removeRecord(ctx: Context, data: StoreData, c: ContainerRecord): void {
   delete data.containers[c.id];
-  if (!ctx.dryRun) rmSync(containerFiles(ctx, c).dir, { recursive: true, force: true });
+  const dir = containerFiles(ctx, c).dir;
+  ctx.journal.runSync({ kind: 'file.remove', path: dir, why: `${c.name}'s own files go: its /etc files, output log and exit code` }, () =>
+    rmSync(dir, { recursive: true, force: true }),
+  );
 }
 

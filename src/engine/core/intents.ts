@@ -46,8 +46,11 @@ class IntentLog implements OpSink {
     private readonly seq: number,
   ) {}
 
-  /** Names the operation under way (`# intent {...}`), so gc can finish it if it is cut short. */
-  declare(what: DeclaredIntent): void {
+  /**
+   * Names the operation under way (`# intent {...}`), so gc can finish it if it is cut short.
+   * Not `declare`: that is OpSink's hook for the journal's random values, which this log does not keep.
+   */
+  declareIntent(what: DeclaredIntent): void {
     if (!this.active) return;
     let line = `# intent ${JSON.stringify(what)}\n`;
     if (this.fd < 0) line = this.open() + line;
@@ -115,7 +118,7 @@ export interface DeclaredIntent {
 
 /** Declares what the running operation is about to do (a no-op outside withIntent). */
 export function declareIntent(what: DeclaredIntent): void {
-  current?.declare(what);
+  current?.declareIntent(what);
 }
 
 /**

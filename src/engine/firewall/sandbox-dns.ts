@@ -10,7 +10,9 @@ import { setSysctl } from '../../kernel/sysctl.js';
 /** Points the sandbox's 127.0.0.11 at `target` (or at nothing). `fresh`: a new sandbox, no rules yet. */
 export async function applySandboxDns(op: { journal: Journal; firewall: HostFirewall }, ns: Netns, sandboxName: string, target: DnsTarget | undefined, fresh: boolean): Promise<void> {
   const { journal, firewall } = op;
-  const withJumps = fresh || journal.dryRun ? fresh : !hasDnsJumps(await firewall.save(ns, 'nat'));
+  // A dry run reads too (reading changes nothing), so its script adds the jumps exactly when a real run would.
+  const withJumps =
+    fresh || !hasDnsJumps(await firewall.save(ns, 'nat').catch((err) => (journal.dryRun ? '' : Promise.reject(err))));
   if (withJumps) {
     setSysctl(
       journal,

@@ -4,6 +4,7 @@
 // a built-in chain that is missing. That makes each apply idempotent, and
 // repairs rules a firewall reload wiped.
 import { buildRules, forwardPolicyOf, forwardPolicyText, updateText, type FirewallState } from '../../firewall/index.js';
+import { simulateRestore } from '../../firewall/simulate.js';
 import { traitsOf } from '../../drivers/traits.js';
 import type { StoreData } from '../../store/model.js';
 import type { Context } from '../core/context.js';
@@ -47,6 +48,21 @@ export function firewallState(data: StoreData): FirewallState {
   return { networks, ports, links };
 }
 
+/** In a dry run, the rules as the applies printed so far would have left them (the kernel itself is not changed). */
+const simulated = new WeakMap<Context, string>();
+
+/** The kernel's rules; a dry run by a user who may not read them shows the rules built from nothing. */
+async function readForDiff(ctx: Context): Promise<string> {
+  if (!ctx.dryRun) return ctx.firewall.save(ctx.hostNs());
+  const earlier = simulated.get(ctx);
+  if (earlier !== undefined) return earlier;
+  try {
+    return await ctx.firewall.save(ctx.hostNs());
+  } catch {
+    return '';
+  }
+}
+
 /**
  * Brings plumb's chains and jumps in line with the store in one
  * iptables-restore (plus the FORWARD policy when plumb turned forwarding on).
@@ -57,12 +73,13 @@ export function firewallState(data: StoreData): FirewallState {
  * Remembering the last apply instead would save that read but go stale
  * (rollback, reset, `iptables -F`), and checking it costs a process anyway;
  * only the read a checkpoint has just made is reused (`justRead`).
- * A dry run reads nothing and shows the rules built from scratch.
+ * A dry run reads them too, so its script is the diff a real run would apply.
  */
 export async function syncFirewall(ctx: Context, data: StoreData, tx: Transaction, why: string, justRead?: string): Promise<void> {
   await tx.step('firewall', async () => {
     // `justRead`: the rules firewallCheckpoint read a moment ago, with no apply in between (one iptables-save fewer).
-    const current = ctx.dryRun ? '' : (justRead ?? (await ctx.firewall.save(ctx.hostNs())));
+    // A dry run reads too: its script is the same diff against the kernel that --explain prints.
+    const current = justRead ?? (await readForDiff(ctx));
     let text = updateText(buildRules(firewallState(data)), current);
     const policy = forwardPolicyOf(current);
     if (data.forwardPolicyBefore === 'pending') {
@@ -73,5 +90,6 @@ export async function syncFirewall(ctx: Context, data: StoreData, tx: Transactio
       text = forwardPolicyText('DROP') + text;
     }
     if (text) await ctx.firewall.apply(ctx.hostNs(), text, why);
+    if (text && ctx.dryRun) simulated.set(ctx, simulateRestore(current, text));
   });
 }

@@ -11,7 +11,7 @@
 //     network holding it is disconnected, the next one in that order takes it over.
 import type { DnsTarget } from '../../firewall/sandbox-dns.js';
 import { applySandboxDns } from '../firewall/sandbox-dns.js';
-import { configuredPort, ensureResolver } from '../../dns/service.js';
+import { configuredPort, ensureResolver, resolverStatus } from '../../dns/service.js';
 import { hasEmbeddedNames, reachesResolver } from '../../dns/names.js';
 import { traitsOf } from '../../drivers/traits.js';
 import type { Netns } from '../../kernel/netns.js';
@@ -56,6 +56,12 @@ export function dnsTarget(data: StoreData, c: ContainerRecord, port: number): Dn
 /** Starts the resolver if needed and (re)points the sandbox's 127.0.0.11 at it. */
 export async function syncSandboxDns(ctx: Context, data: StoreData, c: ContainerRecord, ns: Netns, fresh: boolean): Promise<void> {
   if (!c.embeddedDns) return;
+  if (!resolverStatus(ctx.paths)) {
+    ctx.journal.narrate(
+      `plumb dns serve --state ${ctx.paths.state} --run ${ctx.paths.run} --port ${configuredPort()} &`,
+      "start the embedded DNS once per host: a resolver in the host's namespace that answers the names of containers on user-defined networks and forwards other names to the host's resolvers",
+    );
+  }
   const port = ctx.dryRun ? configuredPort() : (await ensureResolver(ctx.paths)).port;
   await applySandboxDns(ctx, ns, c.name, dnsTarget(data, c, port), fresh);
 }

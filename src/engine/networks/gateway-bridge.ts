@@ -5,6 +5,7 @@
 // traffic leaving the host, and forbids traffic between its containers (they
 // talk over the overlay, never through this bridge).
 import { GATEWAY_BRIDGE } from '../../dns/names.js';
+import { ONE_TIME_SETUP } from '../../kernel/ops.js';
 import type { EndpointRecord, NetworkRecord, StoreData } from '../../store/model.js';
 import type { Context } from '../core/context.js';
 import { buildBridgeNetwork } from './lifecycle.js';
@@ -50,8 +51,12 @@ export async function joinGatewayBridge(
 ): Promise<EndpointRecord> {
   let gw = Object.values(data.networks).find((n) => n.name === GWBRIDGE);
   if (!gw) {
-    gw = await createGatewayBridge(ctx, data, tx);
-    await syncFirewall(ctx, data, tx, `add the firewall rules of ${GWBRIDGE}: no traffic between containers, masquerade on the way out`);
+    // Made once per host, like the default bridge: under its own heading.
+    gw = await ctx.journal.section(`${ONE_TIME_SETUP}: ${GWBRIDGE}, the way out for this host's overlay containers`, async () => {
+      const made = await createGatewayBridge(ctx, data, tx);
+      await syncFirewall(ctx, data, tx, `add the firewall rules of ${GWBRIDGE}: no traffic between containers, masquerade on the way out`);
+      return made;
+    });
   }
   return attach(gw);
 }

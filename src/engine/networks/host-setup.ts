@@ -21,6 +21,8 @@ export function ensureHostSysctls(ctx: Context, data: StoreData): boolean {
   for (const w of WANTED) {
     const current = readSysctl(ctx.hostNs(), w.key);
     if (current === undefined || current === w.value) continue;
+    // A dry run leaves the kernel as it was: what this operation already set on paper is set.
+    if (ctx.dryRun && ctx.journal.ops.some((op) => op.kind === 'sysctl' && op.ns === null && op.key === w.key && op.value === w.value)) continue;
     setSysctl(ctx.journal, ctx.hostNs(), w.key, w.value, w.why);
     if (!data.sysctls.some((s) => s.key === w.key)) data.sysctls.push({ key: w.key, original: current });
     if (w.key === 'net.ipv4.ip_forward') forwardingTurnedOn = true;

@@ -4,6 +4,7 @@ import { BRIDGE_OPTIONS } from '../../drivers/bridge-options.js';
 import { driverFor, requestedDriver } from '../../drivers/index.js';
 import type { NetworkDriver, NetworkRequest } from '../../drivers/types.js';
 import { newNetworkId } from '../../ipam/ids.js';
+import { ONE_TIME_SETUP } from '../../kernel/ops.js';
 import type { NetworkRecord, StoreData } from '../../store/model.js';
 import { findNetwork } from '../../store/store.js';
 import { planBridgeIpam, hostNetworksInUse } from './addressing.js';
@@ -51,26 +52,30 @@ export async function ensureBuiltins(ctx: Context, data: StoreData, tx: Transact
     }
   }
   if (!Object.values(data.networks).some((n) => n.name === 'bridge')) {
-    const net = await buildBridgeNetwork(ctx, data, {
-      name: 'bridge',
-      driver: 'bridge',
-      aux: {},
-      internal: false,
-      attachable: false,
-      labels: {},
-      options: {
-        [BRIDGE_OPTIONS.defaultBridge]: 'true',
-        // dockerd --icc: the daemon's setting for the default bridge (PLUMB_ICC, or "icc" in the config file).
-        [BRIDGE_OPTIONS.icc]: String(defaultBridgeIcc()),
-        [BRIDGE_OPTIONS.masquerade]: 'true',
-        [BRIDGE_OPTIONS.hostBindingIpv4]: '0.0.0.0',
-        // dockerd --bridge: plumb0 unless "bridge-name" (or PLUMB_BRIDGE_NAME) says otherwise, e.g. docker0 for a course.
-        [BRIDGE_OPTIONS.name]: defaultBridgeName(),
-        [BRIDGE_OPTIONS.mtu]: '1500',
-      },
-    }, tx, true);
-    data.networks[net.id] = net;
-    await syncFirewall(ctx, data, tx, 'add the firewall rules of the default bridge', await firewallCheckpoint(ctx, tx));
+    // Made once, by whichever command first needs it: shown under its own heading so it does not bury that command's lesson.
+    const heading = `${ONE_TIME_SETUP}: the default bridge ${defaultBridgeName()} (docker0's twin), made by the first command that needs it`;
+    await ctx.journal.section(heading, async () => {
+      const net = await buildBridgeNetwork(ctx, data, {
+        name: 'bridge',
+        driver: 'bridge',
+        aux: {},
+        internal: false,
+        attachable: false,
+        labels: {},
+        options: {
+          [BRIDGE_OPTIONS.defaultBridge]: 'true',
+          // dockerd --icc: the daemon's setting for the default bridge (PLUMB_ICC, or "icc" in the config file).
+          [BRIDGE_OPTIONS.icc]: String(defaultBridgeIcc()),
+          [BRIDGE_OPTIONS.masquerade]: 'true',
+          [BRIDGE_OPTIONS.hostBindingIpv4]: '0.0.0.0',
+          // dockerd --bridge: plumb0 unless "bridge-name" (or PLUMB_BRIDGE_NAME) says otherwise, e.g. docker0 for a course.
+          [BRIDGE_OPTIONS.name]: defaultBridgeName(),
+          [BRIDGE_OPTIONS.mtu]: '1500',
+        },
+      }, tx, true);
+      data.networks[net.id] = net;
+      await syncFirewall(ctx, data, tx, 'add the firewall rules of the default bridge', await firewallCheckpoint(ctx, tx));
+    });
   }
 }
 
@@ -113,6 +118,7 @@ async function buildLocalNetwork(
   isDefault: boolean,
 ): Promise<NetworkRecord> {
   const id = newNetworkId(ctx.random);
+  if (!isDefault) ctx.journal.declare('NETWORK_ID', id, 'the network ID: 32 random bytes in hex');
   const settings = driver.configure(req, Object.values(data.networks), id);
   const inUse = await hostNetworksInUse(ctx, data);
   const ipam = planBridgeIpam(req, inUse, data);

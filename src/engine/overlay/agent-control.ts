@@ -65,9 +65,14 @@ function rootOf(paths: Paths): string | undefined {
 
 /** Starts the agent in the background unless one runs already. Returns its PID (undefined in a dry run). */
 export async function ensureAgent(ctx: Context, config: ClusterConfig): Promise<number | undefined> {
-  if (ctx.dryRun) return undefined;
   const running = runningAgent(ctx.paths);
   if (running) return running;
+  ctx.journal.narrate(
+    `plumb agent &   (PLUMB_CLUSTER_STORE=${config.store}, node ${config.nodeName})`,
+    "start this host's overlay agent once: it watches the cluster store and programs the tunnel entries (FDB, neighbours) for containers on other hosts as they come and go",
+    'cluster',
+  );
+  if (ctx.dryRun) return undefined;
   mkdirSync(ctx.paths.run, { recursive: true });
   const started = await startDaemon(['agent'], {
     logFile: agentLogFile(ctx.paths),

@@ -128,8 +128,21 @@ export async function createGlobalNetwork(ctx: Context, req: NetworkRequest, dri
     const clash = Object.values(local.networks).find((n) => n.name === req.name && n.scope !== 'global');
     if (clash) throw new PlumbError(`network with name ${req.name} already exists`);
     const id = newNetworkId(ctx.random);
-    if (ctx.dryRun) return planOverlayNetwork(req, await c.store.networks(), id, driver);
-    const net = await c.store.createNetwork((existing) => planOverlayNetwork(req, existing, id, driver));
+    ctx.journal.declare('NETWORK_ID', id, 'the network ID: 32 random bytes in hex');
+    const net = ctx.dryRun ? planOverlayNetwork(req, await c.store.networks(), id, driver) : await c.store.createNetwork((existing) => planOverlayNetwork(req, existing, id, driver));
+    const k = c.store.k;
+    ctx.journal.narrate(
+      [
+        `etcd transaction, only if none of the last three keys exists yet:`,
+        `  put ${k.network(net.id)} <the network as JSON>`,
+        `  put ${k.name(net.name)} ${net.id}`,
+        `  put ${k.vni(net.vni)} ${net.id}`,
+        `  put ${k.subnet(net.ipam.subnet)} ${net.id}`,
+      ].join('\n'),
+      `claim ${net.name}'s name, VNI ${net.vni} and subnet ${net.ipam.subnet} in the cluster store in one transaction: no other host can take them, and every host sees the network (scope global)`,
+      'cluster',
+    );
+    if (ctx.dryRun) return net;
     await ensureAgent(ctx, c.config);
     return net;
   });

@@ -18,6 +18,7 @@ import {
   FLOOD_MAC,
   OVERLAY_VXLAN,
   openOverlaySandbox,
+  overlayNsName,
   removeFloodEntry,
   removeRemoteEndpoint,
 } from '../../drivers/overlay.js';
@@ -153,11 +154,13 @@ export async function reconcilePeers(ctx: Context, snapshot: ClusterSnapshot, vt
     for (const id of ids) {
       if (only && !only.includes(id)) continue;
       const place = overlayPlace(ctx.paths, id);
-      if (!existsSync(place.netns)) {
+      // A dry run joining a network's first container here made its namespace only on paper: program that one.
+      const onPaper = ctx.dryRun && !!only?.includes(id) && !existsSync(place.netns);
+      if (!existsSync(place.netns) && !onPaper) {
         delete all[id];
         continue;
       }
-      const ns = openOverlaySandbox(place, id);
+      const ns = onPaper ? { name: overlayNsName(id), path: place.netns, fd: -1 } : openOverlaySandbox(place, id);
       if (!ns) continue;
       const ov = ctx.rtnlIn(ns);
       const net = snapshot.networks.find((n) => n.id === id);

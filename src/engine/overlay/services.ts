@@ -4,6 +4,7 @@
 // the containers of other hosts are programmed into this host's namespace of
 // the network, and the host agent is started if it is not running. The
 // driver (drivers/overlay.ts) does the kernel work around these.
+import type { ClusterStore } from '../../cluster/etcd.js';
 import type { ClusterEndpoint, ClusterSnapshot } from '../../cluster/records.js';
 import type { EndpointRequest, OverlayServices, Steps } from '../../drivers/types.js';
 import { allocateAddress } from '../../ipam/allocator.js';
@@ -32,6 +33,17 @@ function pickAddress(net: NetworkRecord, taken: string[], requested?: string): s
     if (err instanceof IpamError) throw new PlumbError(err.message);
     throw err;
   }
+}
+
+/** What a claim would give, without making it: the endpoint as planned, and the overlay's state with it added. */
+async function plannedClaim(
+  store: ClusterStore,
+  net: NetworkRecord,
+  plan: (taken: string[]) => ClusterEndpoint,
+): Promise<{ endpoint: ClusterEndpoint; snapshot: ClusterSnapshot }> {
+  const snapshot = await store.snapshot();
+  const endpoint = plan(snapshot.endpoints.filter((e) => e.networkId === net.id).map((e) => e.ip));
+  return { endpoint, snapshot: { ...snapshot, endpoints: [...snapshot.endpoints, endpoint] } };
 }
 
 async function withdraw(ctx: Context, ep: Pick<ClusterEndpoint, 'networkId' | 'id' | 'ip'>): Promise<void> {
@@ -67,14 +79,21 @@ export function overlayServices(ctx: Context): OverlayServices {
             vtep: c.vtep,
           };
         };
-        let endpoint: ClusterEndpoint;
-        if (ctx.dryRun) endpoint = plan((await c.store.endpoints(net.id)).map((e) => e.ip));
-        else {
-          const result = await c.store.addEndpoint(net.id, plan);
-          endpoint = result.endpoint;
-          claimed.set(net.id, result.snapshot);
-          steps.onRollback('withdraw endpoint', () => withdraw(ctx, endpoint));
-        }
+        // A dry run reads the overlay as it is (reading claims nothing), so its script programs the same peers a real run would.
+        const result = ctx.dryRun ? await plannedClaim(c.store, net, plan) : await c.store.addEndpoint(net.id, plan);
+        const endpoint = result.endpoint;
+        claimed.set(net.id, result.snapshot);
+        if (!ctx.dryRun) steps.onRollback('withdraw endpoint', () => withdraw(ctx, endpoint));
+        const k = c.store.k;
+        ctx.journal.narrate(
+          [
+            `etcd transaction, only if ${k.ip(net.id, endpoint.ip)} does not exist yet:`,
+            `  put ${k.ip(net.id, endpoint.ip)} ${endpoint.id}`,
+            `  put ${k.endpoint(net.id, endpoint.id)} <the endpoint as JSON: ${endpoint.ip}, ${endpoint.mac}, host ${endpoint.node}, VTEP ${endpoint.vtep}>`,
+          ].join('\n'),
+          `claim ${endpoint.ip} on ${net.name} in the cluster store, so no other host hands it out; the other hosts' agents read the endpoint and point ${endpoint.mac} at this host's VTEP ${endpoint.vtep}`,
+          'cluster',
+        );
         return {
           id: endpoint.id,
           networkId: net.id,
@@ -101,7 +120,7 @@ export function overlayServices(ctx: Context): OverlayServices {
       await withCluster(ctx, async (c) => {
         const snapshot = known ?? (await c.store.snapshot());
         await reconcilePeers(ctx, snapshot, c.vtep, [net.id]);
-        ensureAgent(ctx, c.config);
+        await ensureAgent(ctx, c.config);
       });
     },
 

@@ -6,13 +6,14 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { forwardPolicyText, removeAll } from '../../firewall/index.js';
 import { releaseMountDir, removeNsFile } from '../../kernel/netns.js';
-import { isRecordedProcessAlive, stopProcess } from '../../kernel/process.js';
-import { netnsDir, utsDir } from '../../store/paths.js';
+import { isAlive, isRecordedProcessAlive, processStartTime, stopProcess } from '../../kernel/process.js';
+import { containerDir, netnsDir, utsDir } from '../../store/paths.js';
 import { driverFor } from '../../drivers/index.js';
 import { traitsOf } from '../../drivers/traits.js';
 import type { Context } from '../core/context.js';
 import { restoreHostSysctls } from '../networks/host-setup.js';
-import { stopResolver } from '../../dns/service.js';
+import { resolverStatus, stopResolver } from '../../dns/service.js';
+import { destroySandbox } from '../containers/sandbox.js';
 import { removeLeftovers } from './gc.js';
 import { endProcesses, removeRootCgroup } from '../containers/processes.js';
 import { captureHost, diffSnapshots, readSnapshot } from './snapshot.js';
@@ -30,12 +31,19 @@ export async function resetAll(ctx: Context): Promise<string[]> {
     if (!ctx.dryRun) for (const line of await removeLeftovers(ctx, data)) removed.push(line);
     for (const c of Object.values(data.containers)) {
       // Every process of the container (its cgroup), then its monitor; records from before cgroups: the PID's group.
-      if (c.cgroup || c.monitorPid) await endProcesses(ctx, c, 0);
-      else if (c.pid && isRecordedProcessAlive(c.pid, c.pidStart)) await stopProcess(c.pid, 0);
+      // A dry run stops nothing: it only prints what the real reset would change.
+      if (!ctx.dryRun && (c.cgroup || c.monitorPid)) await endProcesses(ctx, c, 0);
+      else if (!ctx.dryRun && c.pid && isRecordedProcessAlive(c.pid, c.pidStart)) await stopProcess(c.pid, 0);
       for (const ep of Object.values(c.endpoints)) {
         const net = data.networks[ep.networkId];
         if (net) await driverFor(net.driver)?.leaveEndpoint(ctx, net, ep);
       }
+      // As rm does, step by step: the sweep of the namespace directories below then finds only what a crash left.
+      destroySandbox(ctx, c);
+      const dir = containerDir(ctx.paths, c.id);
+      ctx.journal.runSync({ kind: 'file.remove', path: dir, why: `${c.name}'s own files go: its /etc files, output log and exit code` }, () =>
+        rmSync(dir, { recursive: true, force: true }),
+      );
       removed.push(`container ${c.name}`);
     }
     data.containers = {};
@@ -55,6 +63,7 @@ export async function resetAll(ctx: Context): Promise<string[]> {
     restoreHostSysctls(ctx, data);
     commit();
   });
+  if (resolverStatus(ctx.paths)) ctx.journal.narrate('kill the `plumb dns serve` process', 'stop the embedded DNS resolver: no sandbox is left to ask it');
   if (ctx.dryRun) return removed;
   if (await stopResolver(ctx.paths)) removed.push('embedded DNS resolver');
   // cgroups a crash left behind (their processes end with them).
