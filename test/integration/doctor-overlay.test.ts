@@ -45,8 +45,8 @@ beforeAll(async () => {
   [h1, h2] = [lab.host(1), lab.host(2)];
   restoreResolvConf = useHostResolvConf(h1.root, [INTERNET_IP]);
   netId = (await h1.plumbOk(['network', 'create', '-d', 'overlay', '--subnet', '10.30.0.0/24', 'ovd'])).trim();
-  await h1.plumbOk(['run', '-d', '--name', 'c1', '--network', 'ovd', 'busybox']);
-  await h2.plumbOk(['run', '-d', '--name', 'c2', '--network', 'ovd', 'busybox']);
+  await h1.plumbOk(['run', '-d', '--name', 'c1', '--network', 'ovd', 'debian']);
+  await h2.plumbOk(['run', '-d', '--name', 'c2', '--network', 'ovd', 'debian']);
   c2Ip = (await h2.plumbOk(['inspect', '-f', '{{.NetworkSettings.Networks.ovd.IPAddress}}', 'c2'])).trim();
   c2Mac = (await h2.plumbOk(['inspect', '-f', '{{.NetworkSettings.Networks.ovd.MacAddress}}', 'c2'])).trim();
   vtep2 = h2.ip;

@@ -6,6 +6,8 @@
 // undone, exit 0 again. Then trace: a published port from the wan (DNAT
 // seen, accepted), the same after a DROP in PLUMB-USER, and an attempt
 // across two networks (the isolation rule named).
+// Containers here run the host's programs (socat and the like): the label debian keeps the
+// host's filesystem (busybox and alpine would run busybox's).
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -51,9 +53,9 @@ beforeAll(async () => {
   lab = Lab.create({ tag: 'doc' });
   ids.front = (await lab.plumbOk(['network', 'create', '--subnet', '10.61.0.0/24', 'front'])).trim();
   ids.back = (await lab.plumbOk(['network', 'create', '--subnet', '10.62.0.0/24', 'back'])).trim();
-  await lab.plumbOk(['run', '-d', '--name', 'web', '--network', 'front', '-p', '8080:80', '-p', '5353:53/udp', 'busybox', '/bin/sh', '-c', 'socat UDP-LISTEN:53,fork /dev/null & exec socat TCP-LISTEN:80,fork,reuseaddr /dev/null']);
-  await lab.plumbOk(['run', '-d', '--name', 'cli', '--network', 'front', 'busybox']);
-  await lab.plumbOk(['run', '-d', '--name', 'db', '--network', 'back', 'busybox']);
+  await lab.plumbOk(['run', '-d', '--name', 'web', '--network', 'front', '-p', '8080:80', '-p', '5353:53/udp', 'debian', '/bin/sh', '-c', 'socat UDP-LISTEN:53,fork /dev/null & exec socat TCP-LISTEN:80,fork,reuseaddr /dev/null']);
+  await lab.plumbOk(['run', '-d', '--name', 'cli', '--network', 'front', 'debian']);
+  await lab.plumbOk(['run', '-d', '--name', 'db', '--network', 'back', 'debian']);
 }, 60_000);
 
 afterAll(async () => {
@@ -132,15 +134,15 @@ describe('no false alarm in the other modes', () => {
   it('macvlan, host, none, container:, --internal and enable_icc=false leave doctor healthy', async () => {
     const net = ['--subnet', '203.0.113.0/24', '--ip-range', '203.0.113.128/25', '--gateway', WAN_IP];
     await lab.plumbOk(['network', 'create', '-d', 'macvlan', '-o', 'parent=eth0', ...net, 'pub']);
-    await lab.plumbOk(['run', '-d', '--name', 'mv1', '--network', 'pub', 'busybox']);
-    await lab.plumbOk(['run', '-d', '--name', 'mv2', '--network', 'pub', 'busybox']);
-    await lab.plumbOk(['run', '-d', '--name', 'hostc', '--network', 'host', 'busybox']);
-    await lab.plumbOk(['run', '-d', '--name', 'nonec', '--network', 'none', 'busybox']);
-    await lab.plumbOk(['run', '-d', '--name', 'joined', '--network', 'container:cli', 'busybox']);
+    await lab.plumbOk(['run', '-d', '--name', 'mv1', '--network', 'pub', 'debian']);
+    await lab.plumbOk(['run', '-d', '--name', 'mv2', '--network', 'pub', 'debian']);
+    await lab.plumbOk(['run', '-d', '--name', 'hostc', '--network', 'host', 'debian']);
+    await lab.plumbOk(['run', '-d', '--name', 'nonec', '--network', 'none', 'debian']);
+    await lab.plumbOk(['run', '-d', '--name', 'joined', '--network', 'container:cli', 'debian']);
     await lab.plumbOk(['network', 'create', '--internal', '--subnet', '10.63.0.0/24', 'priv']);
-    await lab.plumbOk(['run', '-d', '--name', 'inner', '--network', 'priv', 'busybox']);
+    await lab.plumbOk(['run', '-d', '--name', 'inner', '--network', 'priv', 'debian']);
     await lab.plumbOk(['network', 'create', '-o', 'com.docker.network.bridge.enable_icc=false', '--subnet', '10.64.0.0/24', 'noicc']);
-    await lab.plumbOk(['run', '-d', '--name', 'quiet', '--network', 'noicc', 'busybox']);
+    await lab.plumbOk(['run', '-d', '--name', 'quiet', '--network', 'noicc', 'debian']);
     try {
       for (const args of [[], ['mv1', 'mv2'], ['joined', 'web:80'], ['hostc', 'web:80']]) {
         const r = await doctor(args);
