@@ -16,7 +16,7 @@ import { bindPorts, refuseUnfitPorts, whyPublish } from './ports.js';
 import { syncFirewall } from '../firewall/sync.js';
 import { ensureBuiltins } from '../networks/lifecycle.js';
 import { buildSandbox, destroySandbox } from './sandbox.js';
-import { buildModeSandbox, planMode, writeModeEtcFiles } from './modes.js';
+import { buildModeSandbox, planMode, writeModeEtcFiles, type ModeRequest } from './modes.js';
 import { declareIntent, withIntent } from '../core/intents.js';
 import { firewallCheckpoint } from '../firewall/checkpoint.js';
 import { gatewayNetworkId, needsEmbeddedDns, syncSandboxDns } from '../networks/connect.js';
@@ -29,26 +29,13 @@ import { InputError } from '../../validate/errors.js';
 import { normalizeContainerConfig } from '../../validate/container-config.js';
 import { execCommand, mainAlive, startMain, waitMainExit, type ProcessOptions } from './processes.js';
 
-export interface RunRequest {
+/** What `run`/`create` asks: the network-mode request (modes.ts) plus the container's own settings. */
+export interface RunRequest extends ModeRequest {
   name?: string;
   image: string;
   command: string[];
-  network: string;
-  hostname?: string;
   autoRemove: boolean;
-  aliases: string[];
-  ip?: string;
-  mac?: string;
-  publish: ContainerRecord['publish'];
-  /** -P: a random host port for every exposed port without a -p. */
-  publishAll?: boolean;
-  expose: ContainerRecord['expose'];
-  links: ContainerRecord['links'];
   env: Record<string, string>;
-  dns: string[];
-  dnsSearch: string[];
-  dnsOptions: string[];
-  extraHosts: string[];
   /** -t and -i: a terminal for the main process, its stdin kept open. */
   tty?: boolean;
   interactive?: boolean;

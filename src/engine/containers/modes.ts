@@ -50,6 +50,7 @@ export interface ModeRequest {
   ip?: string;
   mac?: string;
   publish: ContainerRecord['publish'];
+  /** -P: a random host port for every exposed port without a -p. */
   publishAll?: boolean;
   expose: ContainerRecord['expose'];
   links: ContainerRecord['links'];
