@@ -1,10 +1,10 @@
 // Golden-file tests of the firewall renderer: one .rules file per option
 // combination under golden/firewall/. Run with UPDATE_GOLDEN=1 to rewrite them
 // after an intended change, then review the diff like any other code.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { expectGolden } from '../helpers/golden.js';
 import {
   buildRules,
   explainRulesOwnedBy,
@@ -24,29 +24,8 @@ import {
 import { bindingRuns, containerPortSpans, runLabel } from '../../src/firewall/port-runs.js';
 
 const GOLDEN_DIR = join(dirname(fileURLToPath(import.meta.url)), 'golden', 'firewall');
-const UPDATE = process.env.UPDATE_GOLDEN === '1';
-
-/** Compares text the way a reader would: no trailing blanks, no comment lines, one trailing newline. */
-function normalise(text: string): string {
-  return (
-    text
-      .replace(/\r\n/g, '\n')
-      .split('\n')
-      .map((l) => l.trimEnd())
-      .filter((l) => l !== '' && !l.startsWith('#'))
-      .join('\n') + '\n'
-  );
-}
-
 function golden(name: string, actual: string): void {
-  const file = join(GOLDEN_DIR, `${name}.rules`);
-  if (UPDATE || !existsSync(file)) {
-    if (!UPDATE) throw new Error(`missing golden file ${file}; run with UPDATE_GOLDEN=1 to create it`);
-    mkdirSync(GOLDEN_DIR, { recursive: true });
-    writeFileSync(file, normalise(actual));
-    return;
-  }
-  expect(normalise(actual)).toBe(normalise(readFileSync(file, 'utf8')));
+  expectGolden(join(GOLDEN_DIR, `${name}.rules`), actual);
 }
 
 function net(over: Partial<FirewallNetwork> & Pick<FirewallNetwork, 'name' | 'bridge' | 'subnet'>): FirewallNetwork {
