@@ -102,7 +102,7 @@ describe('plumb graph of an overlay across two hosts', () => {
     const onBr0 = links.filter((l) => l.master === 'br0' && l.linkinfo?.info_kind === 'veth').map((l) => l.ifname);
     expect(topo.nodes.filter((n) => n.kind === 'veth' && n.parent === box.id).map((n) => n.label)).toEqual(onBr0);
     const peer = topo.nodes.find((n) => n.kind === 'peer')!;
-    expect(peer.attrs).toMatchObject({ node: h2.name, vtep: h2.ip });
+    expect(peer.attrs).toMatchObject({ node: h2.hostname, nodeId: h2.nodeId(), vtep: h2.ip });
     const remote = topo.nodes.find((n) => n.kind === 'remote' && n.label === 'g2')!;
     expect(remote.parent).toBe(peer.id);
     expect(remote.attrs.ip).toBe(g2Addr.local);

@@ -37,8 +37,12 @@ const data: StoreData = {
   sysctls: [],
 };
 
-function remote(name: string, networkId: string, ip: string, node: string, aliases: string[] = []): OverlayName {
-  return { name, aliases, ip, network: networkId === 'ov1' ? 'ov_net1' : 'ov_net2', networkId, containerId: `${name}-id`.padEnd(64, 'e'), node };
+/** A host's node ID in these tests: its letter repeated. */
+const nodeIdOf = (host: string) => host.padEnd(64, host.slice(-1));
+
+/** An endpoint of host `host`. Every host has the same hostname, "vm", as lab namespaces and cloned VMs do: only node IDs differ. */
+function remote(name: string, networkId: string, ip: string, host: string, aliases: string[] = []): OverlayName {
+  return { name, aliases, ip, network: networkId === 'ov1' ? 'ov_net1' : 'ov_net2', networkId, containerId: `${name}-id`.padEnd(64, 'e'), node: 'vm', nodeId: nodeIdOf(host) };
 }
 
 const others: OverlayName[] = [
@@ -71,7 +75,7 @@ describe('which sandboxes get the embedded DNS on overlays', () => {
 });
 
 describe('NameTable with the other hosts\' overlay endpoints', () => {
-  const t = new NameTable(data, others, 'h1');
+  const t = new NameTable(data, others, nodeIdOf('h1'));
   const asker1 = t.asker('172.18.0.2')!;
   const asker3 = t.asker('172.18.0.3')!;
 
