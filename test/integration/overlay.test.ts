@@ -127,7 +127,8 @@ async function expectNothingOf(h: LabHost, name: string, linksBefore: string[]):
   const eps = await etcdValues(`/plumb/endpoints/${ov1}/`, true);
   expect(eps.length).toBeGreaterThan(0);
   expect(eps.map((e) => (JSON.parse(e) as { containerName: string }).containerName)).not.toContain(name);
-  expect((await h.plumb(['system', 'check'])).code).toBe(0);
+  const check = await h.plumb(['system', 'check']);
+  expect(check.code, check.stdout + check.stderr).toBe(0);
 }
 
 let ov1: string;
@@ -213,19 +214,24 @@ describe('seed 004: an overlay network across hosts', () => {
 
   it('refuses a host that carries the node ID of another (a cloned state dir), naming the file to delete; deleting it is the fix', async () => {
     const file = join(h3.root, 'lib', 'node-id');
+    const own = readFileSync(file, 'utf8');
     writeFileSync(file, `${h1.nodeId()}\n`);
-    const linksBefore = h3.ipJson<Array<{ ifname: string }>>(['link', 'show']).map((l) => l.ifname);
-    const r = await h3.plumb(['run', '-d', '--name', 'clone', '--network', 'ov_net1', 'debian']);
-    expect(r.code).not.toBe(0);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toContain(`node ID ${h1.nodeId()!.slice(0, 12)} is already used by the host at ${h1.ip} (with bbbox1 on overlays), and this host advertises ${h3.ip}`);
-    expect(r.stderr).toContain(`delete ${file} here`);
-    await expectNothingOf(h3, 'clone', linksBefore);
-    // Host 1's registration is untouched, and bbbox1 still resolves and answers from host 2.
-    expect(JSON.parse(await etcdGet(`/plumb/nodes/${h1.nodeId()}`))).toMatchObject({ vtep: h1.ip });
-    expect(await resolves(h2, 'bbbox2', 'bbbox1')).toEqual(['10.0.0.2']);
-    // The fix the message names.
-    rmSync(file);
+    try {
+      const linksBefore = h3.ipJson<Array<{ ifname: string }>>(['link', 'show']).map((l) => l.ifname);
+      const r = await h3.plumb(['run', '-d', '--name', 'clone', '--network', 'ov_net1', 'debian']);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain(`node ID ${h1.nodeId()!.slice(0, 12)} is already used by the host at ${h1.ip} (with bbbox1 on overlays), and this host advertises ${h3.ip}`);
+      expect(r.stderr).toContain(`delete ${file} here`);
+      await expectNothingOf(h3, 'clone', linksBefore);
+      // Host 1's registration is untouched, and bbbox1 still resolves and answers from host 2.
+      expect(JSON.parse(await etcdGet(`/plumb/nodes/${h1.nodeId()}`))).toMatchObject({ vtep: h1.ip });
+      expect(await resolves(h2, 'bbbox2', 'bbbox1')).toEqual(['10.0.0.2']);
+    } finally {
+      // The fix the message names (the later tests need host 3 as itself).
+      rmSync(file);
+    }
+    expect(own).toMatch(/^[0-9a-f]{64}\n$/);
     await h3.plumbOk(['run', '-d', '--name', 'clone', '--network', 'ov_net1', 'debian']);
     expect(h3.nodeId()).toMatch(/^[0-9a-f]{64}$/);
     expect(new Set([h1.nodeId(), h2.nodeId(), h3.nodeId()]).size).toBe(3);

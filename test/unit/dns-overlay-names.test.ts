@@ -112,6 +112,20 @@ describe('NameTable with the other hosts\' overlay endpoints', () => {
   it('does not take remote addresses as askers', () => {
     expect(t.asker('10.0.0.3')).toBeUndefined();
   });
+
+  it('answers for endpoints of a store written before node IDs (no nodeId), unless this host answers for the address', () => {
+    const { nodeId: _drop, ...old } = remote('legacy', 'ov1', '10.0.0.8', 'h2');
+    const { nodeId: _mine, ...oldMine } = remote('bbbox1', 'ov1', '10.0.0.2', 'h1');
+    const t2 = new NameTable(data, [old, oldMine], nodeIdOf('h1'));
+    const asker = t2.asker('172.18.0.2')!;
+    expect(t2.lookup(asker, 'legacy')).toEqual(['10.0.0.8']);
+    expect(t2.lookup(asker, 'bbbox1')).toEqual(['10.0.0.2']);
+  });
+
+  it('without a node ID of its own yet, takes every cluster entry as remote but still never answers twice for an address', () => {
+    const t3 = new NameTable(data, others);
+    expect(t3.lookup(t3.asker('172.18.0.2')!, 'bbbox1')).toEqual(['10.0.0.2']);
+  });
 });
 
 function endpoint(name: string, ip: string, node: string): ClusterEndpoint {

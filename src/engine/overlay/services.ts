@@ -168,13 +168,14 @@ export async function orphanedClusterEndpoints(ctx: Context, data: StoreData): P
   if (!Object.values(data.networks).some((n) => n.scope === 'global')) return [];
   const { clusterConfig } = await import('../../cluster/config.js');
   if (!clusterConfig()) return [];
-  // Endpoints are this host's by node ID; those written before node IDs carry none and are left alone (they may be another host's).
+  // Endpoints are this host's by node ID and VTEP both: a clone carrying another host's node ID must never
+  // take that host's endpoints for its own. Those written before node IDs carry none and are left alone.
   const me = readNodeId(ctx.paths);
   if (!me) return [];
   const local = new Set(Object.values(data.containers).flatMap((c) => Object.values(c.endpoints).map((e) => e.id)));
   try {
-    const all = await withCluster(ctx, (c) => c.store.endpoints(), { needVtep: false, timeoutMs: 2000 });
-    return all.filter((e) => e.nodeId === me && !local.has(e.id));
+    const { all, vtep } = await withCluster(ctx, async (c) => ({ all: await c.store.endpoints(), vtep: c.vtep }), { timeoutMs: 2000 });
+    return all.filter((e) => e.nodeId === me && e.vtep === vtep && !local.has(e.id));
   } catch {
     return [];
   }
