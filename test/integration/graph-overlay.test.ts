@@ -87,7 +87,7 @@ describe('plumb graph of an overlay across two hosts', () => {
     });
     expect(ok, JSON.stringify(t?.nodes.find((n) => n.kind === 'remote'))).toBe(true);
     const topo = t!;
-    expect(topo.host).toBe(h1.name);
+    expect(topo.host).toBe(h1.hostname);
     const box = topo.nodes.find((n) => n.kind === 'overlay-ns')!;
     expect(box.label).toBe(`1-${netId.slice(0, 10)}`);
     const vxNode = topo.nodes.find((n) => n.kind === 'vxlan')!;
@@ -114,7 +114,7 @@ describe('plumb graph of an overlay across two hosts', () => {
     const ascii = await h1.plumbOk(['graph']);
     // The overlay's own namespace is plumb's, not a leftover: system check (and so the picture) finds nothing wrong.
     expect(topo.drift).toEqual([]);
-    expect(ascii).toContain(`◀══▶ host ${h2.name} VTEP ${h2.ip}`);
+    expect(ascii).toContain(`◀══▶ host ${h2.hostname} VTEP ${h2.ip}`);
   });
 
   it('marks g2 as drift on host 1 when its FDB entry is deleted behind plumb\'s back', async () => {
