@@ -371,7 +371,7 @@ export function buildProgram(only?: string): Command {
     const system = program.command('system').description('Manage plumb itself');
     system
       .command('info')
-      .description('Show kernel features, the firewall backend and plumb paths')
+      .description('Show kernel features, the firewall backend, plumb paths, and counts of containers and networks')
       .action(lazy(async () => (await import('./commands/system.js')).info));
     system
       .command('reset')

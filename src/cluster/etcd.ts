@@ -7,8 +7,9 @@
 // from fresh data and tried again.
 import type { ClusterConfig } from './config.js';
 import { EtcdGateway } from './etcd-gateway.js';
+import { isRegistered, planRegistration, registrationGuard, type RegistrationState } from './identity.js';
 import type { Kv, RangeResult, TxnOp } from './kv.js';
-import { keys, type ClusterEndpoint, type ClusterNetwork, type ClusterSnapshot } from './records.js';
+import { keys, type ClusterEndpoint, type ClusterNetwork, type ClusterNode, type ClusterSnapshot } from './records.js';
 
 export class ClusterStoreError extends Error {}
 
@@ -134,22 +135,75 @@ export class ClusterStore {
     });
   }
 
+  /** The registration keys of `me` as read in one transaction's ranges (node record, VTEP owner). */
+  private registrationOf(me: ClusterNode, byId: RangeResult | undefined, byVtep: RangeResult | undefined): RegistrationState {
+    const id = byId?.kvs[0];
+    const vtep = byVtep?.kvs[0];
+    return {
+      byId: id ? { node: JSON.parse(id.value) as ClusterNode, modRevision: id.modRevision } : undefined,
+      byVtep: vtep ? { nodeId: vtep.value, modRevision: vtep.modRevision } : undefined,
+    };
+  }
+
+  /**
+   * Records this host (node ID, name, VTEP) unless it is recorded as it is;
+   * refuses, with the reason and the fix, an identity that clashes with
+   * another host's (see identity.ts). Race-free: the write compares every key
+   * it read. `nodeIdFile` is named in the message for a cloned host.
+   */
+  async registerNode(me: ClusterNode, nodeIdFile: string): Promise<void> {
+    return this.call('registering this host', async () => {
+      for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+        const {
+          ranges: [byId, byVtep, eps],
+        } = await this.kv.txn({
+          compare: [],
+          success: [{ range: this.k.node(me.id) }, { range: this.k.vtep(me.vtep) }, { range: this.k.endpoints, prefix: true }],
+        });
+        const state = this.registrationOf(me, byId, byVtep);
+        const before = state.byId?.node.vtep;
+        if (before && before !== me.vtep) {
+          const prev = (await this.kv.range(this.k.vtep(before))).kvs[0];
+          state.previousVtep = prev ? { nodeId: prev.value, modRevision: prev.modRevision } : undefined;
+        }
+        const endpoints = eps!.kvs.map((kv) => JSON.parse(kv.value) as ClusterEndpoint);
+        const plan = planRegistration(this.config.prefix, me, state, endpoints, nodeIdFile);
+        if (plan.kind === 'registered') return;
+        if (plan.kind === 'clash') throw new ClusterConflict(plan.message);
+        if ((await this.kv.txn({ compare: plan.compare, success: plan.success })).succeeded) return;
+      }
+      throw new ClusterStoreError('other hosts kept changing the registration of this host\'s node ID or address; try again');
+    });
+  }
+
   /**
    * Registers an endpoint with an address no other host holds. `plan` gets the
    * addresses taken on the network and returns the endpoint with the address
    * to claim (it throws when none is left, or when a requested one is taken).
+   * With `self` (this host's identity), the host is registered first when it
+   * is not (a clash is refused before anything is claimed), and the claim
+   * holds only while that registration stands.
    * Also returns the whole overlay state as of the claim, which the caller
    * programs its host from (one round trip fewer than reading it again).
    */
-  async addEndpoint(networkId: string, plan: (taken: string[]) => ClusterEndpoint): Promise<{ endpoint: ClusterEndpoint; snapshot: ClusterSnapshot }> {
+  async addEndpoint(
+    networkId: string,
+    plan: (taken: string[]) => ClusterEndpoint,
+    self?: { node: ClusterNode; nodeIdFile: string },
+  ): Promise<{ endpoint: ClusterEndpoint; snapshot: ClusterSnapshot }> {
     return this.call('registering the endpoint', async () => {
       const ipam = this.k.ipamOf(networkId);
       for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-        // Both reads in one round trip, as of one revision.
+        // All reads in one round trip, as of one revision: the host's own registration comes along for free.
+        const mine = self ? [{ range: this.k.node(self.node.id) }, { range: this.k.vtep(self.node.vtep) }] : [];
         const {
-          ranges: [net, addresses],
-        } = await this.kv.txn({ compare: [], success: [{ range: this.k.network(networkId) }, { range: ipam, prefix: true }] });
+          ranges: [net, addresses, byId, byVtep],
+        } = await this.kv.txn({ compare: [], success: [{ range: this.k.network(networkId) }, { range: ipam, prefix: true }, ...mine] });
         if (!net?.kvs.length) throw new ClusterConflict(`network ${networkId} not found in the cluster store`);
+        if (self && !isRegistered(self.node, this.registrationOf(self.node, byId, byVtep))) {
+          await this.registerNode(self.node, self.nodeIdFile);
+          continue;
+        }
         const taken = addresses!.kvs.map((kv) => kv.key.slice(ipam.length));
         const ep = plan(taken);
         const { succeeded, ranges } = await this.kv.txn({
@@ -157,6 +211,8 @@ export class ClusterStore {
             { key: this.k.ip(networkId, ep.ip), target: 'CREATE', result: 'EQUAL', revision: 0 },
             // The network was not removed in the meantime.
             { key: this.k.network(networkId), target: 'VERSION', result: 'GREATER', revision: 0 },
+            // Nobody took this host's node ID or VTEP address in the meantime.
+            ...(self ? registrationGuard(this.config.prefix, self.node) : []),
           ],
           success: [
             { put: this.k.ip(networkId, ep.ip), value: ep.id },

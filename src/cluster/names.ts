@@ -20,8 +20,10 @@ export interface OverlayName {
   network: string;
   networkId: string;
   containerId: string;
-  /** The host it runs on. */
+  /** The name of the host it runs on (for people: hostnames repeat). */
   node: string;
+  /** That host's node ID (absent for endpoints written before node IDs). */
+  nodeId?: string;
 }
 
 export function namesFromSnapshot(s: ClusterSnapshot): OverlayName[] {
@@ -36,6 +38,7 @@ export function namesFromSnapshot(s: ClusterSnapshot): OverlayName[] {
       networkId: e.networkId,
       containerId: e.containerId,
       node: e.node,
+      ...(e.nodeId ? { nodeId: e.nodeId } : {}),
     }));
 }
 
@@ -63,8 +66,15 @@ export class OverlayNameWatch {
   private revision = -1n;
   private changes = 0;
   private closeFn?: () => void;
-  /** This host's name among the peers (set by start when a cluster store is configured). */
-  node?: string;
+  /**
+   * This host's node ID, read when asked: the ID is made by the first overlay
+   * join, which may come after the resolver started (set by the resolver).
+   */
+  localNodeId?: () => string | undefined;
+
+  get nodeId(): string | undefined {
+    return this.localNodeId?.();
+  }
 
   /** Names as last read (empty until the first read, or without a cluster store). */
   current(): readonly OverlayName[] {
@@ -107,7 +117,6 @@ export class OverlayNameWatch {
   async start(env: NodeJS.ProcessEnv = process.env, log?: (line: string) => void): Promise<this> {
     const cfg = clusterConfig(env);
     if (!cfg) return this;
-    this.node = cfg.nodeName;
     const { ClusterStore } = await import('./etcd.js');
     const store = await ClusterStore.connect(cfg, { timeoutMs: 2000 });
     let lastError = '';

@@ -9,6 +9,14 @@
 //   PREFIX/joins/<id>                   bumped by every join: network rm compares it
 //   PREFIX/ipam/<id>/<ip>               <endpoint id>
 //   PREFIX/endpoints/<id>/<endpoint id> ClusterEndpoint
+//   PREFIX/nodes/<node id>              ClusterNode: a host's identity, name and VTEP
+//   PREFIX/vteps/<a.b.c.d>              <node id>  one host per underlay address
+//
+// A host is known by its node ID (random, made once and kept in its state
+// dir), never by its hostname: lab namespaces and cloned VMs share hostnames.
+// Stores written before node IDs existed have no nodes/ or vteps/ keys and
+// endpoints without nodeId: those endpoints still work (who is local is told
+// by the VTEP), they only take no part in clash checks.
 import type { IpamRecord } from '../store/model.js';
 
 export interface ClusterNetwork {
@@ -36,8 +44,20 @@ export interface ClusterEndpoint {
   ip: string;
   prefix: number;
   mac: string;
-  /** The host the endpoint lives on, and its VTEP (the advertised underlay address). */
+  /** The name of the host the endpoint lives on (for people: hostnames repeat), and its VTEP (the advertised underlay address). */
   node: string;
+  vtep: string;
+  /** The host's node ID (absent in endpoints written before node IDs). */
+  nodeId?: string;
+}
+
+/** A host of the cluster, as registered when it first joins an overlay. */
+export interface ClusterNode {
+  /** 64 hex characters, made once per host (its state dir's node-id file). */
+  id: string;
+  /** Display name: the hostname or node-name setting. Not unique. */
+  name: string;
+  /** Its advertised underlay address. Unique: two hosts cannot receive the same VXLAN packets. */
   vtep: string;
 }
 
@@ -67,6 +87,9 @@ export function keys(prefix: string) {
     endpoints: `${p}/endpoints/`,
     endpointsOf: (id: string) => `${p}/endpoints/${id}/`,
     endpoint: (id: string, epId: string) => `${p}/endpoints/${id}/${epId}`,
+    nodes: `${p}/nodes/`,
+    node: (nodeId: string) => `${p}/nodes/${nodeId}`,
+    vtep: (ip: string) => `${p}/vteps/${ip}`,
   };
 }
 
@@ -85,20 +108,22 @@ export function changesNames(change: ClusterChange, prefix: string): boolean {
 }
 
 /**
- * Whether a change can alter the forwarding entries host `node` programs for
- * the containers of other hosts. Network definitions and other hosts'
- * endpoints can; this host's own endpoints cannot (the command that made or
- * removed one has already put this host in order), nor can the bookkeeping
- * keys (names, VNIs, subnets, addresses, joins). When in doubt: yes.
+ * Whether a change can alter the forwarding entries the host at `vtep`
+ * programs for the containers of other hosts. Network definitions and other
+ * hosts' endpoints can; this host's own endpoints cannot (the command that
+ * made or removed one has already put this host in order), nor can the
+ * bookkeeping keys (names, VNIs, subnets, addresses, joins, nodes). Hosts are
+ * told apart by VTEP, which every endpoint, old or new, carries and no two
+ * hosts share. When in doubt: yes.
  */
-export function changesPeersOf(change: ClusterChange, prefix: string, node: string): boolean {
+export function changesPeersOf(change: ClusterChange, prefix: string, vtep: string): boolean {
   const k = keys(prefix);
   if (change.key.startsWith(k.networks)) return true;
   if (!change.key.startsWith(k.endpoints)) return false;
   const text = change.type === 'put' ? change.value : change.previous;
   if (!text) return true;
   try {
-    return (JSON.parse(text) as Partial<ClusterEndpoint>).node !== node;
+    return (JSON.parse(text) as Partial<ClusterEndpoint>).vtep !== vtep;
   } catch {
     return true;
   }

@@ -69,14 +69,17 @@ export class NameTable {
   private readonly members = new Map<string, Member[]>();
 
   /**
-   * `remote`: overlay endpoints from the cluster store. Those of `localNode`
-   * are skipped (the store is the truth for this host's containers, running or
-   * not), and so is any address this host already answers for.
+   * `remote`: overlay endpoints from the cluster store. Those of this host
+   * (node ID `localNodeId`) are skipped: the local store is the truth for this
+   * host's containers, running or not. Hosts are told apart by node ID, never
+   * by hostname, which lab namespaces and cloned VMs share. Endpoints without
+   * a node ID (written before node IDs) count as remote, and any address this
+   * host already answers for is skipped.
    */
   constructor(
     private readonly data: StoreData,
     remote: readonly OverlayName[] = [],
-    localNode?: string,
+    localNodeId?: string,
   ) {
     for (const c of Object.values(data.containers)) {
       if (c.state !== 'running') continue;
@@ -86,7 +89,7 @@ export class NameTable {
       }
     }
     for (const r of remote) {
-      if (r.node === localNode || data.networks[r.networkId]?.scope !== 'global') continue;
+      if ((localNodeId && r.nodeId === localNodeId) || data.networks[r.networkId]?.scope !== 'global') continue;
       if ((this.members.get(r.networkId) ?? []).some((m) => m.ip === r.ip)) continue;
       this.add(r.networkId, { name: r.name, id: r.containerId, ip: r.ip, aliases: r.aliases });
     }

@@ -34,7 +34,7 @@ export interface ServerOptions {
   /** Address to listen on (default: every address of this namespace). */
   host?: string;
   resolvers?: HostResolvers;
-  /** Overlay endpoints of every host, kept current; `node` is this host's name among them. */
+  /** Overlay endpoints of every host, kept current; `nodeId` is this host's node ID among them. */
   overlay?: OverlaySource;
   log?: (line: string) => void;
 }
@@ -43,7 +43,7 @@ export interface OverlaySource {
   current(): readonly OverlayName[];
   /** Changes whenever current() does. */
   version(): number;
-  node?: string;
+  readonly nodeId?: string;
 }
 
 export interface ServerStats {
@@ -142,7 +142,7 @@ export class EmbeddedDns {
         this.data = data;
         this.storeFileKey = fileKey;
       }
-      this.table = new NameTable(this.data, overlay?.current(), overlay?.node);
+      this.table = new NameTable(this.data, overlay?.current(), overlay?.nodeId);
       this.storeKey = key;
     }
     return this.table;

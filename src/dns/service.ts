@@ -9,6 +9,7 @@
 // resolver started without them (or with others) is replaced by the first
 // command that has them.
 import { clusterConfig, type ClusterConfig } from '../cluster/config.js';
+import { readNodeId } from '../cluster/node-id.js';
 import { OverlayNameWatch } from '../cluster/names.js';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -113,6 +114,9 @@ export async function serveResolver(p: Paths, port: number): Promise<void> {
   const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
   const cluster = currentCluster();
   const overlay = new OverlayNameWatch();
+  // Read until found, then kept: a host's node ID never changes while its state dir lives.
+  let nodeId: string | undefined;
+  overlay.localNodeId = () => (nodeId ??= readNodeId(p));
   // Loaded here: only the resolver's own process needs the server (and dgram, net).
   const { EmbeddedDns } = await import('./server.js');
   const dns = new EmbeddedDns({ storeFile: storeFile(p), port, log, overlay });
@@ -120,7 +124,7 @@ export async function serveResolver(p: Paths, port: number): Promise<void> {
   if (cluster) {
     // One read before saying "ready", so remote names answer at once; bounded, so an absent etcd delays nothing for long.
     const started = overlay.start(process.env, log).then(
-      () => log(`watching overlay names in ${cluster.store} as ${cluster.nodeName}`),
+      () => log(`watching overlay names in ${cluster.store} as ${cluster.nodeName} (node ${overlay.nodeId?.slice(0, 12) ?? 'without an ID yet'})`),
       (err: Error) => log(`overlay names unavailable: ${err.message}`),
     );
     await Promise.race([started, sleep(OVERLAY_FIRST_READ_MS)]);

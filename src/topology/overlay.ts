@@ -71,14 +71,16 @@ export function describeOverlayNetwork(d: Describe, net: NetworkRecord): Fragmen
   if (!d.cluster) return fragment;
   const remote = d.cluster.endpoints
     .filter((e) => e.networkId === net.id && e.vtep !== d.cluster!.vtep)
-    .sort((a, b) => (a.node === b.node ? a.ip.localeCompare(b.ip, 'en', { numeric: true }) : a.node.localeCompare(b.node)));
+    .sort((a, b) => (a.vtep === b.vtep ? a.ip.localeCompare(b.ip, 'en', { numeric: true }) : a.vtep.localeCompare(b.vtep, 'en', { numeric: true })));
   for (const e of remote) {
-    const peerId = ids.peer(e.node);
-    const vtepId = ids.vtep(e.node);
+    // A peer is a VTEP: hostnames repeat (lab namespaces, cloned VMs), underlay addresses cannot.
+    const peerId = ids.peer(e.vtep);
+    const vtepId = ids.vtep(e.vtep);
     if (!fragment.nodes.some((n) => n.id === peerId)) {
+      const who = { node: e.node, vtep: e.vtep, ...(e.nodeId ? { nodeId: e.nodeId } : {}) };
       fragment.nodes.push(
-        node(peerId, 'peer', `host ${e.node}`, { details: [`VTEP ${e.vtep}`], networks: [net.name], attrs: { node: e.node, vtep: e.vtep } }),
-        node(vtepId, 'vtep', `VTEP ${e.vtep}`, { parent: peerId, details: [`UDP ${VXLAN_UDP_PORT}`], networks: [net.name], attrs: { node: e.node, vtep: e.vtep } }),
+        node(peerId, 'peer', `host ${e.node}`, { details: [`VTEP ${e.vtep}`, ...(e.nodeId ? [`node ${e.nodeId.slice(0, 12)}`] : [])], networks: [net.name], attrs: who }),
+        node(vtepId, 'vtep', `VTEP ${e.vtep}`, { parent: peerId, details: [`UDP ${VXLAN_UDP_PORT}`], networks: [net.name], attrs: who }),
       );
       if (here) fragment.edges.push(edge('tunnel', vxId, vtepId, { label: `VXLAN VNI ${net.vni ?? '?'}`, undirected: true }));
     }

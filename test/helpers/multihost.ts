@@ -13,6 +13,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { PLUMB_BIN, runAsync, type RunResult } from './lab.js';
 import { testRootfsDir } from './rootfs.js';
@@ -86,8 +87,28 @@ export class LabHost {
     this.netnsDir = join(this.root, 'netns-names');
   }
 
+  /** What the tests call this host (in messages only: plumb knows it by its node ID). */
   get name(): string {
     return `host${this.index}`;
+  }
+
+  /**
+   * The hostname plumb sees on this host: the machine's, the same on every
+   * lab host (they share the machine's UTS namespace), as on lab namespaces
+   * and cloned VMs. No node name is configured, so this is each host's node
+   * name too, and only node IDs tell the hosts apart.
+   */
+  get hostname(): string {
+    return hostname();
+  }
+
+  /** This host's node ID, once its first overlay join made one. */
+  nodeId(): string | undefined {
+    try {
+      return readFileSync(join(this.root, 'lib', 'node-id'), 'utf8').trim();
+    } catch {
+      return undefined;
+    }
   }
 
   /** Environment of plumb on this host: its own root, and the cluster settings (unless `cluster` is false). */
@@ -95,10 +116,11 @@ export class LabHost {
     const env: NodeJS.ProcessEnv = { ...process.env, PLUMB_ROOT: this.root, PLUMB_NETNS_DIR: this.netnsDir, PLUMB_ROOTFS_DIR: testRootfsDir(), ...extra };
     delete env.PLUMB_CLUSTER_STORE;
     delete env.PLUMB_CLUSTER_ADVERTISE;
+    // Every host goes by the same hostname (see hostname): plumb must tell them apart without it.
+    delete env.PLUMB_NODE_NAME;
     if (cluster) {
       env.PLUMB_CLUSTER_STORE = `etcd://${ETCD_IP}:2379`;
       env.PLUMB_CLUSTER_ADVERTISE = 'eth0';
-      env.PLUMB_NODE_NAME = this.name;
     }
     // A config file of the machine running the tests must not leak in.
     env.PLUMB_CONFIG = join(this.root, 'config.json');

@@ -64,6 +64,31 @@ describe('listings', () => {
     const rows = (await lab.plumbOk(['network', 'ls', '--format', 'json'])).trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
     expect(rows.find((r) => r.Name === 'habits')).toMatchObject({ Driver: 'bridge', Scope: 'local', Internal: 'false' });
   });
+  it("network ls --filter (dangling counts containers, type, name), -q and --no-trunc, as Docker's", async () => {
+    await lab.plumbOk(['network', 'create', 'spare']);
+    const names = async (...args: string[]) => (await lab.plumbOk(['network', 'ls', ...args, '--format', '{{.Name}}'])).trim().split('\n');
+    // habits has web on it: not dangling. Built-in networks never are.
+    expect(await names('--filter', 'dangling=true')).toEqual(['spare']);
+    expect(await names('--filter', 'dangling=false')).toEqual(expect.arrayContaining(['bridge', 'habits', 'host', 'none']));
+    expect(await names('--filter', 'dangling=false')).not.toContain('spare');
+    expect(await names('--filter', 'type=builtin')).toEqual(['bridge', 'host', 'none']);
+    expect(await names('-f', 'type=custom', '-f', 'name=ha')).toEqual(['habits']);
+    const id = JSON.parse(await lab.plumbOk(['network', 'inspect', 'spare']))[0].Id as string;
+    expect((await lab.plumbOk(['network', 'ls', '-q', '--filter', 'name=spare'])).trim()).toBe(id.slice(0, 12));
+    expect((await lab.plumbOk(['network', 'ls', '-q', '--no-trunc', '--filter', 'name=spare'])).trim()).toBe(id);
+    const bad = await lab.plumb(['network', 'ls', '--filter', 'colour=red']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain("Invalid filter 'colour'");
+    await lab.plumbOk(['network', 'rm', 'spare']);
+  });
+  it("system info counts containers by state and networks by driver, like docker info", async () => {
+    const all = (await lab.plumbOk(['ps', '-a', '-q'])).trim().split('\n').filter(Boolean).length;
+    const running = (await lab.plumbOk(['ps', '-q'])).trim().split('\n').filter(Boolean).length;
+    const info = await lab.plumbOk(['system', 'info']);
+    expect(info).toContain(`Containers: ${all}\n Running: ${running}\n Paused: 0\n Stopped: ${all - running}\n`);
+    const bridges = (await lab.plumbOk(['network', 'ls', '--filter', 'driver=bridge', '-q'])).trim().split('\n').length;
+    expect(info).toMatch(new RegExp(`^Networks: \\d+\n bridge: ${bridges}\n host: 1\n null: 1$`, 'm'));
+  });
   it('the classic IP lookup template works', async () => {
     const ip = (await lab.plumbOk(['inspect', '-f', '{{(index .NetworkSettings.Networks "habits").IPAddress}}', 'web'])).trim();
     expect(ip).toBe('10.81.0.2');

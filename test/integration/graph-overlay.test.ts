@@ -87,7 +87,7 @@ describe('plumb graph of an overlay across two hosts', () => {
     });
     expect(ok, JSON.stringify(t?.nodes.find((n) => n.kind === 'remote'))).toBe(true);
     const topo = t!;
-    expect(topo.host).toBe(h1.name);
+    expect(topo.host).toBe(h1.hostname);
     const box = topo.nodes.find((n) => n.kind === 'overlay-ns')!;
     expect(box.label).toBe(`1-${netId.slice(0, 10)}`);
     const vxNode = topo.nodes.find((n) => n.kind === 'vxlan')!;
@@ -102,7 +102,7 @@ describe('plumb graph of an overlay across two hosts', () => {
     const onBr0 = links.filter((l) => l.master === 'br0' && l.linkinfo?.info_kind === 'veth').map((l) => l.ifname);
     expect(topo.nodes.filter((n) => n.kind === 'veth' && n.parent === box.id).map((n) => n.label)).toEqual(onBr0);
     const peer = topo.nodes.find((n) => n.kind === 'peer')!;
-    expect(peer.attrs).toMatchObject({ node: h2.name, vtep: h2.ip });
+    expect(peer.attrs).toMatchObject({ node: h2.hostname, nodeId: h2.nodeId(), vtep: h2.ip });
     const remote = topo.nodes.find((n) => n.kind === 'remote' && n.label === 'g2')!;
     expect(remote.parent).toBe(peer.id);
     expect(remote.attrs.ip).toBe(g2Addr.local);
@@ -114,7 +114,7 @@ describe('plumb graph of an overlay across two hosts', () => {
     const ascii = await h1.plumbOk(['graph']);
     // The overlay's own namespace is plumb's, not a leftover: system check (and so the picture) finds nothing wrong.
     expect(topo.drift).toEqual([]);
-    expect(ascii).toContain(`◀══▶ host ${h2.name} VTEP ${h2.ip}`);
+    expect(ascii).toContain(`◀══▶ host ${h2.hostname} VTEP ${h2.ip}`);
   });
 
   it('marks g2 as drift on host 1 when its FDB entry is deleted behind plumb\'s back', async () => {

@@ -9,7 +9,7 @@
 // the seed's own `ping bbbox2`), the packet path of a query, scoping, and
 // removal; unknown names go to a fake upstream in the wan.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addresses, dig as digIn, FakeUpstream, useHostResolvConf, type Dig } from '../helpers/dns.js';
@@ -102,6 +102,35 @@ function forwarding(h: LabHost, netId: string): { neigh: Neigh[]; fdb: Fdb[] } {
   };
 }
 
+/** Values of a key (or every key below a prefix) in the lab's etcd, read through its HTTP gateway from etcd's namespace. */
+async function etcdValues(key: string, prefix = false): Promise<string[]> {
+  const b64 = (t: string) => Buffer.from(t).toString('base64');
+  const end = Buffer.from(key);
+  end[end.length - 1]! += 1;
+  const body = JSON.stringify({ key: b64(key), ...(prefix ? { range_end: end.toString('base64') } : {}) });
+  const r = await lab.exec(lab.etcdNs, ['curl', '-sf', '-X', 'POST', `http://${ETCD_IP}:2379/v3/kv/range`, '-d', body]);
+  if (r.code !== 0) throw new Error(`etcd range ${key}: curl exited ${r.code}: ${r.stderr}`);
+  const kvs = (JSON.parse(r.stdout) as { kvs?: Array<{ value?: string }> }).kvs ?? [];
+  return kvs.map((kv) => Buffer.from(kv.value ?? '', 'base64').toString('utf8'));
+}
+
+/** A key's value in the lab's etcd ('' when absent). */
+async function etcdGet(key: string): Promise<string> {
+  return (await etcdValues(key))[0] ?? '';
+}
+
+/** A refused run left nothing: no container record, no overlay namespace of ov_net1, no new link, no endpoint in the cluster store. */
+async function expectNothingOf(h: LabHost, name: string, linksBefore: string[]): Promise<void> {
+  expect(await h.plumbOk(['ps', '-a', '--format', '{{.Names}}'])).not.toMatch(new RegExp(`^${name}$`, 'm'));
+  expect(existsSync(h.overlayNs(ov1))).toBe(false);
+  expect(h.ipJson<Array<{ ifname: string }>>(['link', 'show']).map((l) => l.ifname)).toEqual(linksBefore);
+  const eps = await etcdValues(`/plumb/endpoints/${ov1}/`, true);
+  expect(eps.length).toBeGreaterThan(0);
+  expect(eps.map((e) => (JSON.parse(e) as { containerName: string }).containerName)).not.toContain(name);
+  const check = await h.plumb(['system', 'check']);
+  expect(check.code, check.stdout + check.stderr).toBe(0);
+}
+
 let ov1: string;
 let bbbox2Ip: string;
 let bbbox2Mac: string;
@@ -161,6 +190,55 @@ describe('seed 004: an overlay network across hosts', () => {
     expect(await h2.plumb(['exec', 'bbbox2', 'ping', '-c1', '-W2', 'bbbox1'])).toMatchObject({ code: 0, stdout: expect.stringContaining('PING bbbox1 (10.0.0.2)') });
   });
 
+  it('the hosts share one hostname and no node name is set: each made its own node ID, and the cluster store records both', async () => {
+    expect(new Set([h1.hostname, h2.hostname, h3.hostname]).size).toBe(1);
+    expect((await h1.exec(['hostname'])).stdout).toBe((await h2.exec(['hostname'])).stdout);
+    expect(h1.nodeId()).toMatch(/^[0-9a-f]{64}$/);
+    expect(h2.nodeId()).toMatch(/^[0-9a-f]{64}$/);
+    expect(h1.nodeId()).not.toBe(h2.nodeId());
+    const nodes = await etcdGet(`/plumb/nodes/${h2.nodeId()}`);
+    expect(JSON.parse(nodes)).toEqual({ id: h2.nodeId(), name: h2.hostname, vtep: h2.ip });
+    expect(await etcdGet(`/plumb/vteps/${h1.ip}`)).toBe(h1.nodeId());
+  });
+
+  it('refuses a host that advertises the VTEP address of another, with one line naming the problem and the fix, and leaves nothing behind', async () => {
+    const linksBefore = h3.ipJson<Array<{ ifname: string }>>(['link', 'show']).map((l) => l.ifname);
+    const r = await h3.plumb(['run', '-d', '--name', 'twin', '--network', 'ov_net1', 'debian'], { env: { PLUMB_CLUSTER_ADVERTISE: h1.ip } });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(`VTEP address ${h1.ip} is already used by another host (node ${h1.nodeId()!.slice(0, 12)}, with bbbox1 on overlays)`);
+    expect(r.stderr).toContain('give this host its own with --cluster-advertise');
+    await expectNothingOf(h3, 'twin', linksBefore);
+    expect(await etcdGet(`/plumb/vteps/${h1.ip}`)).toBe(h1.nodeId());
+  });
+
+  it('refuses a host that carries the node ID of another (a cloned state dir), naming the file to delete; deleting it is the fix', async () => {
+    const file = join(h3.root, 'lib', 'node-id');
+    const own = readFileSync(file, 'utf8');
+    writeFileSync(file, `${h1.nodeId()}\n`);
+    try {
+      const linksBefore = h3.ipJson<Array<{ ifname: string }>>(['link', 'show']).map((l) => l.ifname);
+      const r = await h3.plumb(['run', '-d', '--name', 'clone', '--network', 'ov_net1', 'debian']);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain(`node ID ${h1.nodeId()!.slice(0, 12)} is already used by the host at ${h1.ip} (with bbbox1 on overlays), and this host advertises ${h3.ip}`);
+      expect(r.stderr).toContain(`delete ${file} here`);
+      await expectNothingOf(h3, 'clone', linksBefore);
+      // Host 1's registration is untouched, and bbbox1 still resolves and answers from host 2.
+      expect(JSON.parse(await etcdGet(`/plumb/nodes/${h1.nodeId()}`))).toMatchObject({ vtep: h1.ip });
+      expect(await resolves(h2, 'bbbox2', 'bbbox1')).toEqual(['10.0.0.2']);
+    } finally {
+      // The fix the message names (the later tests need host 3 as itself).
+      rmSync(file);
+    }
+    expect(own).toMatch(/^[0-9a-f]{64}\n$/);
+    await h3.plumbOk(['run', '-d', '--name', 'clone', '--network', 'ov_net1', 'debian']);
+    expect(h3.nodeId()).toMatch(/^[0-9a-f]{64}$/);
+    expect(new Set([h1.nodeId(), h2.nodeId(), h3.nodeId()]).size).toBe(3);
+    expect(await eventually(async () => (await resolves(h1, 'bbbox1', 'clone')).length === 1)).toBe(true);
+    await h3.plumbOk(['rm', '-f', 'clone']);
+  });
+
   it('overlay containers use the embedded DNS: resolv.conf names 127.0.0.11 with ndots:0, and names.network, short ids and PTR answer across hosts', async () => {
     expect(await h1.plumbOk(['exec', 'bbbox1', 'cat', '/etc/resolv.conf'])).toMatch(/^nameserver 127\.0\.0\.11\n(search .*\n)?options ndots:0\n$/);
     const id2 = (await h2.plumbOk(['inspect', '-f', '{{.Id}}', 'bbbox2'])).trim();
@@ -215,13 +293,19 @@ describe('seed 004: an overlay network across hosts', () => {
     expect(fw.fdb).toContainEqual(expect.objectContaining({ mac: bbbox2Mac, dst: h2.ip }));
     expect(fw.fdb).toContainEqual(expect.objectContaining({ mac: '00:00:00:00:00:00', dst: h2.ip }));
     const info = JSON.parse(await h1.plumbOk(['network', 'inspect', 'ov_net1']))[0];
+    // Docker names peers by node ID: the two hosts share a hostname, and stay two peers.
     expect(info.Peers).toEqual([
-      { Name: 'host1', IP: h1.ip },
-      { Name: 'host2', IP: h2.ip },
+      { Name: h1.nodeId()!.slice(0, 12), IP: h1.ip },
+      { Name: h2.nodeId()!.slice(0, 12), IP: h2.ip },
     ]);
+    expect(info.Plumb.Overlay.Nodes).toEqual([
+      { ID: h1.nodeId(), Name: h1.hostname, VTEP: h1.ip },
+      { ID: h2.nodeId(), Name: h2.hostname, VTEP: h2.ip },
+    ]);
+    expect(info.Plumb.Overlay.LocalNode).toEqual({ ID: h1.nodeId(), Name: h1.hostname });
     const remote = info.Plumb.Overlay.RemoteEndpoints;
     expect(remote).toHaveLength(1);
-    expect(remote[0]).toMatchObject({ Name: 'bbbox2', Host: 'host2', IPv4Address: bbbox2Ip, VTEP: h2.ip, InSync: true });
+    expect(remote[0]).toMatchObject({ Name: 'bbbox2', Host: h2.hostname, Node: h2.nodeId()!.slice(0, 12), IPv4Address: bbbox2Ip, VTEP: h2.ip, InSync: true });
     expect(remote[0].Actual.Fdb).toBe(remote[0].Expected.Fdb);
     expect(info.Plumb.Overlay.VNI).toBe(256);
   });
@@ -367,7 +451,7 @@ describe('the resolver\'s cluster settings', () => {
     expect(before.cluster).toBeUndefined();
     await h2.plumbOk(['run', '-d', '--name', 'probe2', '--network', 'ov_net1', 'debian']);
     const after = status();
-    expect(after.cluster).toBe(`etcd://${ETCD_IP}:2379 host2`);
+    expect(after.cluster).toBe(`etcd://${ETCD_IP}:2379 ${h2.hostname}`);
     expect(after.pid).not.toBe(before.pid);
     expect(await eventually(async () => (await resolves(h2, 'probe2', 'bbbox1')).join() === '10.0.0.2')).toBe(true);
     expect(await resolves(h2, 'n2', 'n2')).toEqual([await ipOf(h2, 'n2', 'lan2')]);
@@ -454,7 +538,8 @@ describe('scripts/vagrant-smoke, run on the lab hosts instead of the VMs', () =>
     });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain('PASS: seed 004 across docker-node1 and docker-node2');
-    expect(r.stdout).toMatch(/"Name":"docker-node2","IP":"192\.0\.2\.12"/);
+    // Peers by node ID (the hosts' node names are only display names).
+    expect(r.stdout).toMatch(new RegExp(`"Name":"${h2.nodeId()!.slice(0, 12)}","IP":"192\\.0\\.2\\.12"`));
     for (const h of [h1, h2, h3]) expect(await h.plumbOk(['network', 'ls'])).not.toMatch(/ov_net1/);
   }, 120_000);
 });

@@ -37,8 +37,12 @@ const data: StoreData = {
   sysctls: [],
 };
 
-function remote(name: string, networkId: string, ip: string, node: string, aliases: string[] = []): OverlayName {
-  return { name, aliases, ip, network: networkId === 'ov1' ? 'ov_net1' : 'ov_net2', networkId, containerId: `${name}-id`.padEnd(64, 'e'), node };
+/** A host's node ID in these tests: its letter repeated. */
+const nodeIdOf = (host: string) => host.padEnd(64, host.slice(-1));
+
+/** An endpoint of host `host`. Every host has the same hostname, "vm", as lab namespaces and cloned VMs do: only node IDs differ. */
+function remote(name: string, networkId: string, ip: string, host: string, aliases: string[] = []): OverlayName {
+  return { name, aliases, ip, network: networkId === 'ov1' ? 'ov_net1' : 'ov_net2', networkId, containerId: `${name}-id`.padEnd(64, 'e'), node: 'vm', nodeId: nodeIdOf(host) };
 }
 
 const others: OverlayName[] = [
@@ -71,7 +75,7 @@ describe('which sandboxes get the embedded DNS on overlays', () => {
 });
 
 describe('NameTable with the other hosts\' overlay endpoints', () => {
-  const t = new NameTable(data, others, 'h1');
+  const t = new NameTable(data, others, nodeIdOf('h1'));
   const asker1 = t.asker('172.18.0.2')!;
   const asker3 = t.asker('172.18.0.3')!;
 
@@ -107,6 +111,20 @@ describe('NameTable with the other hosts\' overlay endpoints', () => {
 
   it('does not take remote addresses as askers', () => {
     expect(t.asker('10.0.0.3')).toBeUndefined();
+  });
+
+  it('answers for endpoints of a store written before node IDs (no nodeId), unless this host answers for the address', () => {
+    const { nodeId: _drop, ...old } = remote('legacy', 'ov1', '10.0.0.8', 'h2');
+    const { nodeId: _mine, ...oldMine } = remote('bbbox1', 'ov1', '10.0.0.2', 'h1');
+    const t2 = new NameTable(data, [old, oldMine], nodeIdOf('h1'));
+    const asker = t2.asker('172.18.0.2')!;
+    expect(t2.lookup(asker, 'legacy')).toEqual(['10.0.0.8']);
+    expect(t2.lookup(asker, 'bbbox1')).toEqual(['10.0.0.2']);
+  });
+
+  it('without a node ID of its own yet, takes every cluster entry as remote but still never answers twice for an address', () => {
+    const t3 = new NameTable(data, others);
+    expect(t3.lookup(t3.asker('172.18.0.2')!, 'bbbox1')).toEqual(['10.0.0.2']);
   });
 });
 

@@ -112,26 +112,29 @@ describe('range answers', () => {
 });
 
 describe('which watched changes matter', () => {
-  const ep = (node: string) => JSON.stringify({ id: 'e1', networkId: 'n1', node, ip: '10.0.0.2' });
+  // Both hosts have the same hostname, as lab namespaces and cloned VMs do: only the VTEP tells them apart.
+  const ep = (vtep: string) => JSON.stringify({ id: 'e1', networkId: 'n1', node: 'vm', vtep, ip: '10.0.0.2' });
+  const h1 = '192.0.2.11';
+  const h2 = '192.0.2.12';
 
-  it("ignores this host's own endpoints, coming or going, and reacts to other hosts' ones", () => {
-    expect(changesPeersOf({ type: 'put', key: '/plumb/endpoints/n1/e1', value: ep('host2') }, '/plumb', 'host2')).toBe(false);
-    expect(changesPeersOf({ type: 'delete', key: '/plumb/endpoints/n1/e1', previous: ep('host2') }, '/plumb', 'host2')).toBe(false);
-    expect(changesPeersOf({ type: 'put', key: '/plumb/endpoints/n1/e1', value: ep('host1') }, '/plumb', 'host2')).toBe(true);
-    expect(changesPeersOf({ type: 'delete', key: '/plumb/endpoints/n1/e1', previous: ep('host1') }, '/plumb', 'host2')).toBe(true);
+  it("ignores this host's own endpoints, coming or going, and reacts to other hosts' ones, even of the same hostname", () => {
+    expect(changesPeersOf({ type: 'put', key: '/plumb/endpoints/n1/e1', value: ep(h2) }, '/plumb', h2)).toBe(false);
+    expect(changesPeersOf({ type: 'delete', key: '/plumb/endpoints/n1/e1', previous: ep(h2) }, '/plumb', h2)).toBe(false);
+    expect(changesPeersOf({ type: 'put', key: '/plumb/endpoints/n1/e1', value: ep(h1) }, '/plumb', h2)).toBe(true);
+    expect(changesPeersOf({ type: 'delete', key: '/plumb/endpoints/n1/e1', previous: ep(h1) }, '/plumb', h2)).toBe(true);
   });
 
   it('reacts to network changes and to endpoints it cannot place, ignores bookkeeping keys', () => {
-    expect(changesPeersOf({ type: 'delete', key: '/plumb/networks/n1' }, '/plumb', 'host2')).toBe(true);
-    expect(changesPeersOf({ type: 'delete', key: '/plumb/endpoints/n1/e1' }, '/plumb', 'host2')).toBe(true);
-    expect(changesPeersOf({ type: 'put', key: '/plumb/endpoints/n1/e1', value: '{not json' }, '/plumb', 'host2')).toBe(true);
-    for (const key of ['/plumb/ipam/n1/10.0.0.2', '/plumb/joins/n1', '/plumb/names/ov', '/plumb/vnis/256', '/plumb/subnets/10.0.0.0_24']) {
-      expect(changesPeersOf({ type: 'put', key, value: 'x' }, '/plumb', 'host2')).toBe(false);
+    expect(changesPeersOf({ type: 'delete', key: '/plumb/networks/n1' }, '/plumb', h2)).toBe(true);
+    expect(changesPeersOf({ type: 'delete', key: '/plumb/endpoints/n1/e1' }, '/plumb', h2)).toBe(true);
+    expect(changesPeersOf({ type: 'put', key: '/plumb/endpoints/n1/e1', value: '{not json' }, '/plumb', h2)).toBe(true);
+    for (const key of ['/plumb/ipam/n1/10.0.0.2', '/plumb/joins/n1', '/plumb/names/ov', '/plumb/vnis/256', '/plumb/subnets/10.0.0.0_24', '/plumb/nodes/ab', '/plumb/vteps/192.0.2.11']) {
+      expect(changesPeersOf({ type: 'put', key, value: 'x' }, '/plumb', h2)).toBe(false);
     }
   });
 
   it('refreshes names on network and endpoint changes only, whoever made them', () => {
-    expect(changesNames({ type: 'put', key: '/plumb/endpoints/n1/e1', value: ep('host2') }, '/plumb')).toBe(true);
+    expect(changesNames({ type: 'put', key: '/plumb/endpoints/n1/e1', value: ep(h2) }, '/plumb')).toBe(true);
     expect(changesNames({ type: 'delete', key: '/plumb/networks/n1' }, '/plumb')).toBe(true);
     expect(changesNames({ type: 'put', key: '/plumb/ipam/n1/10.0.0.2', value: 'e1' }, '/plumb')).toBe(false);
   });

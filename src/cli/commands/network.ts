@@ -1,6 +1,6 @@
 // plumb network create|ls|inspect|rm|prune
 import type { Command } from 'commander';
-import { createNetwork, ensureBuiltinNetworks, pruneNetworks, removeNetworks } from '../../engine/networks/lifecycle.js';
+import { activeEndpoints, createNetwork, ensureBuiltinNetworks, pruneNetworks, removeNetworks } from '../../engine/networks/lifecycle.js';
 import { formatTable } from '../format/table.js';
 import { openContext, out } from '../output.js';
 import type { Context } from '../../engine/core/context.js';
@@ -71,7 +71,8 @@ export async function list(o: { quiet?: boolean; trunc: boolean; filter: string[
     const data = ctx.store.read();
     const keep = networkFilterFromFlags(o.filter);
     const nets = Object.values(data.networks)
-      .filter((n) => keep({ id: n.id, name: n.name, driver: n.driver, scope: n.scope, labels: n.labels, builtin: n.builtin }))
+      // `dangling` needs the number of containers on each network, as prune counts them.
+      .filter((n) => keep({ id: n.id, name: n.name, driver: n.driver, scope: n.scope, labels: n.labels, builtin: n.builtin, containers: activeEndpoints(data, n.id).length }))
       .sort((a, b) => a.name.localeCompare(b.name));
     const id = (full: string) => (o.trunc ? full.slice(0, 12) : full);
     if (o.quiet) {

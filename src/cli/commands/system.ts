@@ -1,6 +1,19 @@
 // plumb system info | reset
 import type { Command } from 'commander';
 import { openContext, out } from '../output.js';
+import type { StoreSummary } from '../../engine/system/summary.js';
+
+/** The counts as `docker info` lays them out: a total, then one indented line per kind. */
+export function summaryLines(s: StoreSummary): string[] {
+  return [
+    `Containers: ${s.containers.total}`,
+    ` Running: ${s.containers.running}`,
+    ` Paused: ${s.containers.paused}`,
+    ` Stopped: ${s.containers.stopped}`,
+    `Networks: ${s.networks.total}`,
+    ...s.networks.byDriver.map((d) => ` ${d.driver}: ${d.count}`),
+  ];
+}
 
 export async function info(_o: unknown, cmd: Command): Promise<number> {
   const ctx = await openContext(cmd, false, 'plumb system info');
@@ -22,8 +35,7 @@ export async function info(_o: unknown, cmd: Command): Promise<number> {
       `State dir: ${ctx.paths.state}`,
       `Runtime dir: ${ctx.paths.run}`,
       `Namespaces registered in: ${ctx.paths.netnsNames}`,
-      `Networks: ${info.networks}`,
-      `Containers: ${info.containers} (${info.running} running)`,
+      ...summaryLines(info.summary),
       dns
         ? `Embedded DNS: running (pid ${dns.pid}, udp+tcp port ${dns.port}, since ${dns.started})`
         : 'Embedded DNS: not running (starts with the first container on a user-defined network)',

@@ -188,8 +188,8 @@ export async function removeNetworks(ctx: Context, refs: string[]): Promise<{ re
   return { removed, errors };
 }
 
-/** Containers that have (or will have, on start) an endpoint on the network. */
-function activeEndpoints(data: StoreData, networkId: string): string[] {
+/** Containers that have (or will have, on start) an endpoint on the network: what `network rm` refuses over and `dangling` counts. */
+export function activeEndpoints(data: StoreData, networkId: string): string[] {
   return Object.values(data.containers)
     .filter((c) => c.networks.some((n) => n.networkId === networkId))
     .map((c) => c.name);

@@ -83,7 +83,7 @@ export async function runAgent(opts: AgentOptions = {}): Promise<number> {
   // pass: the command already did the work, and a pass would hold the peers
   // lock that very command is about to take.
   const onChange = (change: ClusterChange) => {
-    if (changesPeersOf(change, config.prefix, config.nodeName)) schedule();
+    if (changesPeersOf(change, config.prefix, vtep)) schedule();
   };
   const watcher = await watchCluster(config, onChange, (state, detail) => {
     log(state === 'connected' ? 'watching the cluster store' : `lost the cluster store (${detail ?? 'disconnected'}); keeping the forwarding entries as they are`);

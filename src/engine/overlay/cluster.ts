@@ -4,6 +4,10 @@
 import { join } from 'node:path';
 import { ClusterConfigError, requireClusterConfig, type ClusterConfig } from '../../cluster/config.js';
 import type { ClusterStore } from '../../cluster/etcd.js';
+import { ensureNodeId, nodeIdFile, readNodeId } from '../../cluster/node-id.js';
+import type { ClusterNode } from '../../cluster/records.js';
+import { randomId } from '../../ipam/ids.js';
+import { randomBytes } from '../../kernel/random.js';
 import type { OverlayPlace } from '../../drivers/overlay.js';
 import { overlayNsName } from '../../drivers/overlay.js';
 import { isIpv4 as isIp } from '../../net/address.js';
@@ -61,6 +65,17 @@ export async function withCluster<T>(ctx: Context, fn: (c: ClusterHandle) => Pro
   } finally {
     c.store.close();
   }
+}
+
+/**
+ * This host as the cluster store knows it: its node ID (made on first use;
+ * a dry run only plans one, and writes nothing), its display name and VTEP.
+ * The ID is the host's, not the operation's: it draws on the kernel's
+ * randomness, never on the operation's source of IDs (which a replay fixes).
+ */
+export function localNode(ctx: Context, c: ClusterHandle): { node: ClusterNode; nodeIdFile: string } {
+  const id = ctx.dryRun ? (readNodeId(ctx.paths) ?? randomId(randomBytes)) : ensureNodeId(ctx.paths, randomBytes);
+  return { node: { id, name: c.config.nodeName, vtep: c.vtep }, nodeIdFile: nodeIdFile(ctx.paths) };
 }
 
 /** Where network `networkId`'s overlay namespace lives on this host. */

@@ -5,10 +5,30 @@
 // as a mismatch in one place.
 import { existsSync } from 'node:fs';
 import { FLOOD_MAC, OVERLAY_VXLAN, VXLAN_UDP_PORT, openOverlaySandbox, overlayNsName } from '../../drivers/overlay.js';
+import { readNodeId } from '../../cluster/node-id.js';
+import type { ClusterEndpoint } from '../../cluster/records.js';
+import { shortId } from '../../ipam/ids.js';
 import type { NetworkRecord } from '../../store/model.js';
 import type { Context } from '../core/context.js';
 import { overlayPlace, withCluster } from './cluster.js';
 import { fdbOk, neighOk, readActual, remoteEndpoints, type Actual } from './peers.js';
+
+/**
+ * Docker's Peers: one per host with a container on the network, named by its
+ * node ID (short, as Docker shows its node names), never by hostname, which
+ * two hosts may share. Endpoints written before node IDs name their host by
+ * its node name.
+ */
+export function overlayPeers(endpoints: readonly ClusterEndpoint[]): Array<{ name: string; ip: string }> {
+  const byVtep = new Map(endpoints.map((e) => [e.vtep, { name: e.nodeId ? shortId(e.nodeId) : e.node, ip: e.vtep }]));
+  return [...byVtep.values()].sort((a, b) => a.ip.localeCompare(b.ip, 'en', { numeric: true }));
+}
+
+/** The same hosts for people: node ID, hostname and VTEP side by side. */
+function overlayNodes(endpoints: readonly ClusterEndpoint[]): Array<{ ID: string | null; Name: string; VTEP: string }> {
+  const byVtep = new Map(endpoints.map((e) => [e.vtep, { ID: e.nodeId ?? null, Name: e.node, VTEP: e.vtep }]));
+  return [...byVtep.values()].sort((a, b) => a.VTEP.localeCompare(b.VTEP, 'en', { numeric: true }));
+}
 
 export interface OverlayInspect {
   peers: Array<{ name: string; ip: string }>;
@@ -23,7 +43,7 @@ export async function inspectOverlay(ctx: Context, net: NetworkRecord): Promise<
     return await withCluster(ctx, async (c) => {
       const snapshot = await c.store.snapshot();
       const all = snapshot.endpoints.filter((e) => e.networkId === net.id);
-      const peers = [...new Map(all.map((e) => [e.vtep, { name: e.node, ip: e.vtep }])).values()].sort((a, b) => a.ip.localeCompare(b.ip));
+      const peers = overlayPeers(all);
       const place = overlayPlace(ctx.paths, net.id);
       const here = existsSync(place.netns);
       let actual: Actual = { neigh: [], fdb: [] };
@@ -40,6 +60,7 @@ export async function inspectOverlay(ctx: Context, net: NetworkRecord): Promise<
           return {
             Name: e.containerName,
             Host: e.node,
+            Node: e.nodeId ? shortId(e.nodeId) : null,
             IPv4Address: e.ip,
             MacAddress: e.mac,
             VTEP: e.vtep,
@@ -59,6 +80,9 @@ export async function inspectOverlay(ctx: Context, net: NetworkRecord): Promise<
             VNI: net.vni,
             VxlanPort: VXLAN_UDP_PORT,
             LocalVTEP: c.vtep,
+            LocalNode: { ID: readNodeId(ctx.paths) ?? null, Name: c.config.nodeName },
+            // Every host with a container on the network: Peers names them by node ID, as Docker does; here with their hostnames.
+            Nodes: overlayNodes(all),
             // Only hosts with a container on the network have its namespace.
             Namespace: here ? overlayNsName(net.id) : null,
             Flood: {

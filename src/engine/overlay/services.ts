@@ -16,7 +16,8 @@ import type { EndpointRecord, NetworkRecord, StoreData } from '../../store/model
 import type { Context } from '../core/context.js';
 import { PlumbError } from '../core/errors.js';
 import { ensureAgent } from './agent-control.js';
-import { overlayPlace, resolveVtep, overlayConfig, withCluster } from './cluster.js';
+import { localNode, overlayPlace, resolveVtep, overlayConfig, withCluster } from './cluster.js';
+import { readNodeId } from '../../cluster/node-id.js';
 import { forgetProgrammed, reconcilePeers } from './peers.js';
 
 function pickAddress(net: NetworkRecord, taken: string[], requested?: string): string {
@@ -62,6 +63,7 @@ export function overlayServices(ctx: Context): OverlayServices {
       const { net, container, spec } = req;
       return withCluster(ctx, async (c) => {
         vtep ??= Promise.resolve(c.vtep);
+        const self = localNode(ctx, c);
         const id = newEndpointId(ctx.random);
         const plan = (taken: string[]): ClusterEndpoint => {
           const ip = pickAddress(net, taken, spec.staticIp);
@@ -77,10 +79,11 @@ export function overlayServices(ctx: Context): OverlayServices {
             mac: spec.mac ?? macFromIp(ip),
             node: c.config.nodeName,
             vtep: c.vtep,
+            nodeId: self.node.id,
           };
         };
         // A dry run reads the overlay as it is (reading claims nothing), so its script programs the same peers a real run would.
-        const result = ctx.dryRun ? await plannedClaim(c.store, net, plan) : await c.store.addEndpoint(net.id, plan);
+        const result = ctx.dryRun ? await plannedClaim(c.store, net, plan) : await c.store.addEndpoint(net.id, plan, self);
         const endpoint = result.endpoint;
         claimed.set(net.id, result.snapshot);
         if (!ctx.dryRun) steps.onRollback('withdraw endpoint', () => withdraw(ctx, endpoint));
@@ -89,7 +92,7 @@ export function overlayServices(ctx: Context): OverlayServices {
           [
             `etcd transaction, only if ${k.ip(net.id, endpoint.ip)} does not exist yet:`,
             `  put ${k.ip(net.id, endpoint.ip)} ${endpoint.id}`,
-            `  put ${k.endpoint(net.id, endpoint.id)} <the endpoint as JSON: ${endpoint.ip}, ${endpoint.mac}, host ${endpoint.node}, VTEP ${endpoint.vtep}>`,
+            `  put ${k.endpoint(net.id, endpoint.id)} <the endpoint as JSON: ${endpoint.ip}, ${endpoint.mac}, host ${endpoint.node} (node ${self.node.id.slice(0, 12)}), VTEP ${endpoint.vtep}>`,
           ].join('\n'),
           `claim ${endpoint.ip} on ${net.name} in the cluster store, so no other host hands it out; the other hosts' agents read the endpoint and point ${endpoint.mac} at this host's VTEP ${endpoint.vtep}`,
           'cluster',
@@ -164,12 +167,15 @@ export async function withdrawLocalEndpoints(ctx: Context, data: StoreData): Pro
 export async function orphanedClusterEndpoints(ctx: Context, data: StoreData): Promise<ClusterEndpoint[]> {
   if (!Object.values(data.networks).some((n) => n.scope === 'global')) return [];
   const { clusterConfig } = await import('../../cluster/config.js');
-  const config = clusterConfig();
-  if (!config) return [];
+  if (!clusterConfig()) return [];
+  // Endpoints are this host's by node ID and VTEP both: a clone carrying another host's node ID must never
+  // take that host's endpoints for its own. Those written before node IDs carry none and are left alone.
+  const me = readNodeId(ctx.paths);
+  if (!me) return [];
   const local = new Set(Object.values(data.containers).flatMap((c) => Object.values(c.endpoints).map((e) => e.id)));
   try {
-    const all = await withCluster(ctx, (c) => c.store.endpoints(), { needVtep: false, timeoutMs: 2000 });
-    return all.filter((e) => e.node === config.nodeName && !local.has(e.id));
+    const { all, vtep } = await withCluster(ctx, async (c) => ({ all: await c.store.endpoints(), vtep: c.vtep }), { timeoutMs: 2000 });
+    return all.filter((e) => e.nodeId === me && e.vtep === vtep && !local.has(e.id));
   } catch {
     return [];
   }

@@ -2,6 +2,7 @@
 // and the kernel, so that the CLI itself never reaches into kernel/.
 import { hasEnded } from '../containers/teardown.js';
 import type { ContainerRecord } from '../../store/model.js';
+import { summarizeStore } from './summary.js';
 import type { Context } from '../core/context.js';
 
 /** A record as it is now: a running record whose process has ended shows as exited at once (ps, inspect). */
@@ -18,8 +19,6 @@ export async function systemInfo(ctx: Context) {
   return {
     kernel: await probeKernel(),
     resolver: resolverStatus(ctx.paths),
-    networks: Object.keys(data.networks).length,
-    containers: Object.keys(data.containers).length,
-    running: Object.values(data.containers).filter((c) => c.state === 'running').length,
+    summary: summarizeStore(Object.values(data.containers).map(liveContainer), Object.values(data.networks)),
   };
 }

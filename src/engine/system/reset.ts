@@ -8,6 +8,7 @@ import { forwardPolicyText, removeAll } from '../../firewall/index.js';
 import { releaseMountDir, removeNsFile } from '../../kernel/netns.js';
 import { isAlive, isRecordedProcessAlive, processStartTime, stopProcess } from '../../kernel/process.js';
 import { containerDir, netnsDir, utsDir } from '../../store/paths.js';
+import { NODE_ID_FILE } from '../../cluster/node-id.js';
 import { driverFor } from '../../drivers/index.js';
 import { traitsOf } from '../../drivers/traits.js';
 import type { Context } from '../core/context.js';
@@ -79,7 +80,10 @@ export async function resetAll(ctx: Context): Promise<string[]> {
     for (const f of readdirSync(names)) removeNsFile(join(names, f));
     releaseMountDir(names);
   }
-  rmSync(join(ctx.paths.state), { recursive: true, force: true });
+  // Everything but the node ID: the host stays the same node in the cluster store, whose record of it stays valid.
+  if (existsSync(ctx.paths.state)) {
+    for (const f of readdirSync(ctx.paths.state)) if (f !== NODE_ID_FILE) rmSync(join(ctx.paths.state, f), { recursive: true, force: true });
+  }
   return removed;
 }
 
