@@ -59,7 +59,9 @@ dockerd_start() {
   #    starts its own; containerd's shim sockets (/run/containerd/s) stay private;
   #  - a tmpfs on /etc/docker when the machine has one (dockerd writes key.json there);
   #  - a fresh sysfs made from inside the lab namespace, so /sys/class/net shows
-  #    the lab's links, with the machine's cgroup hierarchies moved back under it;
+  #    the lab's links, with the machine's cgroup hierarchies moved back under it
+  #    (and no securityfs under it: dockerd sees AppArmor as off and loads no
+  #    profile into the kernel);
   #  - overlay2 when an overlay mounts on this filesystem, else vfs.
   nsenter --net="/run/netns/$DOCKER_NETNS" unshare --mount --propagation private sh -ec '
     d=$1; shift
@@ -139,6 +141,7 @@ docker_save_state() {
     sysctl net.ipv4.ip_forward net.bridge.bridge-nf-call-iptables net.bridge.bridge-nf-call-ip6tables >"$1/sysctl"
   ' sh "$out"
   ps -o pid=,args= --ppid "$DOCKERD_PID" >"$out/dockerd-children"
+  cp "$DOCKER_DIR/dockerd.log" "$out/"
   cp "$DOCKER_DIR/storage-driver" "$out/"
   "$DOCKER" rm -f state >/dev/null
 }
@@ -154,7 +157,7 @@ dockerd_pids() {
   done
   cat /sys/fs/cgroup/*/"$DOCKER_CGROUP"/tasks /sys/fs/cgroup/*/"$DOCKER_CGROUP"/*/tasks \
     /sys/fs/cgroup/"$DOCKER_CGROUP"/cgroup.procs /sys/fs/cgroup/*/"$DOCKER_CGROUP"/cgroup.procs \
-    /sys/fs/cgroup/*/"$DOCKER_CGROUP"/*/cgroup.procs 2>/dev/null || true
+    /sys/fs/cgroup/*/"$DOCKER_CGROUP"/*/cgroup.procs /sys/fs/cgroup/"$DOCKER_CGROUP"/*/cgroup.procs 2>/dev/null || true
 }
 
 # Takes the daemon down: its containers, then dockerd by its PID (it stops its
