@@ -18,6 +18,7 @@ docker_install() {
   echo "bench-docker: installing Debian's docker.io (apt-get install --no-install-recommends docker.io)" >&2
   (
     set -e
+    trap 'exit 130' INT TERM
     policy=/usr/sbin/policy-rc.d
     saved=$(mktemp -d)
     [ -e "$policy" ] && cp -a "$policy" "$saved/"
@@ -112,6 +113,13 @@ dockerd_check_isolation() {
     *"--config $DOCKER_DIR/exec/containerd/"*) ;;
     *) echo "bench-docker: dockerd is not running its own containerd (found: ${containerd:-none})" >&2; exit 1 ;;
   esac
+  # And every containerd socket it dialled is that one's.
+  local dialled
+  dialled=$(grep -o 'new address \\"unix://[^\\"]*' "$DOCKER_DIR/dockerd.log" | sed 's|.*unix://||' | sort -u || true)
+  if [ -z "$dialled" ] || grep -qv "^$DOCKER_DIR/exec/containerd/" <<<"$dialled"; then
+    echo "bench-docker: dockerd dialled containerd sockets outside its exec root: ${dialled:-none seen}" >&2
+    exit 1
+  fi
   local info
   info=$("$DOCKER" info --format '{{.Name}} {{.DockerRootDir}} {{.Driver}} {{.CgroupDriver}}')
   case "$info" in
