@@ -158,6 +158,7 @@ docker_save_state() {
 # (containerd, the shims) and what its cgroup holds (the containers).
 dockerd_pids() {
   local pid
+  [ -n "${DOCKER_CGROUP:-}" ] || return 0
   for pid in $(ls /proc | grep -E '^[0-9]+$'); do
     [ "$pid" = "$$" ] && continue
     if [ -n "${DOCKERD_MNTNS:-}" ] && [ "$DOCKERD_MNTNS" != "$DOCKERD_MNTNS_OURS" ] &&
@@ -173,6 +174,8 @@ dockerd_pids() {
 dockerd_stop() {
   [ -n "${DOCKERD_PID:-}" ] || return 0
   local ids pid left
+  # Not yet known when the daemon never answered; still this shell's while nsenter had not run unshare yet.
+  [ -n "${DOCKERD_MNTNS:-}" ] || DOCKERD_MNTNS=$(readlink "/proc/$DOCKERD_PID/ns/mnt" 2>/dev/null)
   if kill -0 "$DOCKERD_PID" 2>/dev/null; then
     ids=$(timeout 30 "$DOCKER" ps -aq 2>/dev/null || true)
     [ -z "$ids" ] || timeout 60 "$DOCKER" rm -f $ids >/dev/null 2>&1 || true
@@ -209,6 +212,7 @@ bench_docker_verify() {
   done
   [ ! -e "$BENCH_ROOT" ] || leaks+=("$BENCH_ROOT")
   for p in $BENCH_DOCKER_HOST_PATHS; do
+    [ -n "${BENCH_DOCKER_HOST_PATHS_BEFORE+recorded}" ] || break
     if [ -e "$p" ] && ! grep -qx "$p" <<<"$BENCH_DOCKER_HOST_PATHS_BEFORE"; then leaks+=("$p (new on the machine)"); fi
   done
   if [ ${#leaks[@]} -eq 0 ]; then
@@ -222,7 +226,7 @@ bench_docker_verify() {
 # EXIT trap: the daemon first, then the lab (bench-lab.sh), then the check.
 bench_docker_cleanup() {
   local rc=$?
-  set +e
+  set +eu
   trap '' INT TERM
   dockerd_stop
   (exit $rc)
