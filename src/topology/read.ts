@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { saveIptables } from '../kernel/iptables.js';
 import type { Netns } from '../kernel/netns.js';
 import type { Rtnl } from '../kernel/rtnl.js';
+import { overlayNetwork } from '../drivers/records.js';
 import type { StoreData } from '../store/model.js';
 import { ownsSandbox, sortedContainers, sortedNetworks } from './common.js';
 import type { KernelView, NsView, OverlayNsView, SandboxView } from './view.js';
@@ -39,9 +40,9 @@ export async function readKernel(k: KernelAccess, data: StoreData): Promise<Kern
   await Promise.all(natReads);
   const overlays: Record<string, OverlayNsView> = {};
   for (const net of sortedNetworks(data).filter((n) => n.scope === 'global')) {
-    const file = net.overlaySandbox?.netns;
-    if (!file || !existsSync(file)) continue;
-    const rtnl = k.rtnlIn(k.openNs(file, net.overlaySandbox!.alias));
+    const place = overlayNetwork(net)?.overlaySandbox;
+    if (!place || !existsSync(place.netns)) continue;
+    const rtnl = k.rtnlIn(k.openNs(place.netns, place.alias));
     overlays[net.name] = { ...(await readNs(rtnl)), fdb: await rtnl.fdb(), neigh: await rtnl.neighbours() };
   }
   const firewall = await saveIptables(k.hostNs()).catch(() => '');
