@@ -76,6 +76,9 @@ export type NullNetwork = NetworkCommon & { driver: 'null' };
 /** A network as the store keeps it: the common fields and its driver's own, keyed by `driver`. */
 export type NetworkRecord = BridgeNetwork | MacvlanNetwork | OverlayNetwork | HostNetwork | NullNetwork;
 
+/** Each driver's variant of the record, by driver name. */
+export type NetworkByDriver = { [D in DriverName]: Extract<NetworkRecord, { driver: D }> };
+
 export interface PortBinding {
   proto: 'tcp' | 'udp';
   containerPort: number;

@@ -6,9 +6,8 @@ import { existsSync } from 'node:fs';
 import { saveIptables } from '../kernel/iptables.js';
 import type { Netns } from '../kernel/netns.js';
 import type { Rtnl } from '../kernel/rtnl.js';
-import { overlayNetwork } from '../drivers/records.js';
 import type { StoreData } from '../store/model.js';
-import { ownsSandbox, sortedContainers, sortedNetworks } from './common.js';
+import { byDriver, ownsSandbox, sortedContainers, sortedNetworks } from './common.js';
 import type { KernelView, NsView, OverlayNsView, SandboxView } from './view.js';
 
 /** The kernel handles a read needs (the engine's Context has them). */
@@ -40,7 +39,7 @@ export async function readKernel(k: KernelAccess, data: StoreData): Promise<Kern
   await Promise.all(natReads);
   const overlays: Record<string, OverlayNsView> = {};
   for (const net of sortedNetworks(data).filter((n) => n.scope === 'global')) {
-    const place = overlayNetwork(net)?.overlaySandbox;
+    const place = byDriver({ overlay: (n) => n.overlaySandbox }, net);
     if (!place || !existsSync(place.netns)) continue;
     const rtnl = k.rtnlIn(k.openNs(place.netns, place.alias));
     overlays[net.name] = { ...(await readNs(rtnl)), fdb: await rtnl.fdb(), neigh: await rtnl.neighbours() };

@@ -52,7 +52,7 @@ function common({ driver: _driver, bridge: _bridge, mtu: _mtu, icc: _icc, masque
 describe('configure: each driver parses and validates its own options', () => {
   it('bridge: Docker option names into typed settings, br-<12 hex> by default', () => {
     const id = 'cd'.repeat(32);
-    expect(bridgeDriver.configure(request(), [], id)).toEqual({ bridge: 'br-cdcdcdcdcdcd', mtu: undefined, icc: true, masquerade: true, hostBindingIpv4: '0.0.0.0' });
+    expect(bridgeDriver.configure(request(), [], id)).toEqual({ driver: 'bridge', bridge: 'br-cdcdcdcdcdcd', mtu: undefined, icc: true, masquerade: true, hostBindingIpv4: '0.0.0.0' });
     const opts = {
       'com.docker.network.bridge.name': 'br-lab',
       'com.docker.network.bridge.enable_icc': 'false',
