@@ -45,7 +45,7 @@ function vxlanTempName(net: OverlayNetwork): string {
 /** `-o` options of an overlay network -> its settings. Its VNI is handed out by the cluster store, not here. */
 export function configureOverlay(req: NetworkRequest): OverlaySettings {
   checkOptionKeys(req.options, [MTU_OPTION], 'overlay');
-  return { driver: 'overlay', mtu: mtuOption(req.options, DEFAULT_OVERLAY_MTU) ?? DEFAULT_OVERLAY_MTU };
+  return { driver: 'overlay', mtu: mtuOption(req.options) ?? DEFAULT_OVERLAY_MTU };
 }
 
 /** The cluster store, through the environment (a command without a cluster store cannot reach overlay networks). */
