@@ -2,11 +2,12 @@
 // firewall as the kernel has it (plumb's jumps, other software's rules,
 // policies), published ports (DNAT, the ACCEPT behind it, conntrack entries
 // that shadow it), and egress (FORWARD and MASQUERADE).
+import { bridgeNetwork } from '../drivers/records.js';
 import { traitsOf } from '../drivers/traits.js';
 import { CHAIN, MANAGED_CHAINS, missingJumpLines, type Table } from '../firewall/index.js';
 import { conntrackEntries } from '../kernel/conntrack.js';
 import { readSysctl } from '../kernel/sysctl.js';
-import type { ContainerRecord, NetworkRecord } from '../store/model.js';
+import type { BridgeNetwork, ContainerRecord, NetworkRecord } from '../store/model.js';
 import { lookupRoute } from './addresses.js';
 import type { Facts } from './facts.js';
 import { ruleText, walkChain, type Packet, type Verdict } from './netfilter.js';
@@ -32,7 +33,7 @@ export async function checkSysctls(f: Facts): Promise<HopResult[]> {
 export async function checkFirewallShape(f: Facts): Promise<HopResult[]> {
   const h = await f.host();
   const out: HopResult[] = [];
-  if (!Object.values(f.data.networks).some((n) => traitsOf(n).routesThroughHost && n.bridge)) return out;
+  if (!Object.values(f.data.networks).some((n) => traitsOf(n).routesThroughHost && bridgeNetwork(n))) return out;
   for (const table of Object.keys(MANAGED_CHAINS) as Table[]) {
     for (const chain of MANAGED_CHAINS[table]) {
       if (!h.rules.get(table)?.chains.has(chain)) {
@@ -63,7 +64,7 @@ export async function checkFirewallShape(f: Facts): Promise<HopResult[]> {
 /** The device a packet from `ip`, an address outside this host, arrives on: routes into plumb's own bridges do not count (nothing outside lives there). */
 export async function arrivalDevice(f: Facts, ip: string): Promise<string | undefined> {
   const h = await f.host();
-  const bridges = new Set(Object.values(f.data.networks).map((n) => n.bridge).filter(Boolean));
+  const bridges = new Set(Object.values(f.data.networks).map((n) => bridgeNetwork(n)?.bridge).filter(Boolean));
   return lookupRoute(h.routes.filter((r) => !r.dev || !bridges.has(r.dev)), ip)?.dev;
 }
 
@@ -109,11 +110,11 @@ export async function forwardHop(f: Facts, hop: string, p: Packet, what: string)
     isolation ? 'plumb network connect <network of the destination> <source container>' : fixForDrop(v));
 }
 
-function primaryBridge(f: Facts, c: ContainerRecord): { net: NetworkRecord; ip: string } | undefined {
+function primaryBridge(f: Facts, c: ContainerRecord): { net: BridgeNetwork; ip: string } | undefined {
   const first = c.networks[0];
   const ep = first && c.endpoints[first.networkId];
-  const net = ep && f.data.networks[ep.networkId];
-  return net?.bridge && ep ? { net, ip: ep.ip } : undefined;
+  const net = bridgeNetwork(ep && f.data.networks[ep.networkId]);
+  return net && ep ? { net, ip: ep.ip } : undefined;
 }
 
 /** One published port from outside: DNAT to the container, FORWARD accepts it, no conntrack entry shadows it. */
@@ -146,8 +147,9 @@ export async function checkPublishedPort(f: Facts, c: ContainerRecord, port: Con
 }
 
 /** Egress from a bridge network: FORWARD accepts, POSTROUTING masquerades. */
-export async function checkEgress(f: Facts, net: NetworkRecord, src: string, dst = OUTSIDE_IP): Promise<HopResult[]> {
-  if (!net.bridge || net.internal) return [];
+export async function checkEgress(f: Facts, record: NetworkRecord, src: string, dst = OUTSIDE_IP): Promise<HopResult[]> {
+  const net = bridgeNetwork(record);
+  if (!net || net.internal) return [];
   const outIf = await outDevice(f, dst);
   if (!outIf) return [broken(`${net.name} egress`, `route to ${dst}`, 'the host has none', 'packets for the outside have nowhere to go', 'ip route add default via <router>')];
   if (outIf === net.bridge) return [];

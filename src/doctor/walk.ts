@@ -2,6 +2,7 @@
 // by hop, from the kernel's facts, then confirmed with real probes sent from
 // the source (only to addresses of plumb's own networks, or the one the user
 // named).
+import { bridgeNetwork } from '../drivers/records.js';
 import { traitsOf } from '../drivers/traits.js';
 import type { ClusterEndpoint } from '../cluster/records.js';
 import { PlumbError } from '../engine/core/errors.js';
@@ -30,7 +31,7 @@ const report = (hops: HopResult[], from?: string, to?: string): DoctorReport => 
 function networksInUse(f: Facts): NetworkRecord[] {
   const ids = new Set(f.runningContainers().flatMap((c) => Object.values(c.endpoints).map((e) => e.networkId)));
   return Object.values(f.data.networks)
-    .filter((n) => ids.has(n.id) || (traitsOf(n).routesThroughHost && n.bridge && !n.builtin) || n.name === 'bridge')
+    .filter((n) => ids.has(n.id) || (traitsOf(n).routesThroughHost && bridgeNetwork(n) && !n.builtin) || n.name === 'bridge')
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
@@ -44,7 +45,8 @@ export async function doctorHost(f: Facts): Promise<DoctorReport> {
     if (!h) continue;
     const unused = !f.runningContainers().some((c) => Object.values(c.endpoints).some((e) => e.networkId === net.id));
     // The default bridge is made on first use: before that, its absence is no fault.
-    if (net.builtin && net.bridge && unused && !(await f.host()).links.some((l) => l.name === net.bridge)) continue;
+    const bridge = bridgeNetwork(net)?.bridge;
+    if (net.builtin && bridge && unused && !(await f.host()).links.some((l) => l.name === bridge)) continue;
     hops.push(...(await h.network(f, net)));
   }
   for (const net of networksInUse(f)) if (traitsOf(net).routesThroughHost && net.ipam) hops.push(...(await checkEgressOfNetwork(f, net)));
@@ -71,7 +73,7 @@ async function checkEgressOfNetwork(f: Facts, net: NetworkRecord): Promise<HopRe
 async function gatewayProbes(f: Facts, c: ContainerRecord, ns: Netns): Promise<HopResult[]> {
   const out: HopResult[] = [];
   for (const ep of Object.values(c.endpoints)) {
-    const net = f.data.networks[ep.networkId];
+    const net = bridgeNetwork(f.data.networks[ep.networkId]);
     if (!net || !traitsOf(net).routesThroughHost || !ep.gateway) continue;
     const h = await f.host();
     const input = walkChain(h.rules, 'filter', 'INPUT', { src: ep.ip, dst: ep.gateway, proto: 'icmp', inIf: net.bridge, ctstate: ['NEW'], dstLocal: true });
@@ -177,8 +179,8 @@ export async function doctorPath(f: Facts, fromSpec: string, toSpec: string): Pr
     if (shared) {
       hops.push(...(await networkHops(f, shared.net)));
       mtu = (await hopsFor(shared.net.driver)?.mtu(f, shared.net)) ?? 1500;
-      if (traitsOf(shared.net).routesThroughHost && shared.net.bridge) {
-        const br = shared.net.bridge;
+      const br = bridgeNetwork(shared.net)?.bridge;
+      if (traitsOf(shared.net).routesThroughHost && br) {
         const p = { src: shared.srcIp, dst: shared.ip, proto: to.proto, sport: 40000, dport: to.port ?? 80, inIf: br, outIf: br, ctstate: ['NEW'] };
         hops.push(await forwardHop(f, `${br} ${from.c.name} -> ${dst.c.name}`, p, `${from.c.name} -> ${dst.c.name}${to.port ? `:${to.port}/${to.proto}` : ''}`));
         hops.push(await forwardHop(f, `${br} ${dst.c.name} -> ${from.c.name}`, { ...p, src: shared.ip, dst: shared.srcIp, sport: p.dport, dport: 40000, ctstate: ['ESTABLISHED'] }, `the replies`));
@@ -198,7 +200,7 @@ export async function doctorPath(f: Facts, fromSpec: string, toSpec: string): Pr
     if (egress) {
       hops.push(...(await networkHops(f, egress.net)));
       hops.push(...(await checkEgress(f, egress.net, egress.ip, dst.ip)));
-      const rp = await reversePathHop(f, `${egress.net.name} egress`, egress.ip, egress.net.bridge);
+      const rp = await reversePathHop(f, `${egress.net.name} egress`, egress.ip, bridgeNetwork(egress.net)?.bridge);
       if (rp) hops.push(rp);
     } else hops.push(broken(from.c.name, `networks of ${from.c.name}`, 'none leads outside (internal, none, or no gateway)', 'there is no way out of the sandbox', `plumb network connect bridge ${from.c.name}`));
     probeTo = dst.ip;
@@ -227,8 +229,9 @@ export async function doctorPath(f: Facts, fromSpec: string, toSpec: string): Pr
     if (ep) {
       const h = await f.host();
       const route = lookupRoute(h.routes, ep.ip);
-      if (net && traitsOf(net).routesThroughHost && route?.dev !== net.bridge) {
-        hops.push(broken('host', `route to ${ep.ip}`, route ? `goes out ${route.dev}, not ${net.bridge}` : 'missing', `the host cannot reach ${net.name}'s containers`, `ip route replace ${net.ipam?.subnet} dev ${net.bridge}`));
+      const bridge = bridgeNetwork(net)?.bridge;
+      if (net && traitsOf(net).routesThroughHost && route?.dev !== bridge) {
+        hops.push(broken('host', `route to ${ep.ip}`, route ? `goes out ${route.dev}, not ${bridge}` : 'missing', `the host cannot reach ${net.name}'s containers`, `ip route replace ${net.ipam?.subnet} dev ${bridge}`));
       }
       if (net && !traitsOf(net).hostReachesContainers) hops.push(broken('host', `macvlan ${net.name}`, `the host cannot reach its own macvlan children`, 'a macvlan parent does not deliver frames between itself and its children (by design)', 'reach it from another machine, or add a macvlan interface on the host'));
       const v = walkChain(h.rules, 'filter', 'OUTPUT', { src: h.addrs.find((a) => a.dev === route?.dev)?.address ?? '', dst: ep.ip, proto: to.proto, dport: to.port ?? 80, sport: 40000, outIf: route?.dev, ctstate: ['NEW'] });
@@ -292,10 +295,10 @@ async function egressNetwork(f: Facts, c: ContainerRecord): Promise<{ net: Netwo
 
 /** Two containers with no network in common: what the host's FORWARD chain does between their bridges. */
 async function crossNetwork(f: Facts, a: ContainerRecord, b: ContainerRecord, to: Target): Promise<HopResult[]> {
-  const ea = endpointsOf(a).find((e) => f.data.networks[e.networkId]?.bridge);
-  const eb = endpointsOf(b).find((e) => f.data.networks[e.networkId]?.bridge);
-  const na = ea && f.data.networks[ea.networkId];
-  const nb = eb && f.data.networks[eb.networkId];
+  const ea = endpointsOf(a).find((e) => bridgeNetwork(f.data.networks[e.networkId]));
+  const eb = endpointsOf(b).find((e) => bridgeNetwork(f.data.networks[e.networkId]));
+  const na = bridgeNetwork(ea && f.data.networks[ea.networkId]);
+  const nb = bridgeNetwork(eb && f.data.networks[eb.networkId]);
   if (!ea || !eb || !na || !nb) {
     return [broken(`${a.name} -> ${b.name}`, `networks of ${a.name} and ${b.name}`, 'no network in common', 'containers talk only on a network they share', `plumb network connect <a network of ${b.name}> ${a.name}`)];
   }

@@ -6,22 +6,23 @@ import type { RandomBytes } from '../ipam/ids.js';
 import type { Journal } from '../kernel/ops.js';
 import type { Rtnl } from '../kernel/rtnl.js';
 import { ifaceSysctlKey, setSysctl } from '../kernel/sysctl.js';
-import type { EndpointRecord, NetworkRecord } from '../store/model.js';
+import type { BridgeNetwork, BridgeSettings, EndpointRecord, NetworkRecord } from '../store/model.js';
 import { DriverError } from './errors.js';
 import { DRIVER_TRAITS } from './traits.js';
 import { allocateLocalEndpoint, releaseLocalAddress } from './local-addresses.js';
 import { parseBridgeOptions } from './bridge-options.js';
+import { bridgeNetwork, requireBridge } from './records.js';
 import type { Description, DriverEnv, EndpointJoin, Finding, KernelView, LeaveOptions, NetworkDriver, NetworkRequest, Steps } from './types.js';
 
 import { BRIDGE_OPTIONS } from './bridge-options.js';
 export { BRIDGE_OPTIONS };
 
 /** `-o` options of a bridge network -> its settings (Docker's names and defaults); bridge names are unique on the host. */
-export function configureBridge(req: NetworkRequest, existing: readonly NetworkRecord[], id: string): Partial<NetworkRecord> {
+export function configureBridge(req: NetworkRequest, existing: readonly NetworkRecord[], id: string): BridgeSettings {
   const config = parseBridgeOptions(req.options);
   const bridge = config.bridgeName ?? `br-${id.slice(0, 12)}`;
-  if (existing.some((n) => n.bridge === bridge)) throw new DriverError(`bridge name ${bridge} is already used by another network`);
-  return { bridge, mtu: config.mtu, icc: config.icc, masquerade: config.masquerade, hostBindingIpv4: config.hostBindingIpv4 };
+  if (existing.some((n) => bridgeNetwork(n)?.bridge === bridge)) throw new DriverError(`bridge name ${bridge} is already used by another network`);
+  return { driver: 'bridge', bridge, mtu: config.mtu, icc: config.icc, masquerade: config.masquerade, hostBindingIpv4: config.hostBindingIpv4 };
 }
 
 /** Docker gives its bridges a 02:42 locally administered MAC; so do we, so learners recognise it. */
@@ -35,8 +36,8 @@ export function hostVethName(endpointId: string): string {
   return `veth${endpointId.slice(0, 7)}`;
 }
 
-export async function createBridge(tx: Steps, host: Rtnl, net: NetworkRecord, random: RandomBytes, journal?: Journal): Promise<void> {
-  const name = net.bridge!;
+export async function createBridge(tx: Steps, host: Rtnl, net: BridgeNetwork, random: RandomBytes, journal?: Journal): Promise<void> {
+  const name = net.bridge;
   const ipam = net.ipam!;
   const prefix = ipam.subnet.split('/')[1];
   const existing = await host.linkByName(name);
@@ -72,9 +73,9 @@ export async function createBridge(tx: Steps, host: Rtnl, net: NetworkRecord, ra
  * packets unless route_localnet is on for that interface. The setting lives
  * and dies with the bridge. An --internal network publishes nothing.
  */
-export async function enableRouteLocalnet(env: DriverEnv, tx: Steps, net: NetworkRecord): Promise<void> {
+export async function enableRouteLocalnet(env: DriverEnv, tx: Steps, net: BridgeNetwork): Promise<void> {
   if (net.internal) return;
-  const name = net.bridge!;
+  const name = net.bridge;
   await tx.step(`route_localnet ${name}`, () =>
     setSysctl(
       env.journal,
@@ -86,13 +87,14 @@ export async function enableRouteLocalnet(env: DriverEnv, tx: Steps, net: Networ
   );
 }
 
-export async function deleteBridge(host: Rtnl, net: NetworkRecord): Promise<void> {
-  if (await host.linkByName(net.bridge!)) await host.deleteLink(net.bridge!, `remove ${net.name}'s bridge ${net.bridge}`);
+export async function deleteBridge(host: Rtnl, net: BridgeNetwork): Promise<void> {
+  if (await host.linkByName(net.bridge)) await host.deleteLink(net.bridge, `remove ${net.name}'s bridge ${net.bridge}`);
 }
 
 /** Plugs a sandbox into a bridge network: veth pair (born plugged into the bridge), hairpin, address, routes. */
 export async function joinBridge(j: EndpointJoin): Promise<void> {
-  const { net, ep, steps: tx } = j;
+  const { ep, steps: tx } = j;
+  const net = requireBridge(j.net);
   const host = j.env.hostRtnl();
   const sandbox = j.env.rtnlIn(j.sandboxNs);
   ep.hostVeth ??= hostVethName(ep.id);
@@ -105,7 +107,7 @@ export async function joinBridge(j: EndpointJoin): Promise<void> {
         veth,
         ep.ifname,
         j.sandboxNs,
-        { mtu: net.mtu, peerAddress: ep.mac, master: net.bridge!, up: true },
+        { mtu: net.mtu, peerAddress: ep.mac, master: net.bridge, up: true },
         `a veth pair is a virtual cable: ${veth} stays on the host, plugged into ${net.name === 'bridge' ? `${net.bridge} (the default bridge, plumb's docker0)` : `${net.bridge} (the bridge of network ${net.name}, the way docker0 works)`}; its twin becomes ${ep.ifname} inside ${j.sandboxName}, with the MAC 02:42 + the four bytes of its address`,
       ),
     () => host.deleteLink(veth, `roll back: remove ${veth} (its twin ${ep.ifname} goes with it)`),
@@ -140,9 +142,10 @@ export async function leaveBridge(host: Rtnl, ep: EndpointRecord): Promise<void>
 }
 
 /** The bridge and its gateway address, as the store says they should be. */
-async function checkBridgeNetwork(env: DriverEnv, net: NetworkRecord, view: KernelView): Promise<Finding[]> {
+async function checkBridgeNetwork(env: DriverEnv, record: NetworkRecord, view: KernelView): Promise<Finding[]> {
+  const net = requireBridge(record);
   const owner = `network ${net.name}`;
-  if (!net.bridge || !net.ipam) return [];
+  if (!net.ipam) return [];
   const bridge = net.bridge;
   const host = env.hostRtnl();
   const link = view.hostLinks.get(bridge);
@@ -157,10 +160,11 @@ async function checkBridgeNetwork(env: DriverEnv, net: NetworkRecord, view: Kern
 }
 
 /** The host end of the veth: present, up, and a port of the network's bridge. */
-async function checkBridgeEndpoint(env: DriverEnv, net: NetworkRecord, ep: EndpointRecord, view: KernelView, rejoin: Finding['fix']): Promise<Finding[]> {
+async function checkBridgeEndpoint(env: DriverEnv, record: NetworkRecord, ep: EndpointRecord, view: KernelView, rejoin: Finding['fix']): Promise<Finding[]> {
   if (!ep.hostVeth) return [];
+  const net = requireBridge(record);
   const veth = ep.hostVeth;
-  const bridge = net.bridge!;
+  const bridge = net.bridge;
   const owner = `network ${net.name}`;
   const link = view.hostLinks.get(veth);
   if (!link) return [{ owner, problem: `veth ${veth} (its ${ep.ifname} on ${net.name}) is missing`, fix: rejoin }];
@@ -188,7 +192,8 @@ async function checkBridgeEndpoint(env: DriverEnv, net: NetworkRecord, ep: Endpo
   return out;
 }
 
-export function describeBridge(net: NetworkRecord, endpoints: ReadonlyArray<{ container: string; ep: EndpointRecord }>): Description {
+export function describeBridge(record: NetworkRecord, endpoints: ReadonlyArray<{ container: string; ep: EndpointRecord }>): Description {
+  const net = requireBridge(record);
   const br = `bridge:${net.bridge}`;
   const d: Description = { nodes: [{ id: br, kind: 'bridge', label: `${net.bridge} (${net.ipam?.gateway ?? 'no address'})` }], edges: [] };
   for (const { container, ep } of endpoints) {
@@ -204,13 +209,14 @@ export const bridgeDriver: NetworkDriver = {
   name: 'bridge',
   ...DRIVER_TRAITS.bridge,
   configure: configureBridge,
-  createNetwork: async (env: DriverEnv, steps: Steps, net: NetworkRecord) => {
-    if (!net.options[BRIDGE_OPTIONS.name]) env.journal.declare('BRIDGE', net.bridge!, "the bridge's name: br- and the network ID's first 12 characters");
+  createNetwork: async (env: DriverEnv, steps: Steps, record: NetworkRecord) => {
+    const net = requireBridge(record);
+    if (!net.options[BRIDGE_OPTIONS.name]) env.journal.declare('BRIDGE', net.bridge, "the bridge's name: br- and the network ID's first 12 characters");
     // The bridge, its gateway address and its link state read as one picture: the network's switch.
     await env.journal.section('network', () => createBridge(steps, env.hostRtnl(), net, env.random, env.journal));
     await enableRouteLocalnet(env, steps, net);
   },
-  deleteNetwork: (env: DriverEnv, net: NetworkRecord) => env.journal.section('network', () => deleteBridge(env.hostRtnl(), net)),
+  deleteNetwork: (env: DriverEnv, net: NetworkRecord) => env.journal.section('network', () => deleteBridge(env.hostRtnl(), requireBridge(net))),
   addEndpoint: allocateLocalEndpoint,
   removeEndpoint: async (_env, net, ep) => releaseLocalAddress(net, ep.ip),
   joinEndpoint: joinBridge,

@@ -6,26 +6,27 @@
 // its macvlan children, so the host itself cannot reach its containers this way.
 import { openNetns, closeNetns } from '../kernel/netns.js';
 import { Rtnl } from '../kernel/rtnl.js';
-import type { EndpointRecord, NetworkRecord } from '../store/model.js';
+import type { EndpointRecord, MacvlanSettings, NetworkRecord } from '../store/model.js';
 import { DriverError } from './errors.js';
 import { DRIVER_TRAITS } from './traits.js';
 import { allocateLocalEndpoint, releaseLocalAddress } from './local-addresses.js';
 import { parseMacvlanOptions } from './macvlan-options.js';
+import { macvlanNetwork, requireMacvlan } from './records.js';
 import type { Description, DriverEnv, EndpointJoin, Finding, KernelView, NetworkDriver, NetworkRequest, Steps, LeaveOptions } from './types.js';
 
 export { MACVLAN_MODES, type MacvlanModeName } from './macvlan-options.js';
 
 /** `-o parent=IFACE [-o macvlan_mode=MODE]` -> the network's settings; one network per parent, as in Docker. */
-export function configureMacvlan(req: NetworkRequest, existing: readonly NetworkRecord[]): Partial<NetworkRecord> {
+export function configureMacvlan(req: NetworkRequest, existing: readonly NetworkRecord[]): MacvlanSettings {
   const { parent, mode, mtu } = parseMacvlanOptions(req.options);
-  const other = existing.find((n) => n.driver === 'macvlan' && n.parent === parent);
+  const other = existing.find((n) => macvlanNetwork(n)?.parent === parent);
   if (other) throw new DriverError(`network dm-${other.id.slice(0, 12)} is already using parent interface ${parent}`);
-  return { parent, macvlanMode: mode, mtu };
+  return { driver: 'macvlan', parent, macvlanMode: mode, mtu };
 }
 
 /** Validates the parent when the network is created; nothing is built in the kernel. */
 async function createMacvlanNetwork(env: DriverEnv, _steps: Steps, net: NetworkRecord): Promise<void> {
-  const parent = net.parent!;
+  const { parent } = requireMacvlan(net);
   if (parent === 'lo') throw new DriverError('loopback interface is not a valid macvlan parent link');
   if (!(await env.hostRtnl().linkByName(parent))) {
     // Docker would try to create a VLAN sub-interface for a dotted name; plumb only uses existing parents.
@@ -37,7 +38,8 @@ async function createMacvlanNetwork(env: DriverEnv, _steps: Steps, net: NetworkR
 async function deleteMacvlanNetwork(): Promise<void> {}
 
 async function joinMacvlan(j: EndpointJoin): Promise<void> {
-  const { net, ep, steps: tx } = j;
+  const { ep, steps: tx } = j;
+  const net = requireMacvlan(j.net);
   const host = j.env.hostRtnl();
   const sandbox = j.env.rtnlIn(j.sandboxNs);
   ep.netnsPath = j.sandboxNs.path ?? undefined;
@@ -46,7 +48,7 @@ async function joinMacvlan(j: EndpointJoin): Promise<void> {
     () =>
       host.addMacvlan(
         ep.ifname,
-        net.parent!,
+        net.parent,
         net.macvlanMode ?? 'bridge',
         j.sandboxNs,
         { mtu: net.mtu, address: ep.mac },
@@ -87,12 +89,14 @@ async function leaveMacvlan(env: DriverEnv, _net: NetworkRecord, ep: EndpointRec
 }
 
 /** The parent must still exist: plumb does not make it, so it cannot repair it either. */
-async function checkMacvlanNetwork(_env: DriverEnv, net: NetworkRecord, view: KernelView): Promise<Finding[]> {
-  if (net.parent && !view.hostLinks.has(net.parent)) return [{ owner: `network ${net.name}`, problem: `parent interface ${net.parent} does not exist` }];
+async function checkMacvlanNetwork(_env: DriverEnv, record: NetworkRecord, view: KernelView): Promise<Finding[]> {
+  const net = requireMacvlan(record);
+  if (!view.hostLinks.has(net.parent)) return [{ owner: `network ${net.name}`, problem: `parent interface ${net.parent} does not exist` }];
   return [];
 }
 
-function describeMacvlan(net: NetworkRecord, endpoints: ReadonlyArray<{ container: string; ep: EndpointRecord }>): Description {
+function describeMacvlan(record: NetworkRecord, endpoints: ReadonlyArray<{ container: string; ep: EndpointRecord }>): Description {
+  const net = requireMacvlan(record);
   const parent = `parent:${net.parent}`;
   const d: Description = { nodes: [{ id: parent, kind: 'parent', label: `${net.parent} (${net.macvlanMode ?? 'bridge'} mode)` }], edges: [] };
   for (const { container, ep } of endpoints) {

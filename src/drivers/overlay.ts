@@ -15,11 +15,12 @@ import { KernelError } from '../kernel/errors.js';
 import type { Rtnl } from '../kernel/rtnl.js';
 import { setSysctl } from '../kernel/sysctl.js';
 import { existsSync } from 'node:fs';
-import type { EndpointRecord, NetworkRecord } from '../store/model.js';
+import type { EndpointRecord, NetworkRecord, OverlayNetwork, OverlaySettings } from '../store/model.js';
 import { hostVethName } from './bridge.js';
 import { DriverError } from './errors.js';
 import { DRIVER_TRAITS } from './traits.js';
 import { checkOptionKeys, MTU_OPTION, mtuOption } from './options.js';
+import { requireOverlay } from './records.js';
 import type { Description, DriverEnv, Finding, EndpointJoin, LeaveOptions, NetworkDriver, NetworkRequest, OverlayPlace, OverlayServices, Steps } from './types.js';
 
 export type { OverlayPlace } from './types.js';
@@ -37,14 +38,14 @@ export function overlayNsName(networkId: string): string {
 }
 
 /** Temporary name of vxlan0 while it is still in plumb's namespace (Docker's vx-VNI-ID form). */
-function vxlanTempName(net: NetworkRecord): string {
-  return `vx-${net.vni!.toString(16).padStart(6, '0')}-${net.id.slice(0, 5)}`;
+function vxlanTempName(net: OverlayNetwork): string {
+  return `vx-${net.vni.toString(16).padStart(6, '0')}-${net.id.slice(0, 5)}`;
 }
 
 /** `-o` options of an overlay network -> its settings. Its VNI is handed out by the cluster store, not here. */
-export function configureOverlay(req: NetworkRequest): Partial<NetworkRecord> {
+export function configureOverlay(req: NetworkRequest): OverlaySettings {
   checkOptionKeys(req.options, [MTU_OPTION], 'overlay');
-  return { mtu: mtuOption(req.options, DEFAULT_OVERLAY_MTU) };
+  return { driver: 'overlay', mtu: mtuOption(req.options) ?? DEFAULT_OVERLAY_MTU };
 }
 
 /** The cluster store, through the environment (a command without a cluster store cannot reach overlay networks). */
@@ -54,7 +55,7 @@ async function services(env: DriverEnv): Promise<OverlayServices> {
 }
 
 /** Builds the network's namespace with br0 and vxlan0; returns it open. */
-export async function createOverlaySandbox(env: DriverEnv, steps: Steps, net: NetworkRecord, place: OverlayPlace, vtep: string): Promise<Netns> {
+export async function createOverlaySandbox(env: DriverEnv, steps: Steps, net: OverlayNetwork, place: OverlayPlace, vtep: string): Promise<Netns> {
   const name = overlayNsName(net.id);
   const mtu = net.mtu ?? DEFAULT_OVERLAY_MTU;
   const ns = await steps.step(
@@ -93,7 +94,7 @@ export async function createOverlaySandbox(env: DriverEnv, steps: Steps, net: Ne
       addVxlanOnceVniIsFree(
         host,
         temp,
-        { vni: net.vni!, port: VXLAN_UDP_PORT, local: vtep, learning: false, proxy: true, mtu },
+        { vni: net.vni, port: VXLAN_UDP_PORT, local: vtep, learning: false, proxy: true, mtu },
         `a VXLAN tunnel end for VNI ${net.vni}: frames go out wrapped in UDP ${VXLAN_UDP_PORT} from ${vtep}; it is born here so its socket stays on the underlay, and learns nothing by itself: plumb tells it where every remote container lives`,
       ),
     async () => {
@@ -157,7 +158,7 @@ async function addVxlanOnceVniIsFree(host: Rtnl, name: string, opts: Parameters<
  * VNI on the underlay, so the next container of the network on this host
  * could not build a new one.
  */
-export async function deleteOverlaySandbox(env: DriverEnv, net: NetworkRecord, place: OverlayPlace): Promise<void> {
+export async function deleteOverlaySandbox(env: DriverEnv, net: OverlayNetwork, place: OverlayPlace): Promise<void> {
   const ns = openOverlaySandbox(place, net.id);
   if (ns) {
     const ov = env.rtnlIn(ns);
@@ -173,7 +174,8 @@ export async function deleteOverlaySandbox(env: DriverEnv, net: NetworkRecord, p
 
 /** Plugs a sandbox into the overlay: a veth from br0 to ethN, address, MTU. No default route: that comes from plumb_gwbridge. */
 export async function joinOverlay(j: EndpointJoin, overlayNs: Netns): Promise<void> {
-  const { net, ep, steps } = j;
+  const { ep, steps } = j;
+  const net = requireOverlay(j.net);
   const ov = j.env.rtnlIn(overlayNs);
   const sandbox = j.env.rtnlIn(j.sandboxNs);
   const mtu = net.mtu ?? DEFAULT_OVERLAY_MTU;
@@ -233,7 +235,7 @@ export async function removeFloodEntry(ov: Rtnl, vtep: string): Promise<void> {
 }
 
 /** This host's namespace of the network: opened if it exists, built (br0 + vxlan0) otherwise. */
-async function ensureOverlaySandbox(env: DriverEnv, steps: Steps, net: NetworkRecord, svc: OverlayServices): Promise<Netns> {
+async function ensureOverlaySandbox(env: DriverEnv, steps: Steps, net: OverlayNetwork, svc: OverlayServices): Promise<Netns> {
   const existing = openOverlaySandbox(net.overlaySandbox, net.id);
   if (existing) return env.adopt(existing);
   const place = svc.place(net.id);
@@ -256,14 +258,15 @@ async function ensureOverlaySandbox(env: DriverEnv, steps: Steps, net: NetworkRe
  */
 async function joinOverlayEndpoint(j: EndpointJoin): Promise<void> {
   const svc = await services(j.env);
-  const ovNs = await ensureOverlaySandbox(j.env, j.steps, j.net, svc);
+  const ovNs = await ensureOverlaySandbox(j.env, j.steps, requireOverlay(j.net), svc);
   await joinOverlay({ ...j, defaultRoute: false }, ovNs);
   // A dry run programs them too, from the cluster store as it would be after its claim: its script reaches the same peers.
   await svc.programPeers(j.net);
 }
 
 /** Unplugs the endpoint; the network's namespace goes with the last container of this host. */
-async function leaveOverlayEndpoint(env: DriverEnv, net: NetworkRecord, ep: EndpointRecord, how?: LeaveOptions): Promise<void> {
+async function leaveOverlayEndpoint(env: DriverEnv, record: NetworkRecord, ep: EndpointRecord, how?: LeaveOptions): Promise<void> {
+  const net = requireOverlay(record);
   const ns = openOverlaySandbox(net.overlaySandbox, net.id);
   if (ns) env.adopt(ns);
   await leaveOverlay(env, ns, ep);
@@ -274,7 +277,8 @@ async function leaveOverlayEndpoint(env: DriverEnv, net: NetworkRecord, ep: Endp
   }
 }
 
-function describeOverlay(net: NetworkRecord, endpoints: ReadonlyArray<{ container: string; ep: EndpointRecord }>): Description {
+function describeOverlay(record: NetworkRecord, endpoints: ReadonlyArray<{ container: string; ep: EndpointRecord }>): Description {
+  const net = requireOverlay(record);
   const ns = `netns:${overlayNsName(net.id)}`;
   const br = `bridge:${ns}/${OVERLAY_BRIDGE}`;
   const vx = `vxlan:${ns}/${OVERLAY_VXLAN}`;
@@ -300,7 +304,8 @@ function describeOverlay(net: NetworkRecord, endpoints: ReadonlyArray<{ containe
 
 
 /** The network's namespace on this host: there, and br0 and vxlan0 in it and up. */
-async function checkOverlayNetwork(env: DriverEnv, net: NetworkRecord): Promise<Finding[]> {
+async function checkOverlayNetwork(env: DriverEnv, record: NetworkRecord): Promise<Finding[]> {
+  const net = requireOverlay(record);
   const place = net.overlaySandbox;
   if (!place) return [];
   const owner = `network ${net.name}`;
@@ -326,7 +331,8 @@ export const overlayDriver: NetworkDriver = {
   createNetwork: async () => {
     // Nothing on this host until a container joins (Docker creates the namespace lazily too).
   },
-  deleteNetwork: async (env, net) => {
+  deleteNetwork: async (env, record) => {
+    const net = requireOverlay(record);
     if (net.overlaySandbox) await deleteOverlaySandbox(env, net, net.overlaySandbox);
   },
   // Addresses are claimed in the cluster store, so no other host hands the same one out.
@@ -339,7 +345,10 @@ export const overlayDriver: NetworkDriver = {
   // Containers leave the host through plumb_gwbridge: the gateway on br0 lives in the overlay's own namespace.
   egressThroughGatewayBridge: (net) => !net.internal,
   // This host's namespace of the network (br0 + vxlan0), while it has containers on it.
-  ownedNamespaces: (net) => (net.overlaySandbox ? [net.overlaySandbox] : []),
+  ownedNamespaces: (record) => {
+    const net = requireOverlay(record);
+    return net.overlaySandbox ? [net.overlaySandbox] : [];
+  },
   // The peers (neighbour and FDB entries) are checked against the cluster store by `network inspect`.
   checkNetwork: checkOverlayNetwork,
   // Nothing of the endpoint lives outside the sandbox but its veth's host end, which goes with the interface inside.

@@ -8,7 +8,7 @@ import type { RandomBytes } from '../ipam/ids.js';
 import type { Journal } from '../kernel/ops.js';
 import type { Netns } from '../kernel/netns.js';
 import type { Rtnl } from '../kernel/rtnl.js';
-import type { DriverName, EndpointRecord, NetworkRecord } from '../store/model.js';
+import type { DriverName, EndpointRecord, NetworkRecord, NetworkSettings } from '../store/model.js';
 import type { DriverTraits } from './traits.js';
 
 /** Runs a named step and registers its undo (the engine's Transaction fits this shape). */
@@ -143,10 +143,11 @@ export interface NetworkDriver extends DriverTraits {
   readonly name: DriverName;
   /**
    * Validates the request's options (-o, --internal, IPAM flags) against the
-   * networks that exist and returns the driver's typed settings, which become
-   * part of the network record. Throws DriverError naming the bad option.
+   * networks that exist and returns the driver's typed settings (its variant
+   * of the record, keyed by `driver`), which become part of the network
+   * record. Throws DriverError naming the bad option.
    */
-  configure(req: NetworkRequest, existing: readonly NetworkRecord[], id: string): Partial<NetworkRecord>;
+  configure(req: NetworkRequest, existing: readonly NetworkRecord[], id: string): NetworkSettings;
   /** Builds the network's kernel objects (its IPAM is already planned in `net`). */
   createNetwork(env: DriverEnv, steps: Steps, net: NetworkRecord): Promise<void>;
   /** Removes them; must tolerate objects that are already gone. */

@@ -13,10 +13,10 @@ export interface IpamRecord {
   userGateway: boolean;
 }
 
-export interface NetworkRecord {
+/** What every network has, whatever its driver. */
+export interface NetworkCommon {
   id: string;
   name: string;
-  driver: DriverName;
   scope: 'local' | 'global';
   created: string;
   internal: boolean;
@@ -25,22 +25,59 @@ export interface NetworkRecord {
   labels: Record<string, string>;
   options: Record<string, string>;
   ipam?: IpamRecord;
-  /** Kernel name of the bridge (bridge driver). */
-  bridge?: string;
-  mtu?: number;
-  icc?: boolean;
-  masquerade?: boolean;
-  hostBindingIpv4?: string;
-  /** macvlan driver: the host interface children hang off (never created or removed by plumb), and the mode. */
-  parent?: string;
-  macvlanMode?: 'bridge' | 'vepa' | 'private' | 'passthru';
-  /** overlay driver: VXLAN network identifier (handed out by the cluster store). */
-  vni?: number;
-  /** overlay driver: this host's namespace of the network (br0 + vxlan0), while it has containers on it. */
-  overlaySandbox?: { netns: string; alias: string; aliasDir: string };
   /** ip -> endpoint id, for every address handed out on this network. */
   allocated: Record<string, string>;
 }
+
+/**
+ * What a driver's `configure` makes of a request's `-o` options: the part of
+ * the record only that driver reads. Field names are the record's own, flat,
+ * so stores written before the record was split by driver read back unchanged.
+ */
+export interface BridgeSettings {
+  driver: 'bridge';
+  /** Kernel name of the bridge. */
+  bridge: string;
+  /** Absent: the driver's default (DriverTraits.defaultMtu). */
+  mtu?: number;
+  icc: boolean;
+  masquerade: boolean;
+  hostBindingIpv4?: string;
+}
+
+export interface MacvlanSettings {
+  driver: 'macvlan';
+  /** The host interface children hang off (never created or removed by plumb). */
+  parent: string;
+  macvlanMode?: 'bridge' | 'vepa' | 'private' | 'passthru';
+  mtu?: number;
+}
+
+export interface OverlaySettings {
+  driver: 'overlay';
+  mtu: number;
+}
+
+export type NetworkSettings = BridgeSettings | MacvlanSettings | OverlaySettings;
+
+export type BridgeNetwork = NetworkCommon & BridgeSettings;
+export type MacvlanNetwork = NetworkCommon & MacvlanSettings;
+export type OverlayNetwork = NetworkCommon &
+  OverlaySettings & {
+    /** VXLAN network identifier (handed out by the cluster store). */
+    vni: number;
+    /** This host's namespace of the network (br0 + vxlan0), while it has containers on it. */
+    overlaySandbox?: { netns: string; alias: string; aliasDir: string };
+  };
+/** The built-in `host` and `none` networks: nothing of their own. */
+export type HostNetwork = NetworkCommon & { driver: 'host' };
+export type NullNetwork = NetworkCommon & { driver: 'null' };
+
+/** A network as the store keeps it: the common fields and its driver's own, keyed by `driver`. */
+export type NetworkRecord = BridgeNetwork | MacvlanNetwork | OverlayNetwork | HostNetwork | NullNetwork;
+
+/** Each driver's variant of the record, by driver name. */
+export type NetworkByDriver = { [D in DriverName]: Extract<NetworkRecord, { driver: D }> };
 
 export interface PortBinding {
   proto: 'tcp' | 'udp';

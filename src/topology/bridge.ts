@@ -2,15 +2,15 @@
 // gateway, and a veth cable per endpoint from the bridge to ethN inside the
 // sandbox. Host ends on the bridge that no endpoint owns are drawn too: they
 // are what a crash leaves behind.
-import type { NetworkRecord } from '../store/model.js';
+import type { BridgeNetwork } from '../store/model.js';
 import { endpointsOn, ipv4Of, linkIn, linkState, type Describe } from './common.js';
 import { vethEndpoint } from './endpoint.js';
 import { edge, ids, node, type Fragment } from './model.js';
 
 const HOST_VETH = /^veth[0-9a-f]{7}$/;
 
-export function describeBridgeNetwork(d: Describe, net: NetworkRecord): Fragment {
-  const name = net.bridge ?? net.name;
+export function describeBridgeNetwork(d: Describe, net: BridgeNetwork): Fragment {
+  const name = net.bridge;
   const link = linkIn(d.kernel.host, name);
   const gateways = ipv4Of(d.kernel.host, name).map((a) => a.cidr);
   const expected = net.ipam ? `${net.ipam.gateway}/${net.ipam.subnet.split('/')[1]}` : undefined;

@@ -2,9 +2,8 @@
 // its driver describes it, the sandboxes, then what the firewall and the DNS
 // rules add on top, then the drift `system check` found. Nodes and edges come
 // out sorted by identifier, so the same state always gives the same output.
-import type { NetworkRecord } from '../store/model.js';
 import { describeBridgeNetwork } from './bridge.js';
-import { sortedNetworks, type Describe } from './common.js';
+import { byDriver, sortedNetworks, type ByDriver, type Describe } from './common.js';
 import { describeDns } from './dns.js';
 import { markDrift } from './drift.js';
 import { describeFirewall } from './firewall.js';
@@ -16,11 +15,11 @@ import { describeSandboxes } from './sandbox.js';
 import type { TopologyInput } from './view.js';
 
 /** Each driver's own description of one network (host and null have nothing of their own to draw). */
-const DESCRIBERS: Partial<Record<NetworkRecord['driver'], (d: Describe, net: NetworkRecord) => Fragment>> = {
-  bridge: describeBridgeNetwork,
-  macvlan: describeMacvlanNetwork,
-  overlay: describeOverlayNetwork,
-};
+const describers = (d: Describe): ByDriver<Fragment> => ({
+  bridge: (net) => describeBridgeNetwork(d, net),
+  macvlan: (net) => describeMacvlanNetwork(d, net),
+  overlay: (net) => describeOverlayNetwork(d, net),
+});
 
 const unique = <T>(xs: T[]) => [...new Set(xs)];
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -52,8 +51,8 @@ export function buildTopology(input: TopologyInput): Topology {
   const edges = new Map<string, TopoEdge>();
   add(nodes, edges, describeHost(input));
   for (const net of sortedNetworks(input.data)) {
-    const describe = DESCRIBERS[net.driver];
-    if (describe) add(nodes, edges, describe(input, net));
+    const fragment = byDriver(describers(input), net);
+    if (fragment) add(nodes, edges, fragment);
   }
   add(nodes, edges, describeSandboxes(input));
   add(nodes, edges, describeFirewall(input, [...nodes.values()]));

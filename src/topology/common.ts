@@ -1,7 +1,7 @@
 // Lookups every describer needs: which sandbox a container lives in, which
 // containers share it, and what the kernel reports for one interface.
 import type { AddrInfo, LinkInfo } from '../kernel/rtnl.js';
-import type { ContainerRecord, EndpointRecord, NetworkRecord, StoreData } from '../store/model.js';
+import type { ContainerRecord, DriverName, EndpointRecord, NetworkByDriver, NetworkRecord, StoreData } from '../store/model.js';
 import type { NsView, TopologyInput } from './view.js';
 
 export type Describe = TopologyInput;
@@ -10,6 +10,18 @@ const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1
 
 export function sortedContainers(data: StoreData): ContainerRecord[] {
   return Object.values(data.containers).sort(byName);
+}
+
+/**
+ * Per-driver parts of the picture, each handed the record as its driver's
+ * variant. The topology sits below the drivers, so it reads their records
+ * through a table keyed by driver rather than by asking which driver it has.
+ */
+export type ByDriver<R> = { [D in DriverName]?: (net: NetworkByDriver[D]) => R };
+
+/** The entry of `table` for the network's driver, applied to it (undefined when the table has none). */
+export function byDriver<R, D extends DriverName>(table: ByDriver<R>, net: NetworkByDriver[D] & { driver: D }): R | undefined {
+  return table[net.driver]?.(net);
 }
 
 export function sortedNetworks(data: StoreData): NetworkRecord[] {

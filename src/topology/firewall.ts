@@ -4,7 +4,7 @@
 // interface takes the host's address), and isolation (filter
 // PLUMB-ISOLATION-STAGE-2: traffic from one network to another is dropped).
 import { CHAIN, parseIptablesSave } from '../firewall/index.js';
-import type { Describe } from './common.js';
+import { byDriver, type Describe } from './common.js';
 import { edge, ids, node, type Fragment, type TopoNode } from './model.js';
 
 function arg(args: string[], flag: string): string | undefined {
@@ -94,8 +94,8 @@ function missingPorts(d: Describe, nodes: TopoNode[], have: Fragment): TopoNode[
   for (const c of Object.values(d.data.containers).sort((a, b) => (a.name < b.name ? -1 : 1))) {
     if (c.state !== 'running' || !c.ports.length) continue;
     const primary = c.networks[0] && c.endpoints[c.networks[0].networkId];
-    const net = primary && d.data.networks[primary.networkId];
-    if (!primary || !net?.bridge) continue;
+    const net = primary && byDriver({ bridge: (n) => n }, d.data.networks[primary.networkId]);
+    if (!primary || !net) continue;
     const target = nodes.find((n) => n.kind === 'iface' && n.attrs.ip === primary.ip && n.networks.includes(net.name));
     for (const p of c.ports) {
       const hostIp = p.hostIp || net.hostBindingIpv4 || '0.0.0.0';

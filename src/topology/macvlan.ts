@@ -1,13 +1,13 @@
 // The macvlan driver's part: the parent interface (the user's, on the host)
 // and each child, which lives inside its sandbox with a MAC of its own. There
 // is no bridge, no veth and no NAT: the children sit on the parent's wire.
-import type { NetworkRecord } from '../store/model.js';
+import type { MacvlanNetwork } from '../store/model.js';
 import { endpointsOn, ipv4Of, linkIn, type Describe } from './common.js';
 import { sandboxIface } from './endpoint.js';
 import { edge, ids, node, type Fragment } from './model.js';
 
-export function describeMacvlanNetwork(d: Describe, net: NetworkRecord): Fragment {
-  const parentName = net.parent ?? '?';
+export function describeMacvlanNetwork(d: Describe, net: MacvlanNetwork): Fragment {
+  const parentName = net.parent;
   const parent = linkIn(d.kernel.host, parentName);
   const parentId = ids.hostIf(parentName);
   const mode = net.macvlanMode ?? 'bridge';

@@ -6,7 +6,7 @@
 // endpoint without its permanent neighbour and FDB entries in this host's
 // kernel is drift: packets to it would be flooded or lost.
 import { VXLAN_PORT } from '../cluster/records.js';
-import type { NetworkRecord } from '../store/model.js';
+import type { OverlayNetwork } from '../store/model.js';
 import { endpointsOn, ipv4Of, linkIn, type Describe } from './common.js';
 import { vethEndpoint } from './endpoint.js';
 import { edge, ids, node, type Fragment } from './model.js';
@@ -19,11 +19,11 @@ const OVERLAY_VXLAN = 'vxlan0';
 const VXLAN_UDP_PORT = VXLAN_PORT;
 
 /** The network's namespace name: as the store recorded it, else Docker's "1-" + 10 hex of the id. */
-function overlayNsName(net: NetworkRecord): string {
+function overlayNsName(net: OverlayNetwork): string {
   return net.overlaySandbox?.alias.split('/').pop() ?? `1-${net.id.slice(0, 10)}`;
 }
 
-export function describeOverlayNetwork(d: Describe, net: NetworkRecord): Fragment {
+export function describeOverlayNetwork(d: Describe, net: OverlayNetwork): Fragment {
   const view = d.kernel.overlays[net.name];
   const local = endpointsOn(d.data, net);
   const fragment: Fragment = { nodes: [], edges: [] };

@@ -7,7 +7,7 @@ import { saveIptables } from '../kernel/iptables.js';
 import type { Netns } from '../kernel/netns.js';
 import type { Rtnl } from '../kernel/rtnl.js';
 import type { StoreData } from '../store/model.js';
-import { ownsSandbox, sortedContainers, sortedNetworks } from './common.js';
+import { byDriver, ownsSandbox, sortedContainers, sortedNetworks } from './common.js';
 import type { KernelView, NsView, OverlayNsView, SandboxView } from './view.js';
 
 /** The kernel handles a read needs (the engine's Context has them). */
@@ -39,9 +39,9 @@ export async function readKernel(k: KernelAccess, data: StoreData): Promise<Kern
   await Promise.all(natReads);
   const overlays: Record<string, OverlayNsView> = {};
   for (const net of sortedNetworks(data).filter((n) => n.scope === 'global')) {
-    const file = net.overlaySandbox?.netns;
-    if (!file || !existsSync(file)) continue;
-    const rtnl = k.rtnlIn(k.openNs(file, net.overlaySandbox!.alias));
+    const place = byDriver({ overlay: (n) => n.overlaySandbox }, net);
+    if (!place || !existsSync(place.netns)) continue;
+    const rtnl = k.rtnlIn(k.openNs(place.netns, place.alias));
     overlays[net.name] = { ...(await readNs(rtnl)), fdb: await rtnl.fdb(), neigh: await rtnl.neighbours() };
   }
   const firewall = await saveIptables(k.hostNs()).catch(() => '');

@@ -1,6 +1,6 @@
 // Store records for unit tests: a running container or a network with every
 // field a real one has, so a test states only what it is about.
-import type { ContainerRecord, NetworkRecord } from '../../src/store/model.js';
+import type { BridgeSettings, ContainerRecord, MacvlanSettings, NetworkCommon, NetworkRecord, OverlayNetwork } from '../../src/store/model.js';
 
 /** A running container named `name` on no network; `fields` override any default. */
 export function containerRecord(name: string, fields: Partial<ContainerRecord> = {}): ContainerRecord {
@@ -39,12 +39,20 @@ export function endpointRecords(owner: string, rows: Array<[string, string, stri
   return endpoints;
 }
 
-/** A network record with a /N subnet whose gateway is its .1; `fields` override any default. */
-export function networkRecord(id: string, name: string, subnet: string, fields: Partial<NetworkRecord> = {}): NetworkRecord {
-  return {
+/** Fields a test may set on a network: the common ones, and those of its driver (bridge unless it names another). */
+export type NetworkFields = Partial<NetworkCommon> &
+  (
+    | ({ driver?: 'bridge' } & Partial<Omit<BridgeSettings, 'driver'>>)
+    | ({ driver: 'macvlan' } & Partial<Omit<MacvlanSettings, 'driver'>>)
+    | ({ driver: 'overlay' } & Partial<Pick<OverlayNetwork, 'mtu' | 'vni' | 'overlaySandbox'>>)
+    | { driver: 'host' | 'null' }
+  );
+
+/** A network record with a /N subnet whose gateway is its .1; `fields` override any default (each driver's own fields get its usual values). */
+export function networkRecord(id: string, name: string, subnet: string, fields: NetworkFields = {}): NetworkRecord {
+  const common: NetworkCommon = {
     id,
     name,
-    driver: 'bridge',
     scope: 'local',
     created: '',
     internal: false,
@@ -54,6 +62,9 @@ export function networkRecord(id: string, name: string, subnet: string, fields: 
     options: {},
     ipam: { subnet, gateway: subnet.replace(/0\/\d+$/, '1'), aux: {}, userSubnet: false, userGateway: false },
     allocated: {},
-    ...fields,
   };
+  if (fields.driver === 'macvlan') return { ...common, parent: 'eth0', ...fields, driver: 'macvlan' };
+  if (fields.driver === 'overlay') return { ...common, vni: 256, mtu: 1450, ...fields, driver: 'overlay' };
+  if (fields.driver === 'host' || fields.driver === 'null') return { ...common, ...fields, driver: fields.driver };
+  return { ...common, bridge: `br-${id.slice(0, 12)}`, icc: true, masquerade: true, ...fields, driver: 'bridge' };
 }

@@ -7,17 +7,16 @@ import { renderRuleset } from '../../src/firewall/index.js';
 import { sandboxDnsRules } from '../../src/firewall/sandbox-dns.js';
 import type { ClusterEndpoint } from '../../src/cluster/records.js';
 import type { LinkInfo } from '../../src/kernel/rtnl.js';
-import { emptyStore, type ContainerRecord, type EndpointRecord, type NetworkRecord, type StoreData } from '../../src/store/model.js';
+import { emptyStore, type BridgeNetwork, type ContainerRecord, type EndpointRecord, type MacvlanNetwork, type NetworkCommon, type NetworkRecord, type OverlayNetwork, type StoreData } from '../../src/store/model.js';
 import type { ClusterView, DriftFinding, KernelView, NsView, TopologyInput } from '../../src/topology/view.js';
 
 let created = 0;
 const stamp = () => `2026-01-01T00:00:${String(created++).padStart(2, '0')}Z`;
 
-export function bridgeNet(name: string, id: string, subnet: string, gateway: string, more: Partial<NetworkRecord> = {}): NetworkRecord {
+function commonNet(name: string, id: string, subnet: string, gateway: string): NetworkCommon {
   return {
     id,
     name,
-    driver: 'bridge',
     scope: 'local',
     created: stamp(),
     internal: false,
@@ -26,10 +25,27 @@ export function bridgeNet(name: string, id: string, subnet: string, gateway: str
     labels: {},
     options: {},
     ipam: { subnet, gateway, aux: {}, userSubnet: true, userGateway: false },
-    bridge: name === 'bridge' ? 'plumb0' : `br-${id.slice(0, 12)}`,
     allocated: {},
+  };
+}
+
+export function bridgeNet(name: string, id: string, subnet: string, gateway: string, more: Partial<BridgeNetwork> = {}): BridgeNetwork {
+  return {
+    ...commonNet(name, id, subnet, gateway),
+    driver: 'bridge',
+    bridge: name === 'bridge' ? 'plumb0' : `br-${id.slice(0, 12)}`,
+    icc: true,
+    masquerade: true,
     ...more,
   };
+}
+
+export function macvlanNet(name: string, id: string, subnet: string, gateway: string, parent: string, more: Partial<MacvlanNetwork> = {}): MacvlanNetwork {
+  return { ...commonNet(name, id, subnet, gateway), driver: 'macvlan', parent, ...more };
+}
+
+export function overlayNet(name: string, id: string, subnet: string, gateway: string, vni: number, more: Partial<OverlayNetwork> = {}): OverlayNetwork {
+  return { ...commonNet(name, id, subnet, gateway), driver: 'overlay', scope: 'global', vni, mtu: 1450, ...more };
 }
 
 export function container(name: string, id: string, networkMode: string, more: Partial<ContainerRecord> = {}): ContainerRecord {
@@ -109,8 +125,8 @@ export function healthyKernel(data: StoreData, opts: { extraHostLinks?: string[]
   const nets = Object.values(data.networks).sort((a, b) => a.created.localeCompare(b.created));
   for (const n of nets) {
     if (n.driver !== 'bridge') continue;
-    host.links.push(link(n.bridge!, { kind: 'bridge', address: '02:42:00:00:00:01' }));
-    host.addrs.push(addr(n.bridge!, `${n.ipam!.gateway}/${n.ipam!.subnet.split('/')[1]}`));
+    host.links.push(link(n.bridge, { kind: 'bridge', address: '02:42:00:00:00:01' }));
+    host.addrs.push(addr(n.bridge, `${n.ipam!.gateway}/${n.ipam!.subnet.split('/')[1]}`));
   }
   const sandboxes: KernelView['sandboxes'] = {};
   const overlays: KernelView['overlays'] = {};

@@ -17,6 +17,8 @@ const BRIDGE = {
   labels: {},
   options: {},
   bridge: 'plumb0',
+  icc: true,
+  masquerade: true,
   ipam: { subnet: '172.17.0.0/16', gateway: '172.17.0.1', aux: {}, userSubnet: false, userGateway: false },
   allocated: {},
 };

@@ -13,9 +13,9 @@ import { EmbeddedDns } from '../../src/dns/server.js';
 import { forward, HostResolvers, nameserversOf } from '../../src/dns/upstream.js';
 import { dnsTarget, gatewayNetworkId } from '../../src/engine/networks/connect.js';
 import type { ContainerRecord, NetworkRecord, StoreData } from '../../src/store/model.js';
-import { containerRecord, endpointRecords, networkRecord } from '../helpers/records.js';
+import { containerRecord, endpointRecords, networkRecord, type NetworkFields } from '../helpers/records.js';
 
-const net = (id: string, name: string, subnet: string, extra: Partial<NetworkRecord> = {}): NetworkRecord =>
+const net = (id: string, name: string, subnet: string, extra: NetworkFields = {}): NetworkRecord =>
   networkRecord(id, name, subnet, { builtin: name === 'bridge', ...extra });
 
 function container(name: string, id: string, eps: Array<[string, string, string, string[]?]>, extra: Partial<ContainerRecord> = {}): ContainerRecord {

@@ -8,7 +8,7 @@ import { driverFor, requestedDriver } from '../../src/drivers/index.js';
 import { macvlanDriver } from '../../src/drivers/macvlan.js';
 import { overlayDriver } from '../../src/drivers/overlay.js';
 import type { NetworkRequest, OverlayServices } from '../../src/drivers/types.js';
-import type { NetworkRecord } from '../../src/store/model.js';
+import type { BridgeNetwork, NetworkCommon, NetworkRecord, OverlayNetwork } from '../../src/store/model.js';
 import { fakeKernel, fakeNetns } from '../helpers/fake-kernel.js';
 
 const request = (over: Partial<NetworkRequest> = {}): NetworkRequest => ({
@@ -22,7 +22,7 @@ const request = (over: Partial<NetworkRequest> = {}): NetworkRequest => ({
   ...over,
 });
 
-function bridgeNet(over: Partial<NetworkRecord> = {}): NetworkRecord {
+function bridgeNet(over: Partial<BridgeNetwork> = {}): BridgeNetwork {
   return {
     id: 'ab'.repeat(32),
     name: 'mynet',
@@ -44,10 +44,15 @@ function bridgeNet(over: Partial<NetworkRecord> = {}): NetworkRecord {
   };
 }
 
+/** The fields every network has, from a bridge network: the start of another driver's record. */
+function common({ driver: _driver, bridge: _bridge, mtu: _mtu, icc: _icc, masquerade: _masquerade, hostBindingIpv4: _binding, ...rest }: BridgeNetwork): NetworkCommon {
+  return rest;
+}
+
 describe('configure: each driver parses and validates its own options', () => {
   it('bridge: Docker option names into typed settings, br-<12 hex> by default', () => {
     const id = 'cd'.repeat(32);
-    expect(bridgeDriver.configure(request(), [], id)).toEqual({ bridge: 'br-cdcdcdcdcdcd', mtu: undefined, icc: true, masquerade: true, hostBindingIpv4: '0.0.0.0' });
+    expect(bridgeDriver.configure(request(), [], id)).toEqual({ driver: 'bridge', bridge: 'br-cdcdcdcdcdcd', mtu: undefined, icc: true, masquerade: true, hostBindingIpv4: '0.0.0.0' });
     const opts = {
       'com.docker.network.bridge.name': 'br-lab',
       'com.docker.network.bridge.enable_icc': 'false',
@@ -55,7 +60,7 @@ describe('configure: each driver parses and validates its own options', () => {
       'com.docker.network.bridge.host_binding_ipv4': '127.0.0.1',
       'com.docker.network.driver.mtu': '1400',
     };
-    expect(bridgeDriver.configure(request({ options: opts }), [], id)).toEqual({ bridge: 'br-lab', mtu: 1400, icc: false, masquerade: false, hostBindingIpv4: '127.0.0.1' });
+    expect(bridgeDriver.configure(request({ options: opts }), [], id)).toEqual({ driver: 'bridge', bridge: 'br-lab', mtu: 1400, icc: false, masquerade: false, hostBindingIpv4: '127.0.0.1' });
   });
 
   it('bridge: refuses unknown options, bad booleans, bad MTUs, bad and taken bridge names', () => {
@@ -70,16 +75,16 @@ describe('configure: each driver parses and validates its own options', () => {
 
   it('macvlan: parent required, Docker\'s modes, one network per parent', () => {
     const mac = (options: Record<string, string>, existing: NetworkRecord[] = []) => macvlanDriver.configure(request({ driver: 'macvlan', options }), existing, 'ef'.repeat(32));
-    expect(mac({ parent: 'eth0' })).toEqual({ parent: 'eth0', macvlanMode: 'bridge', mtu: undefined });
+    expect(mac({ parent: 'eth0' })).toEqual({ driver: 'macvlan', parent: 'eth0', macvlanMode: 'bridge', mtu: undefined });
     expect(mac({ parent: 'eth0', macvlan_mode: 'private' })).toMatchObject({ macvlanMode: 'private' });
     expect(() => mac({})).toThrow('-o parent=IFACE is required');
     expect(() => mac({ parent: 'eth0', macvlan_mode: 'fast' })).toThrow("requested macvlan mode 'fast' is not valid");
-    const other = bridgeNet({ driver: 'macvlan', parent: 'eth0', id: '12'.repeat(32) });
+    const other: NetworkRecord = { ...common(bridgeNet({ id: '12'.repeat(32) })), driver: 'macvlan', parent: 'eth0' };
     expect(() => mac({ parent: 'eth0' }, [other])).toThrow('network dm-121212121212 is already using parent interface eth0');
   });
 
   it('overlay: MTU 1450 unless given; host and null have one instance; unknown drivers are named', () => {
-    expect(overlayDriver.configure(request({ driver: 'overlay' }), [], '')).toEqual({ mtu: 1450 });
+    expect(overlayDriver.configure(request({ driver: 'overlay' }), [], '')).toEqual({ driver: 'overlay', mtu: 1450 });
     expect(() => overlayDriver.configure(request({ driver: 'overlay', options: { 'com.docker.network.bridge.name': 'x' } }), [], '')).toThrow('unknown overlay option');
     expect(() => driverFor('host').configure(request({ driver: 'host' }), [], '')).toThrow('only one instance of "host" network is allowed');
     expect(() => driverFor('null').configure(request({ driver: 'null' }), [], '')).toThrow('only one instance of "null" network is allowed');
@@ -162,8 +167,10 @@ describe('bridge: kernel steps', () => {
 });
 
 describe('overlay: the cluster store comes through the environment', () => {
-  const overlayNet = (): NetworkRecord => ({
-    ...bridgeNet({ driver: 'overlay', scope: 'global', bridge: undefined, icc: undefined, masquerade: undefined, hostBindingIpv4: undefined }),
+  const overlayNet = (): OverlayNetwork => ({
+    ...common(bridgeNet()),
+    driver: 'overlay',
+    scope: 'global',
     ipam: { subnet: '10.0.0.0/24', gateway: '10.0.0.1', aux: {}, userSubnet: false, userGateway: false },
     vni: 256,
     mtu: 1450,

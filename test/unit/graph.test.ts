@@ -14,7 +14,7 @@ import { dnatRules } from '../../src/topology/firewall.js';
 import { dnsTarget } from '../../src/topology/dns.js';
 import { selectTopology } from '../../src/topology/select.js';
 import type { TopologyInput } from '../../src/topology/view.js';
-import { bridgeNet, clusterEndpoint, container, healthyKernel, input, join, store } from '../helpers/topology-fixtures.js';
+import { bridgeNet, clusterEndpoint, container, healthyKernel, input, join, macvlanNet, overlayNet, store } from '../helpers/topology-fixtures.js';
 
 const GOLDEN_DIR = pathJoin(dirname(fileURLToPath(import.meta.url)), 'golden', 'graph');
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
@@ -97,7 +97,7 @@ function containerX(): TopologyInput {
 
 /** A macvlan network on the host's eth1, two children. */
 function macvlan(): TopologyInput {
-  const mv = bridgeNet('mv', ID(4), '192.168.50.0/24', '192.168.50.1', { driver: 'macvlan', bridge: undefined, parent: 'eth1', macvlanMode: 'bridge' });
+  const mv = macvlanNet('mv', ID(4), '192.168.50.0/24', '192.168.50.1', 'eth1', { macvlanMode: 'bridge' });
   const a = container('cam1', ID(0x1b), 'mv');
   const b = container('cam2', ID(0x1c), 'mv');
   join(a, mv, '192.168.50.10', ID(0x29));
@@ -108,7 +108,7 @@ function macvlan(): TopologyInput {
 
 /** An overlay across two lab hosts, seen from lab1: a1 here, a2 and a3 on lab2, plumb_gwbridge for egress. */
 function overlay(): TopologyInput {
-  const ov = bridgeNet('ov', ID(5), '10.0.9.0/24', '10.0.9.1', { driver: 'overlay', scope: 'global', bridge: undefined, vni: 256 });
+  const ov = overlayNet('ov', ID(5), '10.0.9.0/24', '10.0.9.1', 256);
   const gw = bridgeNet('plumb_gwbridge', ID(6), '172.18.0.0/16', '172.18.0.1', { bridge: 'plumb_gwbridge', icc: false });
   const a1 = container('a1', ID(0x1d), 'ov', { embeddedDns: true });
   join(a1, ov, '10.0.9.2', ID(0x2b));

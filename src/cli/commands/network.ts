@@ -185,7 +185,7 @@ async function addOverlayFacts(ctx: Context, items: Array<Record<string, unknown
   const data = ctx.store.read();
   for (const item of overlays) {
     const net = data.networks[item.Id as string];
-    if (!net) continue;
+    if (net?.driver !== 'overlay') continue;
     const facts = await inspectOverlay(ctx, net);
     const plumb = { ...((item.Plumb as Record<string, unknown> | undefined) ?? {}), ...facts.plumb };
     delete item.Plumb;

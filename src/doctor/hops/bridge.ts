@@ -1,6 +1,7 @@
 // Hop checks of the bridge driver: the Linux bridge (up, gateway address,
 // MTU, route_localnet), and per endpoint the host end of the veth (up, on
 // the right bridge, MTU, port flags) and the bridge's FDB for its MAC.
+import { requireBridge } from '../../drivers/records.js';
 import { ifaceSysctlKey, readSysctl } from '../../kernel/sysctl.js';
 import type { NetworkRecord } from '../../store/model.js';
 import type { Facts } from '../facts.js';
@@ -10,8 +11,9 @@ import type { DriverHops, EndpointHop } from './types.js';
 
 const DEFAULT_MTU = 1500;
 
-async function network(f: Facts, net: NetworkRecord): Promise<HopResult[]> {
-  if (!net.bridge || !net.ipam) return [];
+async function network(f: Facts, record: NetworkRecord): Promise<HopResult[]> {
+  const net = requireBridge(record);
+  if (!net.ipam) return [];
   const h = await f.host();
   const name = net.bridge;
   const hop = name;
@@ -39,7 +41,8 @@ async function network(f: Facts, net: NetworkRecord): Promise<HopResult[]> {
 }
 
 async function endpoint(f: Facts, e: EndpointHop): Promise<HopResult[]> {
-  const { net, ep, c } = e;
+  const { ep, c } = e;
+  const net = requireBridge(e.net);
   const mtu = net.mtu ?? DEFAULT_MTU;
   const inside = sandboxInterface(f, e, mtu);
   const out = [...inside.results];
@@ -87,5 +90,5 @@ async function endpoint(f: Facts, e: EndpointHop): Promise<HopResult[]> {
 export const bridgeHops: DriverHops = {
   network,
   endpoint,
-  mtu: async (_f, net) => net.mtu ?? DEFAULT_MTU,
+  mtu: async (_f, net) => requireBridge(net).mtu ?? DEFAULT_MTU,
 };

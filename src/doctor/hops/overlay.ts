@@ -5,8 +5,9 @@
 // to each VTEP. What should exist comes from the cluster store; what does,
 // from the kernel.
 import { FLOOD_MAC, OVERLAY_BRIDGE, OVERLAY_VXLAN, DEFAULT_OVERLAY_MTU, overlayNsName } from '../../drivers/overlay.js';
+import { requireOverlay } from '../../drivers/records.js';
 import { overlayPlace } from '../../engine/overlay/cluster.js';
-import type { NetworkRecord } from '../../store/model.js';
+import type { NetworkRecord, OverlayNetwork } from '../../store/model.js';
 import { lookupRoute } from '../addresses.js';
 import { fixForDrop, verdictObject } from '../host.js';
 import { walkChain } from '../netfilter.js';
@@ -15,9 +16,10 @@ import { broken, ok, type HopResult } from '../types.js';
 import { sandboxInterface } from './common.js';
 import type { DriverHops, EndpointHop } from './types.js';
 
-const mtuOf = (net: NetworkRecord) => net.mtu ?? DEFAULT_OVERLAY_MTU;
+const mtuOf = (net: OverlayNetwork) => net.mtu ?? DEFAULT_OVERLAY_MTU;
 
-async function network(f: Facts, net: NetworkRecord): Promise<HopResult[]> {
+async function network(f: Facts, record: NetworkRecord): Promise<HopResult[]> {
+  const net = requireOverlay(record);
   const place = overlayPlace(f.ctx.paths, net.id);
   const name = overlayNsName(net.id);
   const ov = await f.namespace(place.netns, name);
@@ -92,7 +94,7 @@ async function remoteEntries(f: Facts, net: NetworkRecord, name: string, path: s
 }
 
 async function endpoint(f: Facts, e: EndpointHop): Promise<HopResult[]> {
-  const mtu = mtuOf(e.net);
+  const mtu = mtuOf(requireOverlay(e.net));
   const out = [...sandboxInterface(f, e, mtu).results];
   const place = overlayPlace(f.ctx.paths, e.net.id);
   const name = overlayNsName(e.net.id);
@@ -111,4 +113,4 @@ async function endpoint(f: Facts, e: EndpointHop): Promise<HopResult[]> {
   return out;
 }
 
-export const overlayHops: DriverHops = { network, endpoint, mtu: async (_f, net) => mtuOf(net) };
+export const overlayHops: DriverHops = { network, endpoint, mtu: async (_f, net) => mtuOf(requireOverlay(net)) };

@@ -4,6 +4,7 @@
 // those ports when icc is off (firewall-sync.ts), and a refusal to exec into
 // the linking container once its target is gone. On a user-defined network a
 // link is only a name the embedded DNS gives the linking container (dns/names.ts).
+import { bridgeNetwork } from '../../drivers/records.js';
 import type { FirewallLink } from '../../firewall/index.js';
 import type { ContainerRecord, EndpointRecord, StoreData } from '../../store/model.js';
 import { findContainer, findNetwork } from '../../store/store.js';
@@ -93,7 +94,7 @@ export function firewallLinks(data: StoreData): FirewallLink[] {
       if (!t || t.state !== 'running') continue;
       const to = legacyLinkEndpoint(data, t);
       const from = to && c.endpoints[to.networkId];
-      const bridge = to && data.networks[to.networkId]?.bridge;
+      const bridge = bridgeNetwork(to && data.networks[to.networkId])?.bridge;
       if (!to || !from || !bridge) continue;
       out.push({ from: c.name, to: t.name, bridge, fromIp: from.ip, toIp: to.ip, ports: exposedPorts(t) });
     }

@@ -19,6 +19,7 @@ import { ipv4FromBytes, ipv4OfIpv6, ipv6FromBytes } from '../../net/address.js';
 import type { Netns } from '../../kernel/netns.js';
 import { readSocketTables } from '../../kernel/proc.js';
 import { readSysctl } from '../../kernel/sysctl.js';
+import { bridgeNetwork } from '../../drivers/records.js';
 import type { ContainerRecord, PortBinding, StoreData } from '../../store/model.js';
 import { PlumbError } from '../core/errors.js';
 
@@ -208,8 +209,8 @@ export function refuseWhatCannotFit(requests: readonly PortRequest[], a: Pick<Al
 export function bindPorts(data: StoreData, c: ContainerRecord, host: Netns): PortBinding[] {
   const requests = portRequests(c);
   const primary = c.networks[0] && c.endpoints[c.networks[0].networkId];
-  const net = primary && data.networks[primary.networkId];
-  if (!requests.length || !primary || !net?.bridge) return [];
+  const net = bridgeNetwork(primary && data.networks[primary.networkId]);
+  if (!requests.length || !primary || !net) return [];
   const taken = Object.values(data.containers)
     .filter((o) => o.id !== c.id && o.state === 'running')
     .flatMap((o) => o.ports);
@@ -230,8 +231,8 @@ export function bindPorts(data: StoreData, c: ContainerRecord, host: Netns): Por
 export function refuseUnfitPorts(data: StoreData, c: ContainerRecord, host: Netns): void {
   const requests = portRequests(c);
   if (!requests.some((r) => r.hostPortStart !== r.hostPortEnd || r.hostPortStart === 0)) return;
-  const net = c.networks[0] && data.networks[c.networks[0].networkId];
-  if (!net?.bridge) return;
+  const net = bridgeNetwork(c.networks[0] && data.networks[c.networks[0].networkId]);
+  if (!net) return;
   refuseWhatCannotFit(requests, { host: readHostPortFacts(host), defaultHostIp: net.hostBindingIpv4 || '0.0.0.0' }, (why) => {
     throw new PlumbError(`driver failed programming external connectivity on endpoint ${c.name}: ${why}`, 125);
   });

@@ -5,6 +5,7 @@
 // repairs rules a firewall reload wiped.
 import { buildRules, forwardPolicyOf, forwardPolicyText, updateText, type FirewallState } from '../../firewall/index.js';
 import { simulateRestore } from '../../firewall/simulate.js';
+import { bridgeNetwork } from '../../drivers/records.js';
 import { traitsOf } from '../../drivers/traits.js';
 import type { StoreData } from '../../store/model.js';
 import type { Context } from '../core/context.js';
@@ -13,12 +14,13 @@ import type { Transaction } from '../core/transaction.js';
 
 export function firewallState(data: StoreData): FirewallState {
   const networks = Object.values(data.networks)
-    .filter((n) => traitsOf(n).routesThroughHost && n.bridge && n.ipam)
+    .flatMap((n) => bridgeNetwork(n) ?? [])
+    .filter((n) => traitsOf(n).routesThroughHost && n.ipam)
     .sort((a, b) => a.created.localeCompare(b.created))
     .map((n) => ({
       id: n.id,
       name: n.name,
-      bridge: n.bridge!,
+      bridge: n.bridge,
       subnet: n.ipam!.subnet,
       icc: n.icc ?? true,
       masquerade: n.masquerade ?? true,
@@ -30,8 +32,8 @@ export function firewallState(data: StoreData): FirewallState {
   for (const c of Object.values(data.containers)) {
     if (c.state !== 'running') continue;
     const primary = c.networks[0] && c.endpoints[c.networks[0].networkId];
-    const net = primary && data.networks[primary.networkId];
-    if (primary && net?.bridge) {
+    const net = bridgeNetwork(primary && data.networks[primary.networkId]);
+    if (primary && net) {
       for (const p of c.ports) {
         ports.push({
           container: c.name,

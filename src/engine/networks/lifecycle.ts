@@ -2,6 +2,7 @@
 // (bridge/host/none) that appear on first use, as in Docker.
 import { BRIDGE_OPTIONS } from '../../drivers/bridge-options.js';
 import { driverFor, requestedDriver } from '../../drivers/index.js';
+import { localNetwork } from '../../drivers/records.js';
 import type { NetworkDriver, NetworkRequest } from '../../drivers/types.js';
 import { newNetworkId } from '../../ipam/ids.js';
 import { ONE_TIME_SETUP } from '../../kernel/ops.js';
@@ -122,10 +123,9 @@ async function buildLocalNetwork(
   const settings = driver.configure(req, Object.values(data.networks), id);
   const inUse = await hostNetworksInUse(ctx, data);
   const ipam = planBridgeIpam(req, inUse, data);
-  const net = {
+  const net = localNetwork({
     id,
     name: req.name,
-    driver: driver.name,
     scope: 'local',
     created: new Date().toISOString(),
     internal: req.internal,
@@ -134,9 +134,8 @@ async function buildLocalNetwork(
     labels: req.labels,
     options: req.options,
     ipam,
-    ...settings,
     allocated: {},
-  } as NetworkRecord;
+  }, settings);
   await driver.createNetwork(driverEnv(ctx), tx, net);
   if (driver.routesThroughHost) {
     // Routing between bridges and the uplink needs ip_forward (and bridged traffic must meet iptables).

@@ -8,7 +8,7 @@ import { FLOOD_MAC, OVERLAY_VXLAN, VXLAN_UDP_PORT, openOverlaySandbox, overlayNs
 import { readNodeId } from '../../cluster/node-id.js';
 import type { ClusterEndpoint } from '../../cluster/records.js';
 import { shortId } from '../../ipam/ids.js';
-import type { NetworkRecord } from '../../store/model.js';
+import type { OverlayNetwork } from '../../store/model.js';
 import type { Context } from '../core/context.js';
 import { overlayPlace, withCluster } from './cluster.js';
 import { fdbOk, neighOk, readActual, remoteEndpoints, type Actual } from './peers.js';
@@ -38,7 +38,7 @@ export interface OverlayInspect {
 const neighText = (ip: string, mac: string) => `${ip} dev ${OVERLAY_VXLAN} lladdr ${mac} PERMANENT`;
 const fdbText = (mac: string, vtep: string) => `${mac} dev ${OVERLAY_VXLAN} dst ${vtep} self permanent`;
 
-export async function inspectOverlay(ctx: Context, net: NetworkRecord): Promise<OverlayInspect> {
+export async function inspectOverlay(ctx: Context, net: OverlayNetwork): Promise<OverlayInspect> {
   try {
     return await withCluster(ctx, async (c) => {
       const snapshot = await c.store.snapshot();

@@ -9,6 +9,7 @@ import { chooseSubnet, GLOBAL_DEFAULT_POOLS } from '../../ipam/pools.js';
 import { clusterConfig } from '../../cluster/config.js';
 import { FIRST_VNI, type ClusterEndpoint, type ClusterNetwork } from '../../cluster/records.js';
 import { overlayDriver } from '../../drivers/overlay.js';
+import { overlayNetwork, requireOverlaySettings } from '../../drivers/records.js';
 import type { NetworkDriver, NetworkRequest } from '../../drivers/types.js';
 import { DriverError } from '../../drivers/errors.js';
 import type { NetworkRecord, StoreData } from '../../store/model.js';
@@ -29,9 +30,9 @@ export function nextVni(existing: readonly ClusterNetwork[]): number {
 /** Plans the new network against those that exist everywhere (pure; etcd checks the result again in its transaction). */
 export function planOverlayNetwork(req: NetworkRequest, existing: readonly ClusterNetwork[], id: string, driver: NetworkDriver = overlayDriver): ClusterNetwork {
   if (existing.some((n) => n.name === req.name)) throw new PlumbError(`network with name ${req.name} already exists`);
-  let mtu: number | undefined;
+  let mtu: number;
   try {
-    mtu = driver.configure(req, [], id).mtu;
+    mtu = requireOverlaySettings(driver.configure(req, [], id)).mtu;
   } catch (err) {
     if (err instanceof DriverError) throw new PlumbError(err.message);
     throw err;
@@ -56,7 +57,7 @@ export function planOverlayNetwork(req: NetworkRequest, existing: readonly Clust
       options: req.options,
       ipam: { subnet: cfg.subnet, gateway: cfg.gateway, ipRange: cfg.ipRange, aux: cfg.aux, userSubnet: !!req.subnet, userGateway: !!req.gateway },
       vni: nextVni(existing),
-      mtu: mtu!,
+      mtu,
     };
   } catch (err) {
     if (err instanceof IpamError) throw new PlumbError(err.message);
@@ -80,7 +81,7 @@ export function localRecord(n: ClusterNetwork, previous?: NetworkRecord): Networ
     ipam: n.ipam,
     mtu: n.mtu,
     vni: n.vni,
-    overlaySandbox: previous?.overlaySandbox,
+    overlaySandbox: overlayNetwork(previous)?.overlaySandbox,
     allocated: {},
   };
 }
@@ -92,7 +93,7 @@ export function mergeClusterNetworks(data: StoreData, networks: readonly Cluster
   for (const n of Object.values(data.networks)) {
     if (n.scope !== 'global' || live.has(n.id)) continue;
     const used = Object.values(data.containers).some((c) => c.networks.some((s) => s.networkId === n.id) || c.endpoints[n.id]);
-    if (!used && !n.overlaySandbox) delete data.networks[n.id];
+    if (!used && !overlayNetwork(n)?.overlaySandbox) delete data.networks[n.id];
   }
 }
 
@@ -174,7 +175,7 @@ export async function removeGlobalNetwork(ctx: Context, data: StoreData, net: Ne
     },
     { needVtep: false },
   );
-  if (net.overlaySandbox) {
+  if (overlayNetwork(net)?.overlaySandbox) {
     await overlayDriver.deleteNetwork(ctx, net);
     forgetProgrammed(ctx.paths, net.id);
   }

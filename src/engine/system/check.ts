@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { driverFor } from '../../drivers/index.js';
+import { bridgeNetwork, networkMtu } from '../../drivers/records.js';
 import { traitsOf } from '../../drivers/traits.js';
 import type { Finding as DriverFinding, KernelView, Steps as DriverSteps } from '../../drivers/types.js';
 import { driverEnv } from '../networks/driver-env.js';
@@ -126,7 +127,7 @@ export async function findLeftovers(ctx: Context, data: StoreData, links: LinkIn
     out.push({ owner: 'leftover', problem: `ip netns name ${basename(file)} belongs to no container`, fix: async () => deleteNsFile(ctx.journal, basename(file), file) });
   }
 
-  const bridges = new Set(Object.values(data.networks).map((n) => n.bridge).filter(Boolean));
+  const bridges = new Set(Object.values(data.networks).map((n) => bridgeNetwork(n)?.bridge).filter(Boolean));
   const vethsInUse = new Set(containers.flatMap((c) => Object.values(c.endpoints).map((e) => e.hostVeth)).filter(Boolean));
   const crashed = createdLinks(intents);
   for (const l of links) {
@@ -344,7 +345,7 @@ async function checkEndpoint(
   if (!iface) return [asFinding({ owner, problem: `${ep.ifname} (on ${net.name}) is missing in the sandbox`, fix: rejoin })];
   const out: Finding[] = [];
   if (!iface.up) out.push({ owner, problem: `${ep.ifname} is down in the sandbox`, fix: () => rtnl.setLink(ep.ifname, { up: true }) });
-  const mtu = net.mtu ?? traitsOf(net).defaultMtu;
+  const mtu = networkMtu(net);
   if (mtu !== undefined && iface.mtu !== mtu) out.push({ owner, problem: `${ep.ifname} has MTU ${iface.mtu} in the sandbox; ${net.name} uses ${mtu}`, fix: () => rtnl.setLink(ep.ifname, { mtu }) });
   const cidr = `${ep.ip}/${ep.prefix}`;
   if (!(await rtnl.addresses(ep.ifname)).some((a) => a.cidr === cidr)) {
