@@ -35,6 +35,12 @@ export class SandboxListeners {
   private readonly held = new Map<string, Held>();
   /** Sandboxes whose sockets could not be opened, by "id netns inode": not retried until that changes. */
   private readonly failed = new Set<string>();
+  /**
+   * Sandboxes a command asked to let go of (stop, rm, a bridge joined), by id,
+   * with their namespace's inode: the store still lists them until that command
+   * commits, and reconcile() must not open their sockets again meanwhile.
+   */
+  private readonly letGo = new Map<string, number | undefined>();
 
   constructor(
     private readonly dns: EmbeddedDns,
@@ -53,6 +59,7 @@ export class SandboxListeners {
       had.pending = had.pending && pending;
       return;
     }
+    this.letGo.delete(id);
     if (had) this.release(id);
     const fds = openListenersIn(netns, RESOLVER_IP, INSIDE_PORT);
     let udp: Socket | undefined;
@@ -73,9 +80,13 @@ export class SandboxListeners {
     this.log(`listening on ${RESOLVER_IP}:${INSIDE_PORT} inside ${netns} for ${id.slice(0, 12)}`);
   }
 
-  /** Closes the sockets of container `id`, if it holds any; its namespace can then go. */
-  release(id: string): boolean {
+  /**
+   * Closes the sockets of container `id`, if it holds any; its namespace can
+   * then go. `asked`: a command's request, remembered until the store agrees.
+   */
+  release(id: string, asked = false): boolean {
     const h = this.held.get(id);
+    if (asked) this.letGo.set(id, h?.nsInode);
     if (!h) return false;
     this.held.delete(id);
     h.udp.close();
@@ -97,8 +108,11 @@ export class SandboxListeners {
       else if (!(h.pending && want === undefined && inode === h.nsInode)) this.release(id);
     }
     for (const key of this.failed) if (!wanted.has(key.split(' ')[0]!)) this.failed.delete(key);
+    for (const id of this.letGo.keys()) if (!wanted.has(id)) this.letGo.delete(id);
     for (const [id, netns] of wanted) {
       if (this.held.has(id)) continue;
+      // Let go on request: stays closed while the namespace is the one it was (a later start makes a new one).
+      if (this.letGo.has(id) && (this.letGo.get(id) === undefined || this.letGo.get(id) === nsInode(netns))) continue;
       const key = `${id} ${netns} ${nsInode(netns) ?? 'gone'}`;
       if (this.failed.has(key)) continue;
       try {

@@ -148,7 +148,7 @@ export async function serveResolver(p: Paths, port: number): Promise<void> {
   reconcile();
   const control = await serveControl(resolverControlSocket(p), (req) => {
     if (req.op === 'hold') inside.hold(req.id, req.netns, true);
-    else inside.release(req.id);
+    else inside.release(req.id, true);
     return { ok: true };
   });
   if (cluster) {

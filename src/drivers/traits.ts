@@ -30,7 +30,7 @@ export interface DriverTraits {
 
 export const DRIVER_TRAITS: Readonly<Record<DriverName, DriverTraits>> = {
   bridge: { scope: 'local', routesThroughHost: true, gatewayOnHost: true, embeddedNames: true, egressViaGatewayBridge: false, hostReachesContainers: true, defaultMtu: 1500, attach: { run: true, connect: true } },
-  macvlan: { scope: 'local', routesThroughHost: false, gatewayOnHost: false, embeddedNames: true, egressViaGatewayBridge: false, hostReachesContainers: false, attach: { run: true, connect: false } },
+  macvlan: { scope: 'local', routesThroughHost: false, gatewayOnHost: false, embeddedNames: true, egressViaGatewayBridge: false, hostReachesContainers: false, attach: { run: true, connect: true } },
   overlay: { scope: 'global', routesThroughHost: false, gatewayOnHost: false, embeddedNames: true, egressViaGatewayBridge: true, hostReachesContainers: true, defaultMtu: 1450, attach: { run: true, connect: false } },
   host: { scope: 'local', routesThroughHost: false, gatewayOnHost: false, embeddedNames: false, egressViaGatewayBridge: false, hostReachesContainers: true, attach: { run: false, connect: false }, mode: 'host' },
   null: { scope: 'local', routesThroughHost: false, gatewayOnHost: false, embeddedNames: false, egressViaGatewayBridge: false, hostReachesContainers: false, attach: { run: false, connect: false }, mode: 'none' },

@@ -5,7 +5,7 @@
 // aliases, name.network and reverse lookups over UDP and TCP, scoping to
 // containers that share the network, forwarding to the upstream, stop/start,
 // and a resolver killed and brought back by `system gc`.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addresses, dig as digIn, FakeUpstream, type Dig } from '../helpers/dns.js';
@@ -42,6 +42,21 @@ function resolverPids(): number[] {
       return false;
     }
   });
+}
+
+/** Sockets the resolver holds open: two for each sandbox it listens inside (UDP and TCP), plus its own. */
+function resolverSockets(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).filter((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:');
+      } catch {
+        return false;
+      }
+    }).length;
+  } catch {
+    return 0;
+  }
 }
 
 beforeAll(async () => {
@@ -116,8 +131,37 @@ describe('embedded DNS on a user-defined macvlan network', () => {
     expect((await plumb(['system', 'check'])).stdout).toBe('ok: the kernel matches the store\n');
   });
 
-  it('removes the containers and their network', async () => {
+  it('follows network connect and disconnect: a bridge takes over the path, the macvlan one comes back after', async () => {
+    const m2 = await ipOn('m2', 'mv');
+    // o1 (bridge) joins mv: it asks through its bridge gateway and sees mv's names; m1 sees o1 there.
+    await plumbOk(['network', 'connect', '--alias', 'side', 'mv', 'o1']);
+    expect(addresses(await dig('o1', 'm2'))).toEqual([m2]);
+    expect(addresses(await dig('m1', 'side'))).toEqual([await ipOn('o1', 'mv')]);
+    // m1 (macvlan only) joins the bridge: its queries now take the gateway, the resolver lets go of its sockets.
+    const [pid] = resolverPids();
+    const before = resolverSockets(pid!);
+    await plumbOk(['network', 'connect', 'other', 'm1']);
+    expect(resolverSockets(pid!)).toBe(before - 2);
+    expect(addresses(await dig('m1', 'm2'))).toEqual([m2]);
+    // o1 is on both of m1's networks: the first in m1's interface order (mv, eth0) answers, as in Docker.
+    expect(addresses(await dig('m1', 'o1', 'A', ['+tcp']))).toEqual([await ipOn('o1', 'mv')]);
+    expect(addresses(await dig('m1', 'o1.other'))).toEqual([await ipOn('o1', 'other')]);
+    // And leaves it again: back to the resolver's sockets inside, names still answer.
+    await plumbOk(['network', 'disconnect', 'other', 'm1']);
+    expect(resolverSockets(pid!)).toBe(before);
+    expect(addresses(await dig('m1', 'm2'))).toEqual([m2]);
+    expect((await dig('m1', 'o1')).status).toBe('NOERROR');
+    await plumbOk(['network', 'disconnect', 'mv', 'o1']);
+    expect((await dig('o1', 'm2')).status).toBe('NXDOMAIN');
+    expect((await dig('m1', 'side')).status).toBe('NXDOMAIN');
+  });
+
+  it('removes the containers and their network; the resolver lets go of their sandboxes', async () => {
+    const [pid] = resolverPids();
+    const before = resolverSockets(pid!);
     await plumbOk(['rm', '-f', 'm1', 'm2', 'o1']);
+    // Two sockets in each of the two macvlan sandboxes, closed before their namespaces went (they would keep them alive).
+    expect(resolverSockets(pid!)).toBe(before - 4);
     await plumbOk(['network', 'rm', 'mv', 'other']);
     expect(await plumbOk(['ps', '-a', '-q'])).toBe('');
   });
