@@ -123,12 +123,18 @@ describe('embedded DNS on a user-defined macvlan network', () => {
     expect(await lab.eventually(() => !resolverPids().includes(pid!), 10_000)).toBe(true);
     expect((await dig('m1', 'm2')).status).toMatch(/^no reply/);
     const check = await plumb(['system', 'check']);
-    expect(check.stdout).toMatch(/m1.*(127\.0\.0\.11|resolver)/);
+    for (const c of ['m1', 'm2']) expect(check.stdout).toContain(`container ${c}: the embedded DNS resolver does not listen on 127.0.0.11:53 inside the sandbox`);
+    const doctor = await plumb(['doctor', 'm1', 'm2']);
+    expect(doctor.code).toBe(1);
+    expect(doctor.stdout).toMatch(/FAIL\s+resolver: process plumb dns serve: not running/);
     await plumbOk(['system', 'gc']);
     expect(resolverPids()).toHaveLength(1);
     expect(addresses(await dig('m1', 'm2'))).toEqual([await ipOn('m2', 'mv')]);
     expect(addresses(await dig('m2', 'web', 'A', ['+tcp']))).toEqual([await ipOn('m2', 'mv')]);
     expect((await plumb(['system', 'check'])).stdout).toBe('ok: the kernel matches the store\n');
+    const healthy = await plumb(['doctor', 'm1', 'm2']);
+    expect(healthy.stdout).toContain('ok    m1 dns: resolv.conf names 127.0.0.11, where the resolver listens inside the sandbox');
+    expect(healthy.code).toBe(0);
   });
 
   it('follows network connect and disconnect: a bridge takes over the path, the macvlan one comes back after', async () => {
