@@ -104,7 +104,13 @@ export async function ensureResolver(p: Paths): Promise<ResolverStatus> {
  */
 export async function holdInSandbox(p: Paths, id: string, netns: string): Promise<void> {
   const { askControl } = await import('./control.js');
-  const answer = await askControl(resolverControlSocket(p), { op: 'hold', id, netns });
+  const ask = () => askControl(resolverControlSocket(p), { op: 'hold', id, netns });
+  const answer = await ask().catch(async () => {
+    // A resolver without a control socket (started by an older plumb, or its socket file removed): replace it once.
+    await stopResolver(p);
+    await ensureResolver(p);
+    return ask();
+  });
   if (!answer.ok) throw new Error(`the embedded DNS resolver cannot listen inside ${netns}: ${answer.error ?? 'no reason given'}`);
 }
 

@@ -47,6 +47,7 @@ function ifIndex(ifname: string): number {
  * Where the sandbox's DNS queries go: through its first user-defined bridge
  * network, else any bridge network it is on (an overlay container: its
  * plumb_gwbridge endpoint; the overlay's own gateway is not in plumb's namespace).
+ * None for a macvlan-only sandbox: the resolver listens inside it instead.
  */
 export function dnsTarget(data: StoreData, c: ContainerRecord, port: number): DnsTarget | undefined {
   const eps = Object.values(c.endpoints).sort((a, b) => ifIndex(a.ifname) - ifIndex(b.ifname));
