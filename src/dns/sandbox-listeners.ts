@@ -16,24 +16,19 @@ import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 import { closeDescriptor, openListenersIn } from '../kernel/sandbox-sockets.js';
 import { nsInode } from '../kernel/proc.js';
+import { failureKey, planListeners, type HeldSandbox } from './listener-plan.js';
 import { INSIDE_PORT, RESOLVER_IP } from './sandbox-path.js';
 import { serveTcp, serveUdp, type EmbeddedDns } from './server.js';
 
-interface Held {
-  netns: string;
-  nsInode: number;
+/** A sandbox's sockets; `pending`: opened on a command's request before its store commit (listener-plan.ts). */
+interface Held extends HeldSandbox {
   udp: Socket;
   tcp: Server;
-  /**
-   * Opened on a command's request before its store commit: kept while its
-   * namespace file lives even if the store does not list it yet.
-   */
-  pending: boolean;
 }
 
 export class SandboxListeners {
   private readonly held = new Map<string, Held>();
-  /** Sandboxes whose sockets could not be opened, by "id netns inode": not retried until that changes. */
+  /** Sandboxes whose sockets could not be opened, by failureKey(): not retried until that changes. */
   private readonly failed = new Set<string>();
   /**
    * Sandboxes a command asked to let go of (stop, rm, a bridge joined), by id,
@@ -46,11 +41,6 @@ export class SandboxListeners {
     private readonly dns: EmbeddedDns,
     private readonly log: (line: string) => void,
   ) {}
-
-  /** Container ids whose sandbox holds the resolver's sockets, with the namespace file. */
-  current(): Map<string, string> {
-    return new Map([...this.held].map(([id, h]) => [id, h.netns]));
-  }
 
   /** Opens the sockets in `netns` for container `id` (again, if it held some in another namespace). Throws when they cannot be opened. */
   hold(id: string, netns: string, pending: boolean): void {
@@ -95,30 +85,18 @@ export class SandboxListeners {
     return true;
   }
 
-  /**
-   * Makes the sockets match `wanted` (container id -> namespace file, from the
-   * store): opens the missing ones, closes those of sandboxes that went. A
-   * pending hold stays while its namespace file still names the same namespace.
-   */
+  /** Makes the sockets match `wanted` (container id -> namespace file, from the store): see listener-plan.ts. */
   reconcile(wanted: ReadonlyMap<string, string>): void {
-    for (const [id, h] of [...this.held]) {
-      const inode = nsInode(h.netns);
-      const want = wanted.get(id);
-      if (want === h.netns && inode === h.nsInode) h.pending = false;
-      else if (!(h.pending && want === undefined && inode === h.nsInode)) this.release(id);
-    }
     for (const key of this.failed) if (!wanted.has(key.split(' ')[0]!)) this.failed.delete(key);
     for (const id of this.letGo.keys()) if (!wanted.has(id)) this.letGo.delete(id);
-    for (const [id, netns] of wanted) {
-      if (this.held.has(id)) continue;
-      // Let go on request: stays closed while the namespace is the one it was (a later start makes a new one).
-      if (this.letGo.has(id) && (this.letGo.get(id) === undefined || this.letGo.get(id) === nsInode(netns))) continue;
-      const key = `${id} ${netns} ${nsInode(netns) ?? 'gone'}`;
-      if (this.failed.has(key)) continue;
+    const plan = planListeners(this.held, wanted, nsInode, this.letGo, this.failed);
+    for (const id of plan.close) this.release(id);
+    for (const id of plan.settle) this.held.get(id)!.pending = false;
+    for (const [id, netns] of plan.open) {
       try {
         this.hold(id, netns, false);
       } catch (err) {
-        this.failed.add(key);
+        this.failed.add(failureKey(id, netns, nsInode(netns)));
         this.log(`cannot listen inside ${netns} for ${id.slice(0, 12)}: ${(err as Error).message}`);
       }
     }
