@@ -19,8 +19,12 @@ export async function listenInside(ctx: Context, c: ContainerRecord): Promise<vo
 
 /** Before a sandbox goes: the resolver closes its sockets there (they would keep the namespace, and its links, alive). */
 export async function releaseSandboxDns(ctx: Context, data: StoreData, c: ContainerRecord): Promise<void> {
-  if (ctx.dryRun || resolverPath(data, c) !== 'inside') return;
-  await releaseInSandbox(ctx.paths, c.id);
+  if (resolverPath(data, c) !== 'inside') return;
+  ctx.journal.narrate(
+    `plumb's resolver closes its sockets on ${RESOLVER_IP}:${INSIDE_PORT} inside ${c.name}`,
+    `a socket keeps the namespace it was made in alive: the resolver lets go before ${c.name}'s sandbox is deleted`,
+  );
+  if (!ctx.dryRun) await releaseInSandbox(ctx.paths, c.id);
 }
 
 /**
