@@ -81,6 +81,14 @@ describe('embedded DNS on a user-defined macvlan network', () => {
     expect(await plumbOk(['exec', 'm1', 'cat', '/etc/resolv.conf'])).toBe('nameserver 127.0.0.11\noptions ndots:0\n');
   });
 
+  it('--dry-run narrates the resolver listening inside the sandbox (no DNAT there), and letting go on rm', async () => {
+    const run = await plumbOk(['--dry-run', 'run', '-d', '--name', 'm9', '--network', 'mv', 'debian']);
+    expect(run).toContain("# plumb's resolver listens on 127.0.0.11:53 (udp+tcp) inside m9\n");
+    expect(run).not.toContain('PLUMB_DNS_OUTPUT');
+    expect(run).not.toContain('route_localnet');
+    expect(await plumbOk(['--dry-run', 'rm', '-f', 'm1'])).toContain("# plumb's resolver closes its sockets on 127.0.0.11:53 inside m1\n");
+  });
+
   it('resolves names, name.network, aliases and addresses over UDP and TCP', async () => {
     const m1 = await ipOn('m1', 'mv');
     const m2 = await ipOn('m2', 'mv');
