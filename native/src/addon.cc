@@ -1,6 +1,6 @@
 // plumb's native addon: the few system calls Node cannot make on its own.
-// Only setns, unshare, mount, umount2, gettid, getrandom, flock and a netlink
-// socket's open/request live here; everything else (message layout, parsing, policy)
+// Only setns, unshare, mount, umount2, gettid, getrandom, flock, a netlink
+// socket's open/request and a bound inet socket live here; everything else (message layout, parsing, policy)
 // stays in TypeScript. Every failure throws an Error carrying errno, code
 // (EPERM, ...) and the syscall name so callers can decide what it means.
 #include <chrono>
@@ -10,7 +10,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <arpa/inet.h>
 #include <linux/netlink.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <string>
 #include <sys/file.h>
@@ -40,6 +42,8 @@ const char* ErrnoCode(int err) {
     case EAGAIN: return "EAGAIN";
     case EMSGSIZE: return "EMSGSIZE";
     case EPROTONOSUPPORT: return "EPROTONOSUPPORT";
+    case EADDRINUSE: return "EADDRINUSE";
+    case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
     case ENOBUFS: return "ENOBUFS";
     default: return "EUNKNOWN";
   }
@@ -191,6 +195,61 @@ Napi::Value NlRequest(const Napi::CallbackInfo& info) {
   }
 }
 
+// inetSocket(kind, ip, port): an IPv4 socket of the calling thread's network
+// namespace (it stays bound to it), non-blocking, bound to ip:port, listening
+// when kind is "tcp". The resolver opens its sockets inside a sandbox this way,
+// in a namespace window, and hands the descriptor to Node (dgram and net adopt
+// an open descriptor; they cannot create one in another namespace, as their
+// own binds run later, outside the window).
+Napi::Value InetSocket(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!RequireArgs(info, 3, "inetSocket(kind: 'udp' | 'tcp', ip: string, port: number)")) return env.Undefined();
+  std::string kind = info[0].As<Napi::String>().Utf8Value();
+  std::string ip = info[1].As<Napi::String>().Utf8Value();
+  int port = info[2].As<Napi::Number>().Int32Value();
+  bool tcp = kind == "tcp";
+  if (!tcp && kind != "udp") {
+    Napi::TypeError::New(env, "inetSocket: kind must be udp or tcp").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (port < 0 || port > 65535 || inet_pton(AF_INET, ip.c_str(), &addr.sin_addr) != 1) {
+    Napi::TypeError::New(env, "inetSocket: not an IPv4 address and port: " + ip + ":" + std::to_string(port)).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::string where = kind + " " + ip + ":" + std::to_string(port);
+  int fd = socket(AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return ThrowErrno(env, "socket", errno, where);
+  // TCP: a restarted resolver binds again while the old one's closed connections
+  // sit in TIME_WAIT. Not for UDP, where it would let a second socket share the port.
+  int one = 1;
+  if (tcp && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
+    int err = errno;
+    close(fd);
+    return ThrowErrno(env, "setsockopt", err, where);
+  }
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    int err = errno;
+    close(fd);
+    return ThrowErrno(env, "bind", err, where);
+  }
+  if (tcp && listen(fd, 128) != 0) {
+    int err = errno;
+    close(fd);
+    return ThrowErrno(env, "listen", err, where);
+  }
+  return Napi::Number::New(env, fd);
+}
+
+// closeFd(fd): closes a descriptor inetSocket gave that Node never adopted.
+Napi::Value CloseFd(const Napi::CallbackInfo& info) {
+  if (!RequireArgs(info, 1, "closeFd(fd: number)")) return info.Env().Undefined();
+  close(info[0].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+
 // getrandom(length): that many bytes from the kernel's random pool (as
 // /dev/urandom gives them), without loading Node's crypto module (~4 ms of a
 // plumb process's start) for the few IDs and MACs an operation draws.
@@ -249,6 +308,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("flock", Napi::Function::New(env, Flock));
   exports.Set("nlOpen", Napi::Function::New(env, NlOpen));
   exports.Set("nlRequest", Napi::Function::New(env, NlRequest));
+  exports.Set("inetSocket", Napi::Function::New(env, InetSocket));
+  exports.Set("closeFd", Napi::Function::New(env, CloseFd));
   return exports;
 }
 

@@ -104,7 +104,16 @@ export class NameTable {
   /** The running sandbox that owns `ip` (the source address of a query), if any. */
   asker(ip: string): Asker | undefined {
     const c = this.byIp.get(ip);
-    if (!c) return undefined;
+    return c && this.askerOf(c);
+  }
+
+  /** The running container `id` as an asker (a query that came in on a socket inside its sandbox), if it runs. */
+  askerById(id: string): Asker | undefined {
+    const c = this.data.containers[id];
+    return c?.state === 'running' ? this.askerOf(c) : undefined;
+  }
+
+  private askerOf(c: ContainerRecord): Asker {
     const eps = Object.values(c.endpoints).sort((a, b) => ifIndex(a) - ifIndex(b));
     const nets = eps.map((ep) => this.data.networks[ep.networkId]).filter((n): n is NetworkRecord => !!n);
     return {

@@ -16,7 +16,7 @@
 // when either the store or that copy changed.
 import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket as TcpSocket } from 'node:net';
 import type { OverlayName } from '../cluster/names.js';
 import type { StoreData } from '../store/model.js';
 import { emptyStore } from '../store/model.js';
@@ -45,6 +45,9 @@ export interface OverlaySource {
   version(): number;
   readonly nodeId?: string;
 }
+
+/** Who sent a query: a source address (the gateway path) or the container whose sandbox socket received it. */
+export type QuerySource = { ip: string } | { container: string };
 
 export interface ServerStats {
   queries: number;
@@ -80,27 +83,9 @@ export class EmbeddedDns {
       });
     });
     udp.on('error', (e) => this.log(`udp: ${e.message}`));
-    udp.on('message', (msg, rinfo) => {
-      void this.answer(msg, rinfo.address, false).then((reply) => {
-        if (reply) udp.send(reply, rinfo.port, rinfo.address);
-      });
-    });
+    serveUdp(udp, (msg, address) => this.answer(msg, { ip: address }, false));
     this.udp = udp;
-    const tcp = createServer((conn) => {
-      let stream = Buffer.alloc(0);
-      conn.setTimeout(10_000, () => conn.destroy());
-      conn.on('error', () => conn.destroy());
-      conn.on('data', (d: Buffer) => {
-        stream = Buffer.concat([stream, d]);
-        const { messages, rest } = unframe(stream);
-        stream = Buffer.from(rest);
-        for (const m of messages) {
-          void this.answer(Buffer.from(m), conn.remoteAddress?.replace(/^::ffff:/, '') ?? '', true).then((reply) => {
-            if (reply && !conn.destroyed) conn.write(frame(reply));
-          });
-        }
-      });
-    });
+    const tcp = createServer((conn) => serveTcp(conn, (m) => this.answer(m, { ip: conn.remoteAddress?.replace(/^::ffff:/, '') ?? '' }, true)));
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
       tcp.listen(this.opts.port, host, () => {
@@ -148,11 +133,22 @@ export class EmbeddedDns {
     return this.table;
   }
 
-  /** The reply to one query from `source`, or undefined for no reply at all. */
-  async answer(msg: Buffer, source: string, tcp: boolean): Promise<Buffer | undefined> {
+  /** The store as last read (reloaded first if store.json changed). */
+  storeView(): StoreData {
+    this.names();
+    return this.data;
+  }
+
+  /**
+   * The reply to one query, or undefined for no reply at all. `from`: the
+   * source address of a query that came through a gateway, or the container
+   * whose sandbox holds the socket it came in on.
+   */
+  async answer(msg: Buffer, from: QuerySource | string, tcp: boolean): Promise<Buffer | undefined> {
     this.stats.queries++;
     const names = this.names();
-    const asker = names.asker(source);
+    const src: QuerySource = typeof from === 'string' ? { ip: from } : from;
+    const asker = 'ip' in src ? names.asker(src.ip) : names.askerById(src.container);
     if (!asker) {
       this.stats.ignored++;
       return undefined;
@@ -199,6 +195,32 @@ export class EmbeddedDns {
   private log(line: string): void {
     this.opts.log?.(line);
   }
+}
+
+/** Answers every datagram of `udp` with what `answer` gives (nothing: no reply). */
+export function serveUdp(udp: Socket, answer: (msg: Buffer, address: string) => Promise<Buffer | undefined>): void {
+  udp.on('message', (msg, rinfo) => {
+    void answer(msg, rinfo.address).then((reply) => {
+      if (reply) udp.send(reply, rinfo.port, rinfo.address);
+    });
+  });
+}
+
+/** Answers the length-prefixed messages of one TCP connection (RFC 1035 4.2.2); idle connections close after 10 s. */
+export function serveTcp(conn: TcpSocket, answer: (msg: Buffer) => Promise<Buffer | undefined>): void {
+  let stream = Buffer.alloc(0);
+  conn.setTimeout(10_000, () => conn.destroy());
+  conn.on('error', () => conn.destroy());
+  conn.on('data', (d: Buffer) => {
+    stream = Buffer.concat([stream, d]);
+    const { messages, rest } = unframe(stream);
+    stream = Buffer.from(rest);
+    for (const m of messages) {
+      void answer(Buffer.from(m)).then((reply) => {
+        if (reply && !conn.destroyed) conn.write(frame(reply));
+      });
+    }
+  });
 }
 
 function formatError(msg: Buffer): Buffer | undefined {

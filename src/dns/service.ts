@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { isAlive, processStartTime, stopProcess } from '../kernel/process.js';
 import { startDaemon } from '../kernel/runner.js';
 import type { Paths } from '../store/paths.js';
+import { sandboxesServedInside } from './sandbox-path.js';
 import { storeFile } from '../store/paths.js';
 
 /** Port of plumb's namespace that sandboxes' 127.0.0.11:53 is sent to (Docker picks random ports; a fixed one survives a resolver restart). */
@@ -43,6 +44,8 @@ function currentCluster(): ClusterConfig | undefined {
 }
 
 export const resolverStatusFile = (p: Paths) => join(p.run, 'dns.json');
+/** The resolver's control socket: commands ask it to listen inside a sandbox or stop (control.ts). */
+export const resolverControlSocket = (p: Paths) => join(p.run, 'dns.sock');
 export const resolverLogFile = (p: Paths) => join(p.run, 'dns.log');
 
 export function configuredPort(env: NodeJS.ProcessEnv = process.env): number {
@@ -96,10 +99,34 @@ export async function ensureResolver(p: Paths): Promise<ResolverStatus> {
   throw new Error(`the embedded DNS resolver did not start${tail ? `: ${tail}` : ''} (log: ${resolverLogFile(p)})`);
 }
 
+/**
+ * Has the running resolver listen on 127.0.0.11:53 inside the sandbox of
+ * container `id` (namespace file `netns`), and waits until it does.
+ */
+export async function holdInSandbox(p: Paths, id: string, netns: string): Promise<void> {
+  const { askControl } = await import('./control.js');
+  const ask = () => askControl(resolverControlSocket(p), { op: 'hold', id, netns });
+  const answer = await ask().catch(async () => {
+    // A resolver without a control socket (started by an older plumb, or its socket file removed): replace it once.
+    await stopResolver(p);
+    await ensureResolver(p);
+    return ask();
+  });
+  if (!answer.ok) throw new Error(`the embedded DNS resolver cannot listen inside ${netns}: ${answer.error ?? 'no reason given'}`);
+}
+
+/** Has the running resolver, if any, close its sockets inside container `id`'s sandbox (they keep the namespace alive). */
+export async function releaseInSandbox(p: Paths, id: string): Promise<void> {
+  if (!resolverStatus(p)) return;
+  const { askControl } = await import('./control.js');
+  await askControl(resolverControlSocket(p), { op: 'release', id }).catch(() => undefined);
+}
+
 /** Stops the resolver of this root, if it runs; true when there was one. */
 export async function stopResolver(p: Paths): Promise<boolean> {
   const s = readStatus(p);
   rmSync(resolverStatusFile(p), { force: true });
+  rmSync(resolverControlSocket(p), { force: true });
   if (!s || !isAlive(s.pid, s.startTime)) return false;
   await stopProcess(s.pid, 2000, { startTime: s.startTime });
   return true;
@@ -119,8 +146,21 @@ export async function serveResolver(p: Paths, port: number): Promise<void> {
   overlay.localNodeId = () => (nodeId ??= readNodeId(p));
   // Loaded here: only the resolver's own process needs the server (and dgram, net).
   const { EmbeddedDns } = await import('./server.js');
+  const { SandboxListeners } = await import('./sandbox-listeners.js');
+  const { serveControl } = await import('./control.js');
   const dns = new EmbeddedDns({ storeFile: storeFile(p), port, log, overlay });
   await dns.listen();
+  // Sandboxes it cannot be reached from (macvlan): sockets inside them, opened
+  // now for the running ones (a restarted resolver serves them again before it
+  // says "ready"), then kept in step with the store and the commands' requests.
+  const inside = new SandboxListeners(dns, log);
+  const reconcile = () => inside.reconcile(sandboxesServedInside(dns.storeView()));
+  reconcile();
+  const control = await serveControl(resolverControlSocket(p), (req) => {
+    if (req.op === 'hold') inside.hold(req.id, req.netns, true);
+    else inside.release(req.id, true);
+    return { ok: true };
+  });
   if (cluster) {
     // One read before saying "ready", so remote names answer at once; bounded, so an absent etcd delays nothing for long.
     const started = overlay.start(process.env, log).then(
@@ -145,6 +185,8 @@ export async function serveResolver(p: Paths, port: number): Promise<void> {
     const stop = (why: string) => {
       clearInterval(watchdog);
       overlay.stop();
+      control.close();
+      inside.close();
       dns.close();
       if (readStatus(p)?.pid === process.pid) rmSync(file, { force: true });
       log(`stopped (${why}); ${JSON.stringify(dns.stats)}`);
@@ -152,6 +194,7 @@ export async function serveResolver(p: Paths, port: number): Promise<void> {
     };
     const watchdog = setInterval(() => {
       if (readStatus(p)?.pid !== process.pid) stop('status file gone');
+      else reconcile();
     }, 1000);
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));

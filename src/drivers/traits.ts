@@ -11,7 +11,10 @@ export interface DriverTraits {
   readonly routesThroughHost: boolean;
   /** Its gateway address is on a link of plumb's own namespace, where the embedded resolver listens. */
   readonly gatewayOnHost: boolean;
-  /** Containers on it find each other by name through the embedded DNS (user-defined networks of this driver). */
+  /**
+   * Containers on it find each other by name through the embedded DNS (user-defined networks of this driver).
+   * Where the gateway is not on the host, the resolver listens inside the sandbox (dns/sandbox-path.ts).
+   */
   readonly embeddedNames: boolean;
   /** Its containers reach the outside through a second endpoint on plumb_gwbridge, which holds their default route. */
   readonly egressViaGatewayBridge: boolean;
@@ -27,7 +30,7 @@ export interface DriverTraits {
 
 export const DRIVER_TRAITS: Readonly<Record<DriverName, DriverTraits>> = {
   bridge: { scope: 'local', routesThroughHost: true, gatewayOnHost: true, embeddedNames: true, egressViaGatewayBridge: false, hostReachesContainers: true, defaultMtu: 1500, attach: { run: true, connect: true } },
-  macvlan: { scope: 'local', routesThroughHost: false, gatewayOnHost: false, embeddedNames: false, egressViaGatewayBridge: false, hostReachesContainers: false, attach: { run: true, connect: false } },
+  macvlan: { scope: 'local', routesThroughHost: false, gatewayOnHost: false, embeddedNames: true, egressViaGatewayBridge: false, hostReachesContainers: false, attach: { run: true, connect: true } },
   overlay: { scope: 'global', routesThroughHost: false, gatewayOnHost: false, embeddedNames: true, egressViaGatewayBridge: true, hostReachesContainers: true, defaultMtu: 1450, attach: { run: true, connect: false } },
   host: { scope: 'local', routesThroughHost: false, gatewayOnHost: false, embeddedNames: false, egressViaGatewayBridge: false, hostReachesContainers: true, attach: { run: false, connect: false }, mode: 'host' },
   null: { scope: 'local', routesThroughHost: false, gatewayOnHost: false, embeddedNames: false, egressViaGatewayBridge: false, hostReachesContainers: false, attach: { run: false, connect: false }, mode: 'none' },

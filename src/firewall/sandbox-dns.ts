@@ -12,7 +12,8 @@
 // in the sandbox (otherwise the kernel drops it as a martian after the DNAT).
 // Docker instead opens sockets inside each sandbox; the rules here have the
 // same names as Docker's chains (DOCKER_OUTPUT / DOCKER_POSTROUTING) with
-// plumb's prefix.
+// plumb's prefix. A sandbox with no bridge path at all (macvlan only) gets no
+// rules: the resolver opens its sockets inside it (dns/sandbox-path.ts).
 //
 // Pure: the rule text only. engine/firewall/sandbox-dns.ts applies it (and the
 // route_localnet sysctl it needs) inside the sandbox.

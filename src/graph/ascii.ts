@@ -205,8 +205,15 @@ function sandboxes(p: Picture): void {
     const dns = p.nodes((n) => n.kind === 'dns' && n.parent === box.id)[0];
     if (dns) {
       const hop = p.edges((e) => e.kind === 'dns' && e.from === dns.id)[0];
-      const res = hop ? p.edges((e) => e.kind === 'dns' && e.from === hop.to)[0] : undefined;
-      p.add(bad(dns, p.node('resolver')), '│ ', '│     ', ['DNS', dns.label, '──▶', dns.attrs.target ?? '?', ...(res ? ['──▶', 'plumb resolver'] : ['(no bridge has that gateway)'])]);
+      if (hop && p.node(hop.to)?.kind === 'resolver') {
+        // The resolver's own socket in the sandbox (macvlan): no DNAT, no bridge in between.
+        p.add(bad(dns, p.node('resolver')), '│ ', '│     ', ['DNS', dns.label, '──▶', 'plumb resolver', `(${hop.label ?? 'its socket in the sandbox'})`]);
+      } else if (!hop && dns.attrs.target === 'resolver socket inside') {
+        p.add(bad(dns, p.node('resolver')), '│ ', '│     ', ['DNS', dns.label, '──▶', 'nothing', '(the resolver holds no socket here)']);
+      } else {
+        const res = hop ? p.edges((e) => e.kind === 'dns' && e.from === hop.to)[0] : undefined;
+        p.add(bad(dns, p.node('resolver')), '│ ', '│     ', ['DNS', dns.label, '──▶', dns.attrs.target ?? '?', ...(res ? ['──▶', 'plumb resolver'] : ['(no bridge has that gateway)'])]);
+      }
     }
     for (const c of members) {
       for (const l of p.edges((e) => e.kind === 'link' && e.from === c.id)) {

@@ -1,5 +1,5 @@
 // Loads plumb's own N-API addon (native/): setns, unshare, mount, umount2, gettid,
-// getrandom, flock, and a netlink socket (open, request).
+// getrandom, flock, a netlink socket (open, request), and a bound inet socket.
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -18,6 +18,10 @@ export interface NativeAddon {
   nlOpen(protocol: number, timeoutMs: number): number;
   /** Sends one netlink message, returns the datagrams read up to the end of its answer (error/ack or dump end). */
   nlRequest(fd: number, message: Buffer): Buffer[];
+  /** A non-blocking IPv4 socket of the calling thread's namespace, bound to ip:port (listening for tcp); its descriptor. */
+  inetSocket(kind: 'udp' | 'tcp', ip: string, port: number): number;
+  /** Closes a descriptor Node never adopted. */
+  closeFd(fd: number): void;
   /** SIGKILLs this process after `us` microseconds, from a thread of its own (crash tests only). */
   killSelfAfter(us: number): void;
 }

@@ -20,6 +20,11 @@ export interface OverlayNsView extends NsView {
 export interface SandboxView extends NsView {
   /** The sandbox's nat table (iptables-save -t nat), read when its resolv.conf names 127.0.0.11. */
   nat?: string;
+  /**
+   * Set for a sandbox whose networks cannot reach the host (macvlan), where the
+   * resolver listens on 127.0.0.11:53 inside: whether the kernel shows it holding those sockets.
+   */
+  resolverInside?: boolean;
 }
 
 export interface KernelView {

@@ -172,6 +172,9 @@ describe('plumb graph on a real lab', () => {
     const nat = lab.execSync(['nsenter', `--net=${join(lab.netnsDir, 'db')}`, 'iptables-save', '-t', 'nat']).stdout;
     const target = nat.match(/--to-destination (\S+)/)![1];
     expect(t.nodes.find((n) => n.id === 'dns:db')!.attrs.target).toBe(target);
+    // A macvlan sandbox has no DNAT: the resolver's own socket on 127.0.0.11:53 inside it, drawn straight to the resolver.
+    expect(t.nodes.find((n) => n.id === 'dns:cam')).toMatchObject({ parent: 'sandbox:cam', label: '127.0.0.11:53' });
+    expect(t.edges.filter((e) => e.kind === 'dns' && e.from === 'dns:cam').map((e) => e.to)).toEqual(['resolver']);
   });
 
   it('prints an ascii picture that fits 80 columns and names every bridge and veth of the kernel', async () => {

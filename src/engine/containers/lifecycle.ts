@@ -187,7 +187,7 @@ async function startInTx(ctx: Context, data: StoreData, c: ContainerRecord, tx: 
     for (const spec of c.networks) await attachEndpoint(ctx, data, c, tx, spec, ns, spec.networkId === gateway);
     c.embeddedDns = needsEmbeddedDns(data, c);
     c.hostsLines = undefined;
-    await syncSandboxDns(ctx, data, c, ns, true);
+    await syncSandboxDns(ctx, data, c, ns, true, tx);
   }
   if (!writeModeEtcFiles(ctx, data, c)) writeEtcFiles(ctx, data, c);
   narrateEnv(ctx, data, c);

@@ -10,6 +10,7 @@ import type { Context } from '../core/context.js';
 import { Transaction } from '../core/transaction.js';
 import { syncFirewall } from '../firewall/sync.js';
 import { detachEndpoint } from '../networks/endpoints.js';
+import { releaseSandboxDns } from '../networks/resolver-sockets.js';
 import { sandboxFiles } from './etc-files.js';
 import { involvedInLinks } from './links.js';
 import { endProcesses, mainAlive } from './processes.js';
@@ -29,6 +30,8 @@ export async function stopInPlace(ctx: Context, data: StoreData, c: ContainerRec
   // The sandbox is deleted next; its links go with it (see LeaveOptions) — unless a container:NAME
   // container still shares it: the namespace then lives on, and Docker leaves it only lo.
   const sandboxGoing = !Object.values(data.containers).some((o) => o.state === 'running' && o.sandbox?.joined === c.id);
+  // The resolver's sockets inside (macvlan) would keep the namespace, and its macvlan child, alive.
+  await releaseSandboxDns(ctx, data, c);
   for (const [netId, ep] of Object.entries(c.endpoints)) await detachEndpoint(ctx, data, c, data.networks[netId], ep, { sandboxGoing });
   c.endpoints = {};
   const hadPorts = c.ports.length > 0;

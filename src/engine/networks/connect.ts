@@ -11,7 +11,9 @@
 //     network holding it is disconnected, the next one in that order takes it over.
 import type { DnsTarget } from '../../firewall/sandbox-dns.js';
 import { applySandboxDns } from '../firewall/sandbox-dns.js';
-import { configuredPort, ensureResolver, resolverStatus } from '../../dns/service.js';
+import { configuredPort, ensureResolver, releaseInSandbox, resolverStatus } from '../../dns/service.js';
+import { resolverPath } from '../../dns/sandbox-path.js';
+import { listenInside } from './resolver-sockets.js';
 import { hasEmbeddedNames, reachesResolver } from '../../dns/names.js';
 import { traitsOf } from '../../drivers/traits.js';
 import type { Netns } from '../../kernel/netns.js';
@@ -45,6 +47,7 @@ function ifIndex(ifname: string): number {
  * Where the sandbox's DNS queries go: through its first user-defined bridge
  * network, else any bridge network it is on (an overlay container: its
  * plumb_gwbridge endpoint; the overlay's own gateway is not in plumb's namespace).
+ * None for a macvlan-only sandbox: the resolver listens inside it instead.
  */
 export function dnsTarget(data: StoreData, c: ContainerRecord, port: number): DnsTarget | undefined {
   const eps = Object.values(c.endpoints).sort((a, b) => ifIndex(a.ifname) - ifIndex(b.ifname));
@@ -53,9 +56,17 @@ export function dnsTarget(data: StoreData, c: ContainerRecord, port: number): Dn
   return ep ? { gateway: data.networks[ep.networkId]!.ipam!.gateway, ownIp: ep.ip, port } : undefined;
 }
 
-/** Starts the resolver if needed and (re)points the sandbox's 127.0.0.11 at it. */
-export async function syncSandboxDns(ctx: Context, data: StoreData, c: ContainerRecord, ns: Netns, fresh: boolean): Promise<void> {
+/**
+ * Starts the resolver if needed and (re)points the sandbox's 127.0.0.11 at it:
+ * nat rules to a gateway, or (no gateway on the host: macvlan) the resolver's
+ * own sockets inside the sandbox (dns/sandbox-path.ts). `tx`: a start or
+ * connect that may still roll back, taking those sockets back with it.
+ */
+export async function syncSandboxDns(ctx: Context, data: StoreData, c: ContainerRecord, ns: Netns, fresh: boolean, tx?: Transaction): Promise<void> {
   if (!c.embeddedDns) return;
+  const path = resolverPath(data, c);
+  // Off the inside path (a bridge joined, or no named network left): the resolver lets go of the sandbox.
+  if (!fresh && path !== 'inside' && !ctx.dryRun) await releaseInSandbox(ctx.paths, c.id);
   if (!resolverStatus(ctx.paths)) {
     ctx.journal.narrate(
       `plumb dns serve --state ${ctx.paths.state} --run ${ctx.paths.run} --port ${configuredPort()} &`,
@@ -63,7 +74,11 @@ export async function syncSandboxDns(ctx: Context, data: StoreData, c: Container
     );
   }
   const port = ctx.dryRun ? configuredPort() : (await ensureResolver(ctx.paths)).port;
-  await applySandboxDns(ctx, ns, c.name, dnsTarget(data, c, port), fresh);
+  if (path !== 'inside') return applySandboxDns(ctx, ns, c.name, dnsTarget(data, c, port), fresh);
+  // A sandbox that had a gateway path keeps nat rules: emptied, so 127.0.0.11 is no longer sent away.
+  if (!fresh) await applySandboxDns(ctx, ns, c.name, undefined, false);
+  await listenInside(ctx, c);
+  tx?.onRollback('resolver sockets in the sandbox', () => releaseInSandbox(ctx.paths, c.id));
 }
 
 export interface ConnectRequest {
@@ -149,7 +164,7 @@ async function joinRunning(ctx: Context, data: StoreData, c: ContainerRecord, ne
   tx.onRollback('resolver choice', () => {
     c.embeddedDns = hadDns;
   });
-  await syncSandboxDns(ctx, data, c, ns, false);
+  await syncSandboxDns(ctx, data, c, ns, false, tx);
   writeEtcFiles(ctx, data, c);
   refreshLinkers(ctx, data, c);
   await syncFirewall(ctx, data, tx, `${c.name} joins ${net.name}`);

@@ -22,6 +22,8 @@ import { bridgePorts, type BridgePort } from '../../kernel/bridge-ports.js';
 import { EMBEDDED_DNS_IP, OUTPUT_CHAIN } from '../../firewall/sandbox-dns.js';
 import { configuredPort, ensureResolver, resolverStatus } from '../../dns/service.js';
 import { dnsTarget, syncSandboxDns } from '../networks/connect.js';
+import { resolverPath } from '../../dns/sandbox-path.js';
+import { resolverListensInside, restoreListenInside } from '../networks/resolver-sockets.js';
 import type { ContainerRecord, NetworkRecord, StoreData } from '../../store/model.js';
 import { containersDir, netnsDir, utsDir } from '../../store/paths.js';
 import type { Context } from '../core/context.js';
@@ -287,6 +289,10 @@ async function checkContainers(ctx: Context, data: StoreData, links: LinkInfo[])
 
 /** 127.0.0.11 inside the sandbox: its nat rules send queries to the resolver, and route_localnet lets them leave. */
 async function checkSandboxDns(ctx: Context, data: StoreData, c: ContainerRecord, ns: Netns): Promise<Finding[]> {
+  if (resolverPath(data, c) === 'inside') {
+    if (resolverListensInside(ctx, c) !== false) return [];
+    return [{ owner: `container ${c.name}`, problem: `the embedded DNS resolver does not listen on ${EMBEDDED_DNS_IP}:53 inside the sandbox: names do not resolve`, fix: () => restoreListenInside(ctx, c) }];
+  }
   const target = c.embeddedDns ? dnsTarget(data, c, resolverStatus(ctx.paths)?.port ?? configuredPort()) : undefined;
   if (!target) return [];
   const owner = `container ${c.name}`;
@@ -305,7 +311,7 @@ async function checkSandboxDns(ctx: Context, data: StoreData, c: ContainerRecord
 }
 
 function checkResolver(ctx: Context, data: StoreData): Finding[] {
-  const needed = Object.values(data.containers).some((c) => c.state === 'running' && c.embeddedDns && !c.sandbox?.joined && dnsTarget(data, c, 0));
+  const needed = Object.values(data.containers).some((c) => c.state === 'running' && resolverPath(data, c));
   if (!needed || resolverStatus(ctx.paths)) return [];
   return [{ owner: 'host', problem: 'the embedded DNS resolver is not running', fix: async () => void (await ensureResolver(ctx.paths)) }];
 }

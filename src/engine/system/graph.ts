@@ -2,6 +2,8 @@
 // cluster store for overlay peers, and `system check`'s findings as drift.
 import { hostname } from 'node:os';
 import { resolverStatus } from '../../dns/service.js';
+import { resolverPath } from '../../dns/sandbox-path.js';
+import { resolverListensInside } from '../networks/resolver-sockets.js';
 import { buildTopology } from '../../topology/build.js';
 import type { Topology } from '../../topology/model.js';
 import { readKernel } from '../../topology/read.js';
@@ -24,6 +26,10 @@ async function readCluster(ctx: Context, data: StoreData): Promise<ClusterView |
 export async function gatherTopology(ctx: Context): Promise<Topology> {
   const data = ctx.store.read();
   const kernel = await readKernel(ctx, data);
+  for (const c of Object.values(data.containers)) {
+    const view = kernel.sandboxes[c.name];
+    if (view && c.state === 'running' && resolverPath(data, c) === 'inside') view.resolverInside = resolverListensInside(ctx, c) === true;
+  }
   const findings = await findProblems(ctx, data);
   const cluster = await readCluster(ctx, data);
   const resolver = resolverStatus(ctx.paths);
