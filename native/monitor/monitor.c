@@ -230,7 +230,8 @@ static void endCgroup(void) {
     writeAll(fd, "1", 1);
     close(fd);
   }
-  for (int i = 0; i < 500 && cgroupPopulated(); i++) usleep(10000);
+  // The kill takes effect within a millisecond or so: `plumb rm` waits for this monitor to end.
+  for (int i = 0; i < 5000 && cgroupPopulated(); i++) usleep(1000);
   rmdir(cgroupDir);
 }
 

@@ -115,6 +115,8 @@ export function startMonitor(spec: MonitorStart): Promise<Started> {
             }
             throw err;
           });
+          // Awaited once the status pipe closes; until then a rejection is not unhandled.
+          pidSeen.catch(() => {});
         }
       }
     });

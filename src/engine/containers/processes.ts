@@ -177,7 +177,11 @@ export async function endProcesses(ctx: Context, c: ContainerRecord, timeoutMs: 
   }
   // The monitor drains the output and writes the status once the main process is gone.
   const deadline = Date.now() + 10_000;
-  while (monitorAlive(c) && Date.now() < deadline) await sleep(5);
+  let step = 1;
+  while (monitorAlive(c) && Date.now() < deadline) {
+    await sleep(step);
+    step = Math.min(step * 2, 20);
+  }
   if (monitorAlive(c)) process.kill(c.monitorPid!, 'SIGKILL');
   if (cgroup) await removeCgroup(cgroup, rootCgroup(ctx));
   rmSync(files.sock, { force: true });
