@@ -39,11 +39,11 @@ buildMonitor();
  * (and the same file runs inside a busybox root filesystem).
  */
 function buildMonitor() {
-  const src = join(nativeDir, 'monitor', 'monitor.c');
+  const srcs = ['monitor.c', 'init.c', 'init.h'].map((f) => join(nativeDir, 'monitor', f));
   const out = join(nativeDir, 'build', 'plumb-monitor');
-  if (existsSync(out) && mtime(src) < mtime(out) && !force) return;
+  if (existsSync(out) && srcs.every((src) => mtime(src) < mtime(out)) && !force) return;
   mkdirSync(dirname(out), { recursive: true });
-  const base = ['-O2', '-Wall', '-Wextra', '-o', out, src];
+  const base = ['-O2', '-Wall', '-Wextra', '-o', out, ...srcs.filter((f) => f.endsWith('.c'))];
   let r = spawnSync('cc', ['-static', ...base], { stdio: ['ignore', 'inherit', 'pipe'] });
   if (r.status !== 0) r = spawnSync('cc', base, { stdio: 'inherit' });
   if (r.status !== 0) {

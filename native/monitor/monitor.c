@@ -6,13 +6,15 @@
 // rest of the container's cgroup when its main process ends.
 //
 //   plumb-monitor run --log FILE --exit FILE --sock PATH [--cgroup DIR]
-//                     [--tty] [--stdin] [--wait-attach] [--size ROWSxCOLS] -- ARGV...
+//                     [--tty] [--stdin] [--wait-attach] [--size ROWSxCOLS]
+//                     [--netns FILE] [--uts FILE] [--fstab FILE] [--root DIR] -- ARGV...
 //   plumb-monitor enter --cgroup DIR -- ARGV...    join the cgroup, then exec
 //   plumb-monitor pause                            hold namespaces until signalled
 //
 // `run` expects fd 3 to be a pipe to its starter: it writes "pid N\n" there,
-// and the child keeps fd 3 open across exec so the launcher can say "ready"
-// (or nothing, on failure) before it closes it.
+// and the child, once it has joined the namespaces, made the mounts and
+// entered the root that --netns, --uts, --fstab and --root name (init.c),
+// says "ready" (or "error ...") there; fd 3 closes when ARGV is exec'd.
 //
 // Log format: one record per line, the CRI format conmon writes:
 //   2026-12-07T03:50:00.123456789Z stdout F hello
@@ -42,6 +44,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "init.h"
+
 #define MAX_CLIENTS 32
 #define STATUS_FD 3
 
@@ -57,6 +61,7 @@ struct client {
 
 static const char *logPath, *exitPath, *sockPath, *cgroupDir;
 static int useTty, keepStdin, waitAttach, rows, cols;
+static struct initSpec init;
 static int gateW = -1;  // --wait-attach: the child starts when the first client attaches
 static int logFd = -1;
 static struct client clients[MAX_CLIENTS];
@@ -225,7 +230,8 @@ static void endCgroup(void) {
     writeAll(fd, "1", 1);
     close(fd);
   }
-  for (int i = 0; i < 500 && cgroupPopulated(); i++) usleep(10000);
+  // The kill takes effect within a millisecond or so: `plumb rm` waits for this monitor to end.
+  for (int i = 0; i < 5000 && cgroupPopulated(); i++) usleep(1000);
   rmdir(cgroupDir);
 }
 
@@ -306,9 +312,18 @@ static int cmdRun(char **argv) {
       while (read(gateR, &b, 1) < 0 && errno == EINTR) {}
       close(gateR);
     }
-    // fd 3 stays open for the launcher's "ready"; dup2 above cleared CLOEXEC on 0-2 only.
+    char why[512];
+    if (containerInit(&init, why, sizeof why) < 0) {
+      dprintf(STATUS_FD, "error %s\n", why);
+      dprintf(2, "plumb-monitor: %s\n", why);
+      _exit(125);
+    }
+    // fd 3 closes with the exec; if the exec fails, the launcher hears why after "ready".
+    fcntl(STATUS_FD, F_SETFD, FD_CLOEXEC);
+    dprintf(STATUS_FD, "ready\n");
     execvp(argv[0], argv);
     dprintf(STATUS_FD, "error exec %s: %s\n", argv[0], strerror(errno));
+    dprintf(2, "plumb-monitor: exec %s: %s\n", argv[0], strerror(errno));
     _exit(127);
   }
   dprintf(STATUS_FD, "pid %d\n", (int)child);
@@ -465,7 +480,8 @@ static int cmdEnter(char **argv) {
 }
 
 static void usage(void) {
-  dprintf(2, "usage: plumb-monitor run --log FILE --exit FILE --sock PATH [--cgroup DIR] [--tty] [--stdin] [--wait-attach] [--size RxC] -- ARGV...\n"
+  dprintf(2, "usage: plumb-monitor run --log FILE --exit FILE --sock PATH [--cgroup DIR] [--tty] [--stdin] [--wait-attach] [--size RxC]\n"
+             "                         [--netns FILE] [--uts FILE] [--fstab FILE] [--root DIR] -- ARGV...\n"
              "       plumb-monitor enter --cgroup DIR -- ARGV...\n"
              "       plumb-monitor pause\n");
   exit(2);
@@ -489,6 +505,10 @@ int main(int argc, char **argv) {
     else if (i + 1 < argc && strcmp(a, "--exit") == 0) exitPath = argv[++i];
     else if (i + 1 < argc && strcmp(a, "--sock") == 0) sockPath = argv[++i];
     else if (i + 1 < argc && strcmp(a, "--cgroup") == 0) cgroupDir = argv[++i];
+    else if (i + 1 < argc && strcmp(a, "--netns") == 0) init.netns = argv[++i];
+    else if (i + 1 < argc && strcmp(a, "--uts") == 0) init.uts = argv[++i];
+    else if (i + 1 < argc && strcmp(a, "--fstab") == 0) init.fstab = argv[++i];
+    else if (i + 1 < argc && strcmp(a, "--root") == 0) init.root = argv[++i];
     else if (i + 1 < argc && strcmp(a, "--size") == 0) {
       if (sscanf(argv[++i], "%dx%d", &rows, &cols) != 2) usage();
     } else usage();

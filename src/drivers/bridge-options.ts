@@ -3,7 +3,7 @@
 // written), so nothing unusable reaches the store: a host_binding_ipv4 of
 // `1.2.3.4 -j ACCEPT` would otherwise end up in every later iptables-restore.
 // Docker's parser (libnetwork's bridge fromLabels) and texts. Pure.
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIpv4, isIpv6 } from '../net/address.js';
 import { DriverError } from './errors.js';
 import { boolOption, checkInterfaceName, checkOptionKeys, mtuOption, optionParseError, ownOption } from './options.js';
 
@@ -33,10 +33,10 @@ export function parseBridgeOptions(options: Readonly<Record<string, string>>): B
   const name = ownOption(options, BRIDGE_OPTIONS.name);
   const binding = ownOption(options, BRIDGE_OPTIONS.hostBindingIpv4);
   if (binding !== undefined) {
-    if (isIPv6(binding)) {
+    if (isIpv6(binding)) {
       throw new DriverError(`invalid ${BRIDGE_OPTIONS.hostBindingIpv4} ${binding}: plumb publishes ports on IPv4 host addresses only`);
     }
-    if (!isIPv4(binding)) throw optionParseError(BRIDGE_OPTIONS.hostBindingIpv4, binding, 'nil ip');
+    if (!isIpv4(binding)) throw optionParseError(BRIDGE_OPTIONS.hostBindingIpv4, binding, 'nil ip');
   }
   return {
     bridgeName: name === undefined ? undefined : checkInterfaceName(name, 'bridge name'),

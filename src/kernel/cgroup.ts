@@ -120,7 +120,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** Resolves true once the cgroup holds no process (polling its events file), false after timeoutMs. */
 export async function waitCgroupEmpty(dir: string, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  let step = 2;
+  // A killed cgroup empties within a millisecond or two: look again soon, then less often.
+  let step = 1;
   while (cgroupPopulated(dir)) {
     if (Date.now() >= deadline) return false;
     await sleep(step);

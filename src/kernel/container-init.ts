@@ -1,18 +1,23 @@
-// The command lines that put a process inside a container.
+// How a process is put inside a container.
 //
 // The container's first process (its COMMAND, or a holder when there is
 // none) makes the container's mount namespace, and every later process
 // (`exec`) joins that process's namespaces, as `docker exec` joins those of
 // the container's init:
 //
-//   init: nsenter --net=NETNS --uts=UTS -- unshare --mount --propagation private -- \
-//           /bin/sh -c 'mount -n -a -T FSTAB; echo ready >&3; exec [chroot ROOT] "$@"' sh FSTAB ROOT COMMAND...
+//   init: plumb-monitor run ... --netns NETNS --uts UTS --fstab FSTAB [--root ROOT] -- COMMAND...
+//         which, in the child it forks, does what this would:
+//           nsenter --net=NETNS --uts=UTS -- unshare --mount --propagation private -- \
+//             sh -c 'mount -n -a -T FSTAB && exec [chroot ROOT] COMMAND...'
 //   exec: plumb-monitor enter --cgroup CG -- nsenter -t PID -m -n -u -- [chroot ROOT] COMMAND...
 //
-// FSTAB binds the sandbox's hosts, resolv.conf and hostname over /etc (of the
-// host, or of ROOT), and for a root filesystem also mounts /proc, /sys, /dev,
-// and a /tmp of its own, with ROOT itself read-only (it is shared by every
-// container of that image). One `mount -a` makes them all.
+// The monitor does the first itself (native/monitor/init.c: setns, unshare,
+// mount, chroot, then exec) rather than through those five programs, each
+// started in turn: that chain cost every `run` ~100 ms on a loaded machine.
+// What is mounted stays decided here: FSTAB binds the sandbox's hosts,
+// resolv.conf and hostname over /etc (of the host, or of ROOT), and for a
+// root filesystem also mounts /proc, /sys, /dev, and a /tmp of its own, with
+// ROOT itself read-only (it is shared by every container of that image).
 import { existsSync, lstatSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,20 +91,6 @@ export function containerFstab(files: ContainerFiles, rootfs?: string): string {
   return lines.map((l) => `${l.map(fstabField).join(' ')} 0 0\n`).join('');
 }
 
-// $1 fstab, $2 root ('' for the host's), then the command. fd 3 is the
-// monitor's status pipe: "ready" goes there once the mounts are made, and it
-// is closed before the command runs. A failure leaves the message on stderr
-// (the container's log) and exit status 125, as `docker run` gives.
-const INIT_SCRIPT = [
-  'mount -n -a -T "$1" || exit 125',
-  'r="$2"',
-  'shift 2',
-  'echo ready >&3',
-  'exec 3>&-',
-  'if [ -n "$r" ]; then exec chroot "$r" "$@"; fi',
-  'exec "$@"',
-].join('\n');
-
 function writeIfChanged(path: string, text: string): void {
   let current: string | undefined;
   try {
@@ -144,8 +135,18 @@ export function checkCommand(argv0: string, rootfs: string | undefined, pathVar 
   throw new KernelError(`exec: "${argv0}": executable file not found in $PATH`, 'ENOENT', 2);
 }
 
-/** The argv the monitor runs as the container's first process. */
-export function initArgv(spec: InitSpec): string[] {
+/** How the monitor starts the container's first process: its options (before `--`), then the command. */
+export interface InitCommand {
+  options: string[];
+  argv: string[];
+}
+
+/**
+ * The monitor's options that set the container's first process up, and the
+ * command it then execs. A setup failure is reported by the monitor with
+ * exit status 125, as `docker run` gives.
+ */
+export function initCommand(spec: InitSpec): InitCommand {
   for (const p of [spec.netnsPath, spec.utsPath]) {
     if (p !== undefined && !existsSync(p)) throw new KernelError(`namespace file ${p} does not exist`, 'ENOENT', 2);
   }
@@ -154,18 +155,13 @@ export function initArgv(spec: InitSpec): string[] {
   }
   if (spec.argv) checkCommand(spec.argv[0]!, spec.rootfs);
   writeIfChanged(spec.fstabPath, containerFstab(spec.files, spec.rootfs));
-  const prefix: string[] = [];
-  if (spec.netnsPath !== undefined || spec.utsPath !== undefined) {
-    prefix.push(tool('nsenter'));
-    if (spec.netnsPath !== undefined) prefix.push(`--net=${spec.netnsPath}`);
-    if (spec.utsPath !== undefined) prefix.push(`--uts=${spec.utsPath}`);
-    prefix.push('--');
-  }
-  prefix.push(tool('unshare'), '--mount', '--propagation', 'private', '--');
+  const options: string[] = [];
+  if (spec.netnsPath !== undefined) options.push('--netns', spec.netnsPath);
+  if (spec.utsPath !== undefined) options.push('--uts', spec.utsPath);
+  options.push('--fstab', spec.fstabPath);
   // The holder needs no chroot: later processes enter the root themselves.
-  const command = spec.argv ?? [monitorBinary(), 'pause'];
-  const root = spec.argv ? (spec.rootfs ?? '') : '';
-  return [...prefix, '/bin/sh', '-c', INIT_SCRIPT, 'sh', spec.fstabPath, root, ...command];
+  if (spec.argv && spec.rootfs) options.push('--root', spec.rootfs);
+  return { options, argv: spec.argv ?? [monitorBinary(), 'pause'] };
 }
 
 /** The argv of a process started in a running container (its init is `pid`), inside its cgroup. */

@@ -21,6 +21,8 @@ export interface MonitorStart {
   stdin: boolean;
   /** Terminal size for -t (the caller's, when it has one). */
   size?: { rows: number; cols: number };
+  /** Options that set the process up before it execs argv (container-init.ts). */
+  init?: string[];
   argv: string[];
   env: Record<string, string>;
   /** Called with the container's PID before it may run (before "ready"): attach here to miss no output. */
@@ -77,7 +79,9 @@ export function startMonitor(spec: MonitorStart): Promise<Started> {
   if (spec.tty) args.push('--tty');
   if (spec.stdin) args.push('--stdin');
   if (spec.size && spec.size.rows > 0 && spec.size.cols > 0) args.push('--size', `${spec.size.rows}x${spec.size.cols}`);
-  args.push('--', ...spec.argv);
+  // The command waits for the attach onPid makes: it may start and end within a millisecond.
+  if (spec.onPid) args.push('--wait-attach');
+  args.push(...(spec.init ?? []), '--', ...spec.argv);
   let bin: string;
   try {
     bin = monitorBinary();
@@ -101,7 +105,19 @@ export function startMonitor(spec: MonitorStart): Promise<Started> {
       const m = /^pid (\d+)$/m.exec(said);
       if (m && !pid) {
         pid = Number(m[1]);
-        if (spec.onPid) pidSeen = spec.onPid(pid);
+        if (spec.onPid) {
+          pidSeen = spec.onPid(pid).catch((err) => {
+            // The command waits for an attach that will not come: end it, so the monitor ends too.
+            try {
+              process.kill(pid, 'SIGKILL');
+            } catch {
+              /* already gone */
+            }
+            throw err;
+          });
+          // Awaited once the status pipe closes; until then a rejection is not unhandled.
+          pidSeen.catch(() => {});
+        }
       }
     });
     status.on('close', async () => {
@@ -112,7 +128,8 @@ export function startMonitor(spec: MonitorStart): Promise<Started> {
         reject(err);
         return;
       }
-      if (pid && /^ready$/m.test(said)) {
+      // "error" after "ready": the command itself could not be exec'd.
+      if (pid && /^ready$/m.test(said) && !/^error /m.test(said)) {
         child.unref();
         resolve({ monitorPid: child.pid!, pid });
         return;

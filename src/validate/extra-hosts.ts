@@ -1,7 +1,7 @@
 // `--add-host name:ip`: Docker 20.10's rules and texts (split at the first
 // ':' so IPv6 works; `host-gateway` is a literal), plus a name that stays one
 // word of one /etc/hosts line.
-import { isIP } from 'node:net';
+import { isIp } from '../net/address.js';
 import { InputError } from './errors.js';
 import { hasControlChars, quote } from './text.js';
 
@@ -24,7 +24,7 @@ export function parseExtraHost(value: string): ExtraHost {
   if (/\s/.test(name)) throw new InputError(`bad format for add-host: ${quote(value)}: the host name cannot contain spaces`);
   if (rawIp === HOST_GATEWAY) return { name, ip: rawIp };
   const ip = rawIp.trim();
-  if (ip.includes('%') || isIP(ip) === 0) throw new InputError(`invalid IP address in add-host: ${quote(rawIp)}`);
+  if (ip.includes('%') || !isIp(ip)) throw new InputError(`invalid IP address in add-host: ${quote(rawIp)}`);
   return { name, ip };
 }
 

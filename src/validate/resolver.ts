@@ -1,7 +1,7 @@
 // What a sandbox's /etc/resolv.conf is made of: --dns, --dns-search and
 // --dns-option. Docker's CLI validators and texts (20.10), and no control
 // characters: one value must stay one word on one line of the file.
-import { isIP } from 'node:net';
+import { isIp } from '../net/address.js';
 import { InputError } from './errors.js';
 import { refuseControlChars } from './text.js';
 
@@ -13,7 +13,7 @@ import { refuseControlChars } from './text.js';
 export function validateDnsServer(value: string): string {
   refuseControlChars(value, 'DNS server');
   const ip = value.trim();
-  if (ip.includes('%') || isIP(ip) === 0) throw new InputError(`${value} is not an ip address`);
+  if (ip.includes('%') || !isIp(ip)) throw new InputError(`${value} is not an ip address`);
   return ip;
 }
 

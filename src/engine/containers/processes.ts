@@ -14,7 +14,7 @@ import {
   signalCgroup,
   waitCgroupEmpty,
 } from '../../kernel/cgroup.js';
-import { CONTAINER_PATH, execArgv, initArgv } from '../../kernel/container-init.js';
+import { CONTAINER_PATH, execArgv, initCommand } from '../../kernel/container-init.js';
 import { readExitFile, startMonitor } from '../../kernel/monitor.js';
 import { isRecordedProcessAlive, processStartTime } from '../../kernel/process.js';
 import type { ContainerRecord, StoreData } from '../../store/model.js';
@@ -87,7 +87,7 @@ export async function startMain(ctx: Context, data: StoreData, c: ContainerRecor
   mkdirSync(join(ctx.paths.run, 'attach'), { recursive: true });
   rmSync(files.exit, { force: true });
   const etc = sandboxFiles(dir);
-  const argv = initArgv({
+  const init = initCommand({
     netnsPath: c.sandbox?.netns,
     utsPath: c.sandbox?.uts,
     files: { hosts: etc.hosts, resolvConf: etc.resolvConf, hostname: etc.hostname },
@@ -111,7 +111,8 @@ export async function startMain(ctx: Context, data: StoreData, c: ContainerRecor
         tty: opts.tty,
         stdin: opts.stdin,
         size: opts.size,
-        argv,
+        init: init.options,
+        argv: init.argv,
         env: containerEnv(c, data),
         onPid: opts.onPid ? (pid) => opts.onPid!(pid, files.sock) : undefined,
       }),
@@ -176,7 +177,11 @@ export async function endProcesses(ctx: Context, c: ContainerRecord, timeoutMs: 
   }
   // The monitor drains the output and writes the status once the main process is gone.
   const deadline = Date.now() + 10_000;
-  while (monitorAlive(c) && Date.now() < deadline) await sleep(5);
+  let step = 1;
+  while (monitorAlive(c) && Date.now() < deadline) {
+    await sleep(step);
+    step = Math.min(step * 2, 20);
+  }
   if (monitorAlive(c)) process.kill(c.monitorPid!, 'SIGKILL');
   if (cgroup) await removeCgroup(cgroup, rootCgroup(ctx));
   rmSync(files.sock, { force: true });

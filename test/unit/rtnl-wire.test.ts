@@ -1,0 +1,113 @@
+// The hand-written encoder of a container start's rtnetlink requests
+// (src/kernel/rtnl-wire.ts) must send exactly what the netlink package's
+// formatters (src/kernel/rtnl-codec.ts) would: each request is encoded both
+// ways and the bytes compared, over the shapes plumb sends.
+import { describe, expect, it } from 'vitest';
+import * as C from '../../src/kernel/rtnl-codec.js';
+import * as W from '../../src/kernel/rtnl-wire.js';
+
+const hex = (b: Buffer) => b.toString('hex');
+
+/** A veth request through the package, as rtnl.ts built it before rtnl-wire.ts. */
+function packageVeth(v: W.VethRequest): Buffer {
+  const peer = C.linkAttrs({ ifname: v.peer, mtu: v.mtu, netNsFd: v.peerNsFd, address: v.peerAddress === undefined ? undefined : C.macBytes(v.peerAddress) });
+  const data = C.bytesOf((out) => out.push(1 /* VETH_INFO_PEER */, C.linkBody(C.ifinfomsg(), peer)));
+  return C.linkBody(C.ifinfomsg({ up: v.up, changeUp: v.up }), C.linkAttrs({ ifname: v.name, mtu: v.mtu, master: v.master }), C.linkInfo('veth', data));
+}
+
+describe('rtnl-wire encodes what the netlink package encodes', () => {
+  it('has the same constants', () => {
+    expect(W.RTM).toEqual(C.RTM);
+    expect(W.NLM_F).toEqual(C.NLM_F);
+    expect([W.NLMSG_ERROR, W.NLMSG_DONE, W.AF_INET, W.AF_BRIDGE, W.AF_UNSPEC]).toEqual([C.NLMSG_ERROR, C.NLMSG_DONE, C.AF_INET, C.AF_BRIDGE, C.AF_UNSPEC]);
+    expect(W.SCOPES).toEqual(C.SCOPES);
+  });
+
+  it.each([
+    { name: 'veth1a2b3c4', peer: 'eth0', peerNsFd: 23, mtu: 1500, peerAddress: '02:42:ac:11:00:02', master: 4, up: true },
+    { name: 'veth1a2b3c4', peer: 'eth12', peerNsFd: 7 },
+    { name: 'vx', peer: 'eth1', peerNsFd: 100, mtu: 9000, up: false },
+    { name: 'veth0000000', peer: 'e', peerNsFd: 3, master: 70000 },
+  ])('veth pair %o', (v) => {
+    expect(hex(W.vethBody(v))).toBe(hex(packageVeth(v)));
+  });
+
+  it.each([
+    [{ index: 0, up: true, changeUp: true }, { ifname: 'eth0' }],
+    [{ index: 17, up: false, changeUp: true }, {}],
+    [{ index: 5 }, { ifname: 'new0', mtu: 1400, address: Buffer.from([2, 0x42, 0xac, 0x11, 0, 9]), master: 3, netNsFd: 12 }],
+    [{ index: 9 }, { master: 0 }],
+    [{}, { ifname: 'vethdeadbee' }],
+  ])('link settings %o %o', (head, attrs) => {
+    expect(hex(W.linkBody(W.ifinfomsg(head), attrs))).toBe(hex(C.linkBody(C.ifinfomsg(head), C.linkAttrs(attrs))));
+  });
+
+  it.each([{ hairpin: true }, { hairpin: false, learning: true }, { flood: false, isolated: true }, { hairpin: true, learning: false, flood: true, isolated: false }])(
+    'bridge port %o',
+    (change) => {
+      expect(hex(W.bridgePortBody(42, change))).toBe(hex(C.linkBody(C.ifinfomsg({ family: C.AF_BRIDGE, index: 42 }), C.brportProtinfo(change))));
+    },
+  );
+
+  it.each([{ name: 'eth0' }, { name: 'plumb0' }, { index: 9 }, { name: 'veth1234567' }])('link lookup %o', (which) => {
+    expect(hex(W.getLinkBody(which))).toBe(hex(C.getLinkBody(which)));
+  });
+
+  it.each([
+    ['172.17.0.2/16', true],
+    ['10.0.0.1/24', false],
+    ['127.0.0.1/8', true],
+    ['192.168.1.7/31', true],
+    ['192.168.1.7', true],
+  ] as const)('address %s (broadcast: %s)', (cidr, withBroadcast) => {
+    const w = W.parseCidr(cidr);
+    const c = C.parseCidr(cidr);
+    expect(w).toEqual(c);
+    expect(W.broadcastOf(w)).toEqual(C.broadcastOf(c));
+    const brd = withBroadcast ? W.broadcastOf(w) : undefined;
+    expect(hex(W.addrBody(11, w, brd))).toBe(hex(C.addrBody(11, c, brd)));
+  });
+
+  it.each([
+    { dst: null, via: '172.17.0.1', oif: 2 },
+    { dst: { address: '10.1.0.0', prefixLen: 16 }, oif: 3 },
+    { dst: { address: '10.1.0.0', prefixLen: 16 }, via: '10.0.0.1', src: '10.0.0.5', metric: 100, onlink: true },
+    { dst: { address: '192.168.9.9', prefixLen: 32 }, scope: 'host' as const, oif: 1 },
+    { dst: null, via: '172.17.0.1', forDelete: true },
+    { dst: { address: '10.2.0.0', prefixLen: 24 }, oif: 4, forDelete: true, scope: 'link' as const },
+  ])('route %o', (r) => {
+    expect(hex(W.routeBody(r))).toBe(hex(C.routeBody(r)));
+  });
+
+  it('refuses what the package refuses', () => {
+    expect(() => W.parseCidr('10.0.0.300/8')).toThrow(TypeError);
+    expect(() => C.parseCidr('10.0.0.300/8')).toThrow(TypeError);
+    expect(() => W.macBytes('02:42:zz:00:00:01')).toThrow(TypeError);
+    expect(() => C.macBytes('02:42:zz:00:00:01')).toThrow(TypeError);
+  });
+});
+
+describe('rtnl-wire reads a link message as the package does', () => {
+  it('finds the index, the name and IFLA_LINK of a link', () => {
+    // A reply as the kernel sends it: ifinfomsg, then attributes the decoder must skip, then the ones it reads.
+    const body = C.bytesOf(
+      C.ifinfomsg({ index: 31, up: true }),
+      C.linkAttrs({ mtu: 1500, ifname: 'veth7654321', address: Buffer.from([2, 0x42, 0, 0, 0, 1]), link: 2, master: 4 }),
+      C.linkInfo('veth'),
+    );
+    const full = C.decodeLink(body);
+    expect(W.linkIdentity(body)).toEqual({ index: full.index, name: full.name, parentIndex: full.parentIndex });
+    expect(W.linkIdentity(body)).toEqual({ index: 31, name: 'veth7654321', parentIndex: 2 });
+  });
+
+  it('leaves IFLA_LINK out when the link has none', () => {
+    const body = C.bytesOf(C.ifinfomsg({ index: 1 }), C.linkAttrs({ ifname: 'lo' }));
+    expect(W.linkIdentity(body)).toEqual({ index: 1, name: 'lo' });
+  });
+
+  it('refuses a truncated message', () => {
+    const body = C.bytesOf(C.ifinfomsg({ index: 1 }), C.linkAttrs({ ifname: 'eth0' }));
+    expect(() => W.linkIdentity(body.subarray(0, 10))).toThrow(RangeError);
+    expect(() => W.linkIdentity(body.subarray(0, body.length - 6))).toThrow(RangeError);
+  });
+});
