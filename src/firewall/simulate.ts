@@ -16,6 +16,14 @@ function table(tables: Map<string, SavedTable>, name: string): SavedTable {
   return t;
 }
 
+/** Lines simulateRestore follows exactly: table headers, chain declarations, -A, -I, -D, COMMIT, comments. */
+const FOLLOWED = /^(\*\S+|:\S+ \S+( \[\d+:\d+\])?|-[AID] \S+ .*|COMMIT|#.*|)$/;
+
+/** True when simulateRestore knows every line of `restoreText` (no -X, -F, -P, -R, -Z...). */
+export function simulatesExactly(restoreText: string): boolean {
+  return restoreText.split('\n').every((raw) => FOLLOWED.test(raw.trim()));
+}
+
 /** Applies the lines of a restore text (`:CHAIN`, `-A`, `-I CHAIN [n]`, `-D CHAIN rule`) to a saved ruleset. */
 export function simulateRestore(saveText: string, restoreText: string): string {
   const tables = parseIptablesSave(saveText);
