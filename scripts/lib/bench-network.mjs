@@ -34,6 +34,21 @@ function envFor(t) {
 const argvFor = (t, args) => ['nsenter', `--net=/run/netns/${t.host}`, join(t.dir, 'bin', 'plumb'), ...args];
 const plumb = (t, args) => run(argvFor(t, args), { env: envFor(t) });
 
+const cpuFile = join(process.env.BENCH_ROOT, 'cpu.txt');
+/** Whether `perf stat` can count task-clock here (perf installed, perf_event_paranoid allows it). */
+const perfWorks = await run(['perf', 'stat', '-x,', '-e', 'task-clock', '-o', cpuFile, '--', 'true']).then(() => true, () => false);
+/**
+ * Wall milliseconds of `plumb ARGS`, and the CPU milliseconds (task-clock) of
+ * it and every program it started, from `perf stat` when it works: on a
+ * loaded machine CPU time moves far less than wall time.
+ */
+async function measured(t, args) {
+  if (!perfWorks) return { wall: await timed(() => plumb(t, args)), cpu: NaN };
+  const wall = await timed(() => run(['perf', 'stat', '-x,', '-e', 'task-clock', '-o', cpuFile, '--', ...argvFor(t, args)], { env: envFor(t) }));
+  const line = readFileSync(cpuFile, 'utf8').split('\n').find((l) => l.includes('task-clock'));
+  return { wall, cpu: Number(line?.split(',')[0]) };
+}
+
 /** Counts from `strace -f` of one command (see the header). */
 async function counted(t, args) {
   const out = join(process.env.BENCH_ROOT, `strace-${Math.random().toString(16).slice(2)}.txt`);
@@ -76,11 +91,16 @@ for (const t of trees) {
   await plumb(t, ['network', 'rm', 'warm']);
 }
 
-const times = new Map(trees.map((t) => [t, { create: [], rm: [] }]));
+const times = new Map(trees.map((t) => [t, { create: [], rm: [], createCpu: [], rmCpu: [] }]));
 for (let i = 0; i < N; i++) {
   const order = i % 2 === 0 ? trees : [...trees].reverse();
-  for (const t of order) times.get(t).create.push(await timed(() => plumb(t, ['network', 'create', `bn${i}`])));
-  for (const t of order) times.get(t).rm.push(await timed(() => plumb(t, ['network', 'rm', `bn${i}`])));
+  for (const what of ['create', 'rm']) {
+    for (const t of order) {
+      const m = await measured(t, ['network', what, `bn${i}`]);
+      times.get(t)[what].push(m.wall);
+      times.get(t)[`${what}Cpu`].push(m.cpu);
+    }
+  }
 }
 console.log(`load average after: ${loadAverage()}\n`);
 
@@ -88,14 +108,16 @@ const rows = [];
 for (const what of ['create', 'rm']) {
   for (const t of trees) {
     const xs = times.get(t)[what];
-    rows.push([`network ${what}, ${t.label}`, fmt(median(xs)), fmt(percentile(xs, 90)), fmt(Math.min(...xs))]);
+    const cpu = times.get(t)[`${what}Cpu`];
+    rows.push([`network ${what}, ${t.label}`, fmt(median(xs)), fmt(percentile(xs, 90)), fmt(Math.min(...xs)), fmt(median(cpu)), fmt(Math.min(...cpu))]);
   }
   if (trees.length === 2) {
     const [a, b] = trees.map((t) => median(times.get(t)[what]));
-    rows.push([`  this / base`, (a / b).toFixed(2), '', '']);
+    const [ac, bc] = trees.map((t) => median(times.get(t)[`${what}Cpu`]));
+    rows.push([`  this / base`, (a / b).toFixed(2), '', '', (ac / bc).toFixed(2), '']);
   }
 }
-table(['whole process, ms', 'median', 'p90', 'min'], rows);
+table(['whole process, ms', 'wall median', 'p90', 'min', 'CPU median', 'CPU min'], rows);
 
 console.log('');
 const countRows = [];
