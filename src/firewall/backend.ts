@@ -10,8 +10,11 @@ export interface FirewallBackend<Ns> {
   readonly name: string;
   /** The rules in `ns` as iptables-save prints them (one table, or all). */
   save(ns: Ns, table?: FirewallTable): Promise<string>;
-  /** Applies restore text (`*table` ... `COMMIT`) in `ns` as one batch, without flushing what it does not name. */
-  apply(ns: Ns, text: string, why?: string): Promise<void>;
+  /**
+   * Applies restore text (`*table` ... `COMMIT`) in `ns` as one batch, without flushing what it does not name.
+   * `meanwhile` (optional) runs while the batch is applied, once it no longer needs this process; it always runs.
+   */
+  apply(ns: Ns, text: string, why?: string, meanwhile?: () => Promise<void>): Promise<void>;
 }
 
 /**
@@ -28,7 +31,8 @@ export class RecordingFirewall<Ns extends { name: string | null }> implements Fi
     return this.rules(ns, table);
   }
 
-  async apply(ns: Ns, text: string, why?: string): Promise<void> {
+  async apply(ns: Ns, text: string, why?: string, meanwhile?: () => Promise<void>): Promise<void> {
     this.applied.push({ ns: ns.name, text, why });
+    await meanwhile?.();
   }
 }

@@ -15,6 +15,8 @@ export interface SavedTable {
 
 /** Splits a saved rule line like a shell would for iptables-restore: spaces, "double quotes", backslash escapes. */
 export function tokenize(line: string): string[] {
+  // Most saved rules hold no quote and no backslash: split on blanks.
+  if (!/["\\]/.test(line)) return line.split(/[ \t]+/).filter((t) => t !== '');
   const out: string[] = [];
   let cur = '';
   let inToken = false;

@@ -20,8 +20,8 @@
 // everything from scratch, the same rules renderRuleset() lists.
 
 import { MANAGED_CHAINS } from './chains.js';
-import { formatArgs, renderRuleLine, TABLES } from './render.js';
-import { missingJumpLines, parseIptablesSave, tokenize, type ExplainedLine, type SavedTable } from './save.js';
+import { formatArgs, renderRuleLine, specWithComment, TABLES } from './render.js';
+import { missingJumpLines, parseIptablesSave, type ExplainedLine, type SavedTable } from './save.js';
 import type { Rule } from './types.js';
 
 /** Above this many LCS cells a differing stretch is replaced as a whole (still correct, just not minimal). */
@@ -83,12 +83,14 @@ interface ChainUpdate {
 }
 
 function chainUpdate(chain: string, table: SavedTable | undefined, want: readonly Rule[]): ChainUpdate | undefined {
-  const wantLines = want.map(renderRuleLine);
-  const refill = (): ChainUpdate => ({ declare: true, lines: want.map((r, i) => ({ line: wantLines[i]!, why: r.why })) });
+  // Lines are rendered only where they are written: with a thousand rules in a chain, most are kept.
+  const line = (w: number) => renderRuleLine(want[w]!);
+  const refill = (): ChainUpdate => ({ declare: true, lines: want.map((r, i) => ({ line: line(i), why: r.why })) });
   if (!table?.chains.has(chain)) return refill();
   const haveArgs = table.rules.get(chain) ?? [];
   const have = haveArgs.map(key);
-  const wanted = wantLines.map((l) => key(tokenize(l).slice(2)));
+  // The tokens iptables-save prints after "-A CHAIN" are the rule's spec with its comment (render.ts writes the same).
+  const wanted = want.map((r) => key(specWithComment(r.spec, r.owner)));
   if (have.length === wanted.length && have.every((h, i) => h === wanted[i])) return undefined;
   if (new Set(have).size !== have.length) return refill();
 
@@ -104,8 +106,8 @@ function chainUpdate(chain: string, table: SavedTable | undefined, want: readonl
   let length = pairs.length;
   for (let w = 0; w < wanted.length; w++) {
     if (keptWant.has(w)) continue;
-    const line = wantLines[w]!;
-    lines.push({ line: w === length ? line : line.replace(/^-A (\S+) /, `-I $1 ${w + 1} `), why: want[w]!.why });
+    const text = line(w);
+    lines.push({ line: w === length ? text : text.replace(/^-A (\S+) /, `-I $1 ${w + 1} `), why: want[w]!.why });
     length++;
   }
   return { declare: false, lines };
@@ -132,6 +134,12 @@ function render(lines: readonly ExplainedLine[]): string {
  */
 export function updateText(rules: readonly Rule[], saveText: string): string {
   const saved = parseIptablesSave(saveText);
+  const byChain = new Map<string, Rule[]>();
+  for (const r of rules) {
+    const k = `${r.table} ${r.chain}`;
+    if (!byChain.has(k)) byChain.set(k, []);
+    byChain.get(k)!.push(r);
+  }
   let text = '';
   for (const table of TABLES) {
     const current = saved.get(table);
@@ -139,7 +147,7 @@ export function updateText(rules: readonly Rule[], saveText: string): string {
     const declared: string[] = [];
     const lines: ExplainedLine[] = [];
     for (const chain of [...MANAGED_CHAINS[table]].sort()) {
-      const update = chainUpdate(chain, current, rules.filter((r) => r.table === table && r.chain === chain));
+      const update = chainUpdate(chain, current, byChain.get(`${table} ${chain}`) ?? []);
       if (!update) continue;
       if (update.declare) declared.push(chain);
       lines.push(...update.lines);

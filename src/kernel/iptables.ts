@@ -7,7 +7,7 @@ import { delimiter, join } from 'node:path';
 import type { Journal } from './ops.js';
 import type { Netns } from './netns.js';
 import { KernelError } from './errors.js';
-import { inNetnsArgv, runProgramDirect } from './runner.js';
+import { inNetnsArgv, runProgramDirect, startProgramDirect } from './runner.js';
 
 export type IptablesTable = 'filter' | 'nat' | 'mangle' | 'raw';
 
@@ -27,19 +27,54 @@ export function failingLine(stderr: string): number | undefined {
 /**
  * Applies a batch of rules in `ns` with one `iptables-restore --noflush --wait`.
  * The text is iptables-save format (`*table` ... `COMMIT`). Recorded as an op.
+ *
+ * `meanwhile` runs once the program has its input, while it works: a restore
+ * that deletes rules waits out an RCU grace period before it exits, and a
+ * kernel change that waits for one too (deleting a bridge) can wait for the
+ * same one instead of another after it. Its own kernel changes are recorded
+ * after this op. It runs whatever the restore's outcome; the restore's
+ * failure is thrown after it. In a dry run it runs (recording its ops) with
+ * no restore.
  */
-export async function applyIptables(journal: Journal, ns: Netns, rulesText: string, why?: string): Promise<void> {
+export async function applyIptables(journal: Journal, ns: Netns, rulesText: string, why?: string, meanwhile?: () => Promise<void>): Promise<void> {
+  let ranAlongside = false;
   await journal.run({ kind: 'iptables', ns: ns.name, rules: rulesText, why }, async () => {
     const where = ns.name ? ` in ${ns.name}` : '';
     const input = rulesText.endsWith('\n') ? rulesText : `${rulesText}\n`;
-    const res = await run(inNetnsArgv(ns, ['iptables-restore', '--noflush', '--wait']), input, `iptables-restore${where}`);
-    if (res.code === 0) return;
-    const stderr = res.stderr.trim();
-    const lineNo = failingLine(stderr);
-    const line = lineNo !== undefined ? input.split('\n')[lineNo - 1] : undefined;
-    const at = line !== undefined ? `\n  at line ${lineNo}: ${line}` : '';
-    throw new KernelError(`iptables-restore${where} failed (exit ${res.code}): ${stderr || 'no message'}${at}`, 'EIPTABLES');
+    const started = startProgramDirect(inNetnsArgv(ns, ['iptables-restore', '--noflush', '--wait']), { input, doing: `iptables-restore${where}` });
+    // Never rejects (a handler is attached at once): the failure, if any, is thrown below.
+    const outcome: Promise<Error | undefined> = started.result.then(
+      (res) => restoreFailure(res, input, where),
+      (err: Error) => err,
+    );
+    if (meanwhile) {
+      await started.inputSent;
+      ranAlongside = true;
+      try {
+        await meanwhile();
+      } catch (err) {
+        // The restore's own failure, if any, is the one to report: it came first.
+        throw (await outcome) ?? err;
+      }
+    }
+    const failure = await outcome;
+    if (failure) throw failure;
   });
+  if (meanwhile && !ranAlongside) await meanwhile();
+}
+
+function restoreFailure(res: { code: number; stderr: string }, input: string, where: string): KernelError | undefined {
+  if (res.code === 0) return undefined;
+  const stderr = res.stderr.trim();
+  const lineNo = failingLine(stderr);
+  const line = lineNo !== undefined ? input.split('\n')[lineNo - 1] : undefined;
+  const at = line !== undefined ? `\n  at line ${lineNo}: ${line}` : '';
+  return new KernelError(`iptables-restore${where} failed (exit ${res.code}): ${stderr || 'no message'}${at}`, 'EIPTABLES');
+}
+
+/** How many nf_tables batches (generation bumps) a restore text commits: one per table it names. */
+export function restoreCommits(rulesText: string): number {
+  return rulesText.split('\n').filter((l) => l.startsWith('*')).length;
 }
 
 /** The rules in `ns` as iptables-save prints them (one table, or all). */

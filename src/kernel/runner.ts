@@ -115,23 +115,53 @@ export async function runBounded(
  * status, rejection only when the program cannot start.
  */
 export function runProgramDirect(argv: string[], opts: { input?: string; doing?: string } = {}): Promise<ProgramResult> {
+  return startProgramDirect(argv, opts).result;
+}
+
+/** A program started by startProgramDirect. */
+export interface FedProgram {
+  /** Settles once the program has its whole input and its end of file (at once without input, or if it could not start). */
+  inputSent: Promise<void>;
+  /** runProgramDirect's promise: status and output at its end. */
+  result: Promise<ProgramResult>;
+}
+
+/**
+ * runProgramDirect, split where the caller may do something else meanwhile:
+ * once `inputSent` settles the program needs nothing more from this process,
+ * so it keeps working even while this thread blocks in the kernel (a
+ * synchronous netlink request). Before that, its end of file still waits for
+ * the event loop.
+ */
+export function startProgramDirect(argv: string[], opts: { input?: string; doing?: string } = {}): FedProgram {
   const { spawn } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
-  return new Promise((resolve, reject) => {
+  let sent!: () => void;
+  const inputSent = new Promise<void>((r) => (sent = r));
+  const result = new Promise<ProgramResult>((resolve, reject) => {
     const child = spawn(argv[0]!, argv.slice(1), { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout!.on('data', (b: Buffer) => out.push(b));
     child.stderr!.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (e) => reject(KernelError.from(e, `${opts.doing ?? argv[0]}: cannot run ${argv[0]}`)));
-    child.on('close', (code, signal) =>
-      resolve({ code: statusOf({ exitCode: code ?? undefined, signal: signal ?? undefined }), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
-    );
+    child.on('error', (e) => {
+      sent();
+      reject(KernelError.from(e, `${opts.doing ?? argv[0]}: cannot run ${argv[0]}`));
+    });
+    child.on('close', (code, signal) => {
+      sent();
+      resolve({ code: statusOf({ exitCode: code ?? undefined, signal: signal ?? undefined }), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+    });
     if (opts.input !== undefined) {
       // A program that dies early closes its stdin; its status tells the story.
-      child.stdin!.on('error', () => {});
+      child.stdin!.on('error', sent);
+      // 'finish': the input is written and the pipe shut down, so the program sees its end of file.
+      child.stdin!.on('finish', sent);
       child.stdin!.end(opts.input);
+    } else {
+      sent();
     }
   });
+  return { inputSent, result };
 }
 
 /**

@@ -7,7 +7,7 @@ import type { Op } from '../../src/kernel/ops.js';
 import { Journal } from '../../src/kernel/ops.js';
 import { ExplainPrinter } from '../../src/explain/printer.js';
 import { newRenderState, renderOp, renderScript, scriptHeader, shellQuote } from '../../src/explain/render.js';
-import { simulateRestore } from '../../src/firewall/simulate.js';
+import { simulateRestore, simulatesExactly } from '../../src/firewall/simulate.js';
 import { whyVethPair } from '../../src/explain/lesson.js';
 
 const one = (op: Op, opts?: Parameters<typeof renderOp>[1]) => renderOp(op, opts).join('\n');
@@ -460,5 +460,17 @@ describe('simulateRestore', () => {
     expect(simulateRestore(save, restore)).toBe(
       ['*filter', ':FORWARD ACCEPT [0:0]', ':X - [0:0]', ':Y - [0:0]', '-A FORWARD -j Y', '-A FORWARD -j X', '-A X -s 10.0.0.0/8 -j ACCEPT', '-A Y -j RETURN', 'COMMIT', ''].join('\n'),
     );
+  });
+
+  it('keeps the saved text of rules it does not touch, and deletes a rule however it is quoted', () => {
+    const save = ['*nat', ':PLUMB - [0:0]', '-A PLUMB -m comment --comment "plumb: a b" -j RETURN', '-A PLUMB -m comment --comment plumb:c -j RETURN', 'COMMIT', ''].join('\n');
+    const restore = ['*nat', '-D PLUMB -m comment --comment "plumb:c" -j RETURN', 'COMMIT', ''].join('\n');
+    expect(simulateRestore(save, restore)).toBe(['*nat', ':PLUMB - [0:0]', '-A PLUMB -m comment --comment "plumb: a b" -j RETURN', 'COMMIT', ''].join('\n'));
+  });
+
+  it('says which restore texts it follows line by line', () => {
+    expect(simulatesExactly('*filter\n# why\n:X - [0:0]\n:FORWARD DROP [0:0]\n-A X -j RETURN\n-I X 2 -j ACCEPT\n-D X -j RETURN\nCOMMIT\n')).toBe(true);
+    expect(simulatesExactly('*filter\n-X X\nCOMMIT\n')).toBe(false);
+    expect(simulatesExactly('*filter\n-F X\nCOMMIT\n')).toBe(false);
   });
 });

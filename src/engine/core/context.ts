@@ -3,6 +3,7 @@
 // opened once per namespace for the duration of the operation.
 import { Journal, type OpSink } from '../../kernel/ops.js';
 import { firewallBackend, type HostFirewall } from '../firewall/backend.js';
+import type { FirewallBackend } from '../../firewall/backend.js';
 import { closeNetns, hostNetns, openNetns, type Netns } from '../../kernel/netns.js';
 import { randomBytes } from '../../kernel/random.js';
 import { Rtnl } from '../../kernel/rtnl.js';
@@ -16,7 +17,7 @@ export interface ContextOptions {
   sinks?: OpSink[];
   env?: NodeJS.ProcessEnv;
   /** The firewall backend (iptables unless a test gives a recording one). */
-  firewall?: HostFirewall;
+  firewall?: FirewallBackend<Netns>;
   /** The source of IDs and MACs (the kernel's getrandom unless a test gives fixed bytes). */
   random?: RandomBytes;
 }
@@ -37,7 +38,7 @@ export class Context {
     this.store = new Store(this.paths, !!opts.dryRun);
     this.journal = new Journal(!!opts.dryRun);
     for (const sink of opts.sinks ?? []) this.journal.addSink(sink);
-    this.firewall = firewallBackend(this.journal, opts.firewall);
+    this.firewall = firewallBackend(this.journal, opts.firewall, this.paths.run);
     this.random = opts.random ?? randomBytes;
   }
 

@@ -2,21 +2,43 @@
 // runner, or one given by the caller (tests pass a RecordingFirewall). Either
 // way every batch is a recorded step of the journal, so --explain and
 // --dry-run show the same iptables-restore text whatever runs it.
-import { RecordingFirewall, type FirewallBackend } from '../../firewall/backend.js';
+import { RecordingFirewall, type FirewallBackend, type FirewallTable } from '../../firewall/backend.js';
 import { applyIptables, saveIptables } from '../../kernel/iptables.js';
 import type { Netns } from '../../kernel/netns.js';
 import type { Journal } from '../../kernel/ops.js';
+import { RulesMemo } from './rules-memo.js';
 
-export type HostFirewall = FirewallBackend<Netns>;
+export interface HostFirewall extends FirewallBackend<Netns> {
+  /**
+   * The rules in `ns` for an update to be computed against: what `save(ns)`
+   * would print, taken from the memo of plumb's last apply when the kernel
+   * says nothing changed since (rules-memo.ts). `save` always asks the kernel:
+   * checks, snapshots and repairs use it.
+   */
+  current(ns: Netns): Promise<string>;
+}
 
-export function firewallBackend(journal: Journal, given?: HostFirewall): HostFirewall {
+/** `runDir`: where the memo of the host's rules is kept (none without it). */
+export function firewallBackend(journal: Journal, given?: FirewallBackend<Netns>, runDir?: string): HostFirewall {
   if (!given) {
-    return { name: 'iptables', save: (ns, table) => saveIptables(ns, table), apply: (ns, text, why) => applyIptables(journal, ns, text, why) };
+    const memo = runDir && !journal.dryRun ? new RulesMemo(runDir) : undefined;
+    const save = (ns: Netns, table?: FirewallTable) => saveIptables(ns, table);
+    const apply = (ns: Netns, text: string, why?: string, meanwhile?: () => Promise<void>) => applyIptables(journal, ns, text, why, meanwhile);
+    return {
+      name: 'iptables',
+      save,
+      current: (ns) => (memo && ns.path === null ? memo.rules(() => save(ns)) : save(ns)),
+      apply: (ns, text, why, meanwhile) => (memo && ns.path === null ? memo.applying(text, () => apply(ns, text, why, meanwhile)) : apply(ns, text, why, meanwhile)),
+    };
   }
   return {
     name: given.name,
     save: (ns, table) => given.save(ns, table),
-    apply: (ns, text, why) => journal.run({ kind: 'iptables', ns: ns.name, rules: text, why }, () => given.apply(ns, text, why)),
+    current: (ns) => given.save(ns),
+    apply: async (ns, text, why, meanwhile) => {
+      await journal.run({ kind: 'iptables', ns: ns.name, rules: text, why }, () => given.apply(ns, text, why));
+      await meanwhile?.();
+    },
   };
 }
 

@@ -70,7 +70,8 @@ export function restorePlumbFirewall(before: string, now: string): string {
 export async function firewallCheckpoint(ctx: Context, tx: Transaction): Promise<string | undefined> {
   if (ctx.dryRun || checkpointed.has(tx)) return undefined;
   checkpointed.add(tx);
-  const before = await ctx.firewall.save(ctx.hostNs());
+  // What the kernel has (from the memo of plumb's last apply when nothing changed since); the undo reads the kernel itself.
+  const before = await ctx.firewall.current(ctx.hostNs());
   tx.onRollback('firewall', async () => {
     const text = restorePlumbFirewall(before, await ctx.firewall.save(ctx.hostNs()));
     if (text) await ctx.firewall.apply(ctx.hostNs(), text, 'roll back: put plumb\'s firewall back as it was before this operation');

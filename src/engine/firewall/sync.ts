@@ -55,7 +55,7 @@ const simulated = new WeakMap<Context, string>();
 
 /** The kernel's rules; a dry run by a user who may not read them shows the rules built from nothing. */
 async function readForDiff(ctx: Context): Promise<string> {
-  if (!ctx.dryRun) return ctx.firewall.save(ctx.hostNs());
+  if (!ctx.dryRun) return ctx.firewall.current(ctx.hostNs());
   const earlier = simulated.get(ctx);
   if (earlier !== undefined) return earlier;
   try {
@@ -68,16 +68,28 @@ async function readForDiff(ctx: Context): Promise<string> {
 /**
  * Brings plumb's chains and jumps in line with the store in one
  * iptables-restore (plus the FORWARD policy when plumb turned forwarding on).
- * The kernel's rules are read every time and the restore holds only what
+ * The kernel's rules are known every time and the restore holds only what
  * differs (firewall/update.ts): publishing ports then only adds rules, which
- * is fast, and whatever a firewall reload wiped is put back. With the ruleset
- * grouped by port ranges the read is small: ~2 ms in the port benchmark.
- * Remembering the last apply instead would save that read but go stale
- * (rollback, reset, `iptables -F`), and checking it costs a process anyway;
- * only the read a checkpoint has just made is reused (`justRead`).
+ * is fast, and whatever a firewall reload wiped is put back. Knowing them
+ * costs no process when nothing but plumb changed them since its last apply
+ * (the nf_tables generation says so, rules-memo.ts); otherwise an
+ * iptables-save reads them (~5-10 ms). Only the read a checkpoint has just
+ * made is reused as such (`justRead`).
  * A dry run reads them too, so its script is the diff a real run would apply.
+ *
+ * `meanwhile` runs while the restore works, once it has its input (or alone
+ * when nothing differs): `network rm` deletes the bridge then, so the kernel
+ * waits out the grace period a restore that deletes rules ends with and the
+ * ones a bridge's removal needs at the same time, not one after the other.
  */
-export async function syncFirewall(ctx: Context, data: StoreData, tx: Transaction, why: string, justRead?: string): Promise<void> {
+export async function syncFirewall(
+  ctx: Context,
+  data: StoreData,
+  tx: Transaction,
+  why: string,
+  justRead?: string,
+  meanwhile?: () => Promise<void>,
+): Promise<void> {
   await tx.step('firewall', async () => {
     // `justRead`: the rules firewallCheckpoint read a moment ago, with no apply in between (one iptables-save fewer).
     // A dry run reads too: its script is the same diff against the kernel that --explain prints.
@@ -91,7 +103,8 @@ export async function syncFirewall(ctx: Context, data: StoreData, tx: Transactio
       // Someone set it back (iptables -P FORWARD ACCEPT): with forwarding on, that opens every unpublished port to routed hosts.
       text = forwardPolicyText('DROP') + text;
     }
-    if (text) await ctx.firewall.apply(ctx.hostNs(), text, why);
+    if (text) await ctx.firewall.apply(ctx.hostNs(), text, why, meanwhile);
+    else await meanwhile?.();
     if (text && ctx.dryRun) simulated.set(ctx, simulateRestore(current, text));
   });
 }

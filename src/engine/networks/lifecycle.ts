@@ -174,8 +174,13 @@ export async function removeNetworks(ctx: Context, refs: string[]): Promise<{ re
         if (users.length) throw new PlumbError(`error while removing network: network ${net.name} id ${net.id} has active endpoints`);
         await Transaction.run('network rm', async (tx) => {
           delete data.networks[net.id];
-          await syncFirewall(ctx, data, tx, `remove the firewall rules of ${net.name}`);
-          await driverFor(net.driver).deleteNetwork(driverEnv(ctx), net);
+          tx.onRollback('network record', () => {
+            data.networks[net.id] = net;
+          });
+          // The network's kernel objects go while iptables-restore withdraws its rules: both wait
+          // for RCU grace periods (a restore that deletes rules, a bridge's removal), and waiting
+          // at the same time costs one wait instead of two. The narration keeps the order rules, then bridge.
+          await syncFirewall(ctx, data, tx, `remove the firewall rules of ${net.name}`, undefined, () => driverFor(net.driver).deleteNetwork(driverEnv(ctx), net));
         });
         commit();
         removed.push(ref);
