@@ -23,5 +23,9 @@ export const storeFile = (p: Paths) => join(p.state, 'store.json');
 export const lockFile = (p: Paths) => join(p.run, 'lock');
 export const netnsDir = (p: Paths) => join(p.run, 'netns');
 export const utsDir = (p: Paths) => join(p.run, 'uts');
+/** Exit statuses the monitors wrote that no command has reaped yet: what reapExited reads instead of every container. */
+export const exitsDir = (p: Paths) => join(p.run, 'exits');
+/** Exit statuses already reaped (kept for `wait` and foreground `run` until the container starts again or goes). */
+export const exitedDir = (p: Paths) => join(p.run, 'exited');
 export const containersDir = (p: Paths) => join(p.state, 'containers');
 export const containerDir = (p: Paths, id: string) => join(containersDir(p), id);

@@ -237,7 +237,7 @@ async function checkContainers(ctx: Context, data: StoreData, links: LinkInfo[])
     const ended = !!c.pid && !isAlive(c.pid, c.pidStart);
     // With its namespace gone as well (a reboot), the namespace finding below says so.
     if (ended && !(c.sandbox?.netns && !isNamespaceFile(c.sandbox.netns))) {
-      out.push({ owner, problem: `process ${c.pid} has ended but the container is recorded as running`, fix: () => reapExited(ctx, data) });
+      out.push({ owner, problem: `process ${c.pid} has ended but the container is recorded as running`, fix: () => reapExited(ctx, data, 'all') });
       continue;
     }
     if (c.sandbox?.uts && !isNamespaceFile(c.sandbox.uts)) out.push({ owner, problem: `UTS namespace ${c.sandbox.uts} is missing: restart the container` });
@@ -250,7 +250,7 @@ async function checkContainers(ctx: Context, data: StoreData, links: LinkInfo[])
         problem: gone
           ? `sandbox namespace ${c.sandbox.netns} is gone but the container is recorded as running`
           : `sandbox namespace ${c.sandbox.netns} is missing while process ${c.pid} still runs: restart the container`,
-        fix: gone ? () => reapExited(ctx, data) : undefined,
+        fix: gone ? () => reapExited(ctx, data, 'all') : undefined,
       });
       continue;
     }
