@@ -11,7 +11,7 @@ import { saveIptables } from '../kernel/iptables.js';
 import { dnsProbe } from '../kernel/path-probes.js';
 import { readSysctl } from '../kernel/sysctl.js';
 import type { ContainerRecord } from '../store/model.js';
-import { containerDir } from '../store/paths.js';
+import { sandboxDir } from '../store/paths.js';
 import type { Facts, NsFacts } from './facts.js';
 import { parseRuleset, walkChain, ruleText } from './netfilter.js';
 import { broken, ok, type HopResult } from './types.js';
@@ -23,7 +23,7 @@ export async function checkNames(f: Facts, c: ContainerRecord, sb: NsFacts, prob
   const hop = `${c.name} dns`;
   const path = c.sandbox!.netns!;
   const out: HopResult[] = [];
-  const resolv = sandboxFiles(containerDir(f.ctx.paths, c.id)).resolvConf;
+  const resolv = sandboxFiles(sandboxDir(f.ctx.paths, c.id)).resolvConf;
   let text = '';
   try {
     text = readFileSync(resolv, 'utf8');

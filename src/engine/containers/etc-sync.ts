@@ -2,7 +2,7 @@
 // its own addresses, --add-host entries, legacy links (which follow their
 // target to a new address), and the resolver it should use.
 import type { ContainerRecord, StoreData } from '../../store/model.js';
-import { containerDir } from '../../store/paths.js';
+import { sandboxDir } from '../../store/paths.js';
 import { containersWhere, findContainer, findNetwork } from '../../store/store.js';
 import { resolveHostGateway } from '../../validate/extra-hosts.js';
 import type { Context } from '../core/context.js';
@@ -41,7 +41,7 @@ export function writeEtcFiles(ctx: Context, data: StoreData, c: ContainerRecord)
     dnsOptions: c.dnsOptions,
     hostResolvConf: readHostResolvConf(),
   });
-  writeSandboxFiles(ctx.journal, containerDir(ctx.paths, c.id), { hosts, resolvConf, hostname: c.hostname }, {
+  writeSandboxFiles(ctx.journal, sandboxDir(ctx.paths, c.id), { hosts, resolvConf, hostname: c.hostname }, {
     hosts: whyHosts(c, usesLegacyLinks(data, c) ? links : []),
     resolvConf: whyResolvConf(c.embeddedDns ?? onUserNetwork(data, c), c.dns.length > 0),
   });

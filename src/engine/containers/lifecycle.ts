@@ -176,6 +176,8 @@ async function startInTx(ctx: Context, data: StoreData, c: ContainerRecord, tx: 
     mkdirSync(files.dir, { recursive: true, mode: 0o700 });
     tx.onRollback('container directory', () => rmSync(files.dir, { recursive: true, force: true }));
   }
+  // Its /etc files are written on every start (the run directory may have been emptied by a reboot).
+  if (!ctx.dryRun && !existsSync(files.etcDir)) tx.onRollback('/etc files', () => rmSync(files.etcDir, { recursive: true, force: true }));
   c.endpoints = {};
   c.nextIfIndex = 0;
   if (await buildModeSandbox(ctx, data, c, tx)) {

@@ -18,7 +18,7 @@ import { CONTAINER_PATH, execArgv, initArgv } from '../../kernel/container-init.
 import { readExitFile, startMonitor } from '../../kernel/monitor.js';
 import { isRecordedProcessAlive, processStartTime } from '../../kernel/process.js';
 import type { ContainerRecord, StoreData } from '../../store/model.js';
-import { containerDir, exitedDir, exitsDir } from '../../store/paths.js';
+import { containerDir, exitedDir, exitsDir, sandboxDir } from '../../store/paths.js';
 import type { Context } from '../core/context.js';
 import { PlumbError } from '../core/errors.js';
 import { sandboxFiles } from './etc-files.js';
@@ -100,7 +100,7 @@ export async function startMain(ctx: Context, data: StoreData, c: ContainerRecor
   mkdirSync(join(ctx.paths.run, 'attach'), { recursive: true });
   mkdirSync(exitsDir(ctx.paths), { recursive: true });
   for (const f of [files.exit, files.reaped, files.legacyExit]) rmSync(f, { force: true });
-  const etc = sandboxFiles(dir);
+  const etc = sandboxFiles(sandboxDir(ctx.paths, c.id));
   const argv = initArgv({
     netnsPath: c.sandbox?.netns,
     utsPath: c.sandbox?.uts,

@@ -7,7 +7,7 @@ import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { isNamespaceFile } from '../../kernel/netns.js';
 import type { ContainerRecord, StoreData } from '../../store/model.js';
-import { containerDir, exitedDir, exitsDir } from '../../store/paths.js';
+import { containerDir, exitedDir, exitsDir, sandboxDir } from '../../store/paths.js';
 import type { Context } from '../core/context.js';
 import { Transaction } from '../core/transaction.js';
 import { syncFirewall } from '../firewall/sync.js';
@@ -17,10 +17,11 @@ import { involvedInLinks } from './links.js';
 import { endProcesses, mainAlive } from './processes.js';
 import { destroySandbox } from './sandbox.js';
 
-/** Files of a container: its directory and /etc files (the monitor's are in processes.ts, monitorFiles). */
+/** Files of a container: its directory (log) in the state, its /etc files in the run directory (the monitor's are in processes.ts, monitorFiles). */
 export function containerFiles(ctx: Context, c: ContainerRecord) {
   const dir = containerDir(ctx.paths, c.id);
-  return { dir, ...sandboxFiles(dir) };
+  const etcDir = sandboxDir(ctx.paths, c.id);
+  return { dir, etcDir, ...sandboxFiles(etcDir) };
 }
 
 /** Tears down what start built: process, endpoints, sandbox. Leaves the record. */
@@ -106,8 +107,11 @@ function archiveExit(ctx: Context, id: string): void {
 export function removeRecord(ctx: Context, data: StoreData, c: ContainerRecord): void {
   delete data.containers[c.id];
   if (!ctx.dryRun) for (const d of [exitsDir(ctx.paths), exitedDir(ctx.paths)]) rmSync(join(d, c.id), { force: true });
-  const dir = containerFiles(ctx, c).dir;
-  ctx.journal.runSync({ kind: 'file.remove', path: dir, why: `${c.name}'s own files go: its /etc files, output log and exit code` }, () =>
+  const { dir, etcDir } = containerFiles(ctx, c);
+  ctx.journal.runSync({ kind: 'file.remove', path: etcDir, why: `${c.name}'s /etc files go (hosts, resolv.conf, hostname)` }, () =>
+    rmSync(etcDir, { recursive: true, force: true }),
+  );
+  ctx.journal.runSync({ kind: 'file.remove', path: dir, why: `${c.name}'s own files go: its output log` }, () =>
     rmSync(dir, { recursive: true, force: true }),
   );
 }

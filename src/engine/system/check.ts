@@ -22,7 +22,7 @@ import { EMBEDDED_DNS_IP, OUTPUT_CHAIN } from '../../firewall/sandbox-dns.js';
 import { configuredPort, ensureResolver, resolverStatus } from '../../dns/service.js';
 import { dnsTarget, syncSandboxDns } from '../networks/connect.js';
 import type { ContainerRecord, NetworkRecord, StoreData } from '../../store/model.js';
-import { containersDir, netnsDir, utsDir } from '../../store/paths.js';
+import { containersDir, netnsDir, sandboxesDir, utsDir } from '../../store/paths.js';
 import type { Context } from '../core/context.js';
 import { firewallState } from '../firewall/sync.js';
 import { staleIntents, type StaleIntent } from '../core/intents.js';
@@ -144,9 +144,8 @@ export async function findLeftovers(ctx: Context, data: StoreData, links: LinkIn
   for (const cg of strayCgroups(ctx, data)) {
     out.push({ owner: 'leftover', problem: `cgroup ${cg} belongs to no running container`, fix: () => removeCgroup(cg) });
   }
-  // A container's directory (its /etc files, log, exit code) outlives no container: a failed or killed run left it.
-  const dirs = containersDir(ctx.paths);
-  for (const dir of filesIn(dirs)) {
+  // A container's directories (its log; its /etc files) outlive no container: a failed or killed run left them.
+  for (const dir of [...filesIn(containersDir(ctx.paths)), ...filesIn(sandboxesDir(ctx.paths))]) {
     if (data.containers[basename(dir)]) continue;
     out.push({ owner: 'leftover', problem: `directory ${dir} belongs to no container`, fix: async () => rmSync(dir, { recursive: true, force: true }) });
   }
