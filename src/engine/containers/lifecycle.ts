@@ -20,7 +20,7 @@ import { buildModeSandbox, planMode, writeModeEtcFiles, type ModeRequest } from 
 import { declareIntent, withIntent } from '../core/intents.js';
 import { firewallCheckpoint } from '../firewall/checkpoint.js';
 import { gatewayNetworkId, needsEmbeddedDns, syncSandboxDns } from '../networks/connect.js';
-import { containerFiles, reapExited, reapIfEnded, removeRecord, stopInPlace } from './teardown.js';
+import { containerFiles, reapExited, reapIfEnded, reapPublishers, removeRecord, stopInPlace } from './teardown.js';
 import { checkLinkTargets, involvedInLinks, linkEnv } from './links.js';
 import { Transaction } from '../core/transaction.js';
 import { checkRequestedLocalAddress } from '../../drivers/local-addresses.js';
@@ -61,6 +61,7 @@ export async function createAndStart(ctx: Context, req: RunRequest, start = true
   // Every kernel change is logged ahead, so a crash half-way leaves gc a list of what to remove.
   return withIntent(ctx, () => ctx.store.locked(async (data, commit) => {
     await reapExited(ctx, data);
+    if (start && (req.publish.length || req.publishAll)) await reapPublishers(ctx, data);
     return Transaction.run('run', async (tx) => {
       await ensureBuiltins(ctx, data, tx);
       const c = newRecord(data, req, ctx.random);
@@ -227,6 +228,7 @@ export async function stopContainers(ctx: Context, refs: string[], timeoutSec: n
 export async function startContainers(ctx: Context, refs: string[]): Promise<{ done: string[]; errors: string[] }> {
   return forEachLocked(ctx, refs, async (data, c) => {
     if (c.state === 'running') return;
+    if (c.publish.length || c.publishAll) await reapPublishers(ctx, data, c.id);
     await Transaction.run('start', (tx) => startInTx(ctx, data, c, tx));
     refreshLinkers(ctx, data, c);
   });
@@ -235,6 +237,7 @@ export async function startContainers(ctx: Context, refs: string[]): Promise<{ d
 export async function restartContainers(ctx: Context, refs: string[], timeoutSec: number): Promise<{ done: string[]; errors: string[] }> {
   return forEachLocked(ctx, refs, async (data, c) => {
     if (c.state === 'running') await stopInPlace(ctx, data, c, timeoutSec * 1000);
+    if (c.publish.length || c.publishAll) await reapPublishers(ctx, data, c.id);
     await Transaction.run('start', (tx) => startInTx(ctx, data, c, tx));
     refreshLinkers(ctx, data, c);
   });

@@ -86,6 +86,15 @@ export async function reapExited(ctx: Context, data: StoreData, scope: 'reported
   }
 }
 
+/**
+ * Containers holding host ports whose process ended unreported (a monitor
+ * killed, a reboot): reaped before a container publishes, so their ports are
+ * free again, as Docker's would be. Only the few with ports are looked at.
+ */
+export async function reapPublishers(ctx: Context, data: StoreData, except?: string): Promise<void> {
+  for (const o of containersWhere(data, 'ports')) if (o.id !== except) await reapIfEnded(ctx, data, o);
+}
+
 /** One container, if it ended on its own: torn down, or removed with --rm. */
 export async function reapIfEnded(ctx: Context, data: StoreData, c: ContainerRecord): Promise<void> {
   if (!hasEnded(c)) return;
