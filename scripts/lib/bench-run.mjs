@@ -145,7 +145,7 @@ function instrument(Journal, Store, Transaction, spent) {
       }
     }, fallback);
   };
-  for (const method of ['read', 'write']) {
+  for (const method of ['read', 'write', 'loadForWrite']) {
     const orig = Store.prototype[method];
     Store.prototype[method] = function (...args) {
       const t = now();
@@ -275,6 +275,18 @@ async function main() {
   // the ip netns name). The first root is reset first, so the second makes
   // its own default bridge in the same lab.
   let engineTmpfs;
+  let engineLayout;
+  if (process.env.BENCH_TMPFS_ROOT) {
+    // The layout users get: the state (store, logs) on this disk, the run
+    // directory (namespace files, /etc files, lock, journal) on a tmpfs, as
+    // /var/lib/plumb and /run/plumb are on systemd distributions.
+    await plumb(['system', 'reset']);
+    const env = { ...process.env, PLUMB_RUN_DIR: join(process.env.BENCH_TMPFS_ROOT, 'run-only') };
+    await sleep(500);
+    engineLayout = await engineSeries(env);
+    add('  same, state on disk, run directory on tmpfs', engineLayout);
+    await run([PLUMB, 'system', 'reset'], { env });
+  }
   if (process.env.BENCH_TMPFS_ROOT) {
     await plumb(['system', 'reset']);
     const root = process.env.BENCH_TMPFS_ROOT;
@@ -299,10 +311,15 @@ async function main() {
   printBreakdown('setup (createAndStart)', engine.up, engine.spent.up);
   printBreakdown('teardown (removeContainers)', engine.down, engine.spent.down);
   console.log('');
+  if (engineLayout) printBreakdown('setup (createAndStart), state on disk, run directory on tmpfs', engineLayout.up, engineLayout.spent.up);
   if (engineTmpfs) printBreakdown('setup (createAndStart), plumb root on tmpfs', engineTmpfs.up, engineTmpfs.spent.up);
   console.log('');
   const eng = median(engine.up);
   console.log(`target: engine <= ${TARGET_ENGINE_MS} ms per sandbox: ${fmt(eng)} ms (median) — ${eng <= TARGET_ENGINE_MS ? 'met' : 'MISSED'}`);
+  if (engineLayout) {
+    const t = median(engineLayout.up);
+    console.log(`        state on disk, run directory on tmpfs (what users get): ${fmt(t)} ms (median) — ${t <= TARGET_ENGINE_MS ? 'met' : 'MISSED'}`);
+  }
   if (engineTmpfs) {
     const t = median(engineTmpfs.up);
     console.log(`        the same with plumb's root on tmpfs: ${fmt(t)} ms (median) — ${t <= TARGET_ENGINE_MS ? 'met' : 'MISSED'}`);

@@ -5,10 +5,11 @@
 // firewall/sandbox-dns.ts), so the source address of a query says which sandbox asks.
 // Queries from any other address get no answer.
 //
-// It reads the store without its lock (the store is replaced atomically by
-// rename, so a read sees a whole version) and reloads it whenever store.json
-// changes, checked on every query: a container started or stopped a moment
-// ago is already known or already gone.
+// It reads the store without its lock (StoreReader: every file is replaced
+// by rename, so each read is whole; snapshot() gives every container as of
+// one generation) and reloads it whenever the store's generation changed,
+// checked on every query (a few bytes of store.json): a container started or
+// stopped a moment ago is already known or already gone.
 //
 // With a cluster store, it also answers for containers of other hosts on the
 // overlay networks the asker is on: `overlay` is a live copy of the overlay
@@ -16,10 +17,12 @@
 // when either the store or that copy changed.
 import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createServer, type Server, type Socket as TcpSocket } from 'node:net';
 import type { OverlayName } from '../cluster/names.js';
 import type { StoreData } from '../store/model.js';
 import { emptyStore } from '../store/model.js';
+import { StoreReader } from '../store/store.js';
 import { addressOfReverseName, aRecord, buildResponse, frame, parseQuery, ptrRecord, RCODE, readHeader, TYPE, unframe, type Query } from './message.js';
 import { NameTable } from './names.js';
 import { forward, HostResolvers } from './upstream.js';
@@ -64,12 +67,14 @@ export class EmbeddedDns {
   private table = new NameTable(this.data);
   private storeKey = '';
   private storeFileKey = '';
+  private readonly store: StoreReader;
   private inFlight = 0;
   private readonly resolvers: HostResolvers;
   readonly stats: ServerStats = { queries: 0, answeredLocally: 0, forwarded: 0, unanswered: 0, ignored: 0 };
 
   constructor(private readonly opts: ServerOptions) {
     this.resolvers = opts.resolvers ?? new HostResolvers();
+    this.store = new StoreReader(dirname(opts.storeFile));
   }
 
   async listen(): Promise<void> {
@@ -105,8 +110,7 @@ export class EmbeddedDns {
   names(): NameTable {
     let fileKey = 'missing';
     try {
-      const st = statSync(this.opts.storeFile);
-      fileKey = `${st.ino}:${st.mtimeMs}:${st.size}`;
+      fileKey = this.store.changeKey();
     } catch {
       fileKey = 'missing';
     }
@@ -117,7 +121,7 @@ export class EmbeddedDns {
         let data: StoreData = emptyStore();
         if (fileKey !== 'missing') {
           try {
-            data = JSON.parse(readFileSync(this.opts.storeFile, 'utf8')) as StoreData;
+            data = this.store.snapshot();
           } catch (err) {
             // Replaced between stat and read: keep the last good view, retry on the next query.
             this.log(`store unreadable, keeping the previous view: ${(err as Error).message}`);

@@ -14,14 +14,14 @@ import { saveIptables } from '../kernel/iptables.js';
 import { dnsProbe } from '../kernel/path-probes.js';
 import { readSysctl } from '../kernel/sysctl.js';
 import type { ContainerRecord } from '../store/model.js';
-import { containerDir } from '../store/paths.js';
+import { sandboxDir } from '../store/paths.js';
 import type { Facts, NsFacts } from './facts.js';
 import { parseRuleset, walkChain, ruleText } from './netfilter.js';
 import { broken, ok, type HopResult } from './types.js';
 
 /** resolv.conf must name 127.0.0.11, or the sandbox's programs never ask the embedded DNS. */
 function checkResolvConf(f: Facts, c: ContainerRecord, hop: string): HopResult[] {
-  const resolv = sandboxFiles(containerDir(f.ctx.paths, c.id)).resolvConf;
+  const resolv = sandboxFiles(sandboxDir(f.ctx.paths, c.id)).resolvConf;
   let text = '';
   try {
     text = readFileSync(resolv, 'utf8');

@@ -100,7 +100,7 @@ function toRequest(image: string, command: string[], o: RunOpts) {
     env,
     tty: !!o.tty,
     interactive: !!o.interactive,
-    randomName: (taken: Set<string>) => generateName(taken),
+    randomName: (taken: Pick<ReadonlySet<string>, 'has'>) => generateName(taken),
   };
 }
 

@@ -38,8 +38,8 @@ export const NAME_NOUNS: readonly string[] = Object.freeze([
  * combinations keep colliding, a digit is appended (`brave_router3`), as
  * Docker does. `random` returns a float in [0, 1) and defaults to Math.random.
  */
-export function generateName(taken: ReadonlySet<string> | readonly string[] = [], random: () => number = Math.random): string {
-  const used = taken instanceof Set ? taken : new Set(taken as readonly string[]);
+export function generateName(taken: Pick<ReadonlySet<string>, 'has'> | readonly string[] = [], random: () => number = Math.random): string {
+  const used: Pick<ReadonlySet<string>, 'has'> = Array.isArray(taken) ? new Set(taken as readonly string[]) : (taken as Pick<ReadonlySet<string>, 'has'>);
   const pick = (list: readonly string[]): string => list[Math.floor(random() * list.length) % list.length]!;
   for (let attempt = 0; attempt < 1000; attempt++) {
     let name = `${pick(NAME_ADJECTIVES)}_${pick(NAME_NOUNS)}`;

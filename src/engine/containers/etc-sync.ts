@@ -2,8 +2,8 @@
 // its own addresses, --add-host entries, legacy links (which follow their
 // target to a new address), and the resolver it should use.
 import type { ContainerRecord, StoreData } from '../../store/model.js';
-import { containerDir } from '../../store/paths.js';
-import { findContainer, findNetwork } from '../../store/store.js';
+import { sandboxDir } from '../../store/paths.js';
+import { containersWhere, findContainer, findNetwork } from '../../store/store.js';
 import { resolveHostGateway } from '../../validate/extra-hosts.js';
 import type { Context } from '../core/context.js';
 import { readHostResolvConf, renderHosts, renderResolvConf, writeSandboxFiles } from './etc-files.js';
@@ -41,7 +41,7 @@ export function writeEtcFiles(ctx: Context, data: StoreData, c: ContainerRecord)
     dnsOptions: c.dnsOptions,
     hostResolvConf: readHostResolvConf(),
   });
-  writeSandboxFiles(ctx.journal, containerDir(ctx.paths, c.id), { hosts, resolvConf, hostname: c.hostname }, {
+  writeSandboxFiles(ctx.journal, sandboxDir(ctx.paths, c.id), { hosts, resolvConf, hostname: c.hostname }, {
     hosts: whyHosts(c, usesLegacyLinks(data, c) ? links : []),
     resolvConf: whyResolvConf(c.embeddedDns ?? onUserNetwork(data, c), c.dns.length > 0),
   });
@@ -68,7 +68,7 @@ function whyResolvConf(embedded: boolean, custom: boolean): string {
 
 /** Rewrites the hosts files of running containers that link to `target` (its address changed). */
 export function refreshLinkers(ctx: Context, data: StoreData, target: ContainerRecord): void {
-  for (const c of Object.values(data.containers)) {
+  for (const c of containersWhere(data, 'links')) {
     if (c.state === 'running' && c.links.some((l) => findContainer(data, l.target)?.id === target.id)) writeEtcFiles(ctx, data, c);
   }
 }

@@ -7,7 +7,7 @@ import { traitsOf } from '../../drivers/traits.js';
 import { newContainerId, type RandomBytes } from '../../ipam/ids.js';
 import { execAttached, execDetached } from '../../kernel/container-exec.js';
 import type { ContainerRecord, NetworkRecord, StoreData } from '../../store/model.js';
-import { findContainer, findNetwork } from '../../store/store.js';
+import { containerNamed, findContainer, findNetwork } from '../../store/store.js';
 import type { Context } from '../core/context.js';
 import { PlumbError } from '../core/errors.js';
 import { attachEndpoint } from '../networks/endpoints.js';
@@ -20,7 +20,7 @@ import { buildModeSandbox, planMode, writeModeEtcFiles, type ModeRequest } from 
 import { declareIntent, withIntent } from '../core/intents.js';
 import { firewallCheckpoint } from '../firewall/checkpoint.js';
 import { gatewayNetworkId, needsEmbeddedDns, syncSandboxDns } from '../networks/connect.js';
-import { containerFiles, reapExited, removeRecord, stopInPlace } from './teardown.js';
+import { containerFiles, reapExited, reapIfEnded, reapPublishers, removeRecord, stopInPlace } from './teardown.js';
 import { checkLinkTargets, involvedInLinks, linkEnv } from './links.js';
 import { Transaction } from '../core/transaction.js';
 import { checkRequestedLocalAddress } from '../../drivers/local-addresses.js';
@@ -39,8 +39,8 @@ export interface RunRequest extends ModeRequest {
   /** -t and -i: a terminal for the main process, its stdin kept open. */
   tty?: boolean;
   interactive?: boolean;
-  /** Generates a name not in `taken` (Docker-style random names). */
-  randomName: (taken: Set<string>) => string;
+  /** Generates a name `taken` does not have (Docker-style random names); `taken` looks each name up in the store. */
+  randomName: (taken: Pick<ReadonlySet<string>, 'has'>) => string;
 }
 
 const NAME_RULE = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -61,6 +61,7 @@ export async function createAndStart(ctx: Context, req: RunRequest, start = true
   // Every kernel change is logged ahead, so a crash half-way leaves gc a list of what to remove.
   return withIntent(ctx, () => ctx.store.locked(async (data, commit) => {
     await reapExited(ctx, data);
+    if (start && (req.publish.length || req.publishAll)) await reapPublishers(ctx, data);
     return Transaction.run('run', async (tx) => {
       await ensureBuiltins(ctx, data, tx);
       const c = newRecord(data, req, ctx.random);
@@ -97,12 +98,13 @@ function narrateEnv(ctx: Context, data: StoreData, c: ContainerRecord): void {
 }
 
 function newRecord(data: StoreData, req: RunRequest, random: RandomBytes): ContainerRecord {
-  const taken = new Set(Object.values(data.containers).map((c) => c.name));
+  // Names are looked up one by one in the name index: a new container reads no other record.
+  const taken = { has: (n: string) => !!containerNamed(data, n) };
   let name = req.name;
   if (name !== undefined) {
     if (!NAME_RULE.test(name)) throw new PlumbError(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`, 125);
     name = name.replace(/^\//, '');
-    const other = Object.values(data.containers).find((c) => c.name === name);
+    const other = containerNamed(data, name);
     if (other) {
       throw new PlumbError(
         `Conflict. The container name "/${name}" is already in use by container "${other.id}". You have to remove (or rename) that container to be able to reuse that name.`,
@@ -175,6 +177,8 @@ async function startInTx(ctx: Context, data: StoreData, c: ContainerRecord, tx: 
     mkdirSync(files.dir, { recursive: true, mode: 0o700 });
     tx.onRollback('container directory', () => rmSync(files.dir, { recursive: true, force: true }));
   }
+  // Its /etc files are written on every start (the run directory may have been emptied by a reboot).
+  if (!ctx.dryRun && !existsSync(files.etcDir)) tx.onRollback('/etc files', () => rmSync(files.etcDir, { recursive: true, force: true }));
   c.endpoints = {};
   c.nextIfIndex = 0;
   if (await buildModeSandbox(ctx, data, c, tx)) {
@@ -224,6 +228,7 @@ export async function stopContainers(ctx: Context, refs: string[], timeoutSec: n
 export async function startContainers(ctx: Context, refs: string[]): Promise<{ done: string[]; errors: string[] }> {
   return forEachLocked(ctx, refs, async (data, c) => {
     if (c.state === 'running') return;
+    if (c.publish.length || c.publishAll) await reapPublishers(ctx, data, c.id);
     await Transaction.run('start', (tx) => startInTx(ctx, data, c, tx));
     refreshLinkers(ctx, data, c);
   });
@@ -232,6 +237,7 @@ export async function startContainers(ctx: Context, refs: string[]): Promise<{ d
 export async function restartContainers(ctx: Context, refs: string[], timeoutSec: number): Promise<{ done: string[]; errors: string[] }> {
   return forEachLocked(ctx, refs, async (data, c) => {
     if (c.state === 'running') await stopInPlace(ctx, data, c, timeoutSec * 1000);
+    if (c.publish.length || c.publishAll) await reapPublishers(ctx, data, c.id);
     await Transaction.run('start', (tx) => startInTx(ctx, data, c, tx));
     refreshLinkers(ctx, data, c);
   });
@@ -267,6 +273,8 @@ async function forEachLocked(
     await reapExited(ctx, data);
     for (const ref of refs) {
       try {
+        // The container itself, if it ended unreported (a reboot, a monitor killed): as if reaped before.
+        await reapIfEnded(ctx, data, mustFind(data, ref));
         await fn(data, mustFind(data, ref));
         done.push(ref);
       } catch (err) {

@@ -7,7 +7,7 @@
 import { bridgeNetwork } from '../../drivers/records.js';
 import type { FirewallLink } from '../../firewall/index.js';
 import type { ContainerRecord, EndpointRecord, StoreData } from '../../store/model.js';
-import { findContainer, findNetwork } from '../../store/store.js';
+import { containersWhere, findContainer, findNetwork } from '../../store/store.js';
 import { PlumbError } from '../core/errors.js';
 
 /** Whether c's links are legacy ones: it was started on the default bridge (Docker decides by its network mode). */
@@ -81,13 +81,13 @@ export function checkLinkTargets(data: StoreData, c: ContainerRecord): void {
 /** Whether starting or stopping c changes link rules: it links to someone, or someone links to it. */
 export function involvedInLinks(data: StoreData, c: ContainerRecord): boolean {
   if (c.links.length) return true;
-  return Object.values(data.containers).some((o) => o.links.some((l) => findContainer(data, l.target)?.id === c.id));
+  return containersWhere(data, 'links').some((o) => o.links.some((l) => findContainer(data, l.target)?.id === c.id));
 }
 
 /** Firewall view of running legacy links on one bridge (rendered only where icc is off, like dockerd). */
 export function firewallLinks(data: StoreData): FirewallLink[] {
   const out: FirewallLink[] = [];
-  for (const c of Object.values(data.containers)) {
+  for (const c of containersWhere(data, 'links')) {
     if (c.state !== 'running' || !usesLegacyLinks(data, c)) continue;
     for (const link of c.links) {
       const t = findContainer(data, link.target);

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { hostname as machineHostname } from 'node:os';
 import { createUtsNs, registerNetns, removeNsFile } from '../../kernel/netns.js';
 import type { ContainerRecord, NetworkRecord, StoreData } from '../../store/model.js';
-import { containerDir, netnsDir } from '../../store/paths.js';
+import { netnsDir, sandboxDir } from '../../store/paths.js';
 import { findContainer, findNetwork } from '../../store/store.js';
 import type { Context } from '../core/context.js';
 import { PlumbError } from '../core/errors.js';
@@ -177,7 +177,7 @@ export function writeModeEtcFiles(ctx: Context, data: StoreData, c: ContainerRec
     // Docker gives a container:X container only the header lines, and X's resolver configuration.
     hosts = renderHosts({ extraHosts: [], links: [], own: [], hostname: c.hostname });
     const target = joinedContainer(data, c);
-    resolvConf = (target && readText(sandboxFiles(containerDir(ctx.paths, target.id)).resolvConf)) || rendered();
+    resolvConf = (target && readText(sandboxFiles(sandboxDir(ctx.paths, target.id)).resolvConf)) || rendered();
   }
   const why =
     kind === 'host'
@@ -185,7 +185,7 @@ export function writeModeEtcFiles(ctx: Context, data: StoreData, c: ContainerRec
       : kind === 'none'
         ? { hosts: '--network none: only localhost and --add-host lines', resolvConf: "--network none has no network, but Docker still gives it the host's resolvers" }
         : { hosts: 'container:X: Docker writes only the localhost lines here', resolvConf: "container:X shares X's network stack, so it gets X's resolv.conf" };
-  writeSandboxFiles(ctx.journal, containerDir(ctx.paths, c.id), { hosts, resolvConf, hostname: c.hostname }, why);
+  writeSandboxFiles(ctx.journal, sandboxDir(ctx.paths, c.id), { hosts, resolvConf, hostname: c.hostname }, why);
   return true;
 }
 

@@ -15,6 +15,7 @@
 // its docker-proxy fails to listen there. plumb runs no proxy, so it reads the
 // sockets bound in the host namespace from /proc/net instead: a published
 // port would otherwise silently take the traffic of a host service.
+import { containersWhere } from '../../store/store.js';
 import { ipv4FromBytes, ipv4OfIpv6, ipv6FromBytes } from '../../net/address.js';
 import type { Netns } from '../../kernel/netns.js';
 import { readSocketTables } from '../../kernel/proc.js';
@@ -211,7 +212,7 @@ export function bindPorts(data: StoreData, c: ContainerRecord, host: Netns): Por
   const primary = c.networks[0] && c.endpoints[c.networks[0].networkId];
   const net = bridgeNetwork(primary && data.networks[primary.networkId]);
   if (!requests.length || !primary || !net) return [];
-  const taken = Object.values(data.containers)
+  const taken = containersWhere(data, 'ports')
     .filter((o) => o.id !== c.id && o.state === 'running')
     .flatMap((o) => o.ports);
   data.portCursors ??= {};

@@ -18,7 +18,7 @@ import { CONTAINER_PATH, execArgv, initCommand } from '../../kernel/container-in
 import { readExitFile, startMonitor } from '../../kernel/monitor.js';
 import { isRecordedProcessAlive, processStartTime } from '../../kernel/process.js';
 import type { ContainerRecord, StoreData } from '../../store/model.js';
-import { containerDir } from '../../store/paths.js';
+import { containerDir, exitedDir, exitsDir, sandboxDir } from '../../store/paths.js';
 import type { Context } from '../core/context.js';
 import { PlumbError } from '../core/errors.js';
 import { sandboxFiles } from './etc-files.js';
@@ -50,14 +50,27 @@ export function containerCgroup(ctx: Context, c: ContainerRecord): string {
   return join(rootCgroup(ctx), c.id.slice(0, 12));
 }
 
-/** The monitor's files: log and exit status with the container's state, the socket in the run directory. */
+/**
+ * The monitor's files: the log with the container's state; the socket and
+ * the exit status in the run directory. The status lands in exits/ so the
+ * next command finds the containers that ended by listing one directory
+ * (reapExited), and moves to exited/ once reaped.
+ */
 export function monitorFiles(ctx: Context, c: ContainerRecord) {
   const dir = containerDir(ctx.paths, c.id);
   return {
     log: join(dir, 'container.log'),
-    exit: join(dir, 'exit-status'),
+    exit: join(exitsDir(ctx.paths), c.id),
+    reaped: join(exitedDir(ctx.paths), c.id),
+    /** Where monitors started by an earlier plumb write it. */
+    legacyExit: join(dir, 'exit-status'),
     sock: join(ctx.paths.run, 'attach', `${c.id.slice(0, 12)}.sock`),
   };
+}
+
+/** The exit status the monitor recorded, wherever it is now. */
+export function readExit(files: ReturnType<typeof monitorFiles>): ReturnType<typeof readExitFile> {
+  return readExitFile(files.exit) ?? readExitFile(files.reaped) ?? readExitFile(files.legacyExit);
 }
 
 /** What runs as the container's main process: COMMAND, the image's shell for -i/-t, or nothing (the holder). */
@@ -85,8 +98,9 @@ export async function startMain(ctx: Context, data: StoreData, c: ContainerRecor
   const dir = containerDir(ctx.paths, c.id);
   const files = monitorFiles(ctx, c);
   mkdirSync(join(ctx.paths.run, 'attach'), { recursive: true });
-  rmSync(files.exit, { force: true });
-  const etc = sandboxFiles(dir);
+  mkdirSync(exitsDir(ctx.paths), { recursive: true });
+  for (const f of [files.exit, files.reaped, files.legacyExit]) rmSync(f, { force: true });
+  const etc = sandboxFiles(sandboxDir(ctx.paths, c.id));
   const init = initCommand({
     netnsPath: c.sandbox?.netns,
     utsPath: c.sandbox?.uts,
@@ -185,7 +199,7 @@ export async function endProcesses(ctx: Context, c: ContainerRecord, timeoutMs: 
   if (monitorAlive(c)) process.kill(c.monitorPid!, 'SIGKILL');
   if (cgroup) await removeCgroup(cgroup, rootCgroup(ctx));
   rmSync(files.sock, { force: true });
-  return readExitFile(files.exit);
+  return readExit(files);
 }
 
 /** `plumb kill`: a signal to the main process, as Docker sends it to the container's init. */
@@ -204,9 +218,9 @@ export async function waitMainExit(ctx: Context, c: ContainerRecord): Promise<nu
   const files = monitorFiles(ctx, c);
   let step = 5;
   for (;;) {
-    const exit = readExitFile(files.exit);
+    const exit = readExit(files);
     if (exit) return exit.code;
-    if (!monitorAlive(c) && !mainAlive(c)) return readExitFile(files.exit)?.code ?? 137;
+    if (!monitorAlive(c) && !mainAlive(c)) return readExit(files)?.code ?? 137;
     await sleep(step);
     step = Math.min(step * 2, 100);
   }

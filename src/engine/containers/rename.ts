@@ -3,7 +3,7 @@
 // The hostname stays (Docker keeps it too: it is the short ID unless -h set it).
 import { existsSync } from 'node:fs';
 import { registerNetns, unregisterNetns } from '../../kernel/netns.js';
-import { findContainer } from '../../store/store.js';
+import { containerNamed, containersWhere, findContainer } from '../../store/store.js';
 import type { Context } from '../core/context.js';
 import { refreshLinkers } from './etc-sync.js';
 import { PlumbError } from '../core/errors.js';
@@ -18,7 +18,7 @@ export async function renameContainer(ctx: Context, ref: string, wanted: string)
     const c = findContainer(data, ref);
     if (!c) throw new PlumbError(`No such container: ${ref}`);
     if (c.name === name) throw new PlumbError('Renaming a container with the same name as its current name');
-    const other = Object.values(data.containers).find((o) => o.name === name);
+    const other = containerNamed(data, name);
     if (other) {
       throw new PlumbError(
         `Error when allocating new name: Conflict. The container name "/${name}" is already in use by container "${other.id}". You have to remove (or rename) that container to be able to reuse that name.`,
@@ -39,7 +39,7 @@ export async function renameContainer(ctx: Context, ref: string, wanted: string)
       unregisterNetns(ctx.journal, old, ctx.paths.netnsNames, old, `${old} is no longer the container's name`);
     }
     // Legacy links name their target: they keep pointing at this container, and its linkers' /etc/hosts show the new name.
-    for (const o of Object.values(data.containers)) for (const l of o.links) if (l.target === old) l.target = name;
+    for (const o of containersWhere(data, 'links')) for (const l of o.links) if (l.target === old) l.target = name;
     commit();
     refreshLinkers(ctx, data, c);
   });

@@ -2,10 +2,12 @@
 // when its main process has ended on its own (reaped by any later command,
 // as Docker does when a container exits). Apart from the lifecycle so that
 // network operations can reap without importing the lifecycle.
-import { rmSync } from 'node:fs';
+import { containersWhere } from '../../store/store.js';
+import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { isNamespaceFile } from '../../kernel/netns.js';
 import type { ContainerRecord, StoreData } from '../../store/model.js';
-import { containerDir } from '../../store/paths.js';
+import { containerDir, exitedDir, exitsDir, sandboxDir } from '../../store/paths.js';
 import type { Context } from '../core/context.js';
 import { Transaction } from '../core/transaction.js';
 import { syncFirewall } from '../firewall/sync.js';
@@ -16,10 +18,11 @@ import { involvedInLinks } from './links.js';
 import { endProcesses, mainAlive } from './processes.js';
 import { destroySandbox } from './sandbox.js';
 
-/** Files of a container: its directory and /etc files (the monitor's are in processes.ts, monitorFiles). */
+/** Files of a container: its directory (log) in the state, its /etc files in the run directory (the monitor's are in processes.ts, monitorFiles). */
 export function containerFiles(ctx: Context, c: ContainerRecord) {
   const dir = containerDir(ctx.paths, c.id);
-  return { dir, ...sandboxFiles(dir) };
+  const etcDir = sandboxDir(ctx.paths, c.id);
+  return { dir, etcDir, ...sandboxFiles(etcDir) };
 }
 
 /** Tears down what start built: process, endpoints, sandbox. Leaves the record. */
@@ -29,7 +32,7 @@ export async function stopInPlace(ctx: Context, data: StoreData, c: ContainerRec
   const code = exitCode ?? ended?.code ?? (c.pid ? 137 : 0);
   // The sandbox is deleted next; its links go with it (see LeaveOptions) — unless a container:NAME
   // container still shares it: the namespace then lives on, and Docker leaves it only lo.
-  const sandboxGoing = !Object.values(data.containers).some((o) => o.state === 'running' && o.sandbox?.joined === c.id);
+  const sandboxGoing = !containersWhere(data, 'joined').some((o) => o.state === 'running' && o.sandbox?.joined === c.id);
   // The resolver's sockets inside (macvlan) would keep the namespace, and its macvlan child, alive.
   await releaseSandboxDns(ctx, data, c);
   for (const [netId, ep] of Object.entries(c.endpoints)) await detachEndpoint(ctx, data, c, data.networks[netId], ep, { sandboxGoing });
@@ -59,19 +62,68 @@ export function hasEnded(c: ContainerRecord): boolean {
   return !!c.sandbox?.netns && !isNamespaceFile(c.sandbox.netns);
 }
 
-/** Containers that ended on their own (hasEnded): tear their sandboxes down, as Docker does when a container exits. */
-export async function reapExited(ctx: Context, data: StoreData): Promise<void> {
-  for (const c of Object.values(data.containers)) {
-    if (!hasEnded(c)) continue;
-    await stopInPlace(ctx, data, c, 0);
-    if (c.autoRemove) removeRecord(ctx, data, c);
+/**
+ * Containers that ended on their own (hasEnded): tear their sandboxes down,
+ * as Docker does when a container exits. Which ones to look at: those whose
+ * monitor recorded an exit status since (the run directory's exits/, one
+ * listing), not every container on the host. `all` looks at every container:
+ * gc and check do, and so does the first command after the run directory
+ * was emptied (a reboot), when no monitor is left to report.
+ */
+export async function reapExited(ctx: Context, data: StoreData, scope: 'reported' | 'all' = 'reported'): Promise<void> {
+  const dir = exitsDir(ctx.paths);
+  let reported: string[] | undefined;
+  if (scope === 'reported') {
+    try {
+      reported = readdirSync(dir);
+    } catch {
+      // No exits/ yet: a fresh run directory. Look at everything once, then rely on the reports.
+    }
+  }
+  const candidates = reported ? reported.map((id) => data.containers[id]).filter((c): c is ContainerRecord => !!c) : Object.values(data.containers);
+  for (const c of candidates) await reapIfEnded(ctx, data, c);
+  if (!ctx.dryRun) {
+    mkdirSync(dir, { recursive: true });
+    // Reports of containers that are gone or no longer running are not looked at again.
+    for (const id of reported ?? []) if (data.containers[id]?.state !== 'running') archiveExit(ctx, id);
+  }
+}
+
+/**
+ * Containers holding host ports whose process ended unreported (a monitor
+ * killed, a reboot): reaped before a container publishes, so their ports are
+ * free again, as Docker's would be. Only the few with ports are looked at.
+ */
+export async function reapPublishers(ctx: Context, data: StoreData, except?: string): Promise<void> {
+  for (const o of containersWhere(data, 'ports')) if (o.id !== except) await reapIfEnded(ctx, data, o);
+}
+
+/** One container, if it ended on its own: torn down, or removed with --rm. */
+export async function reapIfEnded(ctx: Context, data: StoreData, c: ContainerRecord): Promise<void> {
+  if (!hasEnded(c)) return;
+  await stopInPlace(ctx, data, c, 0);
+  if (!ctx.dryRun) archiveExit(ctx, c.id);
+  if (c.autoRemove) removeRecord(ctx, data, c);
+}
+
+/** The monitor's report, once read into the record, moves out of exits/ (wait and a foreground run may still read it). */
+function archiveExit(ctx: Context, id: string): void {
+  try {
+    mkdirSync(exitedDir(ctx.paths), { recursive: true });
+    renameSync(join(exitsDir(ctx.paths), id), join(exitedDir(ctx.paths), id));
+  } catch {
+    rmSync(join(exitsDir(ctx.paths), id), { force: true });
   }
 }
 
 export function removeRecord(ctx: Context, data: StoreData, c: ContainerRecord): void {
   delete data.containers[c.id];
-  const dir = containerFiles(ctx, c).dir;
-  ctx.journal.runSync({ kind: 'file.remove', path: dir, why: `${c.name}'s own files go: its /etc files, output log and exit code` }, () =>
+  if (!ctx.dryRun) for (const d of [exitsDir(ctx.paths), exitedDir(ctx.paths)]) rmSync(join(d, c.id), { force: true });
+  const { dir, etcDir } = containerFiles(ctx, c);
+  ctx.journal.runSync({ kind: 'file.remove', path: etcDir, why: `${c.name}'s /etc files go (hosts, resolv.conf, hostname)` }, () =>
+    rmSync(etcDir, { recursive: true, force: true }),
+  );
+  ctx.journal.runSync({ kind: 'file.remove', path: dir, why: `${c.name}'s own files go: its output log` }, () =>
     rmSync(dir, { recursive: true, force: true }),
   );
 }

@@ -3,6 +3,7 @@
 // differs from the kernel in one iptables-restore, together with any jump from
 // a built-in chain that is missing. That makes each apply idempotent, and
 // repairs rules a firewall reload wiped.
+import { containersWhere } from '../../store/store.js';
 import { buildRules, forwardPolicyOf, forwardPolicyText, updateText, type FirewallState } from '../../firewall/index.js';
 import { simulateRestore } from '../../firewall/simulate.js';
 import { bridgeNetwork } from '../../drivers/records.js';
@@ -29,7 +30,8 @@ export function firewallState(data: StoreData): FirewallState {
     }));
   const ports: FirewallState['ports'] = [];
   const links: FirewallState['links'] = firewallLinks(data);
-  for (const c of Object.values(data.containers)) {
+  // Only containers with bound ports have rules here (the store indexes them): the others are not read.
+  for (const c of containersWhere(data, 'ports')) {
     if (c.state !== 'running') continue;
     const primary = c.networks[0] && c.endpoints[c.networks[0].networkId];
     const net = bridgeNetwork(primary && data.networks[primary.networkId]);

@@ -2,6 +2,7 @@
 // host, a new local network's address plan, and which container already holds
 // a MAC on a network (endpoint addresses are the drivers':
 // drivers/local-addresses.ts, or the cluster store for overlay).
+import { containersWhere } from '../../store/store.js';
 import { checkSubnetOverlap, validateNetworkConfig } from '../../ipam/allocator.js';
 import { formatCidr, parseCidr } from '../../ipam/cidr.js';
 import { IpamError } from '../../ipam/errors.js';
@@ -62,10 +63,19 @@ export function planBridgeIpam(
  * --mac-address is checked against both; an endpoint being plugged in only
  * against endpoints that exist, so a container created but not started does
  * not keep others from starting.
+ *
+ * With `derived` (a MAC made from the endpoint's own address, which no other
+ * endpoint on the network has), only a MAC someone asked for can be the
+ * same: just the containers created with --mac-address are read.
  */
-export function macHolder(data: StoreData, networkId: string, mac: string, opts: { except?: string; configured?: boolean } = {}): string | undefined {
+export function macHolder(
+  data: StoreData,
+  networkId: string,
+  mac: string,
+  opts: { except?: string; configured?: boolean; derived?: boolean } = {},
+): string | undefined {
   const wanted = mac.toLowerCase();
-  for (const c of Object.values(data.containers)) {
+  for (const c of opts.derived ? containersWhere(data, 'macs') : Object.values(data.containers)) {
     if (c.id === opts.except) continue;
     if (c.endpoints[networkId]?.mac?.toLowerCase() === wanted) return c.name;
     if (opts.configured && c.networks.some((n) => n.networkId === networkId && n.mac?.toLowerCase() === wanted)) return c.name;

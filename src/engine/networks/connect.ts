@@ -19,7 +19,7 @@ import { traitsOf } from '../../drivers/traits.js';
 import type { Netns } from '../../kernel/netns.js';
 import type { ContainerRecord, NetworkRecord, StoreData } from '../../store/model.js';
 import { findContainer, findNetwork } from '../../store/store.js';
-import { reapExited } from '../containers/teardown.js';
+import { reapExited, reapIfEnded } from '../containers/teardown.js';
 import type { Context } from '../core/context.js';
 import { attachEndpoint, detachEndpoint, type NetworkSpec } from './endpoints.js';
 import { PlumbError } from '../core/errors.js';
@@ -112,6 +112,7 @@ export async function connectContainer(ctx: Context, req: ConnectRequest): Promi
   }
   await ctx.store.locked(async (data, commit) => {
     await reapExited(ctx, data);
+    await reapIfEnded(ctx, data, lookup(data, req.network, req.container).c);
     const { c, net } = lookup(data, req.network, req.container);
     if (traitsOf(net).mode === 'none' || c.networkMode === 'none') {
       throw new PlumbError('container cannot be connected to multiple networks with one of the networks in private (none) mode');
@@ -179,6 +180,7 @@ export interface DisconnectRequest {
 export async function disconnectContainer(ctx: Context, req: DisconnectRequest): Promise<void> {
   await ctx.store.locked(async (data, commit) => {
     await reapExited(ctx, data);
+    await reapIfEnded(ctx, data, lookup(data, req.network, req.container).c);
     const { c, net } = lookup(data, req.network, req.container);
     if (!c.networks.some((n) => n.networkId === net.id)) {
       throw new PlumbError(`container ${c.id} is not connected to network ${net.name}`);

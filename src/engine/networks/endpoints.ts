@@ -1,6 +1,7 @@
 // Endpoints: one sandbox joined to one network. The network's driver hands
 // out the address and does the kernel work; the engine records the endpoint,
 // names its interface, and adds the plumb_gwbridge endpoint a driver asks for.
+import { traitsOf } from '../../drivers/traits.js';
 import { driverFor } from '../../drivers/index.js';
 import type { LeaveOptions } from '../../drivers/types.js';
 import type { Netns } from '../../kernel/netns.js';
@@ -36,7 +37,7 @@ export async function attachEndpoint(
   const driver = driverFor(net.driver);
   const env = driverEnv(ctx);
   const ep = await driver.addEndpoint(tx, { env, net, container: { id: c.id, name: c.name }, spec });
-  const holder = macHolder(data, net.id, ep.mac, { except: c.id });
+  const holder = macHolder(data, net.id, ep.mac, { except: c.id, derived: !spec.mac });
   if (holder) throw new PlumbError(macInUseMessage(ep.mac, net, holder), 125);
   ep.ifname = nextIfname(c);
   // A second endpoint for the way out takes the default route instead (Docker's gateway endpoint).
@@ -65,7 +66,11 @@ export async function detachEndpoint(
   if (net) {
     const driver = driverFor(net.driver);
     const env = driverEnv(ctx);
-    const lastHere = !Object.values(data.containers).some((o) => o.id !== c.id && o.endpoints[net.id]);
+    // Local networks know their endpoints by address; only a global one (overlay) reads every container to tell.
+    const lastHere =
+      traitsOf(net).scope === 'local'
+        ? !Object.values(net.allocated).some((id) => id !== ep.id)
+        : !Object.values(data.containers).some((o) => o.id !== c.id && o.endpoints[net.id]);
     const opts = { ...how, lastHere, containerName: c.name };
     await driver.leaveEndpoint(env, net, ep, opts);
     delete c.endpoints[ep.networkId];

@@ -25,7 +25,7 @@ import { dnsTarget, syncSandboxDns } from '../networks/connect.js';
 import { resolverPath } from '../../dns/sandbox-path.js';
 import { resolverListensInside, restoreListenInside } from '../networks/resolver-sockets.js';
 import type { ContainerRecord, NetworkRecord, StoreData } from '../../store/model.js';
-import { containersDir, netnsDir, utsDir } from '../../store/paths.js';
+import { containersDir, netnsDir, sandboxesDir, utsDir } from '../../store/paths.js';
 import type { Context } from '../core/context.js';
 import { firewallState } from '../firewall/sync.js';
 import { staleIntents, type StaleIntent } from '../core/intents.js';
@@ -147,9 +147,8 @@ export async function findLeftovers(ctx: Context, data: StoreData, links: LinkIn
   for (const cg of strayCgroups(ctx, data)) {
     out.push({ owner: 'leftover', problem: `cgroup ${cg} belongs to no running container`, fix: () => removeCgroup(cg) });
   }
-  // A container's directory (its /etc files, log, exit code) outlives no container: a failed or killed run left it.
-  const dirs = containersDir(ctx.paths);
-  for (const dir of filesIn(dirs)) {
+  // A container's directories (its log; its /etc files) outlive no container: a failed or killed run left them.
+  for (const dir of [...filesIn(containersDir(ctx.paths)), ...filesIn(sandboxesDir(ctx.paths))]) {
     if (data.containers[basename(dir)]) continue;
     out.push({ owner: 'leftover', problem: `directory ${dir} belongs to no container`, fix: async () => rmSync(dir, { recursive: true, force: true }) });
   }
@@ -240,7 +239,7 @@ async function checkContainers(ctx: Context, data: StoreData, links: LinkInfo[])
     const ended = !!c.pid && !isAlive(c.pid, c.pidStart);
     // With its namespace gone as well (a reboot), the namespace finding below says so.
     if (ended && !(c.sandbox?.netns && !isNamespaceFile(c.sandbox.netns))) {
-      out.push({ owner, problem: `process ${c.pid} has ended but the container is recorded as running`, fix: () => reapExited(ctx, data) });
+      out.push({ owner, problem: `process ${c.pid} has ended but the container is recorded as running`, fix: () => reapExited(ctx, data, 'all') });
       continue;
     }
     if (c.sandbox?.uts && !isNamespaceFile(c.sandbox.uts)) out.push({ owner, problem: `UTS namespace ${c.sandbox.uts} is missing: restart the container` });
@@ -253,7 +252,7 @@ async function checkContainers(ctx: Context, data: StoreData, links: LinkInfo[])
         problem: gone
           ? `sandbox namespace ${c.sandbox.netns} is gone but the container is recorded as running`
           : `sandbox namespace ${c.sandbox.netns} is missing while process ${c.pid} still runs: restart the container`,
-        fix: gone ? () => reapExited(ctx, data) : undefined,
+        fix: gone ? () => reapExited(ctx, data, 'all') : undefined,
       });
       continue;
     }

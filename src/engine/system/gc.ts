@@ -48,7 +48,7 @@ export async function collectGarbage(ctx: Context): Promise<GcResult> {
       }
     }
     // Containers whose process ended are torn down next, as any command would.
-    await reapExited(ctx, data);
+    await reapExited(ctx, data, 'all');
     await adoptSettingsOfCrashedRuns(ctx, data);
     // One repair can reveal the next (a leftover veth removed takes a wrong default route with it):
     // look again, a few rounds at most, trying each finding once.

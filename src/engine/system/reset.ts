@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { forwardPolicyText, removeAll } from '../../firewall/index.js';
 import { releaseMountDir, removeNsFile } from '../../kernel/netns.js';
 import { isAlive, isRecordedProcessAlive, processStartTime, stopProcess } from '../../kernel/process.js';
-import { containerDir, netnsDir, utsDir } from '../../store/paths.js';
+import { containerDir, netnsDir, sandboxDir, utsDir } from '../../store/paths.js';
 import { NODE_ID_FILE } from '../../cluster/node-id.js';
 import { driverFor } from '../../drivers/index.js';
 import { traitsOf } from '../../drivers/traits.js';
@@ -41,10 +41,11 @@ export async function resetAll(ctx: Context): Promise<string[]> {
       }
       // As rm does, step by step: the sweep of the namespace directories below then finds only what a crash left.
       destroySandbox(ctx, c);
-      const dir = containerDir(ctx.paths, c.id);
-      ctx.journal.runSync({ kind: 'file.remove', path: dir, why: `${c.name}'s own files go: its /etc files, output log and exit code` }, () =>
-        rmSync(dir, { recursive: true, force: true }),
-      );
+      for (const dir of [sandboxDir(ctx.paths, c.id), containerDir(ctx.paths, c.id)]) {
+        ctx.journal.runSync({ kind: 'file.remove', path: dir, why: `${c.name}'s own files go: its /etc files, output log` }, () =>
+          rmSync(dir, { recursive: true, force: true }),
+        );
+      }
       removed.push(`container ${c.name}`);
     }
     data.containers = {};

@@ -27,8 +27,8 @@ nsenter --net=/run/netns/web iptables-restore --noflush --wait <<'RULES'
 -A PLUMB_DNS_POSTROUTING -s 127.0.0.0/8 -d 10.250.0.1/32 -p tcp -m tcp --dport 5311 -j SNAT --to-source 10.250.0.2
 COMMIT
 RULES
-mkdir -p $ROOT/lib/containers/1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b
-cat > $ROOT/lib/containers/1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b/hosts <<'EOF'
+mkdir -p $ROOT/run/containers/1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b
+cat > $ROOT/run/containers/1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b/hosts <<'EOF'
 127.0.0.1	localhost
 ::1	localhost ip6-localhost ip6-loopback
 fe00::0	ip6-localnet
@@ -37,10 +37,10 @@ ff02::1	ip6-allnodes
 ff02::2	ip6-allrouters
 10.250.0.2	1b1b1b1b1b1b
 EOF
-cat > $ROOT/lib/containers/1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b/resolv.conf <<'EOF'
+cat > $ROOT/run/containers/1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b/resolv.conf <<'EOF'
 nameserver 127.0.0.11
 options ndots:0
 EOF
-cat > $ROOT/lib/containers/1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b/hostname <<'EOF'
+cat > $ROOT/run/containers/1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b/hostname <<'EOF'
 1b1b1b1b1b1b
 EOF
