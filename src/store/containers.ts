@@ -182,9 +182,17 @@ export function tableOf(data: StoreData): ContainerTable | undefined {
   return tables.get(data.containers);
 }
 
-/** Containers an index names (see INDEXES): the few an operation on one container must consider. */
+/** Oldest first, as the containers were created: the order rules and listings derived from an index keep. */
+const byCreation = (a: ContainerRecord, b: ContainerRecord) => a.created.localeCompare(b.created) || a.id.localeCompare(b.id);
+
+/**
+ * Containers an index names (see INDEXES): the few an operation on one
+ * container must consider. In creation order, whatever order the index file
+ * holds them in: the firewall renders their rules in this order, and a full
+ * rebuild (gc) must give the rules in the order operations inserted them.
+ */
 export function containersWhere(data: StoreData, index: IndexName): ContainerRecord[] {
   const t = tableOf(data);
-  if (t) return t.where(index);
-  return Object.values(data.containers).filter(INDEXES[index]);
+  const found = t ? t.where(index) : Object.values(data.containers).filter(INDEXES[index]);
+  return found.sort(byCreation);
 }

@@ -121,15 +121,15 @@ function namespacesOf(lab: ReplayHost): Record<string, string> {
   return out;
 }
 
-/** The sandboxes' /etc files below the lab's root, by path relative to it. */
+/** The sandboxes' /etc files below the lab's root (in its run directory), by path relative to it. */
 function etcFiles(root: string): Record<string, string> {
-  const dir = join(root, 'lib', 'containers');
+  const dir = join(root, 'run', 'containers');
   const out: Record<string, string> = {};
   if (!existsSync(dir)) return out;
   for (const id of readdirSync(dir)) {
     for (const f of ['hosts', 'resolv.conf', 'hostname']) {
       const p = join(dir, id, f);
-      if (existsSync(p) && statSync(p).isFile()) out[`lib/containers/${id}/${f}`] = readFileSync(p, 'utf8');
+      if (existsSync(p) && statSync(p).isFile()) out[`run/containers/${id}/${f}`] = readFileSync(p, 'utf8');
     }
   }
   return out;

@@ -366,8 +366,8 @@ const FAULTS: Fault[] = [
   {
     name: 'resolv.conf no longer names the embedded DNS',
     args: [],
-    inject: () => host(['sed', '-i', 's/^nameserver 127.0.0.11$/nameserver 192.0.2.53/', join(lab.root, 'lib', 'containers', ids.db!, 'resolv.conf')]),
-    undo: () => host(['sed', '-i', 's/^nameserver 192.0.2.53$/nameserver 127.0.0.11/', join(lab.root, 'lib', 'containers', ids.db!, 'resolv.conf')]),
+    inject: () => host(['sed', '-i', 's/^nameserver 127.0.0.11$/nameserver 192.0.2.53/', join(lab.root, 'run', 'containers', ids.db!, 'resolv.conf')]),
+    undo: () => host(['sed', '-i', 's/^nameserver 192.0.2.53$/nameserver 127.0.0.11/', join(lab.root, 'run', 'containers', ids.db!, 'resolv.conf')]),
     names: () => /resolv\.conf \(db's \/etc\/resolv\.conf\): names 192\.0\.2\.53, not 127\.0\.0\.11/,
   },
   {

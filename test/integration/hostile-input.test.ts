@@ -5,7 +5,7 @@
 // under PLUMB_ROOT, the links, addresses, routes and iptables-save of the
 // host and of every sandbox, and the processes of the lab. The lab state is
 // snapshotted around every refused case (see helpers/lab-snapshot.ts).
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useHostResolvConf } from '../helpers/dns.js';
@@ -263,7 +263,7 @@ yes('network create with valid bridge options (Go bool spellings, IPv4 binding, 
 yes('run with every naming option (values trimmed and normalised as Docker does)', {
   args: ['run', '-d', '--name', 's1', '--net', 'un', '-h', 'myhost', '--dns', ' 9.9.9.9 ', '--dns-search', 'example.com.', '--dns-option', 'attempts:2', '--add-host', 'db:10.1.2.3', '--add-host', 'v6:2001:db8::1', '--add-host', 'gw: 10.1.2.4 ', '--network-alias', 'web-1', '--mac-address', '02-42-AA-BB-CC-DD', 'box'],
   check: async () => {
-    const dir = containerDirOf('s1');
+    const dir = await sandboxDirOf('s1');
     expect(readFileSync(join(dir, 'hostname'), 'utf8')).toBe('myhost\n');
     const hosts = readFileSync(join(dir, 'hosts'), 'utf8');
     expect(hosts).toContain('10.1.2.3\tdb\n');
@@ -280,8 +280,8 @@ yes('run with every naming option (values trimmed and normalised as Docker does)
 });
 yes('run on the default bridge with --dns, --dns-search ., a link alias and host-gateway', {
   args: ['run', '-d', '--name', 's2', '--dns', '8.8.8.8', '--dns-search', '.', '--link', '/c2:/s2/db', '--add-host', 'hg:host-gateway', 'box'],
-  check: () => {
-    const dir = containerDirOf('s2');
+  check: async () => {
+    const dir = await sandboxDirOf('s2');
     const resolv = readFileSync(join(dir, 'resolv.conf'), 'utf8');
     expect(resolv.split('\n')).toContain('nameserver 8.8.8.8');
     expect(readFileSync(join(dir, 'hosts'), 'utf8')).toMatch(/\n172\.17\.0\.\d+\tdb [0-9a-f]{12} c2\n/);
@@ -293,7 +293,7 @@ yes('run on the default bridge with --dns, --dns-search ., a link alias and host
 yes('run --hostname of exactly 64 bytes', { args: ['run', '-d', '--name', 's3', '-h', 'h'.repeat(64), 'box'], cleanup: [['rm', '-f', 's3']] });
 yes('run -h "" (the default hostname)', {
   args: ['run', '-d', '--name', 's4', '-h', '', 'box'],
-  check: () => expect(readFileSync(join(containerDirOf('s4'), 'hostname'), 'utf8')).toMatch(/^[0-9a-f]{12}\n$/),
+  check: async () => expect(readFileSync(join(await sandboxDirOf('s4'), 'hostname'), 'utf8')).toMatch(/^[0-9a-f]{12}\n$/),
   cleanup: [['rm', '-f', 's4']],
 });
 yes('run --mac-address in the dotted form', { args: ['run', '-d', '--name', 's5', '--net', 'un', '--mac-address', '0242.0aff.0001', 'box'], cleanup: [['rm', '-f', 's5']] });
@@ -326,11 +326,10 @@ async function macOf(container: string): Promise<string> {
   return links[0]!.address;
 }
 
-function containerDirOf(name: string): string {
-  const store = JSON.parse(readFileSync(join(lab.root, 'lib', 'store.json'), 'utf8')) as { containers: Record<string, { id: string; name: string }> };
-  const c = Object.values(store.containers).find((x) => x.name === name);
-  if (!c) throw new Error(`no container ${name} in the store`);
-  return join(lab.root, 'lib', 'containers', c.id);
+/** The directory holding a container's hosts, resolv.conf and hostname (the sandbox's, in the run directory). */
+async function sandboxDirOf(name: string): Promise<string> {
+  const id = (await lab.plumbOk(['inspect', '-f', '{{.Id}}', name])).trim();
+  return join(lab.root, 'run', 'containers', id);
 }
 
 // ------------------------------------------------- invariants of anything that succeeded
@@ -339,8 +338,8 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/;
 
 /** Every sandbox file has the line grammar its readers expect; interface names and rules are plain text. */
 function assertCleanText(): void {
-  const containers = join(lab.root, 'lib', 'containers');
-  for (const id of readdirSync(containers)) {
+  const containers = join(lab.root, 'run', 'containers');
+  for (const id of existsSync(containers) ? readdirSync(containers) : []) {
     const read = (f: string) => {
       try {
         return readFileSync(join(containers, id, f), 'utf8');
@@ -363,7 +362,12 @@ function assertCleanText(): void {
 
 /** No string in the store carries a control character, except process data (-e values, COMMAND). */
 function assertCleanStore(): void {
-  const store = JSON.parse(readFileSync(join(lab.root, 'lib', 'store.json'), 'utf8')) as Record<string, unknown>;
+  // The host-wide file and every container's record (the store keeps one file per container).
+  const records = join(lab.root, 'lib', 'records');
+  const store = {
+    host: JSON.parse(readFileSync(join(lab.root, 'lib', 'store.json'), 'utf8')) as unknown,
+    containers: (existsSync(records) ? readdirSync(records) : []).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(join(records, f), 'utf8')) as unknown),
+  };
   const bad: string[] = [];
   const walk = (v: unknown, path: string): void => {
     if (/\.(env|command)(\.|$)/.test(path)) return;
