@@ -16,10 +16,11 @@ import { AttrStream, getU32, putU32, readS32, readU16, writeU16, type StreamData
 import * as rt from 'netlink/dist/rt/gen_structs.js';
 import * as ifla from 'netlink/dist/rt/ifla.js';
 import { formatIpv4, ipv4BroadcastOf, ipv4Bytes, ipv4FromBytes, isIpv4, parseIpv4Prefix } from '../net/address.js';
+import { AF_BRIDGE, AF_INET, AF_UNSPEC, SCOPES, macBytes, type Cidr, type ScopeName } from './rtnl-wire.js';
 
-export const AF_UNSPEC = 0;
-export const AF_INET = 2;
-export const AF_BRIDGE = 7;
+// The values that need no formatter are rtnl-wire.ts's (it loads no package): one definition of each.
+export { AF_BRIDGE, AF_INET, AF_UNSPEC, NLMSG_DONE, NLMSG_ERROR, NLM_F, SCOPES, broadcastOf, macBytes, parseCidr } from './rtnl-wire.js';
+export type { Cidr, ScopeName } from './rtnl-wire.js';
 
 /** Message types (linux/rtnetlink.h). */
 export const RTM = {
@@ -38,21 +39,6 @@ export const RTM = {
   GETNEIGH: rt.MessageType.GETNEIGH,
 } as const;
 
-export const NLMSG_ERROR = 2;
-export const NLMSG_DONE = 3;
-
-/** Request flags (linux/netlink.h); REQUEST and ACK are added by the transport. */
-export const NLM_F = {
-  /** Send the requester the notification of what it changed (a new link's message, with its ifindex). */
-  ECHO: 0x8,
-  DUMP_INTR: 0x10,
-  DUMP: 0x300,
-  REPLACE: 0x100,
-  EXCL: 0x200,
-  CREATE: 0x400,
-  APPEND: 0x800,
-} as const;
-
 const NLA_F_NESTED = 0x8000;
 const IFLA_PROTINFO = 12;
 const IFLA_LINKINFO = 18;
@@ -68,9 +54,6 @@ export const NUD_NOARP = 0x40;
 export const NUD_PERMANENT = 0x80;
 export const NTF_SELF = 0x2;
 export const NTF_MASTER = 0x4;
-
-export const SCOPES = { global: 0, site: 200, link: 253, host: 254, nowhere: 255 } as const;
-export type ScopeName = keyof typeof SCOPES;
 
 export const MACVLAN_MODES = { private: 1, vepa: 2, bridge: 4, passthru: 8, source: 16 } as const;
 export type MacvlanMode = keyof typeof MACVLAN_MODES;
@@ -125,35 +108,6 @@ export function s32(b: Buffer, off = 0): number {
 }
 
 // ---- addresses -------------------------------------------------------------
-
-export interface Cidr {
-  address: string;
-  prefixLen: number;
-}
-
-/** "10.0.0.1/24", or a bare address (a /32), as the kernel layer takes it; TypeError otherwise. */
-export function parseCidr(cidr: string): Cidr {
-  if (isIpv4(cidr)) return { address: cidr, prefixLen: 32 };
-  const p = parseIpv4Prefix(cidr);
-  if (!p) throw new TypeError(`not an IPv4 CIDR: ${cidr}`);
-  return { address: formatIpv4(p.ip), prefixLen: p.prefix };
-}
-
-/**
- * The broadcast address `ip addr add X/n brd +` would set (all host bits one),
- * or undefined for /31 and /32, which have no broadcast.
- */
-export function broadcastOf(c: Cidr): string | undefined {
-  if (c.prefixLen >= 31) return undefined;
-  return formatIpv4(ipv4BroadcastOf(parseIpv4Prefix(`${c.address}/${c.prefixLen}`)!));
-}
-
-export function macBytes(mac: string): Buffer {
-  const parts = mac.split(':');
-  if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{1,2}$/.test(p))) throw new TypeError(`not a MAC address: ${mac}`);
-  return Buffer.from(parts.map((p) => parseInt(p, 16)));
-}
-
 export function macString(b: Buffer): string {
   return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
 }
