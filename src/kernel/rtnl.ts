@@ -34,6 +34,18 @@ async function loadCodec(): Promise<void> {
 export type { LinkInfo, VxlanInfo, MacvlanMode } from './rtnl-codec.js';
 export type { BridgePortChange } from './rtnl-wire.js';
 
+/** A bridge port's flags as `bridge -d link show` reports them. */
+export interface BridgePortInfo {
+  ifname: string;
+  master?: string;
+  /** STP port state: forwarding, disabled, blocking, ... */
+  state?: string;
+  hairpin: boolean;
+  learning: boolean;
+  flood: boolean;
+  isolated: boolean;
+}
+
 export interface AddrInfo {
   dev: string;
   index: number;
@@ -236,6 +248,30 @@ export class Rtnl {
       if (l.masterIndex) l.master = byIndex.get(l.masterIndex);
     }
     return links;
+  }
+
+  /**
+   * Bridge ports and their flags (`bridge -d link show`), from one AF_BRIDGE
+   * link dump. Masters are named from the index cache a links() just filled,
+   * else from one link dump.
+   */
+  async bridgePorts(): Promise<BridgePortInfo[]> {
+    if (!this.sock) return [];
+    const msgs = await this.dumpWith(W.RTM.GETLINK, W.bridgePortDumpBody(), 'list bridge ports');
+    const ports = msgs.filter((m) => m.type === W.RTM.NEWLINK).map((m) => this.decode(() => W.decodeBridgePort(m.data), 'list bridge ports'));
+    let names = new Map([...this.indexes].map(([name, index]) => [index, name]));
+    if (ports.some((p) => p.masterIndex !== undefined && !names.has(p.masterIndex))) names = await this.names();
+    return ports.map((p) =>
+      tidy({
+        ifname: p.ifname,
+        master: p.masterIndex === undefined ? undefined : names.get(p.masterIndex),
+        state: p.state,
+        hairpin: p.hairpin,
+        learning: p.learning,
+        flood: p.flood,
+        isolated: p.isolated,
+      }),
+    );
   }
 
   /** IPv4 addresses, of one device or all. */
@@ -697,9 +733,13 @@ export class Rtnl {
 
   /** A whole-table dump, retried when the kernel says the table changed while it was being read. */
   private async dump(type: number, family: number, doing: string): Promise<NetlinkMessage[]> {
+    return this.dumpWith(type, C.dumpBody(type, family), doing);
+  }
+
+  private async dumpWith(type: number, body: Buffer, doing: string): Promise<NetlinkMessage[]> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.exchange(type, C.dumpBody(type, family), C.NLM_F.DUMP, doing);
+        return await this.exchange(type, body, W.NLM_F.DUMP, doing);
       } catch (err) {
         if (!(err instanceof DumpInterrupted)) throw err;
         if (attempt >= DUMP_ATTEMPTS) {
