@@ -10,6 +10,7 @@ import {
 import { PlumbError } from '../../engine/core/errors.js';
 import { liveContainer } from '../../engine/system/queries.js';
 import { findContainer } from '../../store/store.js';
+import { compareCodeUnits } from '../../store/order.js';
 import type { ContainerRecord, StoreData } from '../../store/model.js';
 import { type ContainerSummary, containerFilterFromFlags } from '../parse/container-filter.js';
 import { displayablePorts, formatPortLines, formatPortQuery, parsePortArg, noPublicPortError } from '../format/ports.js';
@@ -106,7 +107,7 @@ export async function ps(o: PsOptions, cmd: Command): Promise<number> {
     const data = ctx.store.read();
     const everyone = Object.values(data.containers)
       .map(liveState)
-      .sort((a, b) => b.created.localeCompare(a.created));
+      .sort((a, b) => compareCodeUnits(b.created, a.created));
     const keep = containerFilterFromFlags(o.filter, everyone.map((c) => summary(c, data)));
     // -n N and -l look at the newest containers whatever their state, as Docker's do.
     const last = o.latest ? 1 : o.last !== undefined ? Number(o.last) : -1;
