@@ -236,6 +236,27 @@ export class Rtnl {
     return link;
   }
 
+  /**
+   * Whether a link named `name` exists: one RTM_GETLINK encoded by
+   * rtnl-wire.ts, so asking does not load the codec (a disconnect asks it of
+   * the veth it deletes).
+   */
+  async linkExists(name: string): Promise<boolean> {
+    if (!this.sock) return false;
+    let msgs: NetlinkMessage[];
+    try {
+      msgs = await this.exchange(W.RTM.GETLINK, W.getLinkBody({ name }), 0, `look up link ${name}`);
+    } catch (err) {
+      if (!isErrno(err, 'ENODEV')) throw err;
+      this.indexes.delete(name);
+      return false;
+    }
+    const reply = msgs.find((m) => m.type === W.RTM.NEWLINK);
+    if (reply) this.indexes.set(name, W.s32(reply.data, 4));
+    else this.indexes.delete(name);
+    return !!reply;
+  }
+
   async links(): Promise<LinkInfo[]> {
     await loadCodec();
     if (!this.sock) return [];
