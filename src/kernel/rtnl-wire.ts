@@ -252,11 +252,12 @@ export function linkIdentity(b: Buffer): { index: number; name: string; parentIn
 }
 
 /**
- * Body of the AF_BRIDGE RTM_GETLINK dump `bridge link show` sends: the
- * kernel answers it with one message per bridge port, its flags in IFLA_PROTINFO.
+ * Body of an RTM_GETLINK dump without statistics. AF_BRIDGE is the dump
+ * `bridge link show` sends: the kernel answers it with one message per
+ * bridge port, its flags in IFLA_PROTINFO.
  */
-export function bridgePortDumpBody(): Buffer {
-  return Buffer.concat([ifinfomsg({ family: AF_BRIDGE }), attr(IFLA.EXT_MASK, u32(RTEXT_FILTER_SKIP_STATS))]);
+export function linkDumpBody(family: typeof AF_UNSPEC | typeof AF_BRIDGE): Buffer {
+  return Buffer.concat([ifinfomsg({ family }), attr(IFLA.EXT_MASK, u32(RTEXT_FILTER_SKIP_STATS))]);
 }
 
 export interface BridgePortFlags {

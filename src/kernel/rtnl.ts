@@ -278,7 +278,7 @@ export class Rtnl {
    */
   async bridgePorts(): Promise<BridgePortInfo[]> {
     if (!this.sock) return [];
-    const msgs = await this.dumpWith(W.RTM.GETLINK, W.bridgePortDumpBody(), 'list bridge ports');
+    const msgs = await this.dumpWith(W.RTM.GETLINK, W.linkDumpBody(W.AF_BRIDGE), 'list bridge ports');
     const ports = msgs.filter((m) => m.type === W.RTM.NEWLINK).map((m) => this.decode(() => W.decodeBridgePort(m.data), 'list bridge ports'));
     let names = new Map([...this.indexes].map(([name, index]) => [index, name]));
     if (ports.some((p) => p.masterIndex !== undefined && !names.has(p.masterIndex))) names = await this.names();
@@ -734,9 +734,23 @@ export class Rtnl {
     }
   }
 
-  /** ifindex -> name for every link (one dump). */
+  /**
+   * ifindex -> name for every link (one dump). Only each link's name and
+   * index are decoded (rtnl-wire.ts): the package's full decoding of every
+   * link cost each address, route, neighbour or FDB listing several ms.
+   */
   private async names(): Promise<Map<number, string>> {
-    return new Map((await this.links()).map((l) => [l.index, l.name]));
+    if (!this.sock) return new Map();
+    const msgs = await this.dumpWith(W.RTM.GETLINK, W.linkDumpBody(W.AF_UNSPEC), 'list links');
+    const names = new Map<number, string>();
+    for (const m of msgs) {
+      if (m.type !== W.RTM.NEWLINK) continue;
+      const { index, name } = this.decode(() => W.linkIdentity(m.data), 'list links');
+      names.set(index, name);
+    }
+    this.indexes.clear();
+    for (const [index, name] of names) this.indexes.set(name, index);
+    return names;
   }
 
   private indexFromNames(names: Map<number, string>, dev: string, doing: string): number {

@@ -114,8 +114,9 @@ describe('rtnl-wire reads a link message as the package does', () => {
 });
 
 describe('bridge ports are read as `bridge -d link show` reads them', () => {
-  it('asks with the AF_BRIDGE link dump the package builds', () => {
-    expect(hex(W.bridgePortDumpBody())).toBe(hex(C.dumpBody(C.RTM.GETLINK, C.AF_BRIDGE)));
+  it('asks with the link dumps the package builds', () => {
+    expect(hex(W.linkDumpBody(W.AF_BRIDGE))).toBe(hex(C.dumpBody(C.RTM.GETLINK, C.AF_BRIDGE)));
+    expect(hex(W.linkDumpBody(W.AF_UNSPEC))).toBe(hex(C.dumpBody(C.RTM.GETLINK, C.AF_UNSPEC)));
   });
 
   /** A port's message as the kernel sends it, its IFLA_PROTINFO nested (encoded by the package). */
