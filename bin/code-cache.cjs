@@ -64,7 +64,8 @@ function loadBundle(file, word, onCache) {
   let stamp;
   try {
     stamp = stampOf(fstatSync(fd));
-    source = readFileSync(fd, 'utf8');
+    // Pure ASCII (scripts/bundle.mjs checks): latin1 copies the bytes, the same text as UTF-8 decoding, ~1 ms sooner.
+    source = readFileSync(fd, 'latin1');
   } finally {
     closeSync(fd);
   }

@@ -18,7 +18,7 @@
 // tsc output, so paths relative to import.meta.url (bin/plumb, package.json,
 // native/) resolve the same from both.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -70,5 +70,13 @@ await build({
   // line Node prints with an uncaught error is readable.
   minifyWhitespace: true,
   lineLimit: 160,
+  // esbuild's default, stated because bin/code-cache.cjs relies on it: any
+  // other character is written as an escape, so the file is pure ASCII.
+  charset: 'ascii',
   logLevel: 'warning',
 });
+// bin/code-cache.cjs reads the bundle as latin1, a plain copy of each byte
+// (faster than decoding UTF-8): that is the same text only while every byte is ASCII.
+const bundled = readFileSync(join(outdir, 'plumb.cjs'));
+const wide = bundled.findIndex((b) => b > 0x7f);
+if (wide >= 0) throw new Error(`bundle: plumb.cjs has a non-ASCII byte at offset ${wide}; bin/code-cache.cjs reads it as latin1`);

@@ -22,14 +22,24 @@ export interface NsFacts {
   neigh: NeighInfo[];
 }
 
-export interface HostFacts extends NsFacts {
+/** The host's link layer: what the bridge and macvlan hops and `inspect` look at (no routes, no ruleset). */
+export interface HostLinkFacts {
+  name: string;
+  ns: Netns;
+  rtnl: Rtnl;
+  links: LinkInfo[];
+  addrs: AddrInfo[];
   ports: BridgePort[];
   fdb: FdbInfo[];
+}
+
+export interface HostFacts extends NsFacts, HostLinkFacts {
   saveText: string;
   rules: Ruleset;
 }
 
 export class Facts {
+  private linkFacts?: HostLinkFacts;
   private hostFacts?: HostFacts;
   private readonly sandboxes = new Map<string, NsFacts | null>();
   private clusterFacts?: { snapshot: ClusterSnapshot; vtep: string } | null;
@@ -40,20 +50,28 @@ export class Facts {
     readonly data: StoreData,
   ) {}
 
-  async host(): Promise<HostFacts> {
-    if (this.hostFacts) return this.hostFacts;
+  /**
+   * Links, addresses, bridge ports and FDB of the host, read alone: `inspect`
+   * needs only these, and routes, neighbours and an iptables-save (a process)
+   * are read only by host().
+   */
+  async hostLinks(): Promise<HostLinkFacts> {
+    if (this.linkFacts) return this.linkFacts;
     const rtnl = this.ctx.hostRtnl();
     const ns = this.ctx.hostNs();
-    const [links, addrs, routes, neigh, fdb, ports, saveText] = [
-      await rtnl.links(),
-      await rtnl.addresses(),
-      await rtnl.routes(),
-      await rtnl.neighbours(),
-      await rtnl.fdb(),
-      await bridgePorts(ns).catch(() => []),
-      await saveIptables(ns),
-    ];
-    this.hostFacts = { name: 'host', ns, rtnl, links, addrs, routes, neigh, fdb, ports, saveText, rules: parseRuleset(saveText) };
+    const links = await rtnl.links();
+    const addrs = await rtnl.addresses();
+    const fdb = await rtnl.fdb();
+    const ports = await bridgePorts(rtnl).catch(() => []);
+    this.linkFacts = { name: 'host', ns, rtnl, links, addrs, ports, fdb };
+    return this.linkFacts;
+  }
+
+  async host(): Promise<HostFacts> {
+    if (this.hostFacts) return this.hostFacts;
+    const l = await this.hostLinks();
+    const [routes, neigh, saveText] = [await l.rtnl.routes(), await l.rtnl.neighbours(), await saveIptables(l.ns)];
+    this.hostFacts = { ...l, routes, neigh, saveText, rules: parseRuleset(saveText) };
     return this.hostFacts;
   }
 

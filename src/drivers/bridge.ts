@@ -88,7 +88,7 @@ export async function enableRouteLocalnet(env: DriverEnv, tx: Steps, net: Bridge
 }
 
 export async function deleteBridge(host: Rtnl, net: BridgeNetwork): Promise<void> {
-  if (await host.linkByName(net.bridge)) await host.deleteLink(net.bridge, `remove ${net.name}'s bridge ${net.bridge}`);
+  if (await host.linkExists(net.bridge)) await host.deleteLink(net.bridge, `remove ${net.name}'s bridge ${net.bridge}`);
 }
 
 /** Plugs a sandbox into a bridge network: veth pair (born plugged into the bridge), hairpin, address, routes. */
@@ -136,7 +136,7 @@ export async function joinBridge(j: EndpointJoin): Promise<void> {
 
 /** Unplugs an endpoint: deleting the host end of a veth deletes its twin too. */
 export async function leaveBridge(host: Rtnl, ep: EndpointRecord): Promise<void> {
-  if (ep.hostVeth && (await host.linkByName(ep.hostVeth))) {
+  if (ep.hostVeth && (await host.linkExists(ep.hostVeth))) {
     await host.deleteLink(ep.hostVeth, `unplug: deleting ${ep.hostVeth} also deletes its twin ${ep.ifname} in the sandbox`);
   }
 }

@@ -14,8 +14,8 @@ export type IptablesTable = 'filter' | 'nat' | 'mangle' | 'raw';
 export { inNetnsArgv };
 
 // The runner's direct path, not execa: these run inside `run -p` and `rm -f`, where loading execa was measured to cost too much (runner.ts).
-function run(argv: string[], input: string | undefined, doing: string) {
-  return runProgramDirect(argv, { input, doing });
+function run(argv: string[], input: string | undefined, doing: string, ns?: Netns) {
+  return runProgramDirect(argv, { input, doing, ns });
 }
 
 /** The 1-based line number iptables-restore blames, from its stderr (legacy and nf_tables wording). */
@@ -41,7 +41,8 @@ export async function applyIptables(journal: Journal, ns: Netns, rulesText: stri
   await journal.run({ kind: 'iptables', ns: ns.name, rules: rulesText, why }, async () => {
     const where = ns.name ? ` in ${ns.name}` : '';
     const input = rulesText.endsWith('\n') ? rulesText : `${rulesText}\n`;
-    const started = startProgramDirect(inNetnsArgv(ns, ['iptables-restore', '--noflush', '--wait']), { input, doing: `iptables-restore${where}` });
+    // Started inside `ns` itself (runner.ts), not under nsenter.
+    const started = startProgramDirect(['iptables-restore', '--noflush', '--wait'], { input, doing: `iptables-restore${where}`, ns });
     // Never rejects (a handler is attached at once): the failure, if any, is thrown below.
     const outcome: Promise<Error | undefined> = started.result.then(
       (res) => restoreFailure(res, input, where),
@@ -80,8 +81,7 @@ export function restoreCommits(rulesText: string): number {
 /** The rules in `ns` as iptables-save prints them (one table, or all). */
 export async function saveIptables(ns: Netns, table?: IptablesTable): Promise<string> {
   const where = ns.name ? ` in ${ns.name}` : '';
-  const argv = inNetnsArgv(ns, ['iptables-save', ...(table ? ['-t', table] : [])]);
-  const res = await run(argv, undefined, `iptables-save${where}`);
+  const res = await run(['iptables-save', ...(table ? ['-t', table] : [])], undefined, `iptables-save${where}`, ns);
   if (res.code !== 0) {
     throw new KernelError(`iptables-save${where} failed (exit ${res.code}): ${res.stderr.trim() || 'no message'}`, 'EIPTABLES');
   }

@@ -60,7 +60,9 @@ const IFF_UP = 0x1;
 const IFLA = { ADDRESS: 1, IFNAME: 3, MTU: 4, LINK: 5, MASTER: 10, PROTINFO: 12, LINKINFO: 18, NET_NS_FD: 28, EXT_MASK: 29 } as const;
 const IFLA_INFO = { KIND: 1, DATA: 2 } as const;
 const VETH_INFO_PEER = 1;
-const IFLA_BRPORT = { MODE: 4, LEARNING: 8, UNICAST_FLOOD: 9, ISOLATED: 33 } as const;
+const IFLA_BRPORT = { STATE: 1, MODE: 4, LEARNING: 8, UNICAST_FLOOD: 9, ISOLATED: 33 } as const;
+/** STP port states by number (BR_STATE_*), named as `bridge link show` names them. */
+const BR_STATES = ['disabled', 'listening', 'learning', 'forwarding', 'blocking'] as const;
 const RTEXT_FILTER_SKIP_STATS = 1 << 3;
 const IFA = { ADDRESS: 1, LOCAL: 2, BROADCAST: 4 } as const;
 const RTA = { DST: 1, OIF: 4, GATEWAY: 5, PRIORITY: 6, PREFSRC: 7 } as const;
@@ -245,6 +247,68 @@ export function linkIdentity(b: Buffer): { index: number; name: string; parentIn
     if (type === IFLA.IFNAME) out.name = data.toString('utf8').replace(/\0.*$/s, '');
     else if (type === IFLA.LINK && data.length >= 4) out.parentIndex = LITTLE ? data.readUInt32LE(0) : data.readUInt32BE(0);
     off += (len + 3) & ~3;
+  }
+  return out;
+}
+
+/**
+ * Body of an RTM_GETLINK dump without statistics. AF_BRIDGE is the dump
+ * `bridge link show` sends: the kernel answers it with one message per
+ * bridge port, its flags in IFLA_PROTINFO.
+ */
+export function linkDumpBody(family: typeof AF_UNSPEC | typeof AF_BRIDGE): Buffer {
+  return Buffer.concat([ifinfomsg({ family }), attr(IFLA.EXT_MASK, u32(RTEXT_FILTER_SKIP_STATS))]);
+}
+
+export interface BridgePortFlags {
+  index: number;
+  ifname: string;
+  masterIndex?: number;
+  /** STP port state: forwarding, disabled, blocking, ... */
+  state?: string;
+  hairpin: boolean;
+  learning: boolean;
+  flood: boolean;
+  isolated: boolean;
+}
+
+/** Iterates the attributes of `b` from `off`: type (without flags) and data. */
+function* attrsOf(b: Buffer, off: number): Generator<{ type: number; data: Buffer }> {
+  while (off + 4 <= b.length) {
+    const len = u16At(b, off);
+    if (len < 4 || off + len > b.length) throw new RangeError(`attribute of ${len} bytes at ${off}`);
+    yield { type: u16At(b, off + 2) & 0x3fff, data: b.subarray(off + 4, off + len) };
+    off += (len + 3) & ~3;
+  }
+}
+
+/**
+ * One bridge port of an AF_BRIDGE link dump, read as `bridge -d link show`
+ * reads it: an absent learning or flood flag is on, an absent hairpin or
+ * isolated flag off; an IFLA_PROTINFO that is not nested is the old one-byte
+ * STP state.
+ */
+export function decodeBridgePort(b: Buffer): BridgePortFlags {
+  if (b.length < 16) throw new RangeError(`link message of ${b.length} bytes`);
+  const out: BridgePortFlags = { index: s32(b, 4), ifname: '', hairpin: false, learning: true, flood: true, isolated: false };
+  for (const a of attrsOf(b, 16)) {
+    if (a.type === IFLA.IFNAME) out.ifname = a.data.toString('utf8').replace(/\0.*$/s, '');
+    else if (a.type === IFLA.MASTER && a.data.length >= 4) out.masterIndex = LITTLE ? a.data.readUInt32LE(0) : a.data.readUInt32BE(0);
+    else if (a.type === IFLA.PROTINFO) {
+      // A nested IFLA_PROTINFO has attributes (at least 4 bytes each); the old form is one byte.
+      if (a.data.length < 4) {
+        if (a.data.length >= 1) out.state = BR_STATES[a.data[0]!];
+        continue;
+      }
+      for (const p of attrsOf(a.data, 0)) {
+        const v = p.data.length ? p.data[0]! : 0;
+        if (p.type === IFLA_BRPORT.STATE) out.state = BR_STATES[v];
+        else if (p.type === IFLA_BRPORT.MODE) out.hairpin = v !== 0;
+        else if (p.type === IFLA_BRPORT.LEARNING) out.learning = v !== 0;
+        else if (p.type === IFLA_BRPORT.UNICAST_FLOOD) out.flood = v !== 0;
+        else if (p.type === IFLA_BRPORT.ISOLATED) out.isolated = v !== 0;
+      }
+    }
   }
   return out;
 }

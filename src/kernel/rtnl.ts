@@ -34,6 +34,18 @@ async function loadCodec(): Promise<void> {
 export type { LinkInfo, VxlanInfo, MacvlanMode } from './rtnl-codec.js';
 export type { BridgePortChange } from './rtnl-wire.js';
 
+/** A bridge port's flags as `bridge -d link show` reports them. */
+export interface BridgePortInfo {
+  ifname: string;
+  master?: string;
+  /** STP port state: forwarding, disabled, blocking, ... */
+  state?: string;
+  hairpin: boolean;
+  learning: boolean;
+  flood: boolean;
+  isolated: boolean;
+}
+
 export interface AddrInfo {
   dev: string;
   index: number;
@@ -224,6 +236,27 @@ export class Rtnl {
     return link;
   }
 
+  /**
+   * Whether a link named `name` exists: one RTM_GETLINK encoded by
+   * rtnl-wire.ts, so asking does not load the codec (a disconnect asks it of
+   * the veth it deletes).
+   */
+  async linkExists(name: string): Promise<boolean> {
+    if (!this.sock) return false;
+    let msgs: NetlinkMessage[];
+    try {
+      msgs = await this.exchange(W.RTM.GETLINK, W.getLinkBody({ name }), 0, `look up link ${name}`);
+    } catch (err) {
+      if (!isErrno(err, 'ENODEV')) throw err;
+      this.indexes.delete(name);
+      return false;
+    }
+    const reply = msgs.find((m) => m.type === W.RTM.NEWLINK);
+    if (reply) this.indexes.set(name, W.s32(reply.data, 4));
+    else this.indexes.delete(name);
+    return !!reply;
+  }
+
   async links(): Promise<LinkInfo[]> {
     await loadCodec();
     if (!this.sock) return [];
@@ -236,6 +269,30 @@ export class Rtnl {
       if (l.masterIndex) l.master = byIndex.get(l.masterIndex);
     }
     return links;
+  }
+
+  /**
+   * Bridge ports and their flags (`bridge -d link show`), from one AF_BRIDGE
+   * link dump. Masters are named from the index cache a links() just filled,
+   * else from one link dump.
+   */
+  async bridgePorts(): Promise<BridgePortInfo[]> {
+    if (!this.sock) return [];
+    const msgs = await this.dumpWith(W.RTM.GETLINK, W.linkDumpBody(W.AF_BRIDGE), 'list bridge ports');
+    const ports = msgs.filter((m) => m.type === W.RTM.NEWLINK).map((m) => this.decode(() => W.decodeBridgePort(m.data), 'list bridge ports'));
+    let names = new Map([...this.indexes].map(([name, index]) => [index, name]));
+    if (ports.some((p) => p.masterIndex !== undefined && !names.has(p.masterIndex))) names = await this.names();
+    return ports.map((p) =>
+      tidy({
+        ifname: p.ifname,
+        master: p.masterIndex === undefined ? undefined : names.get(p.masterIndex),
+        state: p.state,
+        hairpin: p.hairpin,
+        learning: p.learning,
+        flood: p.flood,
+        isolated: p.isolated,
+      }),
+    );
   }
 
   /** IPv4 addresses, of one device or all. */
@@ -677,9 +734,23 @@ export class Rtnl {
     }
   }
 
-  /** ifindex -> name for every link (one dump). */
+  /**
+   * ifindex -> name for every link (one dump). Only each link's name and
+   * index are decoded (rtnl-wire.ts): the package's full decoding of every
+   * link cost each address, route, neighbour or FDB listing several ms.
+   */
   private async names(): Promise<Map<number, string>> {
-    return new Map((await this.links()).map((l) => [l.index, l.name]));
+    if (!this.sock) return new Map();
+    const msgs = await this.dumpWith(W.RTM.GETLINK, W.linkDumpBody(W.AF_UNSPEC), 'list links');
+    const names = new Map<number, string>();
+    for (const m of msgs) {
+      if (m.type !== W.RTM.NEWLINK) continue;
+      const { index, name } = this.decode(() => W.linkIdentity(m.data), 'list links');
+      names.set(index, name);
+    }
+    this.indexes.clear();
+    for (const [index, name] of names) this.indexes.set(name, index);
+    return names;
   }
 
   private indexFromNames(names: Map<number, string>, dev: string, doing: string): number {
@@ -697,9 +768,13 @@ export class Rtnl {
 
   /** A whole-table dump, retried when the kernel says the table changed while it was being read. */
   private async dump(type: number, family: number, doing: string): Promise<NetlinkMessage[]> {
+    return this.dumpWith(type, C.dumpBody(type, family), doing);
+  }
+
+  private async dumpWith(type: number, body: Buffer, doing: string): Promise<NetlinkMessage[]> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.exchange(type, C.dumpBody(type, family), C.NLM_F.DUMP, doing);
+        return await this.exchange(type, body, W.NLM_F.DUMP, doing);
       } catch (err) {
         if (!(err instanceof DumpInterrupted)) throw err;
         if (attempt >= DUMP_ATTEMPTS) {

@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
 import type { Options, ResultPromise } from 'execa';
 import { KernelError } from './errors.js';
-import type { Netns } from './netns.js';
+import { withinNetns, type Netns } from './netns.js';
 
 type Execa = typeof import('execa').execa;
 let execaFn: Execa | undefined;
@@ -114,8 +114,20 @@ export async function runBounded(
  * like execa). Same contract as runProgram: status and output whatever the
  * status, rejection only when the program cannot start.
  */
-export function runProgramDirect(argv: string[], opts: { input?: string; doing?: string } = {}): Promise<ProgramResult> {
+export function runProgramDirect(argv: string[], opts: DirectOptions = {}): Promise<ProgramResult> {
   return startProgramDirect(argv, opts).result;
+}
+
+export interface DirectOptions {
+  input?: string;
+  doing?: string;
+  /**
+   * The network namespace to start the program in. It is forked from the
+   * main thread inside a namespace window (withinNetns), so it starts there
+   * directly: no `nsenter` process before it, which cost every program in a
+   * sandbox an exec. Only the network namespace changes, as with `nsenter --net`.
+   */
+  ns?: Netns;
 }
 
 /** A program started by startProgramDirect. */
@@ -133,12 +145,15 @@ export interface FedProgram {
  * synchronous netlink request). Before that, its end of file still waits for
  * the event loop.
  */
-export function startProgramDirect(argv: string[], opts: { input?: string; doing?: string } = {}): FedProgram {
+export function startProgramDirect(argv: string[], opts: DirectOptions = {}): FedProgram {
   const { spawn } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
   let sent!: () => void;
   const inputSent = new Promise<void>((r) => (sent = r));
   const result = new Promise<ProgramResult>((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const start = () => spawn(argv[0]!, argv.slice(1), { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    // spawn forks before it returns, so the child is made inside the window and stays in `ns`.
+    const ns = opts.ns;
+    const child = ns && ns.path !== null && ns.fd >= 0 ? withinNetns(ns, start) : start();
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout!.on('data', (b: Buffer) => out.push(b));

@@ -13,6 +13,7 @@
 // records whose text changed (each loaded record is compared with the text it
 // was read as), so the caller keeps mutating records in place as before.
 import type { ContainerRecord, StoreData } from './model.js';
+import { compareCodeUnits } from './order.js';
 
 /**
  * Derived sets kept in the host document so an operation finds the few
@@ -183,7 +184,7 @@ export function tableOf(data: StoreData): ContainerTable | undefined {
 }
 
 /** Oldest first, as the containers were created: the order rules and listings derived from an index keep. */
-const byCreation = (a: ContainerRecord, b: ContainerRecord) => a.created.localeCompare(b.created) || a.id.localeCompare(b.id);
+const byCreation = (a: ContainerRecord, b: ContainerRecord) => compareCodeUnits(a.created, b.created) || compareCodeUnits(a.id, b.id);
 
 /**
  * Containers an index names (see INDEXES): the few an operation on one

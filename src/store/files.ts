@@ -17,7 +17,7 @@
 // Records and name entries are written to a pooled file and renamed into
 // place, so a reader opening them by name gets a whole version too.
 import { appendFileSync, chmodSync, closeSync, constants, ftruncateSync, linkSync, opendirSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../kernel/private.js';
 
@@ -34,8 +34,18 @@ const RECORD_FILE = /^([0-9a-f]{64})\.json$/;
 /** File names are at most 255 bytes: a longer container name is indexed by its hash ('=' never starts a name). */
 const LONGEST_NAME_FILE = 200;
 
+/**
+ * node:crypto is loaded by the first name long enough to need hashing, not
+ * with the store: loading it cost every plumb process ~5 ms, and almost no
+ * name is that long.
+ */
+function sha256Hex(text: string): string {
+  const { createHash } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+  return createHash('sha256').update(text).digest('hex');
+}
+
 export function nameFile(state: string, name: string): string {
-  const file = name.length <= LONGEST_NAME_FILE ? name : `=${createHash('sha256').update(name).digest('hex')}`;
+  const file = name.length <= LONGEST_NAME_FILE ? name : `=${sha256Hex(name)}`;
   return join(namesDir(state), file);
 }
 

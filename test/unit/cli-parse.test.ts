@@ -21,7 +21,6 @@ import {
 import {
   networkFilter,
   networkFilterFromFlags,
-  parseAddHost,
   parseEnv,
   parseEnvList,
   parseFilters,
@@ -29,6 +28,8 @@ import {
   parseLabels,
   type NetworkSummary,
 } from '../../src/cli/parse/options.js';
+// --add-host is parsed by the validator run and create share (ps and the other readers of options.ts never load it).
+import { parseExtraHost as parseAddHost } from '../../src/validate/extra-hosts.js';
 
 const pub = (
   proto: PublishSpec['proto'],

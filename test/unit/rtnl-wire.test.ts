@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import * as C from '../../src/kernel/rtnl-codec.js';
 import * as W from '../../src/kernel/rtnl-wire.js';
+import * as ifla from 'netlink/dist/rt/ifla.js';
 
 const hex = (b: Buffer) => b.toString('hex');
 
@@ -109,5 +110,36 @@ describe('rtnl-wire reads a link message as the package does', () => {
     const body = C.bytesOf(C.ifinfomsg({ index: 1 }), C.linkAttrs({ ifname: 'eth0' }));
     expect(() => W.linkIdentity(body.subarray(0, 10))).toThrow(RangeError);
     expect(() => W.linkIdentity(body.subarray(0, body.length - 6))).toThrow(RangeError);
+  });
+});
+
+describe('bridge ports are read as `bridge -d link show` reads them', () => {
+  it('asks with the link dumps the package builds', () => {
+    expect(hex(W.linkDumpBody(W.AF_BRIDGE))).toBe(hex(C.dumpBody(C.RTM.GETLINK, C.AF_BRIDGE)));
+    expect(hex(W.linkDumpBody(W.AF_UNSPEC))).toBe(hex(C.dumpBody(C.RTM.GETLINK, C.AF_UNSPEC)));
+  });
+
+  /** A port's message as the kernel sends it, its IFLA_PROTINFO nested (encoded by the package). */
+  const portMessage = (port: ifla.BridgePort) =>
+    C.bytesOf(C.ifinfomsg({ family: C.AF_BRIDGE, index: 6 }), C.linkAttrs({ ifname: 'veth1ae47b0', master: 4, mtu: 1500 }), C.nested(12, ifla.formatBridgePort(port)));
+
+  it.each([
+    [{ state: 3, mode: 1, learning: 1, unicastFlood: 1, isolated: Buffer.from([0]) }, { state: 'forwarding', hairpin: true, learning: true, flood: true, isolated: false }],
+    [{ state: 0, mode: 0, learning: 0, unicastFlood: 0, isolated: Buffer.from([1]) }, { state: 'disabled', hairpin: false, learning: false, flood: false, isolated: true }],
+    [{ state: 4, priority: 32, cost: 2 }, { state: 'blocking', hairpin: false, learning: true, flood: true, isolated: false }],
+    [{}, { hairpin: false, learning: true, flood: true, isolated: false }],
+  ])('port flags %o', (port, flags) => {
+    expect(W.decodeBridgePort(portMessage(port))).toEqual({ index: 6, ifname: 'veth1ae47b0', masterIndex: 4, ...flags });
+  });
+
+  it('reads an IFLA_PROTINFO that is not nested as the old one-byte STP state', () => {
+    const old = C.bytesOf(C.ifinfomsg({ family: C.AF_BRIDGE, index: 6 }), C.linkAttrs({ ifname: 'p' }), (out) => out.push(12, Buffer.from([2])));
+    expect(W.decodeBridgePort(old)).toEqual({ index: 6, ifname: 'p', state: 'learning', hairpin: false, learning: true, flood: true, isolated: false });
+  });
+
+  it('rejects a message cut short', () => {
+    const m = portMessage({ state: 3 });
+    expect(() => W.decodeBridgePort(m.subarray(0, 10))).toThrow(RangeError);
+    expect(() => W.decodeBridgePort(m.subarray(0, m.length - 3))).toThrow(RangeError);
   });
 });

@@ -1,15 +1,9 @@
 // plumb exec, ps, port, stop, start, restart, rm, inspect
 import type { Command } from 'commander';
-import {
-  execIn,
-  removeContainers,
-  restartContainers,
-  startContainers,
-  stopContainers,
-} from '../../engine/containers/lifecycle.js';
 import { PlumbError } from '../../engine/core/errors.js';
 import { liveContainer } from '../../engine/system/queries.js';
 import { findContainer } from '../../store/store.js';
+import { compareCodeUnits } from '../../store/order.js';
 import type { ContainerRecord, StoreData } from '../../store/model.js';
 import { type ContainerSummary, containerFilterFromFlags } from '../parse/container-filter.js';
 import { displayablePorts, formatPortLines, formatPortQuery, parsePortArg, noPublicPortError } from '../format/ports.js';
@@ -20,7 +14,13 @@ import { renderInspect } from '../format/inspect.js';
 import { openContext, out } from '../output.js';
 import { parseEnvList } from '../parse/options.js';
 import { flagValueError, goQuote } from '../parse/errors.js';
-import { containerInspectJson, networkInspectJson } from './inspect.js';
+
+/**
+ * The engine's container operations, loaded by the commands that change
+ * containers: evaluating them (drivers, addressing) cost ps, port and inspect,
+ * which only read the store, several ms each.
+ */
+const lifecycle = () => import('../../engine/containers/lifecycle.js');
 
 function report(done: string[], errors: string[]): number {
   for (const d of done) out(d);
@@ -36,7 +36,7 @@ export async function exec(container: string, command: string[], o: { interactiv
       const i = kv.indexOf('=');
       if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);
     }
-    return await execIn(ctx, container, command, !!o.interactive, env, !!o.detach);
+    return await (await lifecycle()).execIn(ctx, container, command, !!o.interactive, env, !!o.detach);
   } finally {
     ctx.close();
   }
@@ -106,7 +106,7 @@ export async function ps(o: PsOptions, cmd: Command): Promise<number> {
     const data = ctx.store.read();
     const everyone = Object.values(data.containers)
       .map(liveState)
-      .sort((a, b) => b.created.localeCompare(a.created));
+      .sort((a, b) => compareCodeUnits(b.created, a.created));
     const keep = containerFilterFromFlags(o.filter, everyone.map((c) => summary(c, data)));
     // -n N and -l look at the newest containers whatever their state, as Docker's do.
     const last = o.latest ? 1 : o.last !== undefined ? Number(o.last) : -1;
@@ -197,7 +197,7 @@ export async function stop(refs: string[], o: { time: string }, cmd: Command): P
   const timeout = seconds(o.time);
   const ctx = await openContext(cmd, true, 'plumb stop');
   try {
-    const { done, errors } = await stopContainers(ctx, refs, timeout);
+    const { done, errors } = await (await lifecycle()).stopContainers(ctx, refs, timeout);
     return report(done, errors);
   } finally {
     ctx.close();
@@ -208,7 +208,7 @@ export async function restart(refs: string[], o: { time: string }, cmd: Command)
   const timeout = seconds(o.time);
   const ctx = await openContext(cmd, true, 'plumb restart');
   try {
-    const { done, errors } = await restartContainers(ctx, refs, timeout);
+    const { done, errors } = await (await lifecycle()).restartContainers(ctx, refs, timeout);
     return report(done, errors);
   } finally {
     ctx.close();
@@ -218,7 +218,7 @@ export async function restart(refs: string[], o: { time: string }, cmd: Command)
 export async function start(refs: string[], _o: unknown, cmd: Command): Promise<number> {
   const ctx = await openContext(cmd, true, 'plumb start');
   try {
-    const { done, errors } = await startContainers(ctx, refs);
+    const { done, errors } = await (await lifecycle()).startContainers(ctx, refs);
     return report(done, errors);
   } finally {
     ctx.close();
@@ -228,7 +228,7 @@ export async function start(refs: string[], _o: unknown, cmd: Command): Promise<
 export async function remove(refs: string[], o: { force?: boolean }, cmd: Command): Promise<number> {
   const ctx = await openContext(cmd, true, 'plumb rm');
   try {
-    const { done, errors } = await removeContainers(ctx, refs, !!o.force);
+    const { done, errors } = await (await lifecycle()).removeContainers(ctx, refs, !!o.force);
     return report(done, errors);
   } finally {
     ctx.close();
@@ -244,6 +244,8 @@ export async function inspect(refs: string[], o: { format?: string; type?: strin
     const data = ctx.store.read();
     const items: unknown[] = [];
     const missing: string[] = [];
+    // Loaded here, not with ps and port: what inspect shows pulls in the firewall's and the drivers' modules.
+    const { containerInspectJson, networkInspectJson } = await import('./inspect.js');
     const { Facts } = await import('../../doctor/facts.js');
     const facts = new Facts(ctx, data);
     for (const ref of refs) {

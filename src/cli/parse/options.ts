@@ -43,12 +43,6 @@ export function parseAuxAddresses(values: readonly string[]): Record<string, str
 }
 
 /**
- * `--add-host name:ip` (split at the first ':' so IPv6 works), with Docker's
- * texts `bad format for add-host: "x"` and `invalid IP address in add-host: "x"`.
- */
-export { parseExtraHost as parseAddHost, type ExtraHost } from '../../validate/extra-hosts.js';
-
-/**
  * One `-e` value. `K=V` is kept as is; `K` alone takes K's value from `env`
  * when it is set there (`K=value`) and stays `K` otherwise.
  * Error: `invalid environment variable: =x`.

@@ -14,7 +14,7 @@ const DEFAULT_MTU = 1500;
 async function network(f: Facts, record: NetworkRecord): Promise<HopResult[]> {
   const net = requireBridge(record);
   if (!net.ipam) return [];
-  const h = await f.host();
+  const h = await f.hostLinks();
   const name = net.bridge;
   const hop = name;
   const object = `bridge ${name}`;
@@ -47,7 +47,7 @@ async function endpoint(f: Facts, e: EndpointHop): Promise<HopResult[]> {
   const inside = sandboxInterface(f, e, mtu);
   const out = [...inside.results];
   if (!ep.hostVeth) return out;
-  const h = await f.host();
+  const h = await f.hostLinks();
   const veth = ep.hostVeth;
   const hop = `${veth} (${c.name} ${ep.ifname})`;
   const object = `veth ${veth}`;

@@ -17,7 +17,7 @@ function usersOf(f: Facts, net: NetworkRecord): ContainerRecord[] {
 export async function networkKernelView(f: Facts, net: NetworkRecord): Promise<Record<string, unknown> | undefined> {
   const hops = hopsFor(net.driver);
   if (!hops || (net.driver !== 'bridge' && net.driver !== 'macvlan')) return undefined;
-  const h = await f.host();
+  const h = await f.hostLinks();
   const results = [...(await hops.network(f, net))];
   const endpoints: Record<string, unknown> = {};
   const mtu = await hops.mtu(f, net);

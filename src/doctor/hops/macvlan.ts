@@ -10,13 +10,13 @@ import { sandboxInterface } from './common.js';
 import type { DriverHops, EndpointHop } from './types.js';
 
 async function parentMtu(f: Facts, net: MacvlanNetwork): Promise<number> {
-  const h = await f.host();
+  const h = await f.hostLinks();
   return (net.mtu ?? h.links.find((l) => l.name === net.parent)?.mtu) || 1500;
 }
 
 async function network(f: Facts, record: NetworkRecord): Promise<HopResult[]> {
   const net = requireMacvlan(record);
-  const h = await f.host();
+  const h = await f.hostLinks();
   const hop = `${net.name} parent ${net.parent}`;
   const object = `link ${net.parent}`;
   const link = h.links.find((l) => l.name === net.parent);

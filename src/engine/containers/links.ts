@@ -8,6 +8,7 @@ import { bridgeNetwork } from '../../drivers/records.js';
 import type { FirewallLink } from '../../firewall/index.js';
 import type { ContainerRecord, EndpointRecord, StoreData } from '../../store/model.js';
 import { containersWhere, findContainer, findNetwork } from '../../store/store.js';
+import { compareCodeUnits } from '../../store/order.js';
 import { PlumbError } from '../core/errors.js';
 
 /** Whether c's links are legacy ones: it was started on the default bridge (Docker decides by its network mode). */
@@ -27,7 +28,7 @@ export function exposedPorts(t: ContainerRecord): Array<{ proto: 'tcp' | 'udp'; 
   const seen = new Map<string, { proto: 'tcp' | 'udp'; port: number }>();
   for (const e of t.expose) seen.set(`${e.port}/${e.proto}`, { proto: e.proto, port: e.port });
   for (const p of t.publish) seen.set(`${p.containerPort}/${p.proto}`, { proto: p.proto, port: p.containerPort });
-  return [...seen.values()].sort((a, b) => a.port - b.port || a.proto.localeCompare(b.proto));
+  return [...seen.values()].sort((a, b) => a.port - b.port || compareCodeUnits(a.proto, b.proto));
 }
 
 /** Docker's variable prefix for an alias: upper case, '-' as '_'. */

@@ -15,7 +15,8 @@ import { detachEndpoint } from '../networks/endpoints.js';
 import { releaseSandboxDns } from '../networks/resolver-sockets.js';
 import { sandboxFiles } from './etc-files.js';
 import { involvedInLinks } from './links.js';
-import { endProcesses, mainAlive } from './processes.js';
+import { endProcesses } from './processes.js';
+import { hasEnded } from './ended.js';
 import { destroySandbox } from './sandbox.js';
 
 /** Files of a container: its directory (log) in the state, its /etc files in the run directory (the monitor's are in processes.ts, monitorFiles). */
@@ -49,18 +50,7 @@ export async function stopInPlace(ctx: Context, data: StoreData, c: ContainerRec
   if (hadPorts || involvedInLinks(data, c)) await Transaction.run('firewall', (tx) => syncFirewall(ctx, data, tx, `withdraw ${c.name}'s published ports`));
 }
 
-/**
- * Whether a container recorded as running has in fact ended: its main
- * process (COMMAND or the holder) is gone (a zombie or a reused PID counts as
- * gone), or it has no process (a record from before every container had one)
- * and its sandbox namespace is no longer mounted (a reboot, or a crash that
- * unmounted it): nothing holds its network stack any more.
- */
-export function hasEnded(c: ContainerRecord): boolean {
-  if (c.state !== 'running') return false;
-  if (c.pid) return !mainAlive(c);
-  return !!c.sandbox?.netns && !isNamespaceFile(c.sandbox.netns);
-}
+export { hasEnded };
 
 /**
  * Containers that ended on their own (hasEnded): tear their sandboxes down,

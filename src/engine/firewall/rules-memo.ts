@@ -21,7 +21,6 @@
 // store lock; it names the boot and the namespace it was taken in.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { simulateRestore, simulatesExactly } from '../../firewall/simulate.js';
 import { iptablesBackend, restoreCommits } from '../../kernel/iptables.js';
 import { netnsIdentity, nftablesGeneration } from '../../kernel/nftables-generation.js';
 
@@ -46,10 +45,18 @@ function usesNftables(): Promise<boolean> {
  * and every table it names exists already (a table iptables-nft creates comes
  * with built-in chains the text does not name; the next operation reads them).
  */
-function followsExactly(before: string, text: string): boolean {
+function followsExactly(sim: Simulation, before: string, text: string): boolean {
   const tables = new Set([...before.matchAll(/^\*(\S+)/gm)].map((m) => m[1]));
-  return simulatesExactly(text) && [...text.matchAll(/^\*(\S+)/gm)].every((m) => tables.has(m[1]));
+  return sim.simulatesExactly(text) && [...text.matchAll(/^\*(\S+)/gm)].every((m) => tables.has(m[1]));
 }
+
+type Simulation = typeof import('../../firewall/simulate.js');
+/**
+ * The rule simulation (and with it the rule parser and the address library),
+ * loaded by the first apply: every command makes a memo with its context,
+ * and those that never apply rules (ps, port, inspect) need none of it.
+ */
+const simulation = (): Promise<Simulation> => import('../../firewall/simulate.js');
 
 export class RulesMemo {
   /** What this process knows: rules read or memorised, and their generation. */
@@ -109,12 +116,13 @@ export class RulesMemo {
     const before = this.known;
     this.known = undefined;
     const start = before ? await this.now() : undefined;
-    const exact = !!(before && start && start.identity === before.identity && start.generation === before.generation && followsExactly(before.rules, text));
+    const sim = before && start ? await simulation() : undefined;
+    const exact = !!(sim && before && start && start.identity === before.identity && start.generation === before.generation && followsExactly(sim, before.rules, text));
     await apply();
     if (!exact) return;
     const end = await this.now();
     if (!end || end.identity !== before!.identity || end.generation !== ((before!.generation + restoreCommits(text)) >>> 0)) return;
-    this.known = { ...end, rules: simulateRestore(before!.rules, text) };
+    this.known = { ...end, rules: sim!.simulateRestore(before!.rules, text) };
     this.store(this.known);
   }
 

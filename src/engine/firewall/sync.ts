@@ -4,6 +4,7 @@
 // a built-in chain that is missing. That makes each apply idempotent, and
 // repairs rules a firewall reload wiped.
 import { containersWhere } from '../../store/store.js';
+import { compareCodeUnits } from '../../store/order.js';
 import { buildRules, forwardPolicyOf, forwardPolicyText, updateText, type FirewallState } from '../../firewall/index.js';
 import { simulateRestore } from '../../firewall/simulate.js';
 import { bridgeNetwork } from '../../drivers/records.js';
@@ -17,7 +18,7 @@ export function firewallState(data: StoreData): FirewallState {
   const networks = Object.values(data.networks)
     .flatMap((n) => bridgeNetwork(n) ?? [])
     .filter((n) => traitsOf(n).routesThroughHost && n.ipam)
-    .sort((a, b) => a.created.localeCompare(b.created))
+    .sort((a, b) => compareCodeUnits(a.created, b.created))
     .map((n) => ({
       id: n.id,
       name: n.name,

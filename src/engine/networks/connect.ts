@@ -10,7 +10,7 @@
 //     order (default-route.ts, the one rule check follows too); when the
 //     network holding it is disconnected, the next one in that order takes it over.
 import type { DnsTarget } from '../../firewall/sandbox-dns.js';
-import { applySandboxDns } from '../firewall/sandbox-dns.js';
+import { applySandboxDns, readSandboxNat } from '../firewall/sandbox-dns.js';
 import { configuredPort, ensureResolver, releaseInSandbox, resolverStatus } from '../../dns/service.js';
 import { resolverPath } from '../../dns/sandbox-path.js';
 import { listenInside } from './resolver-sockets.js';
@@ -62,7 +62,7 @@ export function dnsTarget(data: StoreData, c: ContainerRecord, port: number): Dn
  * own sockets inside the sandbox (dns/sandbox-path.ts). `tx`: a start or
  * connect that may still roll back, taking those sockets back with it.
  */
-export async function syncSandboxDns(ctx: Context, data: StoreData, c: ContainerRecord, ns: Netns, fresh: boolean, tx?: Transaction): Promise<void> {
+export async function syncSandboxDns(ctx: Context, data: StoreData, c: ContainerRecord, ns: Netns, fresh: boolean, tx?: Transaction, natRules?: Promise<string>): Promise<void> {
   if (!c.embeddedDns) return;
   const path = resolverPath(data, c);
   // Off the inside path (a bridge joined, or no named network left): the resolver lets go of the sandbox.
@@ -74,9 +74,9 @@ export async function syncSandboxDns(ctx: Context, data: StoreData, c: Container
     );
   }
   const port = ctx.dryRun ? configuredPort() : (await ensureResolver(ctx.paths)).port;
-  if (path !== 'inside') return applySandboxDns(ctx, ns, c.name, dnsTarget(data, c, port), fresh);
+  if (path !== 'inside') return applySandboxDns(ctx, ns, c.name, dnsTarget(data, c, port), fresh, natRules);
   // A sandbox that had a gateway path keeps nat rules: emptied, so 127.0.0.11 is no longer sent away.
-  if (!fresh) await applySandboxDns(ctx, ns, c.name, undefined, false);
+  if (!fresh) await applySandboxDns(ctx, ns, c.name, undefined, false, natRules);
   await listenInside(ctx, c);
   tx?.onRollback('resolver sockets in the sandbox', () => releaseInSandbox(ctx.paths, c.id));
 }
@@ -141,6 +141,8 @@ export async function connectContainer(ctx: Context, req: ConnectRequest): Promi
 async function joinRunning(ctx: Context, data: StoreData, c: ContainerRecord, net: NetworkRecord, spec: NetworkSpec, tx: Transaction): Promise<void> {
   const ns = ctx.openNs(c.sandbox!.netns!, c.name);
   const before = defaultRouteEndpoint(data, c);
+  // The sandbox's nat rules are read (an iptables-save) while the endpoint is made.
+  const natRules = c.embeddedDns || hasEmbeddedNames(net) ? readSandboxNat(ctx, ns) : undefined;
   await attachEndpoint(ctx, data, c, tx, spec, ns, false);
   const after = defaultRouteEndpoint(data, c);
   if (after && after !== before) {
@@ -165,7 +167,7 @@ async function joinRunning(ctx: Context, data: StoreData, c: ContainerRecord, ne
   tx.onRollback('resolver choice', () => {
     c.embeddedDns = hadDns;
   });
-  await syncSandboxDns(ctx, data, c, ns, false, tx);
+  await syncSandboxDns(ctx, data, c, ns, false, tx, natRules);
   writeEtcFiles(ctx, data, c);
   refreshLinkers(ctx, data, c);
   await syncFirewall(ctx, data, tx, `${c.name} joins ${net.name}`);
@@ -189,6 +191,8 @@ export async function disconnectContainer(ctx: Context, req: DisconnectRequest):
     if (c.state === 'running' && ep && c.sandbox?.netns) {
       const ns = ctx.openNs(c.sandbox.netns, c.name);
       const before = defaultRouteEndpoint(data, c);
+      // The sandbox's nat rules are read (an iptables-save) while the veth's deletion waits on the kernel.
+      const natRules = c.embeddedDns ? readSandboxNat(ctx, ns) : undefined;
       try {
         await detachEndpoint(ctx, data, c, net, ep);
       } catch (err) {
@@ -207,7 +211,7 @@ export async function disconnectContainer(ctx: Context, req: DisconnectRequest):
             rtnl.replaceRoute({ dst: 'default', via: nextEp.gateway!, dev: nextEp.ifname }, `${net.name} held the default route; ${data.networks[nextEp.networkId]!.name} takes it over`),
           );
         }
-        await syncSandboxDns(ctx, data, c, ns, false);
+        await syncSandboxDns(ctx, data, c, ns, false, undefined, natRules);
         writeEtcFiles(ctx, data, c);
         refreshLinkers(ctx, data, c);
         await syncFirewall(ctx, data, tx, `${c.name} leaves ${net.name}`);

@@ -320,7 +320,7 @@ const portsOfCheck = new WeakMap<LinkInfo[], Promise<BridgePort[]>>();
 function portsFor(ctx: Context, hostLinks: LinkInfo[]): Promise<BridgePort[]> {
   let p = portsOfCheck.get(hostLinks);
   if (!p) {
-    p = bridgePorts(ctx.hostNs()).catch(() => []);
+    p = bridgePorts(ctx.hostRtnl()).catch(() => []);
     portsOfCheck.set(hostLinks, p);
   }
   return p;

@@ -1,6 +1,6 @@
 // Read-only questions the CLI asks about what exists, answered from the store
 // and the kernel, so that the CLI itself never reaches into kernel/.
-import { hasEnded } from '../containers/teardown.js';
+import { hasEnded } from '../containers/ended.js';
 import type { ContainerRecord } from '../../store/model.js';
 import { summarizeStore } from './summary.js';
 import type { Context } from '../core/context.js';
