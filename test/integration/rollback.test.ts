@@ -4,7 +4,7 @@
 // failure the lab host must look exactly as before (links, addresses, routes,
 // iptables-save, namespace files, ip_forward) and the store must not know the
 // object.
-import { readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Lab } from '../helpers/lab.js';
@@ -20,14 +20,25 @@ afterAll(async () => {
   await lab.teardown();
 });
 
-/** Names in the store, read from its file (plumb's read commands may create the built-in networks). */
+/**
+ * Names in the store, read from its files (plumb's read commands may create
+ * the built-in networks): networks from store.json, containers from their
+ * own records and the name index.
+ */
 function stored(kind: 'networks' | 'containers'): string[] {
-  try {
-    const data = JSON.parse(readFileSync(join(lab.root, 'lib', 'store.json'), 'utf8'));
-    return Object.values(data[kind] as Record<string, { name: string }>).map((x) => x.name);
-  } catch {
-    return [];
+  const lib = join(lab.root, 'lib');
+  if (kind === 'networks') {
+    try {
+      const data = JSON.parse(readFileSync(join(lib, 'store.json'), 'utf8')) as { networks: Record<string, { name: string }> };
+      return Object.values(data.networks).map((x) => x.name);
+    } catch {
+      return [];
+    }
   }
+  const records = join(lib, 'records');
+  const named = existsSync(records) ? readdirSync(records).filter((f) => f.endsWith('.json')).map((f) => (JSON.parse(readFileSync(join(records, f), 'utf8')) as { name: string }).name) : [];
+  const indexed = existsSync(join(lib, 'names')) ? readdirSync(join(lib, 'names')).filter((f) => !f.startsWith('.')) : [];
+  return [...new Set([...named, ...indexed])];
 }
 
 /** Fails `args` at step 1, 2, ... until it succeeds; returns how many steps it has. */
@@ -59,6 +70,8 @@ describe('failure injection', () => {
     );
     // sandbox netns, registration, uts, lo, ipv6, veth, plug, configure, firewall, process at least
     expect(steps).toBeGreaterThanOrEqual(9);
+    // The store check above can see a container: here it does.
+    expect(stored('containers')).toContain('rb');
     expect((await lab.plumbOk(['inspect', '-f', '{{.NetworkSettings.Networks.rbnet.IPAddress}}', 'rb'])).trim()).toBe('10.88.0.2');
     await lab.plumbOk(['rm', '-f', 'rb']);
   });
@@ -80,5 +93,31 @@ describe('failure injection', () => {
     );
     await lab.plumbOk(['rm', '-f', 'mv']);
     await lab.plumbOk(['network', 'rm', 'rbmac']);
+  });
+
+  it('network rm whose iptables-restore fails after the bridge went: the network stays, bridge and address built again', async () => {
+    await lab.plumbOk(['network', 'create', '--subnet', '10.89.0.0/24', 'rbdoomed']);
+    const id = (await lab.plumbOk(['network', 'inspect', '-f', '{{.Id}}', 'rbdoomed'])).trim();
+    const bridge = `br-${id.slice(0, 12)}`;
+    const before = hostState(lab);
+    // An iptables-restore that refuses the batch withdrawing rbdoomed's rules, and runs the real one otherwise.
+    const real = ['/usr/sbin/iptables-restore', '/sbin/iptables-restore'].find((p) => existsSync(p))!;
+    const bin = join(lab.root, 'failing-restore');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(
+      join(bin, 'iptables-restore'),
+      `#!/bin/sh\ninput=$(cat)\ncase "$input" in *"plumb: network rbdoomed"*) echo "injected: restore refused" >&2; exit 1;; esac\nprintf '%s\\n' "$input" | exec ${real} "$@"\n`,
+    );
+    chmodSync(join(bin, 'iptables-restore'), 0o755);
+    const r = await lab.plumb(['network', 'rm', 'rbdoomed'], { env: { PATH: `${bin}:${process.env.PATH}` } });
+    expect(r.code, r.stderr).not.toBe(0);
+    expect(r.stderr).toContain('injected: restore refused');
+    expect(r.stderr).not.toContain('rollback failed');
+    expect(stored('networks')).toContain('rbdoomed');
+    // The bridge was deleted while the restore ran; its undo built it again, as network create had.
+    expect(hostState(lab)).toEqual(before);
+    expect(lab.ipJson<Array<{ ifname: string }>>(['link', 'show', bridge])[0]!.ifname).toBe(bridge);
+    expect((await lab.plumb(['system', 'check'])).stdout).toBe('ok: the kernel matches the store\n');
+    await lab.plumbOk(['network', 'rm', 'rbdoomed']);
   });
 });

@@ -180,7 +180,12 @@ export async function removeNetworks(ctx: Context, refs: string[]): Promise<{ re
           // The network's kernel objects go while iptables-restore withdraws its rules: both wait
           // for RCU grace periods (a restore that deletes rules, a bridge's removal), and waiting
           // at the same time costs one wait instead of two. The narration keeps the order rules, then bridge.
-          await syncFirewall(ctx, data, tx, `remove the firewall rules of ${net.name}`, undefined, () => driverFor(net.driver).deleteNetwork(driverEnv(ctx), net));
+          const driver = driverFor(net.driver);
+          await syncFirewall(ctx, data, tx, `remove the firewall rules of ${net.name}`, undefined, async () => {
+            await driver.deleteNetwork(driverEnv(ctx), net);
+            // The restore can still fail after this: the network then stays, so its kernel objects are built again as its create built them.
+            tx.onRollback('network kernel objects', () => Transaction.run('network rm undo', (undo) => driver.createNetwork(driverEnv(ctx), undo, net)));
+          });
         });
         commit();
         removed.push(ref);
