@@ -8,15 +8,16 @@
 // native socket binding and the generic-netlink and wireless tables).
 //
 // What the package cannot say is written by hand next to where it is used:
-// the NLA_F_NESTED flag (its attribute stream never sets it, and a bridge
-// reads an IFLA_PROTINFO without it as the old one-byte STP state), and the
-// veth peer (rtnl.ts), whose VETH_INFO_PEER holds a whole ifinfomsg before
-// the peer's attributes.
+// the NLA_F_NESTED flag (its attribute stream never sets it). The requests
+// a container's start sends (veth pair, bridge port flags, addresses,
+// routes, link lookups) are rtnl-wire.ts's, encoded without the package;
+// test/unit/rtnl-wire.test.ts holds them byte-equal to what the package's
+// formatters make.
 import { AttrStream, getU32, putU32, readS32, readU16, writeU16, type StreamData } from 'netlink/dist/structs.js';
 import * as rt from 'netlink/dist/rt/gen_structs.js';
 import * as ifla from 'netlink/dist/rt/ifla.js';
-import { formatIpv4, ipv4BroadcastOf, ipv4Bytes, ipv4FromBytes, isIpv4, parseIpv4Prefix } from '../net/address.js';
-import { AF_BRIDGE, AF_INET, AF_UNSPEC, SCOPES, macBytes, type Cidr, type ScopeName } from './rtnl-wire.js';
+import { ipv4Bytes, ipv4FromBytes } from '../net/address.js';
+import { AF_BRIDGE, AF_INET, AF_UNSPEC, SCOPES, macBytes, type ScopeName } from './rtnl-wire.js';
 
 // The values that need no formatter are rtnl-wire.ts's (it loads no package): one definition of each.
 export { AF_BRIDGE, AF_INET, AF_UNSPEC, NLMSG_DONE, NLMSG_ERROR, NLM_F, SCOPES, broadcastOf, macBytes, parseCidr } from './rtnl-wire.js';
@@ -40,13 +41,9 @@ export const RTM = {
 } as const;
 
 const NLA_F_NESTED = 0x8000;
-const IFLA_PROTINFO = 12;
 const IFLA_LINKINFO = 18;
 
 export const RT_TABLE_MAIN = 254;
-/** What `ip route add` marks its routes with (not printed by `ip route`). */
-export const RTPROT_BOOT = 3;
-export const RTN_UNICAST = 1;
 const RTNH_F_ONLINK = 4;
 const RTM_F_CLONED = 0x200;
 
@@ -194,83 +191,7 @@ export function macvlanData(mode: MacvlanMode): StreamData {
   return ifla.formatMacvlan({ mode: MACVLAN_MODES[mode] });
 }
 
-export interface BridgePortChange {
-  hairpin?: boolean;
-  learning?: boolean;
-  flood?: boolean;
-  isolated?: boolean;
-}
-
-/** IFLA_PROTINFO for a bridge port, flagged nested (see the top of this file). */
-export function brportProtinfo(c: BridgePortChange): StreamData {
-  return nested(
-    IFLA_PROTINFO,
-    ifla.formatBridgePort({
-      mode: u8flag(c.hairpin),
-      learning: u8flag(c.learning),
-      unicastFlood: u8flag(c.flood),
-      isolated: c.isolated === undefined ? undefined : Buffer.from([c.isolated ? 1 : 0]),
-    }),
-  );
-}
-
-// ---- address, route and neighbour requests ---------------------------------
-
-/**
- * RTM_NEWADDR / RTM_DELADDR body, as `ip addr add X/n brd + dev D` sends it:
- * IFA_LOCAL and IFA_ADDRESS both the address, IFA_BROADCAST when given.
- */
-export function addrBody(index: number, c: Cidr, broadcast?: string): Buffer {
-  const local = ipv4Bytes(c.address);
-  // Like iproute2: loopback addresses get host scope, everything else global.
-  const scope = local[0] === 127 ? SCOPES.host : SCOPES.global;
-  return bytesOf(
-    rt.formatAddress({ family: AF_INET, prefixlen: c.prefixLen, scope, index }),
-    rt.formatAddressAttrs({ local, address: local, broadcast: broadcast === undefined ? undefined : ipv4Bytes(broadcast) }),
-  );
-}
-
-export interface RouteBody {
-  /** null: the default route. */
-  dst: Cidr | null;
-  via?: string;
-  oif?: number;
-  src?: string;
-  scope?: ScopeName;
-  metric?: number;
-  onlink?: boolean;
-  /** Deletes match loosely (any scope, type, protocol), like `ip route del`. */
-  forDelete?: boolean;
-}
-
-/** RTM_NEWROUTE / RTM_DELROUTE body for the main IPv4 table, with iproute2's defaults. */
-export function routeBody(r: RouteBody): Buffer {
-  let scope: number;
-  if (r.scope !== undefined) scope = SCOPES[r.scope];
-  else if (r.forDelete) scope = SCOPES.nowhere;
-  // A route with no gateway is directly on the link.
-  else scope = r.via === undefined ? SCOPES.link : SCOPES.global;
-  const head = rt.formatRoute({
-    family: AF_INET,
-    dstLen: r.dst?.prefixLen ?? 0,
-    table: RT_TABLE_MAIN,
-    // Zero fields are left zero (formatRoute writes only what is set): a delete matches any protocol and type.
-    protocol: r.forDelete ? undefined : rt.RouteProtocol.BOOT,
-    scope,
-    type: r.forDelete ? undefined : rt.RouteType.UNICAST,
-    flags: r.onlink ? rt.parseRouteFlags(RTNH_F_ONLINK) : {},
-  });
-  return bytesOf(
-    head,
-    rt.formatRouteAttrs({
-      dst: r.dst && r.dst.prefixLen > 0 ? ipv4Bytes(r.dst.address) : undefined,
-      gateway: r.via === undefined ? undefined : ipv4Bytes(r.via),
-      oif: r.oif,
-      prefsrc: r.src === undefined ? undefined : ipv4Bytes(r.src),
-      priority: r.metric,
-    }),
-  );
-}
+// ---- neighbour requests ----------------------------------------------------
 
 /** RTM_NEWNEIGH / RTM_DELNEIGH body for an IPv4 neighbour (ARP entry). */
 export function neighBody(index: number, ip: string, lladdr?: string): Buffer {
@@ -296,11 +217,6 @@ export function fdbBody(index: number, mac: string, self: boolean, dst?: string)
     }),
     rt.formatNeighborAttrs({ lladdr: macBytes(mac), dst: dst === undefined ? undefined : ipv4Bytes(dst) }),
   );
-}
-
-/** Body of an RTM_GETLINK for one link, by name or by index, without statistics. */
-export function getLinkBody(which: { name?: string; index?: number }): Buffer {
-  return bytesOf(ifinfomsg({ index: which.index }), ifla.formatLinkAttrs({ ifname: which.name }), skipStatsAttr());
 }
 
 /** Header-only body for a dump of one family (struct size depends on the message). */

@@ -220,7 +220,7 @@ export class Rtnl {
     if (!this.sock) return undefined;
     let msgs: NetlinkMessage[];
     try {
-      msgs = await this.exchange(C.RTM.GETLINK, C.getLinkBody({ name }), 0, `look up link ${name}`);
+      msgs = await this.exchange(C.RTM.GETLINK, W.getLinkBody({ name }), 0, `look up link ${name}`);
     } catch (err) {
       if (isErrno(err, 'ENODEV')) {
         this.indexes.delete(name);
@@ -725,7 +725,7 @@ export class Rtnl {
 
   private async nameOf(index: number): Promise<string | undefined> {
     try {
-      const msgs = await this.exchange(C.RTM.GETLINK, C.getLinkBody({ index }), 0, `look up link ${index}`);
+      const msgs = await this.exchange(C.RTM.GETLINK, W.getLinkBody({ index }), 0, `look up link ${index}`);
       const reply = msgs.find((m) => m.type === C.RTM.NEWLINK);
       return reply ? C.decodeLink(reply.data).name : undefined;
     } catch (err) {

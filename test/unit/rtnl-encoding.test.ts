@@ -1,6 +1,7 @@
 // Wire encoding of rtnetlink requests (src/kernel/rtnl-codec.ts, built on the
-// netlink package's rt formatters), checked by parsing the bytes back with
-// the package's parsers, and against the bytes iproute2 sends.
+// netlink package's rt formatters, and src/kernel/rtnl-wire.ts for the
+// requests a container's start sends), checked by parsing the bytes back
+// with the package's parsers, and against the bytes iproute2 sends.
 import { describe, expect, it } from 'vitest';
 import nl from 'netlink';
 import {
@@ -10,17 +11,13 @@ import {
   NTF_SELF,
   NUD_NOARP,
   NUD_PERMANENT,
-  RTPROT_BOOT,
   RT_TABLE_MAIN,
-  addrBody,
   broadcastOf,
-  brportProtinfo,
   bytesOf,
   decodeLink,
   decodeNeigh,
   decodeRoute,
   fdbBody,
-  getLinkBody,
   ifinfomsg,
   linkBody,
   linkAttrs,
@@ -32,9 +29,14 @@ import {
   nested,
   nudNames,
   parseCidr,
-  routeBody,
   vxlanData,
 } from '../../src/kernel/rtnl-codec.js';
+import { addrBody, bridgePortBody, getLinkBody, routeBody } from '../../src/kernel/rtnl-wire.js';
+
+/** What `ip route add` marks its routes with. */
+const RTPROT_BOOT = 3;
+/** A bridge port's request without its ifinfomsg (16 bytes): the attributes alone. */
+const portAttrs = (change: Parameters<typeof bridgePortBody>[1]) => bridgePortBody(0, change).subarray(16);
 
 /** Top-level attributes of a buffer, by type; keeps the raw type word too (for the nested flag). */
 function attrsOf(b: Buffer): Map<number, { data: Buffer; nested: boolean }> {
@@ -128,7 +130,7 @@ describe('link requests', () => {
   });
 
   it('marks IFLA_PROTINFO nested and encodes only the port flags asked for', () => {
-    const top = attrsOf(bytesOf(brportProtinfo({ hairpin: true, learning: false })));
+    const top = attrsOf(portAttrs({ hairpin: true, learning: false }));
     const p = top.get(12)!;
     expect(p.nested).toBe(true);
     const port = nl.ifla.parseBridgePort(p.data);
@@ -136,7 +138,7 @@ describe('link requests', () => {
     expect(port.learning).toBe(0);
     expect(port.unicastFlood).toBeUndefined();
     expect(port.isolated).toBeUndefined();
-    expect(nl.ifla.parseBridgePort(attrsOf(bytesOf(brportProtinfo({ isolated: true, flood: false }))).get(12)!.data)).toMatchObject({ unicastFlood: 0, isolated: Buffer.from([1]) });
+    expect(nl.ifla.parseBridgePort(attrsOf(portAttrs({ isolated: true, flood: false })).get(12)!.data)).toMatchObject({ unicastFlood: 0, isolated: Buffer.from([1]) });
   });
 
   it('decodes a link reply', () => {

@@ -1,11 +1,15 @@
 // The hand-written encoder of a container start's rtnetlink requests
 // (src/kernel/rtnl-wire.ts) must send exactly what the netlink package's
-// formatters (src/kernel/rtnl-codec.ts) would: each request is encoded both
-// ways and the bytes compared, over the shapes plumb sends.
+// formatters would: each request is encoded both ways and the bytes
+// compared, over the shapes plumb sends. The package side is built here
+// (with rtnl-codec.ts's stream helpers) for the requests only rtnl-wire.ts
+// sends in the product.
 import { describe, expect, it } from 'vitest';
+import * as rt from 'netlink/dist/rt/gen_structs.js';
+import * as ifla from 'netlink/dist/rt/ifla.js';
 import * as C from '../../src/kernel/rtnl-codec.js';
 import * as W from '../../src/kernel/rtnl-wire.js';
-import * as ifla from 'netlink/dist/rt/ifla.js';
+import { ipv4Bytes } from '../../src/net/address.js';
 
 const hex = (b: Buffer) => b.toString('hex');
 
@@ -16,12 +20,70 @@ function packageVeth(v: W.VethRequest): Buffer {
   return C.linkBody(C.ifinfomsg({ up: v.up, changeUp: v.up }), C.linkAttrs({ ifname: v.name, mtu: v.mtu, master: v.master }), C.linkInfo('veth', data));
 }
 
+const u8flag = (v: boolean | undefined) => (v === undefined ? undefined : v ? 1 : 0);
+
+/** A bridge port's flags through the package: IFLA_PROTINFO (12), flagged nested. */
+function packageBridgePort(index: number, c: W.BridgePortChange): Buffer {
+  const protinfo = C.nested(
+    12,
+    ifla.formatBridgePort({
+      mode: u8flag(c.hairpin),
+      learning: u8flag(c.learning),
+      unicastFlood: u8flag(c.flood),
+      isolated: c.isolated === undefined ? undefined : Buffer.from([c.isolated ? 1 : 0]),
+    }),
+  );
+  return C.linkBody(C.ifinfomsg({ family: W.AF_BRIDGE, index }), protinfo);
+}
+
+/** An address request through the package, as `ip addr add X/n brd + dev D` sends it. */
+function packageAddr(index: number, c: W.Cidr, broadcast?: string): Buffer {
+  const local = ipv4Bytes(c.address);
+  const scope = local[0] === 127 ? W.SCOPES.host : W.SCOPES.global;
+  return C.bytesOf(
+    rt.formatAddress({ family: W.AF_INET, prefixlen: c.prefixLen, scope, index }),
+    rt.formatAddressAttrs({ local, address: local, broadcast: broadcast === undefined ? undefined : ipv4Bytes(broadcast) }),
+  );
+}
+
+/** A route request through the package, main table, with iproute2's defaults. */
+function packageRoute(r: W.RouteBody): Buffer {
+  let scope: number;
+  if (r.scope !== undefined) scope = W.SCOPES[r.scope];
+  else if (r.forDelete) scope = W.SCOPES.nowhere;
+  else scope = r.via === undefined ? W.SCOPES.link : W.SCOPES.global;
+  return C.bytesOf(
+    rt.formatRoute({
+      family: W.AF_INET,
+      dstLen: r.dst?.prefixLen ?? 0,
+      table: C.RT_TABLE_MAIN,
+      protocol: r.forDelete ? undefined : rt.RouteProtocol.BOOT,
+      scope,
+      type: r.forDelete ? undefined : rt.RouteType.UNICAST,
+      flags: r.onlink ? rt.parseRouteFlags(4 /* RTNH_F_ONLINK */) : {},
+    }),
+    rt.formatRouteAttrs({
+      dst: r.dst && r.dst.prefixLen > 0 ? ipv4Bytes(r.dst.address) : undefined,
+      gateway: r.via === undefined ? undefined : ipv4Bytes(r.via),
+      oif: r.oif,
+      prefsrc: r.src === undefined ? undefined : ipv4Bytes(r.src),
+      priority: r.metric,
+    }),
+  );
+}
+
+/** A link lookup through the package, without statistics. */
+function packageGetLink(which: { name?: string; index?: number }): Buffer {
+  return C.bytesOf(C.ifinfomsg({ index: which.index }), ifla.formatLinkAttrs({ ifname: which.name }), C.skipStatsAttr());
+}
+
 describe('rtnl-wire encodes what the netlink package encodes', () => {
   it('has the same constants', () => {
+    // The message types are the package's in rtnl-codec.ts.
     expect(W.RTM).toEqual(C.RTM);
-    expect(W.NLM_F).toEqual(C.NLM_F);
-    expect([W.NLMSG_ERROR, W.NLMSG_DONE, W.AF_INET, W.AF_BRIDGE, W.AF_UNSPEC]).toEqual([C.NLMSG_ERROR, C.NLMSG_DONE, C.AF_INET, C.AF_BRIDGE, C.AF_UNSPEC]);
-    expect(W.SCOPES).toEqual(C.SCOPES);
+    // The rest is defined once, in rtnl-wire.ts, and rtnl-codec.ts passes it on.
+    expect([C.NLM_F, C.NLMSG_ERROR, C.NLMSG_DONE, C.AF_INET, C.AF_BRIDGE, C.AF_UNSPEC, C.SCOPES]).toEqual([W.NLM_F, W.NLMSG_ERROR, W.NLMSG_DONE, W.AF_INET, W.AF_BRIDGE, W.AF_UNSPEC, W.SCOPES]);
+    expect([C.parseCidr, C.broadcastOf, C.macBytes]).toEqual([W.parseCidr, W.broadcastOf, W.macBytes]);
   });
 
   it.each([
@@ -46,12 +108,12 @@ describe('rtnl-wire encodes what the netlink package encodes', () => {
   it.each([{ hairpin: true }, { hairpin: false, learning: true }, { flood: false, isolated: true }, { hairpin: true, learning: false, flood: true, isolated: false }])(
     'bridge port %o',
     (change) => {
-      expect(hex(W.bridgePortBody(42, change))).toBe(hex(C.linkBody(C.ifinfomsg({ family: C.AF_BRIDGE, index: 42 }), C.brportProtinfo(change))));
+      expect(hex(W.bridgePortBody(42, change))).toBe(hex(packageBridgePort(42, change)));
     },
   );
 
   it.each([{ name: 'eth0' }, { name: 'plumb0' }, { index: 9 }, { name: 'veth1234567' }])('link lookup %o', (which) => {
-    expect(hex(W.getLinkBody(which))).toBe(hex(C.getLinkBody(which)));
+    expect(hex(W.getLinkBody(which))).toBe(hex(packageGetLink(which)));
   });
 
   it.each([
@@ -62,11 +124,8 @@ describe('rtnl-wire encodes what the netlink package encodes', () => {
     ['192.168.1.7', true],
   ] as const)('address %s (broadcast: %s)', (cidr, withBroadcast) => {
     const w = W.parseCidr(cidr);
-    const c = C.parseCidr(cidr);
-    expect(w).toEqual(c);
-    expect(W.broadcastOf(w)).toEqual(C.broadcastOf(c));
     const brd = withBroadcast ? W.broadcastOf(w) : undefined;
-    expect(hex(W.addrBody(11, w, brd))).toBe(hex(C.addrBody(11, c, brd)));
+    expect(hex(W.addrBody(11, w, brd))).toBe(hex(packageAddr(11, w, brd)));
   });
 
   it.each([
@@ -77,14 +136,12 @@ describe('rtnl-wire encodes what the netlink package encodes', () => {
     { dst: null, via: '172.17.0.1', forDelete: true },
     { dst: { address: '10.2.0.0', prefixLen: 24 }, oif: 4, forDelete: true, scope: 'link' as const },
   ])('route %o', (r) => {
-    expect(hex(W.routeBody(r))).toBe(hex(C.routeBody(r)));
+    expect(hex(W.routeBody(r))).toBe(hex(packageRoute(r)));
   });
 
-  it('refuses what the package refuses', () => {
+  it('refuses a bad address or MAC', () => {
     expect(() => W.parseCidr('10.0.0.300/8')).toThrow(TypeError);
-    expect(() => C.parseCidr('10.0.0.300/8')).toThrow(TypeError);
     expect(() => W.macBytes('02:42:zz:00:00:01')).toThrow(TypeError);
-    expect(() => C.macBytes('02:42:zz:00:00:01')).toThrow(TypeError);
   });
 });
 
