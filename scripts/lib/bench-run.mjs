@@ -8,7 +8,7 @@
 //   engine       createAndStart / removeContainers called in this process (no node startup)
 // Prints the median (and p90) ms per sandbox of each.
 import { join, resolve } from 'node:path';
-import { CNI_LOOPBACK_CONFIG, cni, cniBridgeConfig, envWithoutExtraCa, fmt, loadAverage, median, nodeStartupLine, now, percentile, run, sleep, table, timed } from './bench-util.mjs';
+import { CNI_LOOPBACK_CONFIG, cni, cniBridgeConfig, envWithoutExtraCa, fmt, loadAverage, median, nodeStartupLine, now, percentile, run, sleep, runRequest, table, timed } from './bench-util.mjs';
 
 const REPO = resolve(import.meta.dirname, '..', '..');
 const PLUMB = join(REPO, 'bin', 'plumb');
@@ -177,23 +177,7 @@ async function engineSeries(env) {
   }
   const spent = { up: new Map(), down: new Map() };
   current = spent.up;
-  const request = (name) => ({
-    name,
-    image: 'alpine',
-    command: [],
-    network: 'bridge',
-    autoRemove: false,
-    aliases: [],
-    publish: [],
-    expose: [],
-    links: [],
-    env: {},
-    dns: [],
-    dnsSearch: [],
-    dnsOptions: [],
-    extraHosts: [],
-    randomName: () => name,
-  });
+  const request = (name) => runRequest(name, 'bridge');
   // One Context per operation, as each CLI process has.
   const withContext = async (fn) => {
     const ctx = new Context({ env });

@@ -5,7 +5,7 @@
 // one more sandbox is timed as whole processes and in-process, interleaved.
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fmt, loadAverage, median, now, run, table } from './bench-util.mjs';
+import { fmt, loadAverage, median, now, run, runRequest, table } from './bench-util.mjs';
 
 const REPO = resolve(import.meta.dirname, '..', '..');
 const PLUMB = join(REPO, 'bin', 'plumb');
@@ -58,23 +58,7 @@ Transaction.prototype.step = function (step, body, undo) {
   }, undo);
 };
 
-const request = (name) => ({
-  name,
-  image: 'alpine',
-  command: [],
-  network: NET,
-  autoRemove: false,
-  aliases: [],
-  publish: [],
-  expose: [],
-  links: [],
-  env: {},
-  dns: [],
-  dnsSearch: [],
-  dnsOptions: [],
-  extraHosts: [],
-  randomName: () => name,
-});
+const request = (name) => runRequest(name, NET);
 
 /** One Context per operation, as each CLI process has. */
 async function withContext(fn) {

@@ -122,3 +122,24 @@ export async function nodeStartupLine() {
   const without = process.env.NODE_EXTRA_CA_CERTS ? await nodeStartupMs(10, envWithoutExtraCa()) : undefined;
   return `node startup (node -e 0, median of 10): ${fmt(startup)} ms${without === undefined ? '' : `; with NODE_EXTRA_CA_CERTS unset: ${fmt(without)} ms`}`;
 }
+
+/** The engine's request for `plumb run -d --name NAME --network NETWORK alpine` (no COMMAND), for in-process runs. */
+export function runRequest(name, network) {
+  return {
+    name,
+    image: 'alpine',
+    command: [],
+    network,
+    autoRemove: false,
+    aliases: [],
+    publish: [],
+    expose: [],
+    links: [],
+    env: {},
+    dns: [],
+    dnsSearch: [],
+    dnsOptions: [],
+    extraHosts: [],
+    randomName: () => name,
+  };
+}

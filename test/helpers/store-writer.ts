@@ -5,6 +5,7 @@
 // that moment of its first operation.
 import { Store, findContainer } from '../../src/store/store.js';
 import { allocateAddress } from '../../src/ipam/allocator.js';
+import { containerRecord } from './records.js';
 
 const [state, run, count, prefix] = process.argv.slice(2);
 const store = new Store({ state: state!, run: run!, netnsNames: `${run}/names` });
@@ -16,28 +17,14 @@ for (let i = 0; i < Number(count); i++) {
     const ip = allocateAddress({ subnet: net.ipam!.subnet, gateway: net.ipam!.gateway, allocated: Object.keys(net.allocated) });
     const id = (prefix!.charCodeAt(0).toString(16) + i.toString(16).padStart(8, '0')).padEnd(64, 'c');
     net.allocated[ip] = `ep-${id}`;
-    data.containers[id] = {
+    data.containers[id] = containerRecord(name, {
       id,
-      name,
       image: 'alpine',
-      command: [],
-      created: '',
-      hostname: id.slice(0, 12),
-      state: 'running',
-      autoRemove: false,
       networkMode: 'net',
       networks: [{ networkId: net.id, aliases: [] }],
       endpoints: { [net.id]: { id: `ep-${id}`, networkId: net.id, ifname: 'eth0', ip, prefix: 16, mac: '', aliases: [] } },
-      publish: [],
       ports: i % 3 === 0 ? [{ proto: 'tcp', containerPort: 80, hostIp: '0.0.0.0', hostPort: 10000 + i }] : [],
-      expose: [],
-      links: [],
-      env: {},
-      dns: [],
-      dnsSearch: [],
-      dnsOptions: [],
-      extraHosts: [],
-    };
+    });
     commit();
   });
 }

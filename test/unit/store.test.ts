@@ -11,6 +11,7 @@ import { INDEX_NAMES, INDEXES } from '../../src/store/containers.js';
 import type { ContainerRecord, NetworkRecord, StoreData } from '../../src/store/model.js';
 import { containerNamed, containersWhere, findContainer, fullLoadsOf, Store, StoreReader } from '../../src/store/store.js';
 import type { Paths } from '../../src/store/paths.js';
+import { containerRecord } from '../helpers/records.js';
 
 const NET = 'n'.repeat(64).replace(/n/g, 'a');
 
@@ -39,29 +40,15 @@ const idOf = (i: number) => i.toString(16).padStart(4, '0') + 'e'.repeat(60);
 
 function container(i: number, extra: Partial<ContainerRecord> = {}): ContainerRecord {
   const ip = `10.1.${(i + 2) >> 8}.${(i + 2) & 255}`;
-  return {
+  return containerRecord(`c${i}`, {
     id: idOf(i + 1),
-    name: `c${i}`,
     image: 'alpine',
-    command: [],
-    created: '',
     hostname: 'h',
-    state: 'running',
-    autoRemove: false,
     networkMode: 'net',
     networks: [{ networkId: NET, aliases: [] }],
     endpoints: { [NET]: { id: `ep${i}`, networkId: NET, ifname: 'eth0', ip, prefix: 16, mac: '', aliases: [] } },
-    publish: [],
-    ports: [],
-    expose: [],
-    links: [],
-    env: {},
-    dns: [],
-    dnsSearch: [],
-    dnsOptions: [],
-    extraHosts: [],
     ...extra,
-  };
+  });
 }
 
 let dir: string;
