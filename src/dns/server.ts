@@ -16,7 +16,6 @@
 // endpoints (cluster/names.ts OverlayNameWatch), and the name table is rebuilt
 // when either the store or that copy changed.
 import { createSocket, type Socket } from 'node:dgram';
-import { readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createServer, type Server, type Socket as TcpSocket } from 'node:net';
 import type { OverlayName } from '../cluster/names.js';

@@ -9,11 +9,11 @@
 import { KernelError, errnoName, errnoText, isErrno } from './errors.js';
 import { NetlinkSocket, type NetlinkMessage } from './netlink.js';
 import { withinNetns, type Netns } from './netns.js';
-import type { Journal, LinkSpec, NsName, Op } from './ops.js';
+import type { Journal, LinkSpec, Op } from './ops.js';
 
 /** NETLINK_ROUTE */
 const PROTOCOL_ROUTE = 0;
-import type { LinkInfo, MacvlanMode } from './rtnl-codec.js';
+import type { LinkInfo } from './rtnl-codec.js';
 import * as W from './rtnl-wire.js';
 import type { BridgePortChange, ScopeName } from './rtnl-wire.js';
 

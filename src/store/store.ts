@@ -93,8 +93,6 @@ interface Loaded {
   networkIds: Set<string>;
 }
 
-const code = (err: unknown) => (err as { code?: string })?.code;
-
 /** store.json begins with its generation, so changeKey() reads a few bytes, not the document. */
 function hostText(generation: number, body: string): string {
   return `{"version":${LAYOUT},"generation":${generation},${body.slice(1)}`;

@@ -5,7 +5,6 @@
 import { containersWhere } from '../../store/store.js';
 import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { isNamespaceFile } from '../../kernel/netns.js';
 import type { ContainerRecord, StoreData } from '../../store/model.js';
 import { containerDir, exitedDir, exitsDir, sandboxDir } from '../../store/paths.js';
 import type { Context } from '../core/context.js';

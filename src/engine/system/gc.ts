@@ -4,7 +4,7 @@
 // `iptables -F` or a firewall reload, a bridge someone deleted, an address
 // gone). Each repair is an ordinary journaled kernel change, so --explain and
 // --dry-run show them. Running it again finds nothing to do.
-import { BASE_OWNER, CHAIN, commentText, formatArgs, forwardPolicyOf, forwardPolicyText, parseIptablesSave, userChainReturnText } from '../../firewall/index.js';
+import { CHAIN, forwardPolicyOf, forwardPolicyText, parseIptablesSave, userChainReturnText } from '../../firewall/index.js';
 import { readSysctl, setSysctl } from '../../kernel/sysctl.js';
 import { traitsOf } from '../../drivers/traits.js';
 import type { StoreData } from '../../store/model.js';

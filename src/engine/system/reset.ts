@@ -6,7 +6,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { forwardPolicyText, removeAll } from '../../firewall/index.js';
 import { releaseMountDir, removeNsFile } from '../../kernel/netns.js';
-import { isAlive, isRecordedProcessAlive, processStartTime, stopProcess } from '../../kernel/process.js';
+import { isRecordedProcessAlive, stopProcess } from '../../kernel/process.js';
 import { containerDir, netnsDir, sandboxDir, utsDir } from '../../store/paths.js';
 import { NODE_ID_FILE } from '../../cluster/node-id.js';
 import { driverFor } from '../../drivers/index.js';
