@@ -17,11 +17,11 @@ import { AttrStream, getU32, putU32, readS32, readU16, writeU16, type StreamData
 import * as rt from 'netlink/dist/rt/gen_structs.js';
 import * as ifla from 'netlink/dist/rt/ifla.js';
 import { ipv4Bytes, ipv4FromBytes } from '../net/address.js';
-import { AF_BRIDGE, AF_INET, AF_UNSPEC, SCOPES, macBytes, type ScopeName } from './rtnl-wire.js';
+import { AF_BRIDGE, AF_INET, AF_UNSPEC, SCOPES, macBytes, type LinkAttrs, type ScopeName } from './rtnl-wire.js';
 
 // The values that need no formatter are rtnl-wire.ts's (it loads no package): one definition of each.
 export { AF_BRIDGE, AF_INET, AF_UNSPEC, NLMSG_DONE, NLMSG_ERROR, NLM_F, SCOPES, broadcastOf, macBytes, parseCidr } from './rtnl-wire.js';
-export type { Cidr, ScopeName } from './rtnl-wire.js';
+export type { Cidr, LinkAttrs, ScopeName } from './rtnl-wire.js';
 
 /** Message types (linux/rtnetlink.h). */
 export const RTM = {
@@ -110,17 +110,6 @@ export function macString(b: Buffer): string {
 }
 
 // ---- link requests ---------------------------------------------------------
-
-/** The link attributes plumb sends (IFLA_*). */
-export interface LinkAttrs {
-  address?: Buffer;
-  ifname?: string;
-  mtu?: number;
-  /** IFLA_LINK: the lower device's ifindex. */
-  link?: number;
-  master?: number;
-  netNsFd?: number;
-}
 
 /** struct ifinfomsg: family, ifindex, flags and the change mask (IFF_UP is all plumb sets). */
 export function ifinfomsg(h: { family?: number; index?: number; up?: boolean; changeUp?: boolean } = {}): Buffer {

@@ -11,28 +11,12 @@ import { INDEX_NAMES, INDEXES } from '../../src/store/containers.js';
 import type { ContainerRecord, NetworkRecord, StoreData } from '../../src/store/model.js';
 import { containerNamed, containersWhere, findContainer, fullLoadsOf, Store, StoreReader } from '../../src/store/store.js';
 import type { Paths } from '../../src/store/paths.js';
-import { containerRecord } from '../helpers/records.js';
+import { containerRecord, networkRecord } from '../helpers/records.js';
 
 const NET = 'n'.repeat(64).replace(/n/g, 'a');
 
 function network(): NetworkRecord {
-  return {
-    id: NET,
-    name: 'net',
-    driver: 'bridge',
-    bridge: 'br-aaaaaaaaaaaa',
-    icc: true,
-    masquerade: true,
-    scope: 'local',
-    created: '',
-    internal: false,
-    attachable: false,
-    builtin: false,
-    labels: {},
-    options: {},
-    ipam: { subnet: '10.1.0.0/16', gateway: '10.1.0.1', aux: {}, userSubnet: false, userGateway: false },
-    allocated: {},
-  };
+  return networkRecord(NET, 'net', '10.1.0.0/16');
 }
 
 /** IDs that differ in their first four characters, as random ones do. */
