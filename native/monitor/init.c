@@ -112,6 +112,16 @@ int containerInit(const struct initSpec *spec, char *why, unsigned long size) {
     if (unshare(CLONE_NEWNS) < 0) return fail(why, size, "unshare the mount namespace: %s", strerror(errno));
     // Nothing mounted here may reach the host's namespace, nor the host's later mounts this one.
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) return fail(why, size, "make / private: %s", strerror(errno));
+    // The copy holds every other sandbox's namespace files. Kept, each later
+    // unlink of one on the host would have to detach it here too (the kernel
+    // does that for every namespace holding a copy), so removing a sandbox
+    // would cost O(containers), and each copy is kernel memory for as long as
+    // this container runs. A container has no use for them: let them go.
+    for (int d = 0; d < spec->detachCount; d++) {
+      if (umount2(spec->detach[d], MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT) {
+        return fail(why, size, "umount -l %s: %s", spec->detach[d], strerror(errno));
+      }
+    }
     if (mountAll(spec->fstab, why, size) < 0) return -1;
   }
   if (spec->root) {

@@ -5,11 +5,17 @@
 #ifndef PLUMB_MONITOR_INIT_H
 #define PLUMB_MONITOR_INIT_H
 
+#define MAX_DETACH 8
+
 struct initSpec {
   const char *netns;  // network namespace file to join, or NULL
   const char *uts;    // UTS namespace file to join, or NULL
   const char *fstab;  // mounts to make in a new private mount namespace, or NULL (no mount namespace)
   const char *root;   // directory to chroot into before exec, or NULL
+  // Mount points the new mount namespace lets go of before the fstab's mounts
+  // (plumb's directories of namespace files): see containerInit.
+  const char *detach[MAX_DETACH];
+  int detachCount;
 };
 
 // Sets the calling process up as `spec` says. Returns 0, or -1 with a message in `why`.

@@ -7,7 +7,7 @@
 //
 //   plumb-monitor run --log FILE --exit FILE --sock PATH [--cgroup DIR]
 //                     [--tty] [--stdin] [--wait-attach] [--size ROWSxCOLS]
-//                     [--netns FILE] [--uts FILE] [--fstab FILE] [--root DIR] -- ARGV...
+//                     [--netns FILE] [--uts FILE] [--fstab FILE] [--detach DIR]... [--root DIR] -- ARGV...
 //   plumb-monitor enter --cgroup DIR -- ARGV...    join the cgroup, then exec
 //   plumb-monitor pause                            hold namespaces until signalled
 //
@@ -481,7 +481,7 @@ static int cmdEnter(char **argv) {
 
 static void usage(void) {
   dprintf(2, "usage: plumb-monitor run --log FILE --exit FILE --sock PATH [--cgroup DIR] [--tty] [--stdin] [--wait-attach] [--size RxC]\n"
-             "                         [--netns FILE] [--uts FILE] [--fstab FILE] [--root DIR] -- ARGV...\n"
+             "                         [--netns FILE] [--uts FILE] [--fstab FILE] [--detach DIR]... [--root DIR] -- ARGV...\n"
              "       plumb-monitor enter --cgroup DIR -- ARGV...\n"
              "       plumb-monitor pause\n");
   exit(2);
@@ -509,6 +509,10 @@ int main(int argc, char **argv) {
     else if (i + 1 < argc && strcmp(a, "--uts") == 0) init.uts = argv[++i];
     else if (i + 1 < argc && strcmp(a, "--fstab") == 0) init.fstab = argv[++i];
     else if (i + 1 < argc && strcmp(a, "--root") == 0) init.root = argv[++i];
+    else if (i + 1 < argc && strcmp(a, "--detach") == 0) {
+      if (init.detachCount == MAX_DETACH) usage();
+      init.detach[init.detachCount++] = argv[++i];
+    }
     else if (i + 1 < argc && strcmp(a, "--size") == 0) {
       if (sscanf(argv[++i], "%dx%d", &rows, &cols) != 2) usage();
     } else usage();

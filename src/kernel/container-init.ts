@@ -5,10 +5,10 @@
 // (`exec`) joins that process's namespaces, as `docker exec` joins those of
 // the container's init:
 //
-//   init: plumb-monitor run ... --netns NETNS --uts UTS --fstab FSTAB [--root ROOT] -- COMMAND...
+//   init: plumb-monitor run ... --netns NETNS --uts UTS --fstab FSTAB [--detach DIR]... [--root ROOT] -- COMMAND...
 //         which, in the child it forks, does what this would:
 //           nsenter --net=NETNS --uts=UTS -- unshare --mount --propagation private -- \
-//             sh -c 'mount -n -a -T FSTAB && exec [chroot ROOT] COMMAND...'
+//             sh -c 'umount -l DIR...; mount -n -a -T FSTAB && exec [chroot ROOT] COMMAND...'
 //   exec: plumb-monitor enter --cgroup CG -- nsenter -t PID -m -n -u -- [chroot ROOT] COMMAND...
 //
 // The monitor does the first itself (native/monitor/init.c: setns, unshare,
@@ -39,6 +39,12 @@ export interface InitSpec {
   argv?: string[];
   /** Where the fstab is written. */
   fstabPath: string;
+  /**
+   * Directories of namespace files (every sandbox's) that the container's
+   * mount namespace lets go of: its copy of them would pin nothing useful and
+   * make each later removal on the host detach it here too.
+   */
+  detach?: string[];
 }
 
 export const CONTAINER_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -159,6 +165,7 @@ export function initCommand(spec: InitSpec): InitCommand {
   if (spec.netnsPath !== undefined) options.push('--netns', spec.netnsPath);
   if (spec.utsPath !== undefined) options.push('--uts', spec.utsPath);
   options.push('--fstab', spec.fstabPath);
+  for (const dir of spec.detach ?? []) options.push('--detach', dir);
   // The holder needs no chroot: later processes enter the root themselves.
   if (spec.argv && spec.rootfs) options.push('--root', spec.rootfs);
   return { options, argv: spec.argv ?? [monitorBinary(), 'pause'] };

@@ -261,6 +261,28 @@ describe('the monitor and the cgroup', () => {
     expect(await inspect('holder', '{{.State.ExitCode}}')).toBe('0');
   });
 
+  it("a container's mount namespace holds no namespace file of any sandbox, its own or another's", async () => {
+    // Two sandboxes made before, so their namespace files exist when these start.
+    await lab.plumbOk(['run', '-d', '--name', 'nsfs-a', 'busybox']);
+    await lab.plumbOk(['run', '-d', '--name', 'nsfs-b', 'busybox', 'sleep', '600']);
+    await lab.plumbOk(['run', '-d', '--name', 'nsfs-c', 'debian']);
+    const host = readFileSync('/proc/self/mountinfo', 'utf8');
+    // The host does hold them, so the check below can tell the difference.
+    expect(host.split('\n').filter((l) => l.includes(' - nsfs ') && l.includes(lab.root)).length).toBeGreaterThanOrEqual(9);
+    for (const name of ['nsfs-b', 'nsfs-c']) {
+      const pid = await inspect(name, '{{.State.Pid}}');
+      // Entering the mount namespace shows all of it (a chroot would hide what lies outside the root).
+      const r = spawnSync('nsenter', [`--mount=/proc/${pid}/ns/mnt`, 'cat', '/proc/self/mountinfo'], { encoding: 'utf8' });
+      expect(r.status).toBe(0);
+      const nsfs = r.stdout.split('\n').filter((l) => l.includes(' - nsfs ') && l.includes(lab.root));
+      expect(nsfs).toEqual([]);
+      expect(r.stdout).not.toContain(lab.netnsDir);
+    }
+    // The container still has its own network and name, through the process rather than a file.
+    expect((await lab.plumbOk(['exec', 'nsfs-b', 'hostname'])).trim()).toBe(await inspect('nsfs-b', '{{.Config.Hostname}}'));
+    await lab.plumbOk(['rm', '-f', 'nsfs-a', 'nsfs-b', 'nsfs-c']);
+  });
+
   it('a foreground run keeps stdout and stderr apart and returns the exit status; -i feeds stdin', async () => {
     const r = await lab.plumb(['run', '--rm', 'busybox', 'sh', '-c', 'echo to-out; echo to-err >&2; exit 3']);
     expect(r).toMatchObject({ code: 3, stdout: 'to-out\n', stderr: 'to-err\n' });

@@ -18,7 +18,7 @@ import { CONTAINER_PATH, execArgv, initCommand } from '../../kernel/container-in
 import { readExitFile, startMonitor } from '../../kernel/monitor.js';
 import { isRecordedProcessAlive, processStartTime } from '../../kernel/process.js';
 import type { ContainerRecord, StoreData } from '../../store/model.js';
-import { containerDir, exitedDir, exitsDir, sandboxDir } from '../../store/paths.js';
+import { containerDir, exitedDir, exitsDir, netnsDir, sandboxDir, utsDir } from '../../store/paths.js';
 import type { Context } from '../core/context.js';
 import { PlumbError } from '../core/errors.js';
 import { sandboxFiles } from './etc-files.js';
@@ -108,6 +108,7 @@ export async function startMain(ctx: Context, data: StoreData, c: ContainerRecor
     rootfs: c.rootfs,
     argv: mainCommand(c),
     fstabPath: join(dir, 'mounts.fstab'),
+    detach: [netnsDir(ctx.paths), utsDir(ctx.paths), ctx.paths.netnsNames],
   });
   const cgroup = containerCgroup(ctx, c);
   await tx.step(
