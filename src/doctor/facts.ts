@@ -11,13 +11,18 @@ import type { AddrInfo, FdbInfo, LinkInfo, NeighInfo, RouteInfo, Rtnl } from '..
 import type { ContainerRecord, StoreData } from '../store/model.js';
 import type { ClusterSnapshot } from '../cluster/records.js';
 import { parseRuleset, type Ruleset } from './netfilter.js';
+import { compareCodeUnits } from '../store/order.js';
 
-export interface NsFacts {
+/** A namespace's interfaces and addresses: all an endpoint's checks (and `network inspect`) look at. */
+export interface NsLinkFacts {
   name: string;
   ns: Netns;
   rtnl: Rtnl;
   links: LinkInfo[];
   addrs: AddrInfo[];
+}
+
+export interface NsFacts extends NsLinkFacts {
   routes: RouteInfo[];
   neigh: NeighInfo[];
 }
@@ -31,6 +36,10 @@ export interface HostLinkFacts {
   addrs: AddrInfo[];
   ports: BridgePort[];
   fdb: FdbInfo[];
+  /** Lookups by key, for checks made once per endpoint (a network may have a thousand). */
+  linkNamed(name: string): LinkInfo | undefined;
+  portOf(ifname: string): BridgePort | undefined;
+  fdbOf(mac: string): FdbInfo[];
 }
 
 export interface HostFacts extends NsFacts, HostLinkFacts {
@@ -42,6 +51,7 @@ export class Facts {
   private linkFacts?: HostLinkFacts;
   private hostFacts?: HostFacts;
   private readonly sandboxes = new Map<string, NsFacts | null>();
+  private readonly sandboxLinkFacts = new Map<string, NsLinkFacts | null>();
   private clusterFacts?: { snapshot: ClusterSnapshot; vtep: string } | null;
   clusterError?: string;
 
@@ -63,7 +73,22 @@ export class Facts {
     const addrs = await rtnl.addresses();
     const fdb = await rtnl.fdb();
     const ports = await bridgePorts(rtnl).catch(() => []);
-    this.linkFacts = { name: 'host', ns, rtnl, links, addrs, ports, fdb };
+    const byName = new Map(links.map((l) => [l.name, l]));
+    const portByName = new Map(ports.map((p) => [p.ifname, p]));
+    const fdbByMac = new Map<string, FdbInfo[]>();
+    for (const x of fdb) fdbByMac.set(x.mac, [...(fdbByMac.get(x.mac) ?? []), x]);
+    this.linkFacts = {
+      name: 'host',
+      ns,
+      rtnl,
+      links,
+      addrs,
+      ports,
+      fdb,
+      linkNamed: (name) => byName.get(name),
+      portOf: (ifname) => portByName.get(ifname),
+      fdbOf: (mac) => fdbByMac.get(mac) ?? [],
+    };
     return this.linkFacts;
   }
 
@@ -75,15 +100,30 @@ export class Facts {
     return this.hostFacts;
   }
 
-  /** Kernel facts of a namespace file (a sandbox, an overlay namespace); null when the file is gone. */
-  async namespace(path: string, name: string): Promise<NsFacts | null> {
-    if (this.sandboxes.has(path)) return this.sandboxes.get(path)!;
-    let facts: NsFacts | null = null;
+  /**
+   * Links and addresses of a namespace file, read alone: two dumps instead of
+   * four, which is what `network inspect` of a network with a thousand
+   * members pays per member. null when the file is gone.
+   */
+  async namespaceLinks(path: string, name: string): Promise<NsLinkFacts | null> {
+    const full = this.sandboxes.get(path);
+    if (full !== undefined) return full;
+    if (this.sandboxLinkFacts.has(path)) return this.sandboxLinkFacts.get(path)!;
+    let facts: NsLinkFacts | null = null;
     if (existsSync(path)) {
       const ns = this.ctx.openNs(path, name);
       const rtnl = this.ctx.rtnlIn(ns);
-      facts = { name, ns, rtnl, links: await rtnl.links(), addrs: await rtnl.addresses(), routes: await rtnl.routes(), neigh: await rtnl.neighbours() };
+      facts = { name, ns, rtnl, links: await rtnl.links(), addrs: await rtnl.addresses() };
     }
+    this.sandboxLinkFacts.set(path, facts);
+    return facts;
+  }
+
+  /** Kernel facts of a namespace file (a sandbox, an overlay namespace); null when the file is gone. */
+  async namespace(path: string, name: string): Promise<NsFacts | null> {
+    if (this.sandboxes.has(path)) return this.sandboxes.get(path)!;
+    const l = await this.namespaceLinks(path, name);
+    const facts: NsFacts | null = l && { ...l, routes: await l.rtnl.routes(), neigh: await l.rtnl.neighbours() };
     this.sandboxes.set(path, facts);
     return facts;
   }
@@ -92,6 +132,12 @@ export class Facts {
   async sandbox(c: ContainerRecord): Promise<NsFacts | null> {
     if (!c.sandbox?.netns) return null;
     return this.namespace(c.sandbox.netns, c.name);
+  }
+
+  /** A sandbox's links and addresses only (see namespaceLinks). */
+  async sandboxLinks(c: ContainerRecord): Promise<NsLinkFacts | null> {
+    if (!c.sandbox?.netns) return null;
+    return this.namespaceLinks(c.sandbox.netns, c.name);
   }
 
   /** The cluster store's view of overlay endpoints (null when it cannot be reached). */
@@ -116,6 +162,6 @@ export class Facts {
   runningContainers(): ContainerRecord[] {
     return Object.values(this.data.containers)
       .filter((c) => c.state === 'running')
-      .sort((a, b) => a.name.localeCompare(b.name));
+      .sort((a, b) => compareCodeUnits(a.name, b.name));
   }
 }

@@ -4,35 +4,48 @@
 //
 // Hosts mount cgroup2 in different places: /sys/fs/cgroup on a unified
 // system, /sys/fs/cgroup/unified on a hybrid one (v1 controllers elsewhere).
-// plumb needs no controller, only the hierarchy, so it works on both; the
-// mount is found in /proc/self/mountinfo.
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+// plumb needs no controller, only the hierarchy, so it works on both. Those
+// two places are asked first (one statfs each); /proc/self/mountinfo is read
+// only when neither is cgroup2, since it grows by a line per mount and a host
+// with a thousand sandboxes has thousands.
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KernelError } from './errors.js';
 
 let mountCache: string | null | undefined;
 
-/** Where cgroup2 is mounted (first one in mountinfo), or undefined when it is not. */
-export function cgroup2Mount(): string | undefined {
-  if (mountCache === undefined) {
-    mountCache = null;
-    let text = '';
-    try {
-      text = readFileSync('/proc/self/mountinfo', 'utf8');
-    } catch {
-      text = '';
-    }
-    for (const line of text.split('\n')) {
-      // "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS"
-      const sep = line.indexOf(' - ');
-      if (sep < 0) continue;
-      const fstype = line.slice(sep + 3).split(' ')[0];
-      if (fstype !== 'cgroup2') continue;
-      const mountPoint = line.split(' ')[4]!.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-      mountCache = mountPoint;
-      break;
-    }
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+const USUAL_MOUNTS = ['/sys/fs/cgroup', '/sys/fs/cgroup/unified'];
+
+function isCgroup2(dir: string): boolean {
+  try {
+    return statfsSync(dir).type === CGROUP2_SUPER_MAGIC;
+  } catch {
+    return false;
   }
+}
+
+/** The first cgroup2 mount point /proc/self/mountinfo lists. */
+function firstInMountinfo(): string | undefined {
+  let text = '';
+  try {
+    text = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const line of text.split('\n')) {
+    // "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS"
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    if (line.slice(sep + 3).split(' ')[0] !== 'cgroup2') continue;
+    return line.split(' ')[4]!.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+  }
+  return undefined;
+}
+
+/** Where cgroup2 is mounted (a usual place, else the first one in mountinfo), or undefined when it is not. */
+export function cgroup2Mount(): string | undefined {
+  if (mountCache === undefined) mountCache = USUAL_MOUNTS.find(isCgroup2) ?? firstInMountinfo() ?? null;
   return mountCache ?? undefined;
 }
 

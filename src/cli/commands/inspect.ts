@@ -17,7 +17,8 @@ import { goStruct, sortedMap } from '../format/json.js';
 async function hostIfindexes(ctx: Context, names: string[]): Promise<Map<string, number>> {
   const found = new Map<string, number>();
   if (!names.length || process.getuid?.() !== 0) return found;
-  for (const l of await ctx.hostRtnl().links()) if (names.includes(l.name)) found.set(l.name, l.index);
+  const wanted = new Set(names);
+  for (const l of await ctx.hostRtnl().links()) if (wanted.has(l.name)) found.set(l.name, l.index);
   return found;
 }
 

@@ -51,7 +51,7 @@ async function endpoint(f: Facts, e: EndpointHop): Promise<HopResult[]> {
   const veth = ep.hostVeth;
   const hop = `${veth} (${c.name} ${ep.ifname})`;
   const object = `veth ${veth}`;
-  const link = h.links.find((l) => l.name === veth);
+  const link = h.linkNamed(veth);
   if (!link) {
     out.push(broken(hop, object, 'missing', `${c.name}'s cable to ${net.bridge} is gone`, 'plumb system gc'));
     return out;
@@ -64,7 +64,7 @@ async function endpoint(f: Facts, e: EndpointHop): Promise<HopResult[]> {
   if (link.mtu !== mtu) {
     out.push(broken(hop, object, `MTU ${link.mtu}, the network's is ${mtu}`, link.mtu < mtu ? `frames larger than ${link.mtu} bytes between ${c.name} and ${net.bridge} are dropped: big packets stall while ping works` : 'larger than the rest of the path', `ip link set ${veth} mtu ${mtu}`));
   }
-  const port = h.ports.find((p) => p.ifname === veth);
+  const port = h.portOf(veth);
   if (port && link.master === net.bridge) {
     if (!port.hairpin) {
       out.push(broken(hop, `bridge port ${veth}`, 'hairpin is off', `${c.name} reaching its own published port on a host address is NATed back to itself; the bridge must send that frame out of the port it came in on`, `bridge link set dev ${veth} hairpin on`));
@@ -78,7 +78,7 @@ async function endpoint(f: Facts, e: EndpointHop): Promise<HopResult[]> {
   }
   const mac = inside.link?.address;
   if (mac) {
-    const wrong = h.fdb.filter((x) => x.mac === mac && x.master === net.bridge && x.dev !== veth && !x.self);
+    const wrong = h.fdbOf(mac).filter((x) => x.master === net.bridge && x.dev !== veth && !x.self);
     for (const x of wrong) {
       out.push(broken(`${net.bridge} fdb`, `fdb entry ${mac} dev ${x.dev} master ${net.bridge}${x.state.length ? ` ${x.state.join(' ')}` : ''}`, `sends ${c.name}'s MAC to ${x.dev} instead of ${veth}`, `${net.bridge} forwards every frame for ${c.name} out of the wrong port`, `bridge fdb del ${mac} dev ${x.dev} master`));
     }

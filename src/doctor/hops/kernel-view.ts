@@ -23,7 +23,7 @@ export async function networkKernelView(f: Facts, net: NetworkRecord): Promise<R
   const mtu = await hops.mtu(f, net);
   for (const c of usersOf(f, net)) {
     const ep = Object.values(c.endpoints).find((e) => e.networkId === net.id)!;
-    const sb = await f.sandbox(c);
+    const sb = await f.sandboxLinks(c);
     if (!sb) continue;
     const epResults = await hops.endpoint(f, { c, net, ep, sandbox: sb });
     results.push(...epResults);
@@ -48,8 +48,8 @@ export async function networkKernelView(f: Facts, net: NetworkRecord): Promise<R
     };
     const entry: Record<string, unknown> = { Expected: { Sandbox: expectedInside }, Actual: { Sandbox: actualInside } };
     if (net.driver === 'bridge' && ep.hostVeth) {
-      const veth = h.links.find((l) => l.name === ep.hostVeth);
-      const port = h.ports.find((p) => p.ifname === ep.hostVeth);
+      const veth = h.linkNamed(ep.hostVeth);
+      const port = h.portOf(ep.hostVeth);
       (entry.Expected as Record<string, unknown>).HostVeth = { Name: ep.hostVeth, Master: net.bridge, Up: true, Mtu: mtu, Hairpin: true, Learning: true };
       (entry.Actual as Record<string, unknown>).HostVeth = veth
         ? { Name: veth.name, Master: veth.master ?? null, Up: veth.up, Mtu: veth.mtu, Hairpin: port?.hairpin ?? null, Learning: port?.learning ?? null }

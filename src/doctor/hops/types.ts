@@ -2,14 +2,14 @@
 // objects, and each endpoint's hop between the sandbox and that network.
 // Shaped to become the `check` method of the driver contract in src/drivers/.
 import type { ContainerRecord, EndpointRecord, NetworkRecord } from '../../store/model.js';
-import type { Facts, NsFacts } from '../facts.js';
+import type { Facts, NsLinkFacts } from '../facts.js';
 import type { HopResult } from '../types.js';
 
 export interface EndpointHop {
   c: ContainerRecord;
   net: NetworkRecord;
   ep: EndpointRecord;
-  sandbox: NsFacts;
+  sandbox: NsLinkFacts;
 }
 
 export interface DriverHops {

@@ -20,6 +20,7 @@ import type { LinkInfo, Rtnl } from '../../kernel/rtnl.js';
 import { readSysctl, setSysctl } from '../../kernel/sysctl.js';
 import { bridgePorts, type BridgePort } from '../../kernel/bridge-ports.js';
 import { EMBEDDED_DNS_IP, OUTPUT_CHAIN } from '../../firewall/sandbox-dns.js';
+import { dnsRedirectCertain } from '../../firewall/sandbox-dns-nft.js';
 import { configuredPort, ensureResolver, resolverStatus } from '../../dns/service.js';
 import { dnsTarget, syncSandboxDns } from '../networks/connect.js';
 import { resolverPath } from '../../dns/sandbox-path.js';
@@ -296,10 +297,14 @@ async function checkSandboxDns(ctx: Context, data: StoreData, c: ContainerRecord
   if (!target) return [];
   const owner = `container ${c.name}`;
   const out: Finding[] = [];
-  const nat = await ctx.firewall.save(ns, 'nat');
   const to = `${target.gateway}:${target.port}`;
-  if (!nat.includes(`-A OUTPUT -d ${EMBEDDED_DNS_IP}/32 -j ${OUTPUT_CHAIN}`) || !nat.includes(`--to-destination ${to}`)) {
-    out.push({ owner, problem: `queries to ${EMBEDDED_DNS_IP}:53 are not redirected to the resolver at ${to} in the sandbox`, fix: () => syncSandboxDns(ctx, data, c, ns, false) });
+  // The rules' expressions, read without a process, settle the common case; iptables-save decides the rest.
+  const rules = ctx.firewall.nftRules(ns, 'nat');
+  if (!(rules && dnsRedirectCertain(rules, target.gateway, target.port))) {
+    const nat = await ctx.firewall.save(ns, 'nat');
+    if (!nat.includes(`-A OUTPUT -d ${EMBEDDED_DNS_IP}/32 -j ${OUTPUT_CHAIN}`) || !nat.includes(`--to-destination ${to}`)) {
+      out.push({ owner, problem: `queries to ${EMBEDDED_DNS_IP}:53 are not redirected to the resolver at ${to} in the sandbox`, fix: () => syncSandboxDns(ctx, data, c, ns, false) });
+    }
   }
   const key = 'net.ipv4.conf.all.route_localnet';
   const v = readSysctl(ns, key);
@@ -313,6 +318,17 @@ function checkResolver(ctx: Context, data: StoreData): Finding[] {
   const needed = Object.values(data.containers).some((c) => c.state === 'running' && resolverPath(data, c));
   if (!needed || resolverStatus(ctx.paths)) return [];
   return [{ owner: 'host', problem: 'the embedded DNS resolver is not running', fix: async () => void (await ensureResolver(ctx.paths)) }];
+}
+
+/** The host's links and bridge ports as drivers see them, built once per check, not once per endpoint. */
+const viewsOfCheck = new WeakMap<LinkInfo[], Promise<KernelView>>();
+function endpointView(ctx: Context, hostLinks: LinkInfo[]): Promise<KernelView> {
+  let v = viewsOfCheck.get(hostLinks);
+  if (!v) {
+    v = portsFor(ctx, hostLinks).then((ports) => kernelView(hostLinks, ports));
+    viewsOfCheck.set(hostLinks, v);
+  }
+  return v;
 }
 
 /** Bridge port flags, read once per check (a check is keyed by its fresh list of host links). */
@@ -344,7 +360,7 @@ async function checkEndpoint(
     if (await rtnl.linkByName(ep.ifname)) await rtnl.deleteLink(ep.ifname, `remove the broken ${ep.ifname} before rebuilding it`);
     await driver.joinEndpoint({ env, steps: tx, net, ep, sandboxNs: ns, sandboxName: c.name, defaultRoute: primary });
   };
-  const outside = await driver.checkEndpoint(env, net, ep, kernelView(hostLinks, await portsFor(ctx, hostLinks)), rejoin);
+  const outside = await driver.checkEndpoint(env, net, ep, await endpointView(ctx, hostLinks), rejoin);
   if (outside.length) return outside.map((f) => asFinding(f, owner));
   const iface = inside.find((l) => l.name === ep.ifname);
   if (!iface) return [asFinding({ owner, problem: `${ep.ifname} (on ${net.name}) is missing in the sandbox`, fix: rejoin })];
