@@ -27,7 +27,7 @@ function isCgroup2(dir: string): boolean {
 
 /** The first cgroup2 mount point /proc/self/mountinfo lists. */
 function firstInMountinfo(): string | undefined {
-  let text = '';
+  let text: string;
   try {
     text = readFileSync('/proc/self/mountinfo', 'utf8');
   } catch {
