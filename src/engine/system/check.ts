@@ -234,6 +234,9 @@ function asFinding(f: DriverFinding, owner = f.owner): Finding {
 async function checkContainers(ctx: Context, data: StoreData, links: LinkInfo[]): Promise<Finding[]> {
   const out: Finding[] = [];
   const going = new Set(interruptedRemovals(ctx, data));
+  // Where the resolver listens, read once for the whole check rather than once per sandbox (a file and a /proc read each).
+  let port: number | undefined;
+  const resolverPort = () => (port ??= resolverStatus(ctx.paths)?.port ?? configuredPort());
   for (const c of Object.values(data.containers)) {
     if (c.state !== 'running' || going.has(c)) continue;
     const owner = `container ${c.name}`;
@@ -281,19 +284,19 @@ async function checkContainers(ctx: Context, data: StoreData, links: LinkInfo[])
       if (!net) continue;
       out.push(...(await checkEndpoint(ctx, c, net, ep, ns, rtnl, inside, links, ep === routeHolder)));
     }
-    if (!c.sandbox.joined) out.push(...(await checkSandboxDns(ctx, data, c, ns)));
+    if (!c.sandbox.joined) out.push(...(await checkSandboxDns(ctx, data, c, ns, resolverPort)));
   }
   out.push(...checkResolver(ctx, data));
   return out;
 }
 
 /** 127.0.0.11 inside the sandbox: its nat rules send queries to the resolver, and route_localnet lets them leave. */
-async function checkSandboxDns(ctx: Context, data: StoreData, c: ContainerRecord, ns: Netns): Promise<Finding[]> {
+async function checkSandboxDns(ctx: Context, data: StoreData, c: ContainerRecord, ns: Netns, resolverPort: () => number): Promise<Finding[]> {
   if (resolverPath(data, c) === 'inside') {
     if (resolverListensInside(ctx, c) !== false) return [];
     return [{ owner: `container ${c.name}`, problem: `the embedded DNS resolver does not listen on ${EMBEDDED_DNS_IP}:53 inside the sandbox: names do not resolve`, fix: () => restoreListenInside(ctx, c) }];
   }
-  const target = c.embeddedDns ? dnsTarget(data, c, resolverStatus(ctx.paths)?.port ?? configuredPort()) : undefined;
+  const target = c.embeddedDns ? dnsTarget(data, c, resolverPort()) : undefined;
   if (!target) return [];
   const owner = `container ${c.name}`;
   const out: Finding[] = [];
