@@ -25,8 +25,29 @@ export function containerFiles(ctx: Context, c: ContainerRecord) {
   return { dir, etcDir, ...sandboxFiles(etcDir) };
 }
 
-/** Tears down what start built: process, endpoints, sandbox. Leaves the record. */
+/**
+ * Tears down what start built: process, endpoints, sandbox. Leaves the record.
+ * `timeoutMs` 0 is rm -f: no grace period, so nothing is left to serve, and
+ * the container's published ports are withdrawn while its processes end and
+ * its sandbox goes. The restore that deletes them waits on the kernel (RCU
+ * grace periods, one per table) and so does the teardown; waiting at once
+ * costs the longer wait, not both. A stop keeps its ports until its
+ * processes have ended, as Docker does: a graceful exit may still answer.
+ */
 export async function stopInPlace(ctx: Context, data: StoreData, c: ContainerRecord, timeoutMs: number, exitCode?: number): Promise<void> {
+  if (timeoutMs === 0 && c.ports.length && !ctx.dryRun && !involvedInLinks(data, c)) {
+    c.ports = [];
+    await Transaction.run('firewall', (tx) =>
+      syncFirewall(ctx, data, tx, `withdraw ${c.name}'s published ports`, undefined, () => tearDown(ctx, data, c, timeoutMs, exitCode)),
+    );
+    return;
+  }
+  const hadPorts = c.ports.length > 0;
+  await tearDown(ctx, data, c, timeoutMs, exitCode);
+  if (hadPorts || involvedInLinks(data, c)) await Transaction.run('firewall', (tx) => syncFirewall(ctx, data, tx, `withdraw ${c.name}'s published ports`));
+}
+
+async function tearDown(ctx: Context, data: StoreData, c: ContainerRecord, timeoutMs: number, exitCode?: number): Promise<void> {
   // Every process of the container (its cgroup), then its monitor, which records the main process's status.
   const ended = (c.pid || c.cgroup || c.monitorPid) && !ctx.dryRun ? await endProcesses(ctx, c, timeoutMs) : undefined;
   const code = exitCode ?? ended?.code ?? (c.pid ? 137 : 0);
@@ -37,7 +58,6 @@ export async function stopInPlace(ctx: Context, data: StoreData, c: ContainerRec
   await releaseSandboxDns(ctx, data, c);
   for (const [netId, ep] of Object.entries(c.endpoints)) await detachEndpoint(ctx, data, c, data.networks[netId], ep, { sandboxGoing });
   c.endpoints = {};
-  const hadPorts = c.ports.length > 0;
   c.ports = [];
   destroySandbox(ctx, c);
   c.state = 'exited';
@@ -46,7 +66,6 @@ export async function stopInPlace(ctx: Context, data: StoreData, c: ContainerRec
   c.monitorPid = undefined;
   c.cgroup = undefined;
   c.finishedAt = ended?.finishedAt ?? new Date().toISOString();
-  if (hadPorts || involvedInLinks(data, c)) await Transaction.run('firewall', (tx) => syncFirewall(ctx, data, tx, `withdraw ${c.name}'s published ports`));
 }
 
 export { hasEnded };
