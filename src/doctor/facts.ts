@@ -76,7 +76,11 @@ export class Facts {
     const byName = new Map(links.map((l) => [l.name, l]));
     const portByName = new Map(ports.map((p) => [p.ifname, p]));
     const fdbByMac = new Map<string, FdbInfo[]>();
-    for (const x of fdb) fdbByMac.set(x.mac, [...(fdbByMac.get(x.mac) ?? []), x]);
+    for (const x of fdb) {
+      const same = fdbByMac.get(x.mac);
+      if (same) same.push(x);
+      else fdbByMac.set(x.mac, [x]);
+    }
     this.linkFacts = {
       name: 'host',
       ns,
