@@ -323,26 +323,21 @@ function checkResolver(ctx: Context, data: StoreData): Finding[] {
   return [{ owner: 'host', problem: 'the embedded DNS resolver is not running', fix: async () => void (await ensureResolver(ctx.paths)) }];
 }
 
-/** The host's links and bridge ports as drivers see them, built once per check, not once per endpoint. */
+/**
+ * The host's links and bridge-port flags as drivers see them: read and built
+ * once per check, not once per endpoint (a check is keyed by its fresh list
+ * of host links).
+ */
 const viewsOfCheck = new WeakMap<LinkInfo[], Promise<KernelView>>();
 function endpointView(ctx: Context, hostLinks: LinkInfo[]): Promise<KernelView> {
   let v = viewsOfCheck.get(hostLinks);
   if (!v) {
-    v = portsFor(ctx, hostLinks).then((ports) => kernelView(hostLinks, ports));
+    v = bridgePorts(ctx.hostRtnl())
+      .catch(() => [])
+      .then((ports) => kernelView(hostLinks, ports));
     viewsOfCheck.set(hostLinks, v);
   }
   return v;
-}
-
-/** Bridge port flags, read once per check (a check is keyed by its fresh list of host links). */
-const portsOfCheck = new WeakMap<LinkInfo[], Promise<BridgePort[]>>();
-function portsFor(ctx: Context, hostLinks: LinkInfo[]): Promise<BridgePort[]> {
-  let p = portsOfCheck.get(hostLinks);
-  if (!p) {
-    p = bridgePorts(ctx.hostRtnl()).catch(() => []);
-    portsOfCheck.set(hostLinks, p);
-  }
-  return p;
 }
 
 async function checkEndpoint(
