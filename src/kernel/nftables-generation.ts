@@ -6,36 +6,29 @@
 // generation stays N: that lets the firewall skip an `iptables-save` process
 // (engine/firewall/rules-memo.ts). One netlink request, NFT_MSG_GETGEN.
 import { readFileSync, statSync } from 'node:fs';
-import { endianness } from 'node:os';
+import { attributes } from '../net/nftables-rule.js';
 import { NetlinkSocket } from './netlink.js';
 
-const NETLINK_NETFILTER = 12;
+export const NETLINK_NETFILTER = 12;
 const NFNL_SUBSYS_NFTABLES = 10;
+/** An nf_tables message type as nfnetlink numbers it: the subsystem in the high byte. */
+export const nftMessage = (msg: number) => (NFNL_SUBSYS_NFTABLES << 8) | msg;
 const NFT_MSG_GETGEN = 16;
 const NFT_MSG_NEWGEN = 15;
 const NFTA_GEN_ID = 1;
 /** struct nfgenmsg: family (AF_UNSPEC), version (NFNETLINK_V0), res_id. */
 const NFGENMSG = Buffer.alloc(4);
-/** Attribute headers are in host byte order. */
-const readU16 = (b: Buffer, off: number) => (endianness() === 'LE' ? b.readUInt16LE(off) : b.readUInt16BE(off));
 
 /** The generation now, or undefined when the kernel will not say (no nf_tables, no permission). */
 export function nftablesGeneration(): number | undefined {
   let sock: NetlinkSocket | undefined;
   try {
     sock = new NetlinkSocket(NETLINK_NETFILTER, 1000);
-    const answer = sock.request((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN, 0, NFGENMSG);
-    const gen = answer.find((m) => m.type === ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWGEN));
-    if (!gen) return undefined;
+    const answer = sock.request(nftMessage(NFT_MSG_GETGEN), 0, NFGENMSG);
+    const gen = answer.find((m) => m.type === nftMessage(NFT_MSG_NEWGEN));
     // Attributes follow the 4-byte nfgenmsg; NFTA_GEN_ID is a big-endian u32.
-    for (let off = 4; off + 4 <= gen.data.length; ) {
-      const len = readU16(gen.data, off);
-      const type = readU16(gen.data, off + 2) & 0x3fff;
-      if (len < 4) break;
-      if (type === NFTA_GEN_ID && len >= 8) return gen.data.readUInt32BE(off + 4);
-      off += (len + 3) & ~3;
-    }
-    return undefined;
+    const id = gen && attributes(gen.data.subarray(4)).get(NFTA_GEN_ID);
+    return id && id.length >= 4 ? id.readUInt32BE(0) : undefined;
   } catch {
     return undefined;
   } finally {

@@ -89,14 +89,14 @@ function u16At(b: Buffer, off: number): number {
   return LITTLE ? b.readUInt16LE(off) : b.readUInt16BE(off);
 }
 
-function cString(s: string): Buffer {
+export function cString(s: string): Buffer {
   const b = Buffer.alloc(Buffer.byteLength(s) + 1);
   b.write(s);
   return b;
 }
 
-/** One attribute: header (length without padding, type), data, padding to 4 bytes. */
-function attr(type: number, data: Buffer): Buffer {
+/** One attribute: header (length without padding, type), data, padding to 4 bytes (any netlink family's layout). */
+export function attr(type: number, data: Buffer): Buffer {
   const len = 4 + data.length;
   const out = Buffer.alloc((len + 3) & ~3);
   if (LITTLE) {
