@@ -48,9 +48,9 @@ export type NetworkFields = Partial<NetworkCommon> &
     | { driver: 'host' | 'null' }
   );
 
-/** A network record with a /N subnet whose gateway is its .1; `fields` override any default (each driver's own fields get its usual values). */
-export function networkRecord(id: string, name: string, subnet: string, fields: NetworkFields = {}): NetworkRecord {
-  const common: NetworkCommon = {
+/** The fields every network has, with a /N subnet whose gateway is its .1: the start of any driver's record. */
+export function networkCommon(id: string, name: string, subnet: string): NetworkCommon {
+  return {
     id,
     name,
     scope: 'local',
@@ -63,6 +63,11 @@ export function networkRecord(id: string, name: string, subnet: string, fields: 
     ipam: { subnet, gateway: subnet.replace(/0\/\d+$/, '1'), aux: {}, userSubnet: false, userGateway: false },
     allocated: {},
   };
+}
+
+/** A network record with a /N subnet whose gateway is its .1; `fields` override any default (each driver's own fields get its usual values). */
+export function networkRecord(id: string, name: string, subnet: string, fields: NetworkFields = {}): NetworkRecord {
+  const common = networkCommon(id, name, subnet);
   if (fields.driver === 'macvlan') return { ...common, parent: 'eth0', ...fields, driver: 'macvlan' };
   if (fields.driver === 'overlay') return { ...common, vni: 256, mtu: 1450, ...fields, driver: 'overlay' };
   if (fields.driver === 'host' || fields.driver === 'null') return { ...common, ...fields, driver: fields.driver };

@@ -10,6 +10,7 @@ import { overlayDriver } from '../../src/drivers/overlay.js';
 import type { NetworkRequest, OverlayServices } from '../../src/drivers/types.js';
 import type { BridgeNetwork, NetworkCommon, NetworkRecord, OverlayNetwork } from '../../src/store/model.js';
 import { fakeKernel, fakeNetns } from '../helpers/fake-kernel.js';
+import { networkRecord } from '../helpers/records.js';
 
 const request = (over: Partial<NetworkRequest> = {}): NetworkRequest => ({
   name: 'mynet',
@@ -23,25 +24,7 @@ const request = (over: Partial<NetworkRequest> = {}): NetworkRequest => ({
 });
 
 function bridgeNet(over: Partial<BridgeNetwork> = {}): BridgeNetwork {
-  return {
-    id: 'ab'.repeat(32),
-    name: 'mynet',
-    driver: 'bridge',
-    scope: 'local',
-    created: '2026-01-01T00:00:00.000Z',
-    internal: false,
-    attachable: false,
-    builtin: false,
-    labels: {},
-    options: {},
-    ipam: { subnet: '192.168.0.0/24', gateway: '192.168.0.1', aux: {}, userSubnet: true, userGateway: false },
-    bridge: 'br-abababababab',
-    icc: true,
-    masquerade: true,
-    hostBindingIpv4: '0.0.0.0',
-    allocated: {},
-    ...over,
-  };
+  return networkRecord('ab'.repeat(32), 'mynet', '192.168.0.0/24', { hostBindingIpv4: '0.0.0.0', ...over }) as BridgeNetwork;
 }
 
 /** The fields every network has, from a bridge network: the start of another driver's record. */

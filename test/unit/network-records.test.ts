@@ -11,6 +11,7 @@ import { bridgeNetwork, localNetwork, macvlanNetwork, networkMtu, overlayNetwork
 import type { NetworkRequest } from '../../src/drivers/types.js';
 import { firewallState } from '../../src/engine/firewall/sync.js';
 import { emptyStore, type NetworkCommon, type NetworkRecord } from '../../src/store/model.js';
+import { networkCommon } from '../helpers/records.js';
 
 const request = (driver: string, options: Record<string, string> = {}): NetworkRequest => ({
   name: 'n',
@@ -22,19 +23,7 @@ const request = (driver: string, options: Record<string, string> = {}): NetworkR
   options,
 });
 
-const common = (id: string, name: string): NetworkCommon => ({
-  id,
-  name,
-  scope: 'local',
-  created: '2026-01-01T00:00:00.000Z',
-  internal: false,
-  attachable: false,
-  builtin: false,
-  labels: {},
-  options: {},
-  ipam: { subnet: '10.9.0.0/24', gateway: '10.9.0.1', aux: {}, userSubnet: true, userGateway: false },
-  allocated: {},
-});
+const common = (id: string, name: string): NetworkCommon => networkCommon(id, name, '10.9.0.0/24');
 
 describe('configure: each driver parses its options into its own settings', () => {
   const id = 'ab'.repeat(32);
